@@ -1,0 +1,193 @@
+"""The web chat channel: the customer's widget over a websocket (protocol in docs/protocol.md).
+
+One :class:`WidgetSession` per socket: ``hello`` first (a new visitor, or a returning
+one by token, resuming after the last message it saw), then messages, typing, page
+views, identification and leave. Every message carries the conversation's sequence
+number; a session never sends the same number twice, and a customer's message is
+recorded once per ``client_id`` however often it is resent.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from contact_center.auth import Accounts
+from contact_center.config import WebchatConfig
+from contact_center.engine import Engine
+from contact_center.exceptions import AuthError, BadMessage
+from contact_center.fields import require_int, require_text
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, dispatch
+
+__all__ = ["WebchatChannel", "WidgetSession"]
+
+log = structlog.get_logger("channels.webchat")
+
+
+class WidgetSession:
+    """One customer's websocket."""
+
+    def __init__(self, engine: Engine, accounts: Accounts, sock: JsonSocket) -> None:
+        self.engine = engine
+        self.accounts = accounts
+        self.sock = sock
+        self.customer_id: str | None = None
+        self.topic = "general"
+        self.language = "en"
+        self._sent: dict[str, int] = {}
+        self._buffer: list[dict[str, Any]] | None = None
+        self._unsubscribe = lambda: None
+        self.handlers = {
+            "hello": self.hello,
+            "message": self.message,
+            "typing": self.typing,
+            "page_view": self.page_view,
+            "identify": self.identify,
+            "leave": self.leave,
+            "ping": self.ping,
+        }
+
+    async def run(self) -> None:
+        async for message in self.sock.messages():
+            if self.customer_id is None and message["type"] != "hello":
+                self.sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
+                continue
+            await dispatch(self.sock, self.handlers, message)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    # ---------------------------------------------------------------- bus to socket
+
+    def _subscribe(self, customer_id: str) -> None:
+        self._unsubscribe()
+        self.customer_id = customer_id
+        structlog.contextvars.bind_contextvars(customer_id=customer_id)
+        self._unsubscribe = self.engine.bus.subscribe(f"customer:{customer_id}", self._on_event)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if self._buffer is not None:
+            self._buffer.append(event)
+        elif event["type"] == "merged":
+            self._subscribe(event["customer_id"])
+            self.sock.send({"type": "identified", "customer_id": event["customer_id"]})
+        else:
+            self._forward(event)
+
+    def _forward(self, event: dict[str, Any]) -> None:
+        if event["type"] == "message":
+            seq = event["seq"]
+            if seq <= self._sent.get(event["contact_id"], 0):
+                return  # already shown
+            self._sent[event["contact_id"]] = seq
+            event = {**event, "from": "customer" if event["from"] == "customer" else "agent"}
+        self.sock.send(event)
+
+    # ---------------------------------------------------------------- handlers
+
+    async def hello(self, msg: dict[str, Any]) -> None:
+        if self.customer_id is not None:
+            raise BadMessage("hello was already said on this socket", "bad_sequence")
+        self.topic = require_text("topic", msg.get("topic", self.topic), 64)
+        self.language = require_text("language", msg.get("language", self.language), 16)
+        self.engine.chat_skills(self.topic, self.language)  # names a bad topic or language now
+        token = msg.get("token")
+        if token is None:
+            customer = await self.engine.new_visitor()
+            customer_id, token = customer.id, await self.accounts.new_customer_token(customer.id)
+        else:
+            try:
+                customer_id = await self.accounts.customer_id(require_text("token", token, 200))
+            except AuthError as exc:
+                raise AuthError(f"token: {exc}; start again without a token") from None
+        self._buffer = []
+        self._subscribe(customer_id)
+        contact = self.engine.open_chat(customer_id)
+        self.sock.send(
+            {
+                "type": "welcome",
+                "protocol": PROTOCOL_VERSION,
+                "token": token,
+                "customer_id": customer_id,
+                "contact": None if contact is None else {"id": contact.id, "state": contact.state.value},
+            }
+        )
+        if contact is not None:
+            after = require_int("last_seq", msg.get("last_seq", 0)) if msg.get("contact_id") == contact.id else 0
+            self._sent[contact.id] = after
+            for event in await self.engine.store.messages(contact.id, after):
+                self._forward(event.as_message())
+        buffered, self._buffer = self._buffer, None
+        for event in buffered:
+            self._on_event(event)
+
+    async def message(self, msg: dict[str, Any]) -> None:
+        assert self.customer_id is not None
+        contact, event = await self.engine.customer_message(
+            self.customer_id,
+            msg.get("text"),
+            msg.get("client_id"),  # type: ignore[arg-type]
+            topic=self.topic,
+            language=self.language,
+        )
+        self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact.id, "seq": event.seq})
+        self._forward(event.as_message())
+
+    async def typing(self, msg: dict[str, Any]) -> None:
+        assert self.customer_id is not None
+        self.engine.customer_typing(self.customer_id)
+
+    async def page_view(self, msg: dict[str, Any]) -> None:
+        assert self.customer_id is not None
+        await self.engine.page_view(self.customer_id, msg.get("url"), msg.get("title", ""))  # type: ignore[arg-type]
+
+    async def identify(self, msg: dict[str, Any]) -> None:
+        assert self.customer_id is not None
+        customer_id = await self.engine.identify(
+            self.customer_id, email=msg.get("email") or "", phone=msg.get("phone") or "", name=msg.get("name") or ""
+        )
+        if customer_id != self.customer_id:
+            self._subscribe(customer_id)
+        self.sock.send({"type": "identified", "customer_id": customer_id})
+
+    async def leave(self, msg: dict[str, Any]) -> None:
+        assert self.customer_id is not None
+        if await self.engine.customer_left(self.customer_id) is None:
+            raise BadMessage("there is no open chat to leave", "no_open_chat")
+
+    async def ping(self, msg: dict[str, Any]) -> None:
+        self.sock.send({"type": "pong"})
+
+
+class WebchatChannel:
+    """The ``/ws/chat`` endpoint; refuses pages whose Origin is not allowed."""
+
+    def __init__(self, engine: Engine, accounts: Accounts, config: WebchatConfig) -> None:
+        self.engine = engine
+        self.accounts = accounts
+        self.config = config
+        self.sessions: set[WidgetSession] = set()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin not in self.config.allowed_origins:
+            log.warning("webchat.origin_refused", origin=origin)
+            return web.json_response(
+                {"error": "forbidden_origin", "message": f"Origin {origin!r} is not allowed to open a chat"}, status=403
+            )
+        ws = JsonSocket.response(self.config.max_frame_bytes)
+        await ws.prepare(request)
+        sock = JsonSocket(ws, self.config.max_frame_bytes)
+        sock.start()
+        session = WidgetSession(self.engine, self.accounts, sock)
+        self.sessions.add(session)
+        structlog.contextvars.bind_contextvars(channel="chat")
+        try:
+            await session.run()
+        finally:
+            session.close()
+            self.sessions.discard(session)
+            await sock.finish()
+        return ws

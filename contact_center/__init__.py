@@ -1,0 +1,1 @@
+"""The contact-center core: model, integrated queue, history, store, and the composition root."""

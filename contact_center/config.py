@@ -1,0 +1,322 @@
+"""``config.toml``, parsed once into typed, frozen dataclasses.
+
+A wrong type, an unknown key or a bad value fails at load with a :class:`ConfigError`
+naming the key (``routing.offer_timeout_s: must be a number > 0, got 'x'``). Config
+objects are passed down to whoever needs them; nothing reads a global.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from contact_center.exceptions import ConfigError
+from routing import RoutingPolicy, WideningStep
+
+__all__ = [
+    "AuthConfig",
+    "Config",
+    "DeskConfig",
+    "LoggingConfig",
+    "RoutingConfig",
+    "ServerConfig",
+    "StoreConfig",
+    "TopicConfig",
+    "WebchatConfig",
+    "load_config",
+    "parse_config",
+]
+
+T = TypeVar("T")
+CHANNELS = ("chat", "email", "callback", "call")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    backend: str = "sqlite"
+    data_dir: Path = Path("data")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    session_ttl_s: float = 8 * 3600.0
+    customer_token_ttl_s: float = 30 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    label: str
+    skills: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WebchatConfig:
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
+    max_frame_bytes: int = 64 * 1024
+    max_message_chars: int = 4000
+    service_level_s: float = 30.0
+    at_risk_fraction: float = 0.8
+    languages: tuple[str, ...] = ("en", "id")
+    topics: Mapping[str, TopicConfig] = field(
+        default_factory=lambda: {"general": TopicConfig("General question", (("general", 1),))}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    reconnect_grace_s: float = 30.0
+    default_capacity: Mapping[str, int] = field(
+        default_factory=lambda: {"chat": 3, "email": 5, "callback": 1, "call": 1}
+    )
+    default_wrap_up_s: float = 30.0
+    dispositions: tuple[str, ...] = ("resolved", "follow_up", "no_response", "spam")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    offer_timeout_s: float = 20.0
+    policy: RoutingPolicy = field(default_factory=RoutingPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "info"
+    format: str = "auto"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = ServerConfig()
+    store: StoreConfig = StoreConfig()
+    auth: AuthConfig = AuthConfig()
+    webchat: WebchatConfig = WebchatConfig()
+    desk: DeskConfig = DeskConfig()
+    routing: RoutingConfig = RoutingConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+
+class _Table:
+    """One TOML table being read; remembers its dotted path for error messages."""
+
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{path}: must be a table")
+        self.data = data
+        self.path = path
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def get(self, name: str, default: T, check: Callable[[Any], bool], want: str) -> T:
+        self.seen.add(name)
+        if name not in self.data:
+            return default
+        value = self.data[name]
+        if not check(value):
+            raise ConfigError(f"{self.key(name)}: must be {want}, got {value!r}")
+        return value  # type: ignore[no-any-return]
+
+    def table(self, name: str) -> _Table:
+        self.seen.add(name)
+        return _Table(self.data.get(name, {}), self.key(name))
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise ConfigError(f"{self.key(unknown[0])}: unknown key")
+
+
+def _number(minimum: float) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v > minimum
+
+
+def _int(minimum: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum
+
+
+def _str(v: Any) -> bool:
+    return isinstance(v, str) and bool(v)
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(_str(x) for x in v)
+
+
+def _level(v: Any) -> bool:
+    return _int(1)(v) and v <= 5
+
+
+def _skills(table: _Table, name: str) -> tuple[tuple[str, int], ...]:
+    raw = table.get(name, {}, lambda v: isinstance(v, Mapping) and bool(v), "a non-empty table")
+    for skill, level in raw.items():
+        if not _level(level):
+            raise ConfigError(f"{table.key(name)}.{skill}: must be a level 1-5, got {level!r}")
+    return tuple(raw.items())
+
+
+def _server(t: _Table) -> ServerConfig:
+    cfg = ServerConfig(
+        host=t.get("host", "127.0.0.1", _str, "a host name"),
+        port=t.get("port", 8080, lambda v: _int(0)(v) and v < 65536, "a port 0-65535"),
+    )
+    t.done()
+    return cfg
+
+
+def _store(t: _Table, base: Path) -> StoreConfig:
+    backend = t.get("backend", "sqlite", lambda v: v in ("sqlite",), '"sqlite"')
+    data_dir = Path(t.get("data_dir", "data", _str, "a directory path"))
+    t.done()
+    return StoreConfig(backend=backend, data_dir=data_dir if data_dir.is_absolute() else base / data_dir)
+
+
+def _auth(t: _Table) -> AuthConfig:
+    cfg = AuthConfig(
+        session_ttl_s=float(t.get("session_ttl_s", 8 * 3600.0, _number(0), "a number > 0")),
+        customer_token_ttl_s=float(t.get("customer_token_ttl_s", 30 * 86400.0, _number(0), "a number > 0")),
+    )
+    t.done()
+    return cfg
+
+
+def _topics(t: _Table) -> dict[str, TopicConfig]:
+    topics = {}
+    for name in t.data:
+        sub = t.table(name)
+        topics[name] = TopicConfig(label=sub.get("label", name, _str, "a text"), skills=_skills(sub, "skills"))
+        sub.done()
+    if not topics:
+        raise ConfigError(f"{t.path}: at least one topic is required")
+    return topics
+
+
+def _webchat(t: _Table) -> WebchatConfig:
+    default = WebchatConfig()
+    cfg = WebchatConfig(
+        allowed_origins=tuple(t.get("allowed_origins", list(default.allowed_origins), _str_list, "a list of origins")),
+        max_frame_bytes=t.get("max_frame_bytes", default.max_frame_bytes, _int(256), "an integer >= 256"),
+        max_message_chars=t.get("max_message_chars", default.max_message_chars, _int(1), "an integer >= 1"),
+        service_level_s=float(t.get("service_level_s", 30.0, _number(0), "a number > 0")),
+        at_risk_fraction=float(
+            t.get("at_risk_fraction", 0.8, lambda v: _number(0)(v) and v <= 1, "a number in (0, 1]")
+        ),
+        languages=tuple(t.get("languages", ["en", "id"], _str_list, "a list of language codes")),
+        topics=_topics(t.table("topics")) if "topics" in t.data else default.topics,
+    )
+    t.done()
+    return cfg
+
+
+def _capacity(t: _Table, name: str, default: Mapping[str, int]) -> dict[str, int]:
+    raw = t.get(name, dict(default), lambda v: isinstance(v, Mapping), "a table")
+    for channel, n in raw.items():
+        if channel not in CHANNELS:
+            raise ConfigError(f"{t.key(name)}.{channel}: unknown channel (one of {', '.join(CHANNELS)})")
+        if not _int(0)(n):
+            raise ConfigError(f"{t.key(name)}.{channel}: must be an integer >= 0, got {n!r}")
+    return dict(raw)
+
+
+def _desk(t: _Table) -> DeskConfig:
+    default = DeskConfig()
+    cfg = DeskConfig(
+        reconnect_grace_s=float(t.get("reconnect_grace_s", 30.0, _number(-1), "a number >= 0")),
+        default_capacity=_capacity(t, "default_capacity", default.default_capacity),
+        default_wrap_up_s=float(t.get("default_wrap_up_s", 30.0, _number(-1), "a number >= 0")),
+        dispositions=tuple(
+            t.get("dispositions", list(default.dispositions), lambda v: _str_list(v) and bool(v), "a non-empty list")
+        ),
+    )
+    t.done()
+    return cfg
+
+
+def _widening(t: _Table) -> tuple[WideningStep, ...]:
+    raw = t.get("widening", [], lambda v: isinstance(v, list), "an array of tables")
+    steps = []
+    for i, item in enumerate(raw):
+        sub = _Table(item, f"{t.key('widening')}[{i}]")
+        steps.append(
+            WideningStep(
+                after_s=float(sub.get("after_s", 0.0, _number(-1), "a number >= 0")),
+                relax_levels=sub.get("relax_levels", 0, lambda v: _int(0)(v) and v <= 4, "0-4"),
+                drop_secondary=sub.get("drop_secondary", False, lambda v: isinstance(v, bool), "true or false"),
+            )
+        )
+        sub.done()
+    if [s.after_s for s in steps] != sorted(s.after_s for s in steps):
+        raise ConfigError(f"{t.key('widening')}: steps must be in increasing after_s")
+    return tuple(steps)
+
+
+def _routing(t: _Table) -> RoutingConfig:
+    bands = t.get(
+        "value_bands", [], lambda v: isinstance(v, list) and all(_number(-1e18)(x) for x in v), "a list of numbers"
+    )
+    if bands != sorted(bands):
+        raise ConfigError(f"{t.key('value_bands')}: must be ascending")
+    exclusive = t.get("exclusive_channels", ["call", "callback"], _str_list, "a list of channels")
+    for channel in exclusive:
+        if channel not in CHANNELS:
+            raise ConfigError(f"{t.key('exclusive_channels')}: unknown channel {channel!r}")
+    cfg = RoutingConfig(
+        offer_timeout_s=float(t.get("offer_timeout_s", 20.0, _number(0), "a number > 0")),
+        policy=RoutingPolicy(
+            widening=_widening(t),
+            value_bands=tuple(float(b) for b in bands),
+            exclusive_channels=frozenset(exclusive),
+        ),
+    )
+    t.done()
+    return cfg
+
+
+def _logging(t: _Table) -> LoggingConfig:
+    levels = ("debug", "info", "warning", "error")
+    cfg = LoggingConfig(
+        level=t.get("level", "info", lambda v: v in levels, " or ".join(levels)),
+        format=t.get("format", "auto", lambda v: v in ("auto", "json", "console"), "auto, json or console"),
+    )
+    t.done()
+    return cfg
+
+
+def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
+    """Build a :class:`Config` from parsed TOML; relative paths are taken from ``base``."""
+    root = _Table(data, "")
+    cfg = Config(
+        server=_server(root.table("server")),
+        store=_store(root.table("store"), base),
+        auth=_auth(root.table("auth")),
+        webchat=_webchat(root.table("webchat")),
+        desk=_desk(root.table("desk")),
+        routing=_routing(root.table("routing")),
+        logging=_logging(root.table("logging")),
+    )
+    root.done()
+    return cfg
+
+
+def load_config(path: Path) -> Config:
+    """Read and check ``path``.
+
+    Raises:
+        ConfigError: the file is missing, is not TOML, or a key is wrong.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path.resolve().parent)

@@ -1,0 +1,736 @@
+"""The engine: one integrated queue, offers, assignments, conversations and history.
+
+Channel adapters and the agent desk call the coroutines here; the engine records every
+change in the store *before* it tells anyone (the caller's return value, or a message on
+the :class:`Bus`), so whatever a client saw acknowledged survives a crash.
+
+State changes run one at a time under a lock; routing is a pure pass over a snapshot
+(:func:`routing.route`) whose decisions are then carried out here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from contact_center.bus import Bus
+from contact_center.clock import Clock, Timer
+from contact_center.config import Config
+from contact_center.exceptions import ClientError, Forbidden, NotFound, NotHeld
+from contact_center.fields import normalise_email, normalise_phone, require_text
+from contact_center.model import (
+    Agent,
+    AgentStatus,
+    Channel,
+    Contact,
+    ContactState,
+    Customer,
+    HistoryEvent,
+    IdentityKind,
+    Offer,
+    OfferState,
+)
+from contact_center.store import NewEvent, Store
+from routing import AgentState, SkillRequirement, Snapshot, WaitingContact, route
+
+__all__ = ["Engine"]
+
+log = structlog.get_logger("contact_center.engine")
+
+_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
+_CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
+
+
+@dataclass(slots=True)
+class _AgentRuntime:
+    """What the engine knows of an agent beyond its account."""
+
+    agent: Agent
+    connections: int = 0
+    idle_since: float = 0.0
+    offers: dict[str, Offer] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)
+    load: Counter[str] = field(default_factory=Counter)
+    grace: Timer | None = None
+
+
+class Engine:
+    """The core service behind every channel and the desk."""
+
+    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
+        self.store = store
+        self.clock = clock
+        self.config = config
+        self.bus = Bus()
+        self._lock = asyncio.Lock()
+        self._contacts: dict[str, Contact] = {}
+        self._waiting: dict[str, WaitingContact] = {}
+        self._declined: dict[str, set[str]] = {}
+        self._offers: dict[str, Offer] = {}
+        self._timers: dict[str, Timer] = {}
+        self._agents: dict[str, _AgentRuntime] = {}
+        self._values: dict[str, float] = {}
+        self._route_task: asyncio.Task[int] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        """Load agents and open contacts; contacts offered before a restart queue again."""
+        now = self.clock.now()
+        for agent in await self.store.list_agents():
+            self._add_agent_runtime(agent, now)
+            if agent.status != AgentStatus.OFFLINE:
+                agent.status = AgentStatus.OFFLINE
+                await self.store.set_agent_status(agent.id, AgentStatus.OFFLINE)
+        for contact in await self.store.open_contacts():
+            await self._restore(contact, now)
+        for rt in self._agents.values():
+            if rt.held:
+                self._start_grace(rt)
+        log.info("engine.started", open_contacts=len(self._contacts), waiting=len(self._waiting))
+
+    async def _restore(self, contact: Contact, now: float) -> None:
+        if contact.state == ContactState.OFFERED:
+            contact.move(ContactState.QUEUED)
+            await self._record(contact, "contact.requeued", "system", reason="restart")
+        if contact.state == ContactState.WRAP_UP:
+            contact.move(ContactState.CLOSED)
+            contact.closed_at = now
+            await self._record(contact, "contact.closed", "system", disposition=contact.disposition)
+            return
+        rt = self._agents.get(contact.agent_id or "")
+        if contact.state == ContactState.ASSIGNED and rt is None:
+            await self._requeue(contact, "agent_removed")
+        self._contacts[contact.id] = contact
+        if contact.state == ContactState.QUEUED:
+            await self._enqueue(contact)
+        elif rt is not None:
+            rt.held.add(contact.id)
+            rt.load[contact.channel.value] += 1
+
+    def stop(self) -> None:
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for rt in self._agents.values():
+            if rt.grace is not None:
+                rt.grace.cancel()
+        if self._route_task is not None:
+            self._route_task.cancel()
+
+    def _add_agent_runtime(self, agent: Agent, now: float) -> _AgentRuntime:
+        rt = _AgentRuntime(agent=agent, idle_since=now)
+        self._agents[agent.id] = rt
+        return rt
+
+    def add_agent(self, agent: Agent) -> None:
+        """Make a newly created account known to the running engine."""
+        self._add_agent_runtime(agent, self.clock.now())
+
+    # ------------------------------------------------------------------ queries
+
+    def contact(self, contact_id: str) -> Contact | None:
+        return self._contacts.get(contact_id)
+
+    def agent(self, agent_id: str) -> Agent:
+        rt = self._agents.get(agent_id)
+        if rt is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return rt.agent
+
+    def waiting(self) -> list[str]:
+        """Ids of the queued contacts in queue order."""
+        from routing import priority_key
+
+        now = self.clock.now()
+        policy = self.config.routing.policy
+        return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, policy, now))]
+
+    def open_chat(self, customer_id: str) -> Contact | None:
+        for contact in self._contacts.values():
+            if contact.customer_id == customer_id and contact.channel == Channel.CHAT:
+                if contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED):
+                    return contact
+        return None
+
+    def agent_view(self, agent_id: str) -> dict[str, Any]:
+        rt = self._runtime(agent_id)
+        return {
+            "agent": {
+                "id": rt.agent.id,
+                "username": rt.agent.username,
+                "name": rt.agent.display_name,
+                "role": rt.agent.role.value,
+                "status": rt.agent.status.value,
+                "skills": rt.agent.skills,
+                "capacity": rt.agent.capacity,
+            },
+            "offers": [self._offer_json(o) for o in rt.offers.values()],
+            "contacts": sorted(rt.held),
+            "dispositions": list(self.config.desk.dispositions),
+        }
+
+    def contact_json(self, contact: Contact) -> dict[str, Any]:
+        return {
+            "id": contact.id,
+            "channel": contact.channel.value,
+            "customer_id": contact.customer_id,
+            "state": contact.state.value,
+            "created_at": contact.created_at,
+            "enqueued_at": contact.enqueued_at,
+            "subject": contact.subject,
+            "skills": [list(s) for s in contact.skills],
+            "priority": contact.priority,
+            "agent_id": contact.agent_id,
+            "disposition": contact.disposition,
+            "last_seq": contact.last_seq,
+        }
+
+    def _offer_json(self, offer: Offer) -> dict[str, Any]:
+        contact = self._contacts[offer.contact_id]
+        return {
+            "type": "offer",
+            "offer_id": offer.id,
+            "contact": self.contact_json(contact),
+            "expires_at": offer.expires_at,
+            "timeout_s": offer.expires_at - offer.created_at,
+        }
+
+    # ------------------------------------------------------------------ customers
+
+    async def new_visitor(self) -> Customer:
+        """Create an anonymous chat visitor, known by a fresh visitor id."""
+        customer = Customer(
+            id=uuid.uuid4().hex,
+            created_at=self.clock.now(),
+            identities=[(IdentityKind.VISITOR, uuid.uuid4().hex)],
+        )
+        await self.store.create_customer(customer)
+        return customer
+
+    async def page_view(self, customer_id: str, url: str, title: str) -> HistoryEvent:
+        url = require_text("url", url, 2048)
+        if not url.startswith(("http://", "https://")):
+            raise ClientError("url: must start with http:// or https://", "invalid_field")
+        event = NewEvent(
+            customer_id,
+            None,
+            "web",
+            "page_view",
+            self.clock.now(),
+            "customer",
+            {"url": url, "title": require_text("title", title, 300, allow_empty=True)},
+        )
+        return (await self.store.record((), [event]))[0]
+
+    async def identify(self, customer_id: str, *, email: str = "", phone: str = "", name: str = "") -> str:
+        """Attach an email, phone or name; merge into the customer already known by them.
+
+        Returns the customer id that now stands for this person.
+        """
+        wanted = []
+        if email:
+            wanted.append((IdentityKind.EMAIL, normalise_email(email)))
+        if phone:
+            wanted.append((IdentityKind.PHONE, normalise_phone(phone)))
+        if name:
+            await self.store.set_customer(customer_id, name=require_text("name", name, 120), value=None)
+        async with self._lock:
+            for kind, value in wanted:
+                customer_id = await self._attach(customer_id, kind, value)
+        return customer_id
+
+    async def _attach(self, customer_id: str, kind: IdentityKind, value: str) -> str:
+        now = self.clock.now()
+        owner = await self.store.find_customer(kind, value)
+        if owner == customer_id:
+            return customer_id
+        if owner is None:
+            event = NewEvent(
+                customer_id, None, None, "identity.added", now, "customer", {"kind": kind.value, "value": value}
+            )
+            await self.store.add_identity(customer_id, kind, value, event)
+            return customer_id
+        event = NewEvent(
+            owner,
+            None,
+            None,
+            "identity.merged",
+            now,
+            "system",
+            {"merged": customer_id, "by": kind.value, "value": value},
+        )
+        await self.store.merge_customers(owner, customer_id, event)
+        for contact in self._contacts.values():
+            if contact.customer_id == customer_id:
+                contact.customer_id = owner
+        self._values.pop(customer_id, None)
+        self._values.pop(owner, None)
+        self._waiting = {cid: self._waiting_contact(self._contacts[cid]) for cid in self._waiting}
+        log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
+        self.bus.publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
+        return owner
+
+    async def set_customer_value(self, customer_id: str, value: float) -> None:
+        if await self.store.get_customer(customer_id) is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        await self.store.set_customer(customer_id, name=None, value=value)
+        async with self._lock:
+            self._values[customer_id] = value
+            for cid, contact in self._contacts.items():
+                if contact.customer_id == customer_id and cid in self._waiting:
+                    self._waiting[cid] = self._waiting_contact(contact)
+        self.route_soon()
+
+    async def _value(self, customer_id: str) -> float:
+        if customer_id not in self._values:
+            customer = await self.store.get_customer(customer_id)
+            self._values[customer_id] = customer.value if customer else 0.0
+        return self._values[customer_id]
+
+    # ------------------------------------------------------------------ chat, customer side
+
+    def chat_skills(self, topic: str, language: str) -> list[tuple[str, int]]:
+        """The skills a chat needs: the topic's, then the language as ``lang_<code>``."""
+        topics = self.config.webchat.topics
+        if topic not in topics:
+            raise ClientError(f"topic: unknown topic {topic!r} (one of {', '.join(topics)})", "invalid_field")
+        if language not in self.config.webchat.languages:
+            langs = ", ".join(self.config.webchat.languages)
+            raise ClientError(f"language: unknown language {language!r} (one of {langs})", "invalid_field")
+        return [*topics[topic].skills, (f"lang_{language}", 1)]
+
+    async def customer_message(
+        self, customer_id: str, text: str, client_id: str, *, topic: str = "general", language: str = "en"
+    ) -> tuple[Contact, HistoryEvent]:
+        """A chat message from a customer; opens a chat contact when none is open.
+
+        A repeat of ``client_id`` returns the message already recorded and changes nothing.
+        """
+        text = require_text("text", text, self.config.webchat.max_message_chars)
+        client_id = require_text("client_id", client_id, 64)
+        async with self._lock:
+            contact = self.open_chat(customer_id)
+            created = contact is None
+            extra: list[NewEvent] = []
+            if contact is None:
+                contact = self._new_contact(customer_id, Channel.CHAT, self.chat_skills(topic, language))
+                extra.append(self._event(contact, "contact.created", "customer", topic=topic, language=language))
+            event, new = await self.store.add_message(contact, "customer", text, client_id, self.clock.now(), extra)
+            if created and new:
+                self._contacts[contact.id] = contact
+                await self._enqueue(contact)
+                log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
+        if new:
+            self._publish_message(contact, event)
+        return contact, event
+
+    def customer_typing(self, customer_id: str) -> None:
+        contact = self.open_chat(customer_id)
+        if contact is not None and contact.agent_id:
+            self.bus.publish(f"agent:{contact.agent_id}", {"type": "typing", "contact_id": contact.id})
+
+    async def customer_left(self, customer_id: str) -> Contact | None:
+        """The customer ended the chat: abandoned if no agent had it yet."""
+        async with self._lock:
+            contact = self.open_chat(customer_id)
+            if contact is None:
+                return None
+            if contact.state == ContactState.ASSIGNED:
+                await self._record(contact, "customer.left", "customer")
+                self.bus.publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
+            else:
+                await self._abandon(contact)
+        self.bus.publish(f"customer:{customer_id}", {"type": "ended", "contact_id": contact.id, "by": "customer"})
+        return contact
+
+    async def _abandon(self, contact: Contact) -> None:
+        for offer in list(self._offers.values()):
+            if offer.contact_id == contact.id:
+                self._end_offer(offer, OfferState.REVOKED, "abandoned")
+        updated = dataclasses.replace(contact)
+        updated.move(ContactState.ABANDONED)
+        updated.closed_at = self.clock.now()
+        await self._record(updated, "contact.abandoned", "customer")
+        self._contacts.pop(contact.id, None)
+        self._waiting.pop(contact.id, None)
+        self._declined.pop(contact.id, None)
+
+    # ------------------------------------------------------------------ agents
+
+    def _runtime(self, agent_id: str) -> _AgentRuntime:
+        rt = self._agents.get(agent_id)
+        if rt is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        return rt
+
+    async def agent_connected(self, agent_id: str) -> dict[str, Any]:
+        """A desk connected; returns what it must show (offers, held contacts, status)."""
+        async with self._lock:
+            rt = self._runtime(agent_id)
+            rt.connections += 1
+            if rt.grace is not None:
+                rt.grace.cancel()
+                rt.grace = None
+            if rt.agent.status == AgentStatus.OFFLINE:
+                await self._set_status(rt, AgentStatus.AWAY)
+            return self.agent_view(agent_id)
+
+    async def agent_disconnected(self, agent_id: str) -> None:
+        """A desk went away: its offers go back at once; held contacts after a grace period."""
+        async with self._lock:
+            rt = self._runtime(agent_id)
+            rt.connections = max(0, rt.connections - 1)
+            if rt.connections:
+                return
+            for offer in list(rt.offers.values()):
+                await self._return_offer(offer, OfferState.REVOKED, "agent_disconnected")
+            self._start_grace(rt)
+        self.route_soon()
+
+    def _start_grace(self, rt: _AgentRuntime) -> None:
+        def expire() -> None:
+            rt.grace = None
+            self._spawn(self._agent_gone(rt.agent.id))
+
+        rt.grace = self.clock.call_later(self.config.desk.reconnect_grace_s, expire)
+
+    async def _agent_gone(self, agent_id: str) -> None:
+        async with self._lock:
+            rt = self._agents[agent_id]
+            if rt.connections:
+                return
+            for contact_id in sorted(rt.held):
+                contact = self._contacts[contact_id]
+                if contact.state == ContactState.WRAP_UP:
+                    await self._finish_wrap_up_locked(contact_id)
+                else:
+                    await self._requeue(contact, "agent_offline")
+                    self._release(rt, contact)
+                    await self._enqueue(contact)
+            await self._set_status(rt, AgentStatus.OFFLINE)
+        log.info("agent.offline", agent_id=agent_id)
+        self.route_soon()
+
+    async def set_status(self, agent_id: str, status: str) -> AgentStatus:
+        """The agent chose a status: available, away or busy."""
+        try:
+            target = AgentStatus(status)
+        except ValueError:
+            target = None
+        if target not in _CHOOSABLE:
+            raise ClientError(f"status: must be one of {', '.join(s.value for s in _CHOOSABLE)}", "invalid_field")
+        assert target is not None
+        async with self._lock:
+            rt = self._runtime(agent_id)
+            await self._set_status(rt, target)
+            if target != AgentStatus.AVAILABLE:
+                for offer in list(rt.offers.values()):
+                    await self._return_offer(offer, OfferState.REVOKED, "agent_unavailable")
+        self.route_soon()
+        return target
+
+    async def _set_status(self, rt: _AgentRuntime, status: AgentStatus) -> None:
+        if rt.agent.status == status:
+            return
+        rt.agent.move(status)
+        await self.store.set_agent_status(rt.agent.id, status)
+        if status == AgentStatus.AVAILABLE and not rt.held:
+            rt.idle_since = self.clock.now()
+        self.bus.publish(f"agent:{rt.agent.id}", {"type": "status", "status": status.value})
+        log.info("agent.status", agent_id=rt.agent.id, status=status.value)
+
+    async def accept(self, agent_id: str, offer_id: str) -> Contact:
+        async with self._lock:
+            offer = self._held_offer(agent_id, offer_id)
+            contact = dataclasses.replace(self._contacts[offer.contact_id])
+            contact.move(ContactState.ASSIGNED)
+            contact.agent_id = agent_id
+            rt = self._agents[agent_id]
+            await self._record(
+                contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=rt.agent.display_name
+            )
+            self._contacts[contact.id] = contact
+            self._end_offer(offer, OfferState.ACCEPTED, "accepted", notify=False)
+            rt.held.add(contact.id)
+            rt.load[contact.channel.value] += 1
+            rt.idle_since = self.clock.now()
+            self._declined.pop(contact.id, None)
+        log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
+        self.bus.publish(
+            f"customer:{contact.customer_id}",
+            {"type": "agent_joined", "contact_id": contact.id, "agent": rt.agent.display_name},
+        )
+        return contact
+
+    async def reject(self, agent_id: str, offer_id: str) -> None:
+        async with self._lock:
+            offer = self._held_offer(agent_id, offer_id)
+            await self._return_offer(offer, OfferState.REJECTED, "rejected")
+        self.route_soon()
+
+    def _held_offer(self, agent_id: str, offer_id: str) -> Offer:
+        offer = self._offers.get(offer_id)
+        if offer is None or offer.agent_id != agent_id:
+            raise NotHeld(f"offer {offer_id!r} is not open for you (taken back, expired or never yours)")
+        return offer
+
+    async def agent_reply(self, agent_id: str, contact_id: str, text: str, client_id: str) -> HistoryEvent:
+        text = require_text("text", text, self.config.webchat.max_message_chars)
+        client_id = require_text("client_id", client_id, 64)
+        async with self._lock:
+            contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+            event, new = await self.store.add_message(contact, f"agent:{agent_id}", text, client_id, self.clock.now())
+        if new:
+            self._publish_message(contact, event)
+        return event
+
+    def agent_typing(self, agent_id: str, contact_id: str) -> None:
+        contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+        self.bus.publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
+
+    def _held_contact(self, agent_id: str, contact_id: str, state: ContactState) -> Contact:
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact.agent_id != agent_id:
+            raise NotHeld(f"contact {contact_id!r} is not assigned to you")
+        if contact.state != state:
+            raise NotHeld(f"contact {contact_id!r} is {contact.state.value}, not {state.value}")
+        return contact
+
+    async def close(self, agent_id: str, contact_id: str, disposition: str) -> Contact:
+        """The agent ends a contact with a disposition; wrap-up time follows."""
+        if disposition not in self.config.desk.dispositions:
+            choices = ", ".join(self.config.desk.dispositions)
+            raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
+        async with self._lock:
+            held = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+            contact = dataclasses.replace(held)
+            contact.move(ContactState.WRAP_UP)
+            contact.disposition = disposition
+            await self._record(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
+            self._contacts[contact.id] = contact
+            wrap = self._agents[agent_id].agent.wrap_up_s
+            self._timers[f"wrap:{contact.id}"] = self.clock.call_later(
+                wrap, lambda: self._spawn(self._finish_wrap_up(contact.id))
+            )
+        self.bus.publish(f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"})
+        self.bus.publish(
+            f"agent:{agent_id}",
+            {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap},
+        )
+        return contact
+
+    async def _finish_wrap_up(self, contact_id: str) -> None:
+        async with self._lock:
+            await self._finish_wrap_up_locked(contact_id)
+        self.route_soon()
+
+    async def _finish_wrap_up_locked(self, contact_id: str) -> None:
+        timer = self._timers.pop(f"wrap:{contact_id}", None)
+        if timer is not None:
+            timer.cancel()
+        held = self._contacts.get(contact_id)
+        if held is None or held.state != ContactState.WRAP_UP:
+            return
+        contact = dataclasses.replace(held)
+        contact.move(ContactState.CLOSED)
+        contact.closed_at = self.clock.now()
+        await self._record(contact, "contact.closed", "system", disposition=contact.disposition)
+        del self._contacts[contact_id]
+        rt = self._agents.get(contact.agent_id or "")
+        if rt is not None:
+            self._release(rt, contact)
+            if not rt.held:
+                rt.idle_since = self.clock.now()
+            self.bus.publish(
+                f"agent:{rt.agent.id}", {"type": "contact_state", "contact_id": contact_id, "state": "closed"}
+            )
+
+    def _release(self, rt: _AgentRuntime, contact: Contact) -> None:
+        rt.held.discard(contact.id)
+        rt.load[contact.channel.value] -= 1
+
+    # ------------------------------------------------------------------ the queue and routing
+
+    def _new_contact(self, customer_id: str, channel: Channel, skills: list[tuple[str, int]]) -> Contact:
+        now = self.clock.now()
+        return Contact(
+            id=uuid.uuid4().hex[:16],
+            channel=channel,
+            customer_id=customer_id,
+            state=ContactState.QUEUED,
+            created_at=now,
+            enqueued_at=now,
+            skills=skills,
+        )
+
+    async def _enqueue(self, contact: Contact) -> None:
+        await self._value(contact.customer_id)
+        self._waiting[contact.id] = self._waiting_contact(contact)
+        self.route_soon()
+
+    def _waiting_contact(self, contact: Contact) -> WaitingContact:
+        due = at_risk = None
+        if contact.channel == Channel.CHAT:
+            target = self.config.webchat.service_level_s
+            due = contact.enqueued_at + target
+            at_risk = contact.enqueued_at + target * self.config.webchat.at_risk_fraction
+        return WaitingContact(
+            contact_id=contact.id,
+            channel=contact.channel.value,
+            skills=tuple(SkillRequirement(s, lvl) for s, lvl in contact.skills),
+            enqueued_at=contact.enqueued_at,
+            priority=contact.priority,
+            value=self._values.get(contact.customer_id, 0.0),
+            due_at=due,
+            at_risk_at=at_risk,
+            excluded_agents=frozenset(self._declined.get(contact.id, ())),
+        )
+
+    def route_soon(self) -> None:
+        """Run a routing pass on the next turn of the loop (one pass for many changes)."""
+        if self._route_task is None or self._route_task.done():
+            try:
+                self._route_task = asyncio.get_running_loop().create_task(self.route_now())
+            except RuntimeError:  # no running loop: the caller routes by hand
+                self._route_task = None
+
+    async def route_now(self) -> int:
+        """Run one routing pass and carry out its offers; returns how many were made."""
+        async with self._lock:
+            if not self._waiting:
+                return 0
+            now = self.clock.now()
+            agents = tuple(self._agent_state(rt) for rt in self._agents.values() if self._routable(rt))
+            if not agents:
+                return 0
+            decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
+            for decision in decisions:
+                await self._offer(decision.contact_id, decision.agent_id, decision.level, now)
+            return len(decisions)
+
+    @staticmethod
+    def _routable(rt: _AgentRuntime) -> bool:
+        return rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE
+
+    @staticmethod
+    def _agent_state(rt: _AgentRuntime) -> AgentState:
+        return AgentState(
+            agent_id=rt.agent.id,
+            skills=rt.agent.skills,
+            capacity=rt.agent.capacity,
+            load=rt.load,
+            idle_since=rt.idle_since,
+        )
+
+    async def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
+        contact = dataclasses.replace(self._contacts[contact_id])
+        contact.move(ContactState.OFFERED)
+        offer = Offer(
+            id=uuid.uuid4().hex[:16],
+            contact_id=contact_id,
+            agent_id=agent_id,
+            created_at=now,
+            expires_at=now + self.config.routing.offer_timeout_s,
+        )
+        await self._record(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
+        self._contacts[contact_id] = contact
+        del self._waiting[contact_id]
+        rt = self._agents[agent_id]
+        rt.offers[offer.id] = offer
+        rt.load[contact.channel.value] += 1
+        self._offers[offer.id] = offer
+        self._timers[f"offer:{offer.id}"] = self.clock.call_later(
+            self.config.routing.offer_timeout_s, lambda: self._spawn(self._offer_timed_out(offer.id))
+        )
+        log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
+        self.bus.publish(f"agent:{agent_id}", self._offer_json(offer))
+
+    async def _offer_timed_out(self, offer_id: str) -> None:
+        async with self._lock:
+            offer = self._offers.get(offer_id)
+            if offer is None:
+                return
+            await self._return_offer(offer, OfferState.TIMED_OUT, "timed_out")
+            rt = self._agents[offer.agent_id]
+            if rt.agent.status == AgentStatus.AVAILABLE:
+                # An agent who lets an offer lapse is likely away from the desk.
+                await self._set_status(rt, AgentStatus.AWAY)
+        self.route_soon()
+
+    async def _return_offer(self, offer: Offer, state: OfferState, reason: str) -> None:
+        """Put an offered contact back in the queue at its original place."""
+        contact = dataclasses.replace(self._contacts[offer.contact_id])
+        contact.move(ContactState.QUEUED)
+        await self._record(contact, "contact.requeued", "system", agent_id=offer.agent_id, reason=reason)
+        self._contacts[contact.id] = contact
+        self._end_offer(offer, state, reason)
+        if state in (OfferState.REJECTED, OfferState.TIMED_OUT):
+            self._declined.setdefault(contact.id, set()).add(offer.agent_id)
+        await self._enqueue(contact)
+        log.info("offer.returned", contact_id=contact.id, agent_id=offer.agent_id, reason=reason)
+
+    def _end_offer(self, offer: Offer, state: OfferState, reason: str, *, notify: bool = True) -> None:
+        offer.move(state)
+        self._offers.pop(offer.id, None)
+        timer = self._timers.pop(f"offer:{offer.id}", None)
+        if timer is not None:
+            timer.cancel()
+        rt = self._agents[offer.agent_id]
+        rt.offers.pop(offer.id, None)
+        contact = self._contacts[offer.contact_id]
+        rt.load[contact.channel.value] -= 1
+        if notify:
+            self.bus.publish(
+                f"agent:{offer.agent_id}",
+                {"type": "offer_closed", "offer_id": offer.id, "contact_id": offer.contact_id, "reason": reason},
+            )
+
+    async def _requeue(self, contact: Contact, reason: str) -> None:
+        agent_id = contact.agent_id
+        contact.move(ContactState.QUEUED)
+        contact.agent_id = None
+        await self._record(contact, "contact.requeued", "system", agent_id=agent_id, reason=reason)
+        self.bus.publish(f"customer:{contact.customer_id}", {"type": "agent_left", "contact_id": contact.id})
+
+    # ------------------------------------------------------------------ history and helpers
+
+    async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
+        if await self.store.get_customer(customer_id) is None:
+            raise NotFound(f"customer {customer_id} does not exist")
+        return await self.store.history(customer_id, limit, before_id)
+
+    async def transcript(self, agent_id: str, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
+        contact = self._contacts.get(contact_id)
+        offered = any(o.contact_id == contact_id and o.agent_id == agent_id for o in self._offers.values())
+        if contact is None or (contact.agent_id != agent_id and not offered):
+            raise Forbidden(f"contact {contact_id!r} is not yours")
+        return await self.store.messages(contact_id, after_seq)
+
+    def _event(self, contact: Contact, kind: str, actor: str, **data: Any) -> NewEvent:
+        return NewEvent(contact.customer_id, contact.id, contact.channel.value, kind, self.clock.now(), actor, data)
+
+    async def _record(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
+        await self.store.record([contact], [self._event(contact, kind, actor, **data)])
+
+    def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
+        message = event.as_message()
+        self.bus.publish(f"customer:{contact.customer_id}", message)
+        if contact.agent_id:
+            self.bus.publish(f"agent:{contact.agent_id}", message)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def offers_of(self, agent_id: str) -> Iterable[Offer]:
+        return tuple(self._runtime(agent_id).offers.values())

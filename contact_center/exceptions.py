@@ -1,0 +1,104 @@
+"""Every error the engine raises on purpose derives from :class:`ContactCenterError`.
+
+::
+
+    ContactCenterError
+    ├── ConfigError              a config.toml key is missing or has a bad value
+    ├── InvalidTransition        a lifecycle was asked to move where it may not
+    ├── NotFound                 a contact, customer, agent or offer does not exist
+    ├── AuthError                no, bad or expired credentials
+    │   └── Forbidden            valid credentials, wrong role or someone else's data
+    └── ClientError              a client sent something we refuse; has a wire ``code``
+        ├── BadMessage           malformed JSON, unknown type, missing or bad field
+        ├── FrameTooLarge        a websocket frame over the configured limit
+        └── NotHeld              an action on a contact or offer the agent does not hold
+
+Each error that reaches a client carries a short, stable ``code`` (written in
+``docs/protocol.md``) and a message naming what was wrong.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "BadMessage",
+    "ClientError",
+    "ConfigError",
+    "ContactCenterError",
+    "Forbidden",
+    "FrameTooLarge",
+    "InvalidTransition",
+    "NotFound",
+    "NotHeld",
+]
+
+
+class ContactCenterError(Exception):
+    """Root of the engine's own errors."""
+
+    code = "error"
+
+
+class ConfigError(ContactCenterError):
+    """A configuration key is missing or has a bad value; the message names the key."""
+
+    code = "config"
+
+
+class InvalidTransition(ContactCenterError):
+    """A lifecycle (contact, offer, agent status) was asked for a move it does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, what: str, current: str, target: str) -> None:
+        super().__init__(f"{what} cannot go from {current!r} to {target!r}")
+        self.what = what
+        self.current = current
+        self.target = target
+
+
+class NotFound(ContactCenterError):
+    """The thing asked for does not exist."""
+
+    code = "not_found"
+
+
+class AuthError(ContactCenterError):
+    """Missing, wrong or expired credentials."""
+
+    code = "unauthorized"
+
+
+class Forbidden(AuthError):
+    """Valid credentials that do not allow this."""
+
+    code = "forbidden"
+
+
+class ClientError(ContactCenterError):
+    """Something a client sent that the engine refuses."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class BadMessage(ClientError):
+    """Malformed JSON, an unknown message type, or a missing or bad field."""
+
+    code = "bad_message"
+
+
+class FrameTooLarge(ClientError):
+    """A websocket frame larger than ``[webchat] max_frame_bytes``."""
+
+    code = "frame_too_large"
+
+
+class NotHeld(ClientError):
+    """An action on a contact or offer that this agent does not hold."""
+
+    code = "not_held"

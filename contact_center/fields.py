@@ -1,0 +1,56 @@
+"""Checks for the text fields clients send: what is wrong is named in the error."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from contact_center.exceptions import BadMessage
+
+__all__ = ["normalise_email", "normalise_phone", "require_int", "require_text"]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
+_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+
+
+def require_text(name: str, value: Any, max_chars: int, *, allow_empty: bool = False) -> str:
+    """Return ``value`` if it is a string of at most ``max_chars`` characters.
+
+    Raises:
+        BadMessage: ``invalid_field`` naming ``name`` when it is not a string, is empty
+            (unless allowed), too long, or holds control characters.
+    """
+    if not isinstance(value, str):
+        raise BadMessage(f"{name}: must be a string", "invalid_field")
+    if not allow_empty and not value.strip():
+        raise BadMessage(f"{name}: must not be empty", "invalid_field")
+    if len(value) > max_chars:
+        raise BadMessage(f"{name}: at most {max_chars} characters, got {len(value)}", "invalid_field")
+    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value):
+        raise BadMessage(f"{name}: control characters are not allowed", "invalid_field")
+    return value
+
+
+def normalise_email(value: Any) -> str:
+    """Lower-case and check an email address (``email`` field)."""
+    text = require_text("email", value, 254).strip().lower()
+    if not _EMAIL.match(text):
+        raise BadMessage(f"email: {text!r} is not an email address", "invalid_field")
+    return text
+
+
+def normalise_phone(value: Any) -> str:
+    """Keep a leading ``+`` and the digits of a phone number (``phone`` field)."""
+    text = require_text("phone", value, 40).strip()
+    digits = re.sub(r"[\s().-]", "", text)
+    if not re.fullmatch(r"\+?\d{6,15}", digits):
+        raise BadMessage(f"phone: {text!r} is not a phone number", "invalid_field")
+    return digits
+
+
+def require_int(name: str, value: Any, minimum: int = 0) -> int:
+    """Return ``value`` if it is an integer of at least ``minimum`` (``invalid_field`` otherwise)."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise BadMessage(f"{name}: must be an integer >= {minimum}", "invalid_field")
+    return value

@@ -1,0 +1,234 @@
+"""The domain: customers, contacts, agents, offers, history events, and their lifecycles.
+
+Statuses are ``str`` enums so they go to JSON and SQLite as plain text. Every lifecycle
+move goes through :func:`transition`, which raises :class:`InvalidTransition` for a move
+the table below does not allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from contact_center.exceptions import InvalidTransition
+
+__all__ = [
+    "AGENT_STATUS_MOVES",
+    "CONTACT_MOVES",
+    "OFFER_MOVES",
+    "Agent",
+    "AgentStatus",
+    "Channel",
+    "Contact",
+    "ContactState",
+    "Customer",
+    "HistoryEvent",
+    "IdentityKind",
+    "Offer",
+    "OfferState",
+    "Role",
+    "transition",
+]
+
+
+class Channel(StrEnum):
+    CHAT = "chat"
+    EMAIL = "email"
+    CALLBACK = "callback"
+    CALL = "call"
+
+
+class ContactState(StrEnum):
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ASSIGNED = "assigned"
+    WRAP_UP = "wrap_up"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+
+
+class OfferState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TIMED_OUT = "timed_out"
+    REVOKED = "revoked"
+
+
+class AgentStatus(StrEnum):
+    OFFLINE = "offline"
+    AVAILABLE = "available"
+    AWAY = "away"
+    BUSY = "busy"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+
+
+class IdentityKind(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    VISITOR = "visitor"
+
+
+CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
+    ContactState.QUEUED: frozenset({ContactState.OFFERED, ContactState.ABANDONED}),
+    # Back to QUEUED on reject, timeout or the agent's disconnect.
+    ContactState.OFFERED: frozenset({ContactState.ASSIGNED, ContactState.QUEUED, ContactState.ABANDONED}),
+    # Back to QUEUED when the agent is gone for good (desk reconnect grace expired).
+    ContactState.ASSIGNED: frozenset({ContactState.WRAP_UP, ContactState.QUEUED}),
+    ContactState.WRAP_UP: frozenset({ContactState.CLOSED}),
+    ContactState.CLOSED: frozenset(),
+    ContactState.ABANDONED: frozenset(),
+}
+
+OFFER_MOVES: Mapping[OfferState, frozenset[OfferState]] = {
+    OfferState.PENDING: frozenset({OfferState.ACCEPTED, OfferState.REJECTED, OfferState.TIMED_OUT, OfferState.REVOKED}),
+    OfferState.ACCEPTED: frozenset(),
+    OfferState.REJECTED: frozenset(),
+    OfferState.TIMED_OUT: frozenset(),
+    OfferState.REVOKED: frozenset(),
+}
+
+AGENT_STATUS_MOVES: Mapping[AgentStatus, frozenset[AgentStatus]] = {
+    AgentStatus.OFFLINE: frozenset({AgentStatus.AVAILABLE, AgentStatus.AWAY}),
+    AgentStatus.AVAILABLE: frozenset({AgentStatus.AWAY, AgentStatus.BUSY, AgentStatus.OFFLINE}),
+    AgentStatus.AWAY: frozenset({AgentStatus.AVAILABLE, AgentStatus.BUSY, AgentStatus.OFFLINE}),
+    AgentStatus.BUSY: frozenset({AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.OFFLINE}),
+}
+
+S = TypeVar("S", ContactState, OfferState, AgentStatus)
+
+
+def transition(what: str, current: S, target: S, moves: Mapping[S, frozenset[S]]) -> S:
+    """Return ``target`` if ``current -> target`` is allowed by ``moves``.
+
+    Raises:
+        InvalidTransition: naming ``what`` and both states.
+    """
+    if target not in moves[current]:
+        raise InvalidTransition(what, current.value, target.value)
+    return target
+
+
+@dataclass(slots=True)
+class Customer:
+    """A person, known by one or more identities; ``value`` feeds the router's order."""
+
+    id: str
+    name: str = ""
+    value: float = 0.0
+    created_at: float = 0.0
+    identities: list[tuple[IdentityKind, str]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Contact:
+    """One unit of work on one channel; the same type for every channel.
+
+    ``enqueued_at`` is the contact's original place in the queue and is never reset.
+    ``last_seq`` numbers the messages of the conversation, 1, 2, 3, ...
+    """
+
+    id: str
+    channel: Channel
+    customer_id: str
+    state: ContactState
+    created_at: float
+    enqueued_at: float
+    skills: list[tuple[str, int]]
+    priority: int = 0
+    subject: str = ""
+    agent_id: str | None = None
+    disposition: str | None = None
+    closed_at: float | None = None
+    last_seq: int = 0
+
+    def move(self, target: ContactState) -> None:
+        """Move to ``target`` or raise :class:`InvalidTransition`."""
+        self.state = transition(f"contact {self.id}", self.state, target, CONTACT_MOVES)
+
+
+@dataclass(slots=True)
+class Agent:
+    """A person who handles contacts: skills 1-5, capacity per channel, a status."""
+
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    skills: dict[str, int]
+    capacity: dict[str, int]
+    wrap_up_s: float
+    status: AgentStatus = AgentStatus.OFFLINE
+
+    def move(self, target: AgentStatus) -> None:
+        """Move to ``target`` or raise :class:`InvalidTransition`."""
+        if target == self.status:
+            return
+        self.status = transition(f"agent {self.username}", self.status, target, AGENT_STATUS_MOVES)
+
+
+@dataclass(slots=True)
+class Offer:
+    """A contact reserved for one agent until accepted, rejected or timed out."""
+
+    id: str
+    contact_id: str
+    agent_id: str
+    created_at: float
+    expires_at: float
+    state: OfferState = OfferState.PENDING
+
+    def move(self, target: OfferState) -> None:
+        """Move to ``target`` or raise :class:`InvalidTransition`."""
+        self.state = transition(f"offer {self.id}", self.state, target, OFFER_MOVES)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One entry of a customer's append-only timeline.
+
+    Messages are events with a ``seq`` (their number in the conversation) and a
+    ``client_id`` (the sender's idempotency key).
+    """
+
+    id: int
+    customer_id: str
+    contact_id: str | None
+    channel: str | None
+    kind: str
+    at: float
+    actor: str
+    data: Mapping[str, Any]
+    seq: int | None = None
+    client_id: str | None = None
+
+    def as_message(self) -> dict[str, Any]:
+        """The wire form of a conversation message (``type: message``)."""
+        return {
+            "type": "message",
+            "contact_id": self.contact_id,
+            "seq": self.seq,
+            "from": self.actor,
+            "text": self.data.get("text", ""),
+            "at": self.at,
+            "client_id": self.client_id,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "customer_id": self.customer_id,
+            "contact_id": self.contact_id,
+            "channel": self.channel,
+            "kind": self.kind,
+            "at": self.at,
+            "actor": self.actor,
+            "data": dict(self.data),
+            "seq": self.seq,
+        }

@@ -1,0 +1,69 @@
+"""The store port: every method a backend provides, and the values it trades in.
+
+Each method is one atomic unit: it is either recorded whole or not at all, and it has
+been made durable when the call returns, so the engine may acknowledge it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind
+
+__all__ = ["NewEvent", "Session", "Store"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """A history event not yet recorded; the store gives it its id."""
+
+    customer_id: str
+    contact_id: str | None
+    channel: str | None
+    kind: str
+    at: float
+    actor: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A bearer token's grant: a user (agent or supervisor) or a customer."""
+
+    kind: str  # "user" or "customer"
+    subject_id: str
+    expires_at: float
+
+
+class Store(Protocol):
+    # customers and identities
+    async def create_customer(self, customer: Customer) -> None: ...
+    async def get_customer(self, customer_id: str) -> Customer | None: ...
+    async def find_customer(self, kind: IdentityKind, value: str) -> str | None: ...
+    async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None: ...
+    async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None: ...
+    async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None: ...
+
+    # contacts, messages and history
+    async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
+    async def add_message(
+        self, contact: Contact, actor: str, text: str, client_id: str, at: float, extra: Sequence[NewEvent] = ()
+    ) -> tuple[HistoryEvent, bool]: ...
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+    async def open_contacts(self) -> list[Contact]: ...
+    async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...
+    async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]: ...
+
+    # accounts and sessions
+    async def create_user(self, agent: Agent, password_hash: str) -> None: ...
+    async def user_by_name(self, username: str) -> tuple[Agent, str] | None: ...
+    async def get_agent(self, agent_id: str) -> Agent | None: ...
+    async def list_agents(self) -> list[Agent]: ...
+    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None: ...
+    async def create_session(self, token_hash: str, session: Session) -> None: ...
+    async def get_session(self, token_hash: str) -> Session | None: ...
+    async def delete_session(self, token_hash: str) -> None: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,383 @@
+"""The embedded store: one SQLite file in the data directory.
+
+The database runs in write-ahead-log mode with ``synchronous=NORMAL``: a committed
+transaction survives the engine being killed (SIGKILL) at any moment; only a crash of
+the operating system itself may lose the last transactions. Statements are short and
+run on the event loop's thread; each public method is one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from contact_center.model import (
+    Agent,
+    AgentStatus,
+    Channel,
+    Contact,
+    ContactState,
+    Customer,
+    HistoryEvent,
+    IdentityKind,
+    Role,
+)
+from contact_center.store.base import NewEvent, Session
+
+__all__ = ["SqliteStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS customers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, value REAL NOT NULL, created_at REAL NOT NULL,
+    merged_into TEXT
+);
+CREATE TABLE IF NOT EXISTS identities (
+    kind TEXT NOT NULL, value TEXT NOT NULL, customer_id TEXT NOT NULL, PRIMARY KEY (kind, value)
+);
+CREATE INDEX IF NOT EXISTS identities_customer ON identities (customer_id);
+CREATE TABLE IF NOT EXISTS contacts (
+    id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
+    created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
+    priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
+    closed_at REAL, last_seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
+CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, contact_id TEXT,
+    channel TEXT, kind TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL,
+    seq INTEGER, client_id TEXT
+);
+CREATE INDEX IF NOT EXISTS events_customer ON events (customer_id, id);
+CREATE UNIQUE INDEX IF NOT EXISTS events_seq ON events (contact_id, seq) WHERE seq IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS events_client
+    ON events (contact_id, client_id) WHERE client_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
+    role TEXT NOT NULL, password_hash TEXT NOT NULL, skills TEXT NOT NULL, capacity TEXT NOT NULL,
+    wrap_up_s REAL NOT NULL, status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+_OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
+_EVENT_COLS = "id, customer_id, contact_id, channel, kind, at, actor, data, seq, client_id"
+
+
+def _event(row: sqlite3.Row) -> HistoryEvent:
+    return HistoryEvent(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        contact_id=row["contact_id"],
+        channel=row["channel"],
+        kind=row["kind"],
+        at=row["at"],
+        actor=row["actor"],
+        data=json.loads(row["data"]),
+        seq=row["seq"],
+        client_id=row["client_id"],
+    )
+
+
+def _contact(row: sqlite3.Row) -> Contact:
+    return Contact(
+        id=row["id"],
+        channel=Channel(row["channel"]),
+        customer_id=row["customer_id"],
+        state=ContactState(row["state"]),
+        created_at=row["created_at"],
+        enqueued_at=row["enqueued_at"],
+        skills=[(s, int(n)) for s, n in json.loads(row["skills"])],
+        priority=row["priority"],
+        subject=row["subject"],
+        agent_id=row["agent_id"],
+        disposition=row["disposition"],
+        closed_at=row["closed_at"],
+        last_seq=row["last_seq"],
+    )
+
+
+def _agent(row: sqlite3.Row) -> Agent:
+    return Agent(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=Role(row["role"]),
+        skills=json.loads(row["skills"]),
+        capacity=json.loads(row["capacity"]),
+        wrap_up_s=row["wrap_up_s"],
+        status=AgentStatus(row["status"]),
+    )
+
+
+class SqliteStore:
+    """The :class:`~contact_center.store.base.Store` port on one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def _insert_events(self, db: sqlite3.Connection, events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        out = []
+        for e in events:
+            cur = db.execute(
+                "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, json.dumps(dict(e.data))),
+            )
+            out.append(
+                HistoryEvent(
+                    id=int(cur.lastrowid or 0),
+                    customer_id=e.customer_id,
+                    contact_id=e.contact_id,
+                    channel=e.channel,
+                    kind=e.kind,
+                    at=e.at,
+                    actor=e.actor,
+                    data=dict(e.data),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _save_contact(db: sqlite3.Connection, c: Contact) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
+            " skills, priority, subject, agent_id, disposition, closed_at, last_seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                c.id,
+                c.channel.value,
+                c.customer_id,
+                c.state.value,
+                c.created_at,
+                c.enqueued_at,
+                json.dumps(c.skills),
+                c.priority,
+                c.subject,
+                c.agent_id,
+                c.disposition,
+                c.closed_at,
+                c.last_seq,
+            ),
+        )
+
+    # customers and identities
+
+    async def create_customer(self, customer: Customer) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO customers (id, name, value, created_at) VALUES (?, ?, ?, ?)",
+                (customer.id, customer.name, customer.value, customer.created_at),
+            )
+            for kind, value in customer.identities:
+                db.execute(
+                    "INSERT INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
+                    (kind.value, value, customer.id),
+                )
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        row = self._db.execute(
+            "SELECT id, name, value, created_at FROM customers WHERE id = ? AND merged_into IS NULL",
+            (customer_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        ids = self._db.execute(
+            "SELECT kind, value FROM identities WHERE customer_id = ? ORDER BY kind, value", (customer_id,)
+        ).fetchall()
+        return Customer(
+            id=row["id"],
+            name=row["name"],
+            value=row["value"],
+            created_at=row["created_at"],
+            identities=[(IdentityKind(r["kind"]), r["value"]) for r in ids],
+        )
+
+    async def find_customer(self, kind: IdentityKind, value: str) -> str | None:
+        row = self._db.execute(
+            "SELECT customer_id FROM identities WHERE kind = ? AND value = ?", (kind.value, value)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
+                (kind.value, value, customer_id),
+            )
+            self._insert_events(db, [event])
+
+    async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None:
+        with self._tx() as db:
+            for table in ("identities", "contacts", "events"):
+                db.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (keep, gone))  # noqa: S608
+            db.execute("UPDATE sessions SET subject_id = ? WHERE kind = 'customer' AND subject_id = ?", (keep, gone))
+            db.execute(
+                "UPDATE customers SET value = MAX(value, (SELECT value FROM customers WHERE id = ?)) WHERE id = ?",
+                (gone, keep),
+            )
+            db.execute("UPDATE customers SET merged_into = ? WHERE id = ?", (keep, gone))
+            self._insert_events(db, [event])
+
+    async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None:
+        with self._tx() as db:
+            if name is not None:
+                db.execute("UPDATE customers SET name = ? WHERE id = ?", (name, customer_id))
+            if value is not None:
+                db.execute("UPDATE customers SET value = ? WHERE id = ?", (value, customer_id))
+
+    # contacts, messages and history
+
+    async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        with self._tx() as db:
+            for contact in contacts:
+                self._save_contact(db, contact)
+            return self._insert_events(db, events)
+
+    async def add_message(
+        self, contact: Contact, actor: str, text: str, client_id: str, at: float, extra: Sequence[NewEvent] = ()
+    ) -> tuple[HistoryEvent, bool]:
+        """Append a message to ``contact``'s conversation, once per ``client_id``.
+
+        Returns the message event and whether it is new. A repeat changes nothing and
+        leaves ``contact`` as it was.
+        """
+        row = self._db.execute(
+            f"SELECT {_EVENT_COLS} FROM events WHERE contact_id = ? AND client_id = ?",  # noqa: S608
+            (contact.id, client_id),
+        ).fetchone()
+        if row is not None:
+            return _event(row), False
+        with self._tx() as db:
+            seq = contact.last_seq + 1
+            self._insert_events(db, extra)
+            data = json.dumps({"text": text})
+            cur = db.execute(
+                "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data, seq, client_id)"
+                " VALUES (?, ?, ?, 'message', ?, ?, ?, ?, ?)",
+                (contact.customer_id, contact.id, contact.channel.value, at, actor, data, seq, client_id),
+            )
+            contact.last_seq = seq
+            try:
+                self._save_contact(db, contact)
+            except BaseException:
+                contact.last_seq = seq - 1
+                raise
+        event = HistoryEvent(
+            id=int(cur.lastrowid or 0),
+            customer_id=contact.customer_id,
+            contact_id=contact.id,
+            channel=contact.channel.value,
+            kind="message",
+            at=at,
+            actor=actor,
+            data={"text": text},
+            seq=seq,
+            client_id=client_id,
+        )
+        return event, True
+
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        row = self._db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+        return None if row is None else _contact(row)
+
+    async def open_contacts(self) -> list[Contact]:
+        marks = ", ".join("?" for _ in _OPEN)
+        rows = self._db.execute(
+            f"SELECT * FROM contacts WHERE state IN ({marks}) ORDER BY enqueued_at",  # noqa: S608
+            [s.value for s in _OPEN],
+        ).fetchall()
+        return [_contact(r) for r in rows]
+
+    async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLS} FROM events WHERE contact_id = ? AND seq > ? ORDER BY seq",  # noqa: S608
+            (contact_id, after_seq),
+        ).fetchall()
+        return [_event(r) for r in rows]
+
+    async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
+        rows = self._db.execute(
+            f"SELECT {_EVENT_COLS} FROM events WHERE customer_id = ? AND id < ?"  # noqa: S608
+            " ORDER BY id DESC LIMIT ?",
+            (customer_id, before_id if before_id is not None else 2**62, limit),
+        ).fetchall()
+        return [_event(r) for r in reversed(rows)]
+
+    # accounts and sessions
+
+    async def create_user(self, agent: Agent, password_hash: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO users (id, username, display_name, role, password_hash, skills, capacity,"
+                " wrap_up_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    agent.id,
+                    agent.username,
+                    agent.display_name,
+                    agent.role.value,
+                    password_hash,
+                    json.dumps(agent.skills),
+                    json.dumps(agent.capacity),
+                    agent.wrap_up_s,
+                    agent.status.value,
+                ),
+            )
+
+    async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
+        row = self._db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
+        return None if row is None else (_agent(row), str(row["password_hash"]))
+
+    async def get_agent(self, agent_id: str) -> Agent | None:
+        row = self._db.execute("SELECT * FROM users WHERE id = ?", (agent_id,)).fetchone()
+        return None if row is None else _agent(row)
+
+    async def list_agents(self) -> list[Agent]:
+        return [_agent(r) for r in self._db.execute("SELECT * FROM users ORDER BY username").fetchall()]
+
+    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
+
+    async def create_session(self, token_hash: str, session: Session) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO sessions (token_hash, kind, subject_id, expires_at) VALUES (?, ?, ?, ?)",
+                (token_hash, session.kind, session.subject_id, session.expires_at),
+            )
+
+    async def get_session(self, token_hash: str) -> Session | None:
+        row = self._db.execute(
+            "SELECT kind, subject_id, expires_at FROM sessions WHERE token_hash = ?", (token_hash,)
+        ).fetchone()
+        return None if row is None else Session(row["kind"], row["subject_id"], row["expires_at"])
+
+    async def delete_session(self, token_hash: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    async def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,284 @@
+"""The one aiohttp application: REST API, websockets, pages.
+
+Every long-lived resource is a ``cleanup_ctx`` entry under a typed ``AppKey``: the store,
+then the engine with its channels on top. Errors from the engine become JSON bodies
+``{"error": code, "message": text}`` with a fitting status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from channels.webchat import WebchatChannel
+from contact_center.auth import Accounts
+from contact_center.clock import Clock, SystemClock
+from contact_center.config import Config
+from contact_center.demo import seed_demo
+from contact_center.engine import Engine
+from contact_center.exceptions import (
+    AuthError,
+    BadMessage,
+    ClientError,
+    ContactCenterError,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+)
+from contact_center.model import Role
+from contact_center.store import SqliteStore, Store
+from contact_center.web.desk import DeskEndpoint
+
+__all__ = ["ACCOUNTS", "CONFIG", "ENGINE", "STORE", "WEBCHAT", "build_app"]
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+ENGINE = web.AppKey("engine", Engine)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+WEBCHAT = web.AppKey("webchat", WebchatChannel)
+DESK = web.AppKey("desk", DeskEndpoint)
+
+STATIC = Path(__file__).parent / "static"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+log = structlog.get_logger("contact_center.web")
+_STATUS = [(Forbidden, 403), (AuthError, 401), (NotFound, 404), (InvalidTransition, 409), (ClientError, 400)]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    structlog.contextvars.clear_contextvars()
+    try:
+        return await handler(request)
+    except ContactCenterError as exc:
+        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+        if getattr(exc, "code", "") == "conflict":
+            status = 409
+        return web.json_response({"error": exc.code, "message": str(exc)}, status=status)
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadMessage(f"body is not valid JSON: {exc}", "bad_json") from None
+    if not isinstance(body, dict):
+        raise BadMessage("body must be a JSON object", "bad_message")
+    return body
+
+
+async def _user(request: web.Request, role: Role | None = None) -> str:
+    return await request.app[ACCOUNTS].user_id(_bearer(request), role)
+
+
+# ---------------------------------------------------------------------- REST handlers
+
+
+async def login(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise BadMessage("username and password: both are required strings", "invalid_field")
+    token, agent, expires = await request.app[ACCOUNTS].login(username, password)
+    log.info("user.login", agent_id=agent.id, username=agent.username)
+    return web.json_response(
+        {
+            "token": token,
+            "expires_at": expires,
+            "agent_id": agent.id,
+            "role": agent.role.value,
+            "name": agent.display_name,
+        }
+    )
+
+
+async def logout(request: web.Request) -> web.Response:
+    await _user(request)
+    await request.app[ACCOUNTS].logout(_bearer(request) or "")
+    return web.json_response({"ok": True})
+
+
+async def me(request: web.Request) -> web.Response:
+    agent = request.app[ENGINE].agent(await _user(request))
+    return web.json_response(
+        {
+            "id": agent.id,
+            "username": agent.username,
+            "name": agent.display_name,
+            "role": agent.role.value,
+            "status": agent.status.value,
+            "skills": agent.skills,
+            "capacity": agent.capacity,
+        }
+    )
+
+
+async def customer(request: web.Request) -> web.Response:
+    await _user(request)
+    found = await request.app[STORE].get_customer(request.match_info["customer_id"])
+    if found is None:
+        raise NotFound(f"customer {request.match_info['customer_id']} does not exist")
+    return web.json_response(
+        {
+            "id": found.id,
+            "name": found.name,
+            "value": found.value,
+            "created_at": found.created_at,
+            "identities": [[k.value, v] for k, v in found.identities],
+        }
+    )
+
+
+async def update_customer(request: web.Request) -> web.Response:
+    await _user(request, Role.SUPERVISOR)
+    body = await _json_body(request)
+    value = body.get("value")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise BadMessage("value: must be a number", "invalid_field")
+    await request.app[ENGINE].set_customer_value(request.match_info["customer_id"], float(value))
+    return await customer(request)
+
+
+def _int_query(request: web.Request, name: str, default: int | None, maximum: int) -> int | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadMessage(f"{name}: must be an integer 1-{maximum}", "invalid_field")
+    return int(raw)
+
+
+async def history(request: web.Request) -> web.Response:
+    await _user(request)
+    limit = _int_query(request, "limit", 500, 5000) or 500
+    before = _int_query(request, "before", None, 2**62)
+    events = await request.app[ENGINE].history(request.match_info["customer_id"], limit, before)
+    return web.json_response(
+        {"customer_id": request.match_info["customer_id"], "events": [e.to_json() for e in events]}
+    )
+
+
+async def queue(request: web.Request) -> web.Response:
+    await _user(request)
+    engine = request.app[ENGINE]
+    contacts = [engine.contact_json(c) for cid in engine.waiting() if (c := engine.contact(cid)) is not None]
+    return web.json_response({"waiting": contacts})
+
+
+async def add_user(request: web.Request) -> web.Response:
+    await _user(request, Role.SUPERVISOR)
+    body = await _json_body(request)
+    config = request.app[CONFIG]
+    try:
+        role = Role(body.get("role", "agent"))
+    except ValueError:
+        raise BadMessage("role: must be agent or supervisor", "invalid_field") from None
+    agent = await request.app[ACCOUNTS].add_user(
+        str(body.get("username", "")),
+        str(body.get("password", "")),
+        role=role,
+        display_name=str(body.get("name", "")),
+        skills=_levels(body.get("skills", {})),
+        capacity=_levels(body.get("capacity", dict(config.desk.default_capacity)), 0, 100),
+        wrap_up_s=config.desk.default_wrap_up_s,
+    )
+    request.app[ENGINE].add_agent(agent)
+    return web.json_response({"id": agent.id, "username": agent.username}, status=201)
+
+
+def _levels(raw: Any, low: int = 1, high: int = 5) -> dict[str, int]:
+    if not isinstance(raw, dict) or not all(isinstance(v, int) and low <= v <= high for v in raw.values()):
+        raise BadMessage(f"skills and capacity: objects of names to integers {low}-{high}", "invalid_field")
+    return dict(raw)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+# ---------------------------------------------------------------------- pages
+
+
+def _page(name: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.FileResponse(STATIC / name)
+        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    return handler
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(DOCS / "openapi.json")
+
+
+async def chat_ws(request: web.Request) -> web.StreamResponse:
+    return await request.app[WEBCHAT].handle(request)
+
+
+async def desk_ws(request: web.Request) -> web.StreamResponse:
+    return await request.app[DESK].handle(request)
+
+
+# ---------------------------------------------------------------------- wiring
+
+
+def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False) -> web.Application:
+    """Build the application; nothing starts until its runner does."""
+    app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
+    app[CONFIG] = config
+    the_clock = clock or SystemClock()
+
+    async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+        store = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
+        app[STORE] = store
+        yield
+        await store.close()
+
+    async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+        engine = Engine(app[STORE], the_clock, config)
+        accounts = Accounts(app[STORE], the_clock, config.auth)
+        if demo:
+            await seed_demo(app[STORE], accounts, config)
+        await engine.start()
+        app[ENGINE], app[ACCOUNTS] = engine, accounts
+        app[WEBCHAT] = WebchatChannel(engine, accounts, config.webchat)
+        app[DESK] = DeskEndpoint(engine, accounts, config)
+        yield
+        engine.stop()
+
+    app.cleanup_ctx.extend([store_ctx, engine_ctx])
+    r = app.router
+    r.add_post("/api/login", login)
+    r.add_post("/api/logout", logout)
+    r.add_get("/api/me", me)
+    r.add_get("/api/queue", queue)
+    r.add_post("/api/users", add_user)
+    r.add_get("/api/customers/{customer_id}", customer)
+    r.add_patch("/api/customers/{customer_id}", update_customer)
+    r.add_get("/api/customers/{customer_id}/history", history)
+    r.add_get("/api/health", health)
+    r.add_get("/api/openapi.json", openapi)
+    r.add_get("/ws/chat", chat_ws)
+    r.add_get("/ws/desk", desk_ws)
+    r.add_get("/", _page("demo.html"))
+    r.add_get("/desk", _page("desk.html"))
+    r.add_static("/static", STATIC)
+    r.add_get("/widget.js", lambda request: web.FileResponse(STATIC / "widget.js"))
+    return app

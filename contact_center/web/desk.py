@@ -1,0 +1,164 @@
+"""The agent desk's websocket (``/ws/desk``, protocol in docs/protocol.md).
+
+``hello`` with a user token first; then the desk receives offers, accepts or rejects
+them, holds several contacts at once, replies, and closes with a disposition. On every
+(re)connection the desk gets what the agent holds, with each conversation's messages,
+so a reload or a dropped socket loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from contact_center.auth import Accounts
+from contact_center.config import Config
+from contact_center.engine import Engine
+from contact_center.exceptions import BadMessage
+from contact_center.fields import require_int, require_text
+from contact_center.model import Contact
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, dispatch
+
+__all__ = ["DeskEndpoint", "DeskSession"]
+
+log = structlog.get_logger("contact_center.desk")
+
+
+class DeskSession:
+    """One agent's desk socket."""
+
+    def __init__(self, engine: Engine, accounts: Accounts, sock: JsonSocket) -> None:
+        self.engine = engine
+        self.accounts = accounts
+        self.sock = sock
+        self.agent_id: str | None = None
+        self._unsubscribe = lambda: None
+        self.handlers = {
+            "hello": self.hello,
+            "set_status": self.set_status,
+            "accept": self.accept,
+            "reject": self.reject,
+            "reply": self.reply,
+            "typing": self.typing,
+            "close": self.close_contact,
+            "transcript": self.transcript,
+            "history": self.history,
+            "ping": self.ping,
+        }
+
+    async def run(self) -> None:
+        async for message in self.sock.messages():
+            if self.agent_id is None and message["type"] != "hello":
+                self.sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
+                continue
+            await dispatch(self.sock, self.handlers, message)
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        if self.agent_id is not None:
+            await self.engine.agent_disconnected(self.agent_id)
+
+    async def _contact_payload(self, contact: Contact) -> dict[str, Any]:
+        customer = await self.engine.store.get_customer(contact.customer_id)
+        messages = await self.engine.store.messages(contact.id)
+        return {
+            "contact": self.engine.contact_json(contact),
+            "customer": None
+            if customer is None
+            else {
+                "id": customer.id,
+                "name": customer.name,
+                "value": customer.value,
+                "identities": [[k.value, v] for k, v in customer.identities],
+            },
+            "messages": [e.as_message() for e in messages],
+        }
+
+    # ---------------------------------------------------------------- handlers
+
+    async def hello(self, msg: dict[str, Any]) -> None:
+        if self.agent_id is not None:
+            raise BadMessage("hello was already said on this socket", "bad_sequence")
+        agent_id = await self.accounts.user_id(require_text("token", msg.get("token"), 200))
+        self.agent_id = agent_id
+        structlog.contextvars.bind_contextvars(agent_id=agent_id)
+        self._unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self.sock.send)
+        view = await self.engine.agent_connected(agent_id)
+        contacts = []
+        for contact_id in view.pop("contacts"):
+            contact = self.engine.contact(contact_id)
+            if contact is not None:
+                contacts.append(await self._contact_payload(contact))
+        self.sock.send({"type": "welcome", "protocol": PROTOCOL_VERSION, **view, "contacts": contacts})
+
+    async def set_status(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        await self.engine.set_status(self.agent_id, require_text("status", msg.get("status"), 32))
+
+    async def accept(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        contact = await self.engine.accept(self.agent_id, require_text("offer_id", msg.get("offer_id"), 64))
+        self.sock.send({"type": "assigned", **await self._contact_payload(contact)})
+
+    async def reject(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        await self.engine.reject(self.agent_id, require_text("offer_id", msg.get("offer_id"), 64))
+
+    async def reply(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        event = await self.engine.agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))  # type: ignore[arg-type]
+        self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq})
+
+    async def typing(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        self.engine.agent_typing(self.agent_id, require_text("contact_id", msg.get("contact_id"), 64))
+
+    async def close_contact(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        await self.engine.close(
+            self.agent_id,
+            require_text("contact_id", msg.get("contact_id"), 64),
+            require_text("disposition", msg.get("disposition"), 64),
+        )
+
+    async def transcript(self, msg: dict[str, Any]) -> None:
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        events = await self.engine.transcript(
+            self.agent_id, contact_id, require_int("after_seq", msg.get("after_seq", 0))
+        )
+        self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": [e.as_message() for e in events]})
+
+    async def history(self, msg: dict[str, Any]) -> None:
+        customer_id = require_text("customer_id", msg.get("customer_id"), 64)
+        events = await self.engine.history(customer_id)
+        self.sock.send({"type": "history", "customer_id": customer_id, "events": [e.to_json() for e in events]})
+
+    async def ping(self, msg: dict[str, Any]) -> None:
+        self.sock.send({"type": "pong"})
+
+
+class DeskEndpoint:
+    """The ``/ws/desk`` endpoint."""
+
+    def __init__(self, engine: Engine, accounts: Accounts, config: Config) -> None:
+        self.engine = engine
+        self.accounts = accounts
+        self.config = config
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        limit = self.config.webchat.max_frame_bytes
+        ws = JsonSocket.response(limit)
+        await ws.prepare(request)
+        sock = JsonSocket(ws, limit)
+        sock.start()
+        session = DeskSession(self.engine, self.accounts, sock)
+        try:
+            await session.run()
+        finally:
+            await session.close()
+            await sock.finish()
+        return ws

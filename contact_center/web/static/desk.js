@@ -1,0 +1,205 @@
+/* Agent desk: one websocket for offers, conversations and history (docs/protocol.md, desk).
+ * Every piece of customer or agent text goes into the page with textContent, never as HTML. */
+(function () {
+  "use strict";
+  var $ = function (id) { return document.getElementById(id); };
+  var token = sessionStorage.getItem("desk-token");
+  var ws = null, backoff = 500, me = null, clockSkew = 0;
+  var offers = {};    // offer_id -> {offer, el, deadline}
+  var contacts = {};  // contact_id -> {contact, customer, messages: {seq: msg}, pending: {client_id: el}, unread}
+  var current = null, typingTimer = null, lastTyping = 0;
+
+  function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls; if (text !== undefined) n.textContent = text; return n; }
+  function showError(text) { $("desk-error").textContent = text || ""; }
+  function send(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
+  function fmtTime(ts) { return new Date(ts * 1000).toLocaleString(); }
+  function newId() { return (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random(); }
+
+  // ---- login
+  $("login-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    $("login-error").textContent = "";
+    fetch("/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: $("username").value, password: $("password").value }) })
+      .then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (r) {
+        if (!r.ok) { $("login-error").textContent = r.body.message || "Sign-in failed"; return; }
+        token = r.body.token; sessionStorage.setItem("desk-token", token); start();
+      })
+      .catch(function () { $("login-error").textContent = "The server cannot be reached"; });
+  });
+  $("logout").addEventListener("click", function () {
+    fetch("/api/logout", { method: "POST", headers: { Authorization: "Bearer " + token } }).finally(function () {
+      sessionStorage.removeItem("desk-token"); location.reload();
+    });
+  });
+
+  function start() { $("login").hidden = true; $("desk").hidden = false; connect(); }
+
+  // ---- socket
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/desk";
+    ws = new WebSocket(url);
+    $("connection").textContent = "connecting…";
+    ws.onopen = function () { backoff = 500; send({ type: "hello", token: token }); };
+    ws.onmessage = function (ev) { var m; try { m = JSON.parse(ev.data); } catch (e) { return; } handle(m); };
+    ws.onclose = function () {
+      $("connection").textContent = "disconnected, reconnecting…";
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+
+  function handle(m) {
+    switch (m.type) {
+      case "welcome": welcome(m); break;
+      case "offer": addOffer(m); break;
+      case "offer_closed": removeOffer(m.offer_id); break;
+      case "assigned": removeOfferFor(m.contact.id); upsertContact(m); select(m.contact.id); break;
+      case "message": addMessage(m); break;
+      case "ack": break;
+      case "typing": if (current === m.contact_id) { $("typing").textContent = "Customer is typing…"; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000); } break;
+      case "customer_left": note(m.contact_id, "The customer left the chat."); break;
+      case "contact_state": contactState(m); break;
+      case "status": $("status").value = m.status; break;
+      case "history": renderHistory(m); break;
+      case "transcript": (m.messages || []).forEach(addMessage); break;
+      case "error":
+        if (m.code === "unauthorized" || m.code === "forbidden") { sessionStorage.removeItem("desk-token"); location.reload(); return; }
+        showError(m.message); break;
+    }
+  }
+
+  function welcome(m) {
+    me = m.agent;
+    $("agent-name").textContent = me.name + " (" + me.username + ")";
+    $("connection").textContent = "connected";
+    $("status").value = me.status === "offline" ? "away" : me.status;
+    var sel = $("disposition"); sel.textContent = "";
+    (m.dispositions || []).forEach(function (d) { var o = el("option", "", d.replace(/_/g, " ")); o.value = d; sel.appendChild(o); });
+    Object.keys(offers).forEach(removeOffer);
+    (m.offers || []).forEach(addOffer);
+    (m.contacts || []).forEach(upsertContact);
+    if (!current && m.contacts && m.contacts.length) select(m.contacts[0].contact.id);
+    showError("");
+  }
+
+  // ---- offers with a countdown
+  function addOffer(o) {
+    if (offers[o.offer_id]) return;
+    var li = el("li"); li.setAttribute("data-offer", o.offer_id);
+    li.appendChild(el("div", "", o.contact.channel + " · " + (o.contact.skills || []).map(function (s) { return s[0]; }).join(", ")));
+    var count = el("div", "countdown"); li.appendChild(count);
+    var accept = el("button", "accept", "Accept"), reject = el("button", "reject", "Reject");
+    accept.addEventListener("click", function () { send({ type: "accept", offer_id: o.offer_id }); });
+    reject.addEventListener("click", function () { send({ type: "reject", offer_id: o.offer_id }); });
+    li.appendChild(accept); li.appendChild(reject);
+    $("offers").appendChild(li);
+    var deadline = Date.now() + o.timeout_s * 1000;
+    var entry = { offer: o, el: li, timer: null };
+    function tick() { var left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000)); count.textContent = left + " s to answer"; }
+    tick(); entry.timer = setInterval(tick, 250);
+    offers[o.offer_id] = entry;
+  }
+  function removeOffer(id) { var e = offers[id]; if (!e) return; clearInterval(e.timer); e.el.remove(); delete offers[id]; }
+  function removeOfferFor(contactId) { Object.keys(offers).forEach(function (id) { if (offers[id].offer.contact.id === contactId) removeOffer(id); }); }
+
+  // ---- contacts and conversations
+  function upsertContact(p) {
+    var c = contacts[p.contact.id];
+    if (!c) {
+      c = contacts[p.contact.id] = { contact: p.contact, customer: p.customer, messages: {}, pending: {}, unread: false, li: el("li") };
+      c.li.addEventListener("click", function () { select(p.contact.id); });
+      c.li.setAttribute("data-contact", p.contact.id);
+      $("contacts").appendChild(c.li);
+    }
+    c.contact = p.contact; c.customer = p.customer;
+    (p.messages || []).forEach(addMessage);
+    renderContactItem(c);
+  }
+  function label(c) { return (c.customer && c.customer.name) || ("Visitor " + c.contact.customer_id.slice(0, 6)); }
+  function renderContactItem(c) {
+    c.li.textContent = label(c) + " · " + c.contact.channel + " · " + c.contact.state.replace("_", "-");
+    c.li.classList.toggle("active", current === c.contact.id);
+    c.li.classList.toggle("unread", c.unread);
+  }
+  function addMessage(m) {
+    var c = contacts[m.contact_id];
+    if (!c || c.messages[m.seq]) return;   // each sequence number is shown once
+    c.messages[m.seq] = m;
+    if (m.client_id && c.pending[m.client_id]) { c.pending[m.client_id].remove(); delete c.pending[m.client_id]; }
+    if (current === m.contact_id) { renderMessage(m); if (m.from === "customer") $("typing").textContent = ""; }
+    else { c.unread = true; renderContactItem(c); }
+  }
+  function renderMessage(m) {
+    var box = $("transcript"), node = el("div", "msg " + (m.from === "customer" ? "customer" : "agent"), m.text);
+    node.setAttribute("data-seq", String(m.seq)); node.title = fmtTime(m.at);
+    var after = null;
+    Array.prototype.forEach.call(box.querySelectorAll("[data-seq]"), function (n) { if (!after && Number(n.getAttribute("data-seq")) > m.seq) after = n; });
+    box.insertBefore(node, after); box.scrollTop = box.scrollHeight;
+  }
+  function note(contactId, text) { if (current === contactId) { $("transcript").appendChild(el("div", "typing", text)); } }
+  function select(id) {
+    current = id; var c = contacts[id];
+    $("no-contact").hidden = !!c; $("contact-view").hidden = !c;
+    Object.keys(contacts).forEach(function (k) { renderContactItem(contacts[k]); });
+    if (!c) return;
+    c.unread = false; renderContactItem(c);
+    $("contact-title").textContent = label(c);
+    $("contact-state").textContent = c.contact.state.replace("_", "-");
+    var box = $("transcript"); box.textContent = "";
+    Object.keys(c.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (s) { renderMessage(c.messages[s]); });
+    Object.keys(c.pending).forEach(function (k) { box.appendChild(c.pending[k]); });
+    renderCustomer(c.customer);
+    $("history").textContent = "";
+    send({ type: "history", customer_id: c.contact.customer_id });
+  }
+  function contactState(m) {
+    var c = contacts[m.contact_id]; if (!c) return;
+    if (m.state === "closed") {
+      c.li.remove(); delete contacts[m.contact_id];
+      if (current === m.contact_id) { current = null; select(null); }
+      return;
+    }
+    c.contact.state = m.state; renderContactItem(c);
+    if (current === m.contact_id) $("contact-state").textContent = m.state.replace("_", "-") + (m.wrap_up_s ? " (" + m.wrap_up_s + " s)" : "");
+  }
+  function renderCustomer(cu) {
+    var box = $("customer"); box.textContent = "";
+    if (!cu) return;
+    box.appendChild(el("div", "", cu.name || "Unnamed visitor"));
+    box.appendChild(el("div", "", "Value: " + cu.value));
+    (cu.identities || []).forEach(function (i) { if (i[0] !== "visitor") box.appendChild(el("div", "", i[0] + ": " + i[1])); });
+  }
+  function renderHistory(m) {
+    var c = current && contacts[current];
+    if (!c || c.contact.customer_id !== m.customer_id) return;
+    var list = $("history"); list.textContent = "";
+    m.events.slice().reverse().forEach(function (e) {
+      var li = el("li"); li.appendChild(el("span", "kind", e.kind.replace(/[._]/g, " ")));
+      li.appendChild(el("span", "", " · " + (e.channel || "") + " · " + fmtTime(e.at)));
+      var detail = e.data && (e.data.text || e.data.url || e.data.disposition || e.data.agent_name || "");
+      if (detail) li.appendChild(el("div", "detail", String(detail)));
+      list.appendChild(li);
+    });
+  }
+
+  // ---- actions
+  $("status").addEventListener("change", function () { send({ type: "set_status", status: $("status").value }); });
+  function reply() {
+    var text = $("reply-text").value; if (!current || !text.trim()) return;
+    var id = newId(), c = contacts[current];
+    var node = el("div", "msg agent pending", text); c.pending[id] = node; $("transcript").appendChild(node);
+    $("reply-text").value = "";
+    send({ type: "reply", contact_id: current, client_id: id, text: text });
+  }
+  $("reply-send").addEventListener("click", reply);
+  $("reply-text").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); reply(); return; }
+    var now = Date.now(); if (current && now - lastTyping > 2000) { lastTyping = now; send({ type: "typing", contact_id: current }); }
+  });
+  $("close-contact").addEventListener("click", function () {
+    if (current) send({ type: "close", contact_id: current, disposition: $("disposition").value });
+  });
+
+  if (token) start();
+})();

@@ -1,0 +1,152 @@
+/* Contact-center chat widget. Embed with one tag:
+ *   <script src="https://support.example.com/widget.js" data-topic="general" data-language="id" async></script>
+ * Protocol: docs/protocol.md (widget). All customer and agent text is rendered as text, never as HTML.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.ContactCenterWidget) return;
+  var base = new URL(script.src, location.href);
+  var wsUrl = (base.protocol === "https:" ? "wss://" : "ws://") + base.host + "/ws/chat";
+  var topic = script.getAttribute("data-topic") || "general";
+  var language = script.getAttribute("data-language") || "en";
+  var KEY = "contact-center:" + base.host;
+  var TEXT = {
+    en: { open: "Chat with us", title: "Customer service", placeholder: "Type your message…", send: "Send",
+          end: "End chat", typing: "Agent is typing…", joined: " joined the chat", ended: "The chat has ended.",
+          waiting: "Connecting…", reconnecting: "Connection lost, reconnecting…", left: "The agent left; you are back in the queue." },
+    id: { open: "Chat dengan kami", title: "Layanan pelanggan", placeholder: "Tulis pesan Anda…", send: "Kirim",
+          end: "Akhiri chat", typing: "Agen sedang mengetik…", joined: " bergabung dalam chat", ended: "Chat telah berakhir.",
+          waiting: "Menghubungkan…", reconnecting: "Koneksi terputus, menyambung ulang…", left: "Agen keluar; Anda kembali ke antrean." }
+  };
+  var t = TEXT[language] || TEXT.en;
+
+  var saved = {};
+  try { saved = JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { saved = {}; }
+  var state = { token: saved.token || null, pending: saved.pending || [], contactId: null, lastSeq: 0 };
+  function save() { localStorage.setItem(KEY, JSON.stringify({ token: state.token, pending: state.pending })); }
+
+  // ---- UI, inside a shadow root so the host page's styles do not leak in
+  var host = document.createElement("div");
+  host.setAttribute("data-contact-center-widget", "");
+  document.body.appendChild(host);
+  var root = host.attachShadow({ mode: "open" });
+  var style = document.createElement("style");
+  style.textContent = [
+    ":host{all:initial}",
+    ".btn{position:fixed;right:20px;bottom:20px;background:#0b6e4f;color:#fff;border:0;border-radius:24px;padding:12px 18px;font:600 15px system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25)}",
+    ".box{position:fixed;right:20px;bottom:80px;width:340px;height:460px;background:#fff;border:1px solid #ccd;border-radius:10px;display:none;flex-direction:column;font:14px system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.2);overflow:hidden}",
+    ".box.open{display:flex}",
+    ".head{background:#0b6e4f;color:#fff;padding:10px 12px;font-weight:600;display:flex;justify-content:space-between;align-items:center}",
+    ".head button{background:transparent;color:#fff;border:1px solid #fff;border-radius:4px;cursor:pointer;font-size:12px}",
+    ".log{flex:1;overflow-y:auto;padding:10px;background:#f6f8f7}",
+    ".msg{margin:4px 0;padding:6px 10px;border-radius:12px;max-width:80%;white-space:pre-wrap;word-wrap:break-word}",
+    ".customer{background:#d7efe5;margin-left:auto}",
+    ".agent{background:#fff;border:1px solid #dde}",
+    ".pending{opacity:.6}",
+    ".sys{color:#666;font-size:12px;text-align:center;margin:6px 0}",
+    ".typing{color:#666;font-size:12px;height:16px;padding:0 10px}",
+    ".row{display:flex;border-top:1px solid #dde}",
+    "textarea{flex:1;border:0;padding:8px;resize:none;font:14px system-ui,sans-serif;height:44px}",
+    ".send{background:#0b6e4f;color:#fff;border:0;padding:0 14px;cursor:pointer}"
+  ].join("\n");
+  root.appendChild(style);
+  function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls; if (text) n.textContent = text; return n; }
+  var button = el("button", "btn", t.open);
+  var box = el("div", "box");
+  var head = el("div", "head"); head.appendChild(el("span", "", t.title));
+  var endButton = el("button", "end", t.end); head.appendChild(endButton);
+  var log = el("div", "log");
+  var typing = el("div", "typing");
+  var row = el("div", "row");
+  var input = el("textarea"); input.placeholder = t.placeholder; input.setAttribute("aria-label", t.placeholder);
+  var send = el("button", "send", t.send);
+  row.appendChild(input); row.appendChild(send);
+  box.appendChild(head); box.appendChild(log); box.appendChild(typing); box.appendChild(row);
+  root.appendChild(button); root.appendChild(box);
+  button.addEventListener("click", function () { box.classList.toggle("open"); if (box.classList.contains("open")) input.focus(); });
+
+  var shown = {};      // seq -> element, for the current contact
+  var pendingEls = {}; // client_id -> element
+  function scroll() { log.scrollTop = log.scrollHeight; }
+  function system(text) { log.appendChild(el("div", "sys", text)); scroll(); }
+  function bubble(from, text, cls) { var n = el("div", "msg " + from + (cls ? " " + cls : ""), text); log.appendChild(n); scroll(); return n; }
+
+  // ---- socket
+  var ws = null, backoff = 500, firstWelcome = true, typingTimer = null, lastTypingSent = 0, statusEl = null;
+  function sendJson(obj) { if (ws && ws.readyState === 1) { ws.send(JSON.stringify(obj)); return true; } return false; }
+  function connect() {
+    ws = new WebSocket(wsUrl);
+    ws.onopen = function () {
+      backoff = 500;
+      var hello = { type: "hello", topic: topic, language: language, last_seq: state.lastSeq };
+      if (state.token) hello.token = state.token;
+      if (state.contactId) hello.contact_id = state.contactId;
+      sendJson(hello);
+    };
+    ws.onmessage = function (ev) { var m; try { m = JSON.parse(ev.data); } catch (e) { return; } handle(m); };
+    ws.onclose = function () {
+      if (!statusEl) statusEl = el("div", "sys", t.reconnecting);
+      log.appendChild(statusEl);
+      setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
+    };
+  }
+  function handle(m) {
+    switch (m.type) {
+      case "welcome":
+        if (statusEl) { statusEl.remove(); statusEl = null; }
+        state.token = m.token; save();
+        if (!m.contact || m.contact.id !== state.contactId) { state.contactId = m.contact ? m.contact.id : null; }
+        if (firstWelcome) { firstWelcome = false; sendJson({ type: "page_view", url: location.href, title: document.title }); }
+        state.pending.forEach(function (p) { sendJson({ type: "message", client_id: p.client_id, text: p.text }); });
+        break;
+      case "message": {
+        if (m.contact_id !== state.contactId) { state.contactId = m.contact_id; state.lastSeq = 0; shown = {}; }
+        if (m.seq <= state.lastSeq || shown[m.seq]) break;
+        state.lastSeq = m.seq;
+        var mine = m.client_id && pendingEls[m.client_id];
+        if (mine) { mine.classList.remove("pending"); shown[m.seq] = mine; delete pendingEls[m.client_id]; }
+        else { shown[m.seq] = bubble(m.from === "customer" ? "customer" : "agent", m.text); }
+        shown[m.seq].setAttribute("data-seq", String(m.seq));
+        if (m.from !== "customer") typing.textContent = "";
+        break;
+      }
+      case "ack":
+        state.contactId = m.contact_id;
+        state.pending = state.pending.filter(function (p) { return p.client_id !== m.client_id; }); save();
+        break;
+      case "typing":
+        typing.textContent = t.typing; clearTimeout(typingTimer);
+        typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
+        break;
+      case "agent_joined": system(m.agent + t.joined); break;
+      case "agent_left": system(t.left); break;
+      case "ended": system(t.ended); state.contactId = null; state.lastSeq = 0; shown = {}; break;
+      case "error": system("⚠ " + m.message); break;
+    }
+  }
+  function submit() {
+    var text = input.value;
+    if (!text.trim()) return;
+    var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
+    state.pending.push({ client_id: id, text: text }); save();
+    pendingEls[id] = bubble("customer", text, "pending");
+    input.value = "";
+    sendJson({ type: "message", client_id: id, text: text });
+  }
+  send.addEventListener("click", submit);
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); submit(); return; }
+    var now = Date.now();
+    if (now - lastTypingSent > 2000) { lastTypingSent = now; sendJson({ type: "typing" }); }
+  });
+  endButton.addEventListener("click", function () { sendJson({ type: "leave" }); });
+
+  // Page API: open the box, identify the visitor, or drop the socket (it reconnects by itself).
+  window.ContactCenterWidget = {
+    open: function () { box.classList.add("open"); },
+    identify: function (details) { sendJson(Object.assign({ type: "identify" }, details)); },
+    dropConnection: function () { if (ws) ws.close(); }
+  };
+  connect();
+})();

@@ -1,0 +1,121 @@
+"""A JSON message session over an aiohttp websocket: the framing both the widget and the
+desk protocols share.
+
+Outgoing messages go through a queue drained by one writer task, so engine events
+(delivered synchronously on the bus) never wait on a slow socket and keep their order.
+Incoming frames are checked before anyone sees them: too large, not JSON, not an object
+with a string ``type`` each get an ``error`` message with its code to this client only,
+and the session goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from aiohttp import WSMsgType, web
+
+from contact_center.exceptions import BadMessage, ContactCenterError, FrameTooLarge
+
+__all__ = ["PROTOCOL_VERSION", "Handler", "JsonSocket", "dispatch"]
+
+PROTOCOL_VERSION = 1
+_CLOSE = object()
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class JsonSocket:
+    """One websocket carrying JSON objects."""
+
+    def __init__(self, ws: web.WebSocketResponse, max_frame_bytes: int) -> None:
+        self.ws = ws
+        self.max_frame_bytes = max_frame_bytes
+        self._out: asyncio.Queue[object] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    @staticmethod
+    def response(max_frame_bytes: int) -> web.WebSocketResponse:
+        # Frames up to four times the limit are read and answered with frame_too_large;
+        # larger ones make aiohttp close the socket with 1009 (message too big).
+        return web.WebSocketResponse(max_msg_size=max_frame_bytes * 4, heartbeat=30.0)
+
+    def start(self) -> None:
+        self._writer = asyncio.get_running_loop().create_task(self._write())
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        """Queue ``message`` for this client; never blocks."""
+        if not self.ws.closed:
+            self._out.put_nowait(message)
+
+    def error(self, exc: ContactCenterError, ref: Any = None) -> None:
+        message: dict[str, Any] = {"type": "error", "code": exc.code, "message": str(exc)}
+        if ref is not None:
+            message["ref"] = ref
+        self.send(message)
+
+    async def _write(self) -> None:
+        while True:
+            message = await self._out.get()
+            if message is _CLOSE:
+                return
+            try:
+                await self.ws.send_str(json.dumps(message, ensure_ascii=False))
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def finish(self) -> None:
+        """Flush what is queued, stop the writer and close the socket."""
+        if self._writer is not None:
+            self._out.put_nowait(_CLOSE)
+            try:
+                await asyncio.wait_for(self._writer, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                self._writer.cancel()
+        await self.ws.close()
+
+    async def messages(self) -> AsyncIterator[dict[str, Any]]:
+        """Yield each well-formed incoming message; answer bad ones with an error."""
+        async for frame in self.ws:
+            if frame.type == WSMsgType.TEXT:
+                message = self._parse(frame.data)
+                if message is not None:
+                    yield message
+            elif frame.type == WSMsgType.BINARY:
+                self.error(BadMessage("binary frames are not accepted; send JSON text", "bad_message"))
+            elif frame.type == WSMsgType.ERROR:
+                return
+
+    def _parse(self, text: str) -> dict[str, Any] | None:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > self.max_frame_bytes:
+            self.error(FrameTooLarge(f"frame of {size} bytes is over the limit of {self.max_frame_bytes}"))
+            return None
+        try:
+            message = json.loads(text)
+        except ValueError as exc:
+            self.error(BadMessage(f"not valid JSON: {exc}", "bad_json"))
+            return None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            self.error(BadMessage("a message must be a JSON object with a string 'type'", "bad_message"))
+            return None
+        return message
+
+
+async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: dict[str, Any]) -> None:
+    """Run the handler for ``message['type']``; errors go to this client only."""
+    ref = message.get("ref")
+    handler = handlers.get(message["type"])
+    if handler is None:
+        sock.error(BadMessage(f"unknown message type {message['type']!r}", "unknown_type"), ref)
+        return
+    try:
+        await handler(message)
+    except ContactCenterError as exc:
+        sock.error(exc, ref)
+    except Exception:  # one client's surprise must not end everyone's service
+        structlog.get_logger("contact_center.ws").exception("ws.handler_failed", type=message["type"])
+        sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
