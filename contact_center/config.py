@@ -157,6 +157,8 @@ def _level(v: Any) -> bool:
 
 
 def _skills(table: _Table, name: str) -> tuple[tuple[str, int], ...]:
+    if name not in table.data:
+        raise ConfigError(f"{table.key(name)}: required (a table of skill = minimum level)")
     raw = table.get(name, {}, lambda v: isinstance(v, Mapping) and bool(v), "a non-empty table")
     for skill, level in raw.items():
         if not _level(level):
@@ -242,7 +244,8 @@ def _desk(t: _Table) -> DeskConfig:
 
 
 def _widening(t: _Table) -> tuple[WideningStep, ...]:
-    raw = t.get("widening", [], lambda v: isinstance(v, list), "an array of tables")
+    default = [{"after_s": 30, "relax_levels": 1}, {"after_s": 60, "relax_levels": 4, "drop_secondary": True}]
+    raw = t.get("widening", default, lambda v: isinstance(v, list), "an array of tables")
     steps = []
     for i, item in enumerate(raw):
         sub = _Table(item, f"{t.key('widening')}[{i}]")
@@ -261,7 +264,7 @@ def _widening(t: _Table) -> tuple[WideningStep, ...]:
 
 def _routing(t: _Table) -> RoutingConfig:
     bands = t.get(
-        "value_bands", [], lambda v: isinstance(v, list) and all(_number(-1e18)(x) for x in v), "a list of numbers"
+        "value_bands", [100, 1000], lambda v: isinstance(v, list) and all(_number(-1e18)(x) for x in v), "a list of numbers"
     )
     if bands != sorted(bands):
         raise ConfigError(f"{t.key('value_bands')}: must be ascending")

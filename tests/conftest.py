@@ -1,0 +1,144 @@
+"""Shared fixtures: a config on a temporary data directory, an engine on a manual clock,
+and a real engine server on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from contact_center.auth import Accounts
+from contact_center.clock import ManualClock
+from contact_center.config import Config, parse_config
+from contact_center.engine import Engine
+from contact_center.model import Agent, Role
+from contact_center.store import SqliteStore
+from contact_center.web import ACCOUNTS, ENGINE, build_app
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_config(tmp_path: Path, **overrides: Any) -> Config:
+    data: dict[str, Any] = {
+        "store": {"data_dir": str(tmp_path / "data")},
+        "webchat": {"allowed_origins": ["http://127.0.0.1:1", "http://shop.test"], "max_frame_bytes": 4096},
+        "desk": {"reconnect_grace_s": 30, "default_wrap_up_s": 5},
+        "routing": {"offer_timeout_s": 20},
+        "logging": {"format": "json"},
+    }
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    return parse_config(data, tmp_path)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(tmp_path)
+
+
+@dataclass
+class EngineEnv:
+    engine: Engine
+    accounts: Accounts
+    clock: ManualClock
+    store: SqliteStore
+    config: Config
+    inbox: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    async def add_agent(self, username: str, skills: dict[str, int] | None = None, **kw: Any) -> Agent:
+        agent = await self.accounts.add_user(
+            username, PASSWORD, skills=skills or {"general": 3, "lang_en": 3, "lang_id": 3},
+            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}), wrap_up_s=kw.pop("wrap_up_s", 5.0), **kw,
+        )
+        self.engine.add_agent(agent)
+        self.listen(f"agent:{agent.id}")
+        return agent
+
+    async def online(self, agent: Agent) -> None:
+        await self.engine.agent_connected(agent.id)
+        await self.engine.set_status(agent.id, "available")
+
+    def listen(self, topic: str) -> list[dict[str, Any]]:
+        box = self.inbox.setdefault(topic, [])
+        self.engine.bus.subscribe(topic, box.append)
+        return box
+
+    def of(self, topic: str, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.inbox.get(topic, []) if m["type"] == kind]
+
+    async def settle(self) -> None:
+        """Let scheduled routing passes and timers run."""
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await self.engine.route_now()
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
+async def make_engine_env(config: Config, clock: ManualClock | None = None) -> EngineEnv:
+    clock = clock or ManualClock()
+    store = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
+    engine = Engine(store, clock, config)
+    await engine.start()
+    return EngineEnv(engine, Accounts(store, clock, config.auth), clock, store, config)
+
+
+@pytest.fixture
+async def env(config: Config) -> AsyncIterator[EngineEnv]:
+    e = await make_engine_env(config)
+    yield e
+    e.engine.stop()
+    await asyncio.sleep(0)
+    await e.store.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    ws_url: str
+    app: web.Application
+    runner: web.AppRunner
+
+    @property
+    def engine(self) -> Engine:
+        return self.app[ENGINE]
+
+    async def add_agent(self, username: str, role: Role = Role.AGENT, **kw: Any) -> Agent:
+        agent = await self.app[ACCOUNTS].add_user(
+            username, PASSWORD, role=role, skills=kw.pop("skills", {"general": 3, "lang_en": 3, "lang_id": 3}),
+            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}), wrap_up_s=kw.pop("wrap_up_s", 0.2),
+        )
+        self.engine.add_agent(agent)
+        return agent
+
+
+async def start_server(config: Config) -> Server:
+    port = free_port()
+    origins = (*config.webchat.allowed_origins, f"http://127.0.0.1:{port}")
+    from dataclasses import replace
+
+    config = replace(config, webchat=replace(config.webchat, allowed_origins=origins))
+    app = build_app(config)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner)
+
+
+@pytest.fixture
+async def server(config: Config) -> AsyncIterator[Server]:
+    srv = await start_server(config)
+    yield srv
+    await srv.runner.cleanup()

@@ -1,0 +1,58 @@
+"""config.toml: typed values, and a bad value fails at load naming its key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contact_center.config import load_config, parse_config
+from contact_center.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_shipped_config_loads():
+    """The config.toml in the repository is valid and says what the README says."""
+    config = load_config(ROOT / "config.toml")
+    assert config.server.port == 8080
+    assert config.routing.offer_timeout_s == 20
+    assert [s.after_s for s in config.routing.policy.widening] == [30, 60]
+    assert set(config.webchat.topics) == {"general", "billing", "technical"}
+    assert config.store.data_dir == ROOT / "data"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"routing": {"offer_timeout_s": "soon"}}, "routing.offer_timeout_s: must be a number > 0"),
+        ({"routing": {"offer_timeout_s": 0}}, "routing.offer_timeout_s"),
+        ({"server": {"port": 70000}}, "server.port"),
+        ({"server": {"prot": 1}}, "server.prot: unknown key"),
+        ({"nonsense": {}}, "nonsense: unknown key"),
+        ({"webchat": {"max_frame_bytes": 10}}, "webchat.max_frame_bytes"),
+        ({"webchat": {"topics": {"x": {"skills": {"billing": 9}}}}}, "webchat.topics.x.skills.billing"),
+        ({"webchat": {"topics": {"x": {}}}}, "webchat.topics.x.skills"),
+        ({"desk": {"default_capacity": {"fax": 1}}}, "desk.default_capacity.fax: unknown channel"),
+        ({"routing": {"value_bands": [1000, 100]}}, "routing.value_bands: must be ascending"),
+        ({"routing": {"widening": [{"after_s": 60}, {"after_s": 30}]}}, "routing.widening: steps must be in"),
+        ({"routing": {"widening": [{"after_s": 60, "relax": 1}]}}, "routing.widening[0].relax: unknown key"),
+        ({"routing": {"exclusive_channels": ["pager"]}}, "routing.exclusive_channels"),
+        ({"logging": {"level": "loud"}}, "logging.level"),
+        ({"store": {"backend": "mysql"}}, "store.backend"),
+    ],
+)
+def test_bad_values_name_the_key(data, message):
+    """Each wrong value is refused with the dotted key in the message."""
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse_config(data)
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    """A missing file or broken TOML is a ConfigError that names the file."""
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "absent.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[server\nport = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
