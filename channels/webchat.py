@@ -164,11 +164,11 @@ class WidgetSession:
 class WebchatChannel:
     """The ``/ws/chat`` endpoint; refuses pages whose Origin is not allowed."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, config: WebchatConfig) -> None:
+    def __init__(self, engine: Engine, accounts: Accounts, config: WebchatConfig, sockets: set[JsonSocket]) -> None:
         self.engine = engine
         self.accounts = accounts
         self.config = config
-        self.sessions: set[WidgetSession] = set()
+        self.sockets = sockets
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
@@ -179,15 +179,13 @@ class WebchatChannel:
             )
         ws = JsonSocket.response(self.config.max_frame_bytes)
         await ws.prepare(request)
-        sock = JsonSocket(ws, self.config.max_frame_bytes)
+        sock = JsonSocket(ws, self.config.max_frame_bytes, self.sockets)
         sock.start()
         session = WidgetSession(self.engine, self.accounts, sock)
-        self.sessions.add(session)
         structlog.contextvars.bind_contextvars(channel="chat")
         try:
             await session.run()
         finally:
             session.close()
-            self.sessions.discard(session)
             await sock.finish()
         return ws

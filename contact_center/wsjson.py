@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact_center.exceptions import BadMessage, ContactCenterError, FrameTooLarge
 
@@ -31,8 +31,11 @@ Handler = Callable[[dict[str, Any]], Awaitable[None]]
 class JsonSocket:
     """One websocket carrying JSON objects."""
 
-    def __init__(self, ws: web.WebSocketResponse, max_frame_bytes: int) -> None:
+    def __init__(self, ws: web.WebSocketResponse, max_frame_bytes: int, registry: set[JsonSocket] | None = None) -> None:
         self.ws = ws
+        self._registry = registry
+        if registry is not None:
+            registry.add(self)
         self.max_frame_bytes = max_frame_bytes
         self._out: asyncio.Queue[object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
@@ -67,8 +70,14 @@ class JsonSocket:
             except (ConnectionError, RuntimeError):
                 return
 
+    async def going_away(self) -> None:
+        """Close at server shutdown; clients reconnect (to this node when back, or another)."""
+        await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
     async def finish(self) -> None:
         """Flush what is queued, stop the writer and close the socket."""
+        if self._registry is not None:
+            self._registry.discard(self)
         if self._writer is not None:
             self._out.put_nowait(_CLOSE)
             try:

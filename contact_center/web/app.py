@@ -41,6 +41,7 @@ ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
+SOCKETS = web.AppKey("sockets", set)
 
 STATIC = Path(__file__).parent / "static"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -228,6 +229,12 @@ async def openapi(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(DOCS / "openapi.json")
 
 
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    response = web.FileResponse(STATIC / "widget.js")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 async def chat_ws(request: web.Request) -> web.StreamResponse:
     return await request.app[WEBCHAT].handle(request)
 
@@ -258,12 +265,19 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
             await seed_demo(app[STORE], accounts, config)
         await engine.start()
         app[ENGINE], app[ACCOUNTS] = engine, accounts
-        app[WEBCHAT] = WebchatChannel(engine, accounts, config.webchat)
-        app[DESK] = DeskEndpoint(engine, accounts, config)
+        app[WEBCHAT] = WebchatChannel(engine, accounts, config.webchat, app[SOCKETS])
+        app[DESK] = DeskEndpoint(engine, accounts, config, app[SOCKETS])
         yield
         engine.stop()
 
+    app[SOCKETS] = set()
+
+    async def close_sockets(app: web.Application) -> None:
+        for sock in list(app[SOCKETS]):
+            await sock.going_away()
+
     app.cleanup_ctx.extend([store_ctx, engine_ctx])
+    app.on_shutdown.append(close_sockets)
     r = app.router
     r.add_post("/api/login", login)
     r.add_post("/api/logout", logout)
@@ -280,5 +294,5 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     r.add_get("/", _page("demo.html"))
     r.add_get("/desk", _page("desk.html"))
     r.add_static("/static", STATIC)
-    r.add_get("/widget.js", lambda request: web.FileResponse(STATIC / "widget.js"))
+    r.add_get("/widget.js", widget_js)
     return app

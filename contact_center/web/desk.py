@@ -144,16 +144,17 @@ class DeskSession:
 class DeskEndpoint:
     """The ``/ws/desk`` endpoint."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, config: Config) -> None:
+    def __init__(self, engine: Engine, accounts: Accounts, config: Config, sockets: set[JsonSocket]) -> None:
         self.engine = engine
         self.accounts = accounts
         self.config = config
+        self.sockets = sockets
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         limit = self.config.webchat.max_frame_bytes
         ws = JsonSocket.response(limit)
         await ws.prepare(request)
-        sock = JsonSocket(ws, limit)
+        sock = JsonSocket(ws, limit, self.sockets)
         sock.start()
         session = DeskSession(self.engine, self.accounts, sock)
         try:

@@ -1,0 +1,183 @@
+"""Web chat end to end over real loopback websockets: widget, desk, resume, and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import aiohttp
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from tests.clients import desk, login, widget
+from tests.conftest import Server
+
+
+async def offered_chat(server: Server):
+    """A customer writes; agent ayu is offered the chat and accepts it."""
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu")
+    customer, welcome = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Halo, pesanan saya belum sampai"})
+    ack = await customer.expect("ack", client_id="c-1")
+    offer = await agent.expect("offer")
+    assert offer["contact"]["id"] == ack["contact_id"]
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    assigned = await agent.expect("assigned")
+    return agent, customer, welcome, assigned
+
+
+async def test_customer_and_agent_talk(server: Server):
+    """Widget to desk and back: offer, accept, transcript, reply, typing, close."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    assert [m["text"] for m in assigned["messages"]] == ["Halo, pesanan saya belum sampai"]
+    assert (await customer.expect("agent_joined"))["agent"] == "ayu"
+    await customer.send({"type": "typing"})
+    assert (await agent.expect("typing"))["contact_id"] == contact_id
+    await agent.send({"type": "reply", "contact_id": contact_id, "client_id": "a-1", "text": "Baik, saya cek dulu."})
+    assert (await agent.expect("ack", client_id="a-1"))["seq"] == 2
+    got = await customer.expect("message", seq=2)
+    assert got["from"] == "agent" and got["text"] == "Baik, saya cek dulu."
+    await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
+    assert (await customer.expect("ended"))["by"] == "agent"
+    assert (await agent.expect("contact_state", state="closed"))["contact_id"] == contact_id
+
+
+async def test_history_over_rest_holds_the_transcript(server: Server):
+    """GET /api/customers/{id}/history shows the conversation in order, with page views."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    await customer.send({"type": "page_view", "url": "http://shop.test/billing", "title": "Billing"})
+    await agent.send({"type": "reply", "contact_id": assigned["contact"]["id"], "client_id": "a", "text": "Hi!"})
+    await customer.expect("message", seq=2)
+    token = await login(server, "ayu")
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with http.get(f"{server.url}/api/customers/{welcome['customer_id']}/history") as r:
+            body = await r.json()
+    events = body["events"]
+    texts = [e["data"]["text"] for e in events if e["kind"] == "message"]
+    assert texts == ["Halo, pesanan saya belum sampai", "Hi!"]
+    assert any(e["kind"] == "page_view" and e["data"]["url"] == "http://shop.test/billing" for e in events)
+
+
+async def test_dropped_socket_resumes_without_loss_or_repeat(server: Server):
+    """The customer's socket drops; replies sent meanwhile arrive once; a resent message is recorded once."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    await customer.close()
+    for i in range(3):
+        await agent.send({"type": "reply", "contact_id": contact_id, "client_id": f"a{i}", "text": f"reply {i}"})
+        await agent.expect("ack", client_id=f"a{i}")
+    again, welcome2 = await widget(
+        server, {"token": welcome["token"], "contact_id": contact_id, "last_seq": 1, "language": "id"}
+    )
+    assert welcome2["customer_id"] == welcome["customer_id"]
+    seqs = [(await again.expect("message"))["seq"] for _ in range(3)]
+    assert seqs == [2, 3, 4]
+    # The first message's ack was lost with the socket: the widget resends it, same client_id.
+    await again.send({"type": "message", "client_id": "c-1", "text": "Halo, pesanan saya belum sampai"})
+    assert (await again.expect("ack", client_id="c-1"))["seq"] == 1
+    await again.nothing("message")
+    await agent.nothing("message", seq=1)
+
+
+async def test_a_returning_visitor_sees_only_its_own_conversation(server: Server):
+    """Two customers: each token opens its own conversation, never the other's."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    other, other_welcome = await widget(server)
+    assert other_welcome["contact"] is None
+    await other.send({"type": "message", "client_id": "o-1", "text": "Another person here"})
+    await other.expect("ack")
+    back, back_welcome = await widget(server, {"token": welcome["token"], "language": "id"})
+    replay = [await back.expect("message")]
+    assert [m["text"] for m in replay] == ["Halo, pesanan saya belum sampai"]
+    await back.nothing("message")
+
+
+async def test_widget_origin_must_be_allowed(server: Server):
+    """A page whose Origin is not on the allow-list cannot open a chat socket."""
+    with pytest.raises(InvalidStatus) as info:
+        await widget(server, origin="http://evil.test")
+    assert info.value.response.status_code == 403
+
+
+async def test_bad_frames_get_errors_and_the_session_goes_on(server: Server):
+    """Malformed JSON, unknown types, oversized and binary frames: an error each, then normal service."""
+    customer, _ = await widget(server)
+    bystander, _ = await widget(server)
+    await customer.send("{not json")
+    assert (await customer.expect("error"))["code"] == "bad_json"
+    await customer.send({"type": "launch_rockets"})
+    assert (await customer.expect("error"))["code"] == "unknown_type"
+    await customer.send(json.dumps({"type": "message", "client_id": "big", "text": "x" * 5000}))
+    assert (await customer.expect("error"))["code"] == "frame_too_large"
+    await customer.conn.send(b"\x00\x01")
+    assert (await customer.expect("error"))["code"] == "bad_message"
+    await customer.send({"type": "message", "client_id": "c", "text": ""})
+    error = await customer.expect("error")
+    assert error["code"] == "invalid_field" and "text" in error["message"]
+    await customer.send({"type": "message", "client_id": "ok", "text": "still here"})
+    assert (await customer.expect("ack", client_id="ok"))["seq"] == 1
+    await bystander.send({"type": "ping"})
+    await bystander.expect("pong")
+    await bystander.nothing("error")
+
+
+async def test_hello_first_and_bad_token(server: Server):
+    """Anything before hello is refused; an unknown token is refused with a clear message."""
+    from websockets.asyncio.client import connect
+
+    from tests.clients import WsClient
+
+    client = WsClient(await connect(f"{server.ws_url}/ws/chat", origin=server.url))
+    await client.send({"type": "message", "client_id": "x", "text": "hi"})
+    assert (await client.expect("error"))["code"] == "hello_required"
+    await client.send({"type": "hello", "token": "forged"})
+    error = await client.expect("error")
+    assert error["code"] == "unauthorized" and "start again without a token" in error["message"]
+
+
+async def test_desk_refuses_actions_on_what_it_does_not_hold(server: Server):
+    """Replying to another agent's chat or accepting a stale offer gets not_held; nothing is recorded."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    await server.add_agent("budi")
+    intruder, _ = await desk(server, "budi")
+    await intruder.send({"type": "reply", "contact_id": assigned["contact"]["id"], "client_id": "i", "text": "hi"})
+    assert (await intruder.expect("error"))["code"] == "not_held"
+    await intruder.send({"type": "accept", "offer_id": "0000", "ref": 7})
+    error = await intruder.expect("error")
+    assert error["code"] == "not_held" and error["ref"] == 7
+    await customer.nothing("message", seq=2)
+    messages = await server.engine.store.messages(assigned["contact"]["id"])
+    assert [m.seq for m in messages] == [1]
+
+
+async def test_customer_tokens_are_refused_on_agent_endpoints(server: Server):
+    """A chat visitor's token opens neither the desk nor the agent REST API."""
+    customer, welcome = await widget(server)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {welcome['token']}"}) as http:
+        async with http.get(f"{server.url}/api/customers/{welcome['customer_id']}/history") as r:
+            assert r.status == 403
+            assert (await r.json())["error"] == "forbidden"
+        async with http.get(f"{server.url}/api/queue") as r:
+            assert r.status == 403
+    from websockets.asyncio.client import connect
+
+    from tests.clients import WsClient
+
+    deskc = WsClient(await connect(f"{server.ws_url}/ws/desk"))
+    await deskc.send({"type": "hello", "token": welcome["token"]})
+    assert (await deskc.expect("error"))["code"] == "forbidden"
+
+
+async def test_identify_merges_with_known_customer(server: Server):
+    """A visitor who gives an email already on file is joined to that customer's history."""
+    first, first_welcome = await widget(server)
+    await first.send({"type": "identify", "email": "rina@example.com", "name": "Rina"})
+    await first.expect("identified")
+    second, second_welcome = await widget(server)
+    await second.send({"type": "message", "client_id": "m", "text": "Saya Rina lagi"})
+    await second.expect("ack")
+    await second.send({"type": "identify", "email": "RINA@example.com"})
+    assert (await second.expect("identified"))["customer_id"] == first_welcome["customer_id"]
+    history = await server.engine.history(first_welcome["customer_id"])
+    assert any(e.kind == "message" and e.data["text"] == "Saya Rina lagi" for e in history)

@@ -1,0 +1,72 @@
+"""Test clients that speak the widget and desk protocols over real loopback sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+from websockets.asyncio.client import ClientConnection, connect
+
+from tests.conftest import PASSWORD, Server
+
+
+class WsClient:
+    """A JSON websocket client that keeps everything it received."""
+
+    def __init__(self, conn: ClientConnection) -> None:
+        self.conn = conn
+        self.received: list[dict[str, Any]] = []
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        await self.conn.send(message if isinstance(message, str) else json.dumps(message))
+
+    async def expect(self, kind: str, timeout: float = 5.0, **match: Any) -> dict[str, Any]:
+        """Wait for the next message of ``kind`` (and matching fields); earlier ones are kept."""
+        for message in self.received:
+            if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
+                self.received.remove(message)
+                return message
+        async with asyncio.timeout(timeout):
+            while True:
+                message = json.loads(await self.conn.recv())
+                if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
+                    return message
+                self.received.append(message)
+
+    async def nothing(self, kind: str, wait: float = 0.3, **match: Any) -> None:
+        """Assert no message of ``kind`` (matching fields) arrives within ``wait`` seconds."""
+        try:
+            got = await self.expect(kind, timeout=wait, **match)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected {kind}: {got}")
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+
+async def widget(server: Server, hello: dict[str, Any] | None = None, origin: str | None = None) -> tuple[WsClient, dict]:
+    conn = await connect(f"{server.ws_url}/ws/chat", origin=origin or server.url)  # type: ignore[arg-type]
+    client = WsClient(conn)
+    await client.send({"type": "hello", **(hello or {})})
+    return client, await client.expect("welcome")
+
+
+async def login(server: Server, username: str, password: str = PASSWORD) -> str:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/api/login", json={"username": username, "password": password}) as r:
+            assert r.status == 200, await r.text()
+            return str((await r.json())["token"])
+
+
+async def desk(server: Server, username: str, available: bool = True) -> tuple[WsClient, dict]:
+    token = await login(server, username)
+    client = WsClient(await connect(f"{server.ws_url}/ws/desk"))
+    await client.send({"type": "hello", "token": token})
+    welcome = await client.expect("welcome")
+    if available:
+        await client.send({"type": "set_status", "status": "available"})
+        await client.expect("status", status="available")
+    return client, welcome
