@@ -1,0 +1,78 @@
+"""A customer and an agent, each in headless Chromium, as people use the widget and the desk."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from tests.conftest import PASSWORD, Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+HOSTILE = '<img src=x onerror="window.pwned=1"> Halo, <b>tolong</b> bantu saya'
+
+
+async def open_desk(browser: Browser, server: Server, username: str) -> Page:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(f"{server.url}/desk")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("#login-button")
+    await expect(page.locator("#connection")).to_have_text("connected")
+    await page.select_option("#status", "available")
+    return page
+
+
+async def test_chat_from_widget_to_desk_and_back_with_a_dropped_socket(browser: Browser, server: Server):
+    """Customer writes, agent accepts and replies, transcript in history, socket drops and resumes losslessly."""
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+
+    shop = await (await browser.new_context()).new_page()
+    await shop.goto(f"{server.url}/")
+    await shop.click("text=Chat with us")
+    await shop.fill("textarea", HOSTILE)
+    await shop.keyboard.press("Enter")
+
+    offer = desk.locator("#offers li")
+    await expect(offer).to_have_count(1)
+    await expect(offer.locator(".countdown")).to_contain_text("s to answer")
+    await offer.locator("button.accept").click()
+    transcript = desk.locator("#transcript")
+    await expect(transcript.locator(".msg.customer")).to_have_text(HOSTILE)
+    assert await transcript.locator("img, b").count() == 0
+
+    await desk.fill("#reply-text", "Selamat siang! Saya bantu cek ya.")
+    await desk.click("#reply-send")
+    widget_agent = shop.locator(".msg.agent")
+    await expect(widget_agent).to_have_text(["Selamat siang! Saya bantu cek ya."])
+    await expect(desk.locator("#history")).to_contain_text("page view")
+    await expect(desk.locator("#history")).to_contain_text("message")
+
+    # The customer's socket drops; the agent writes twice and the customer once while it is down.
+    await shop.evaluate("window.ContactCenterWidget.dropConnection()")
+    await desk.fill("#reply-text", "Pesanan Anda sedang dikirim.")
+    await desk.click("#reply-send")
+    await desk.fill("#reply-text", "Estimasi tiba besok.")
+    await desk.click("#reply-send")
+    await shop.fill("textarea", "Terima kasih!")
+    await shop.keyboard.press("Enter")
+    await expect(widget_agent).to_have_text(
+        ["Selamat siang! Saya bantu cek ya.", "Pesanan Anda sedang dikirim.", "Estimasi tiba besok."]
+    )
+    await expect(transcript.locator(".msg.customer")).to_have_text([HOSTILE, "Terima kasih!"])
+    await expect(shop.locator(".msg.customer")).to_have_text([HOSTILE, "Terima kasih!"])
+    await expect(shop.locator(".msg.pending")).to_have_count(0)
+    assert await shop.evaluate("window.pwned") is None and await desk.evaluate("window.pwned") is None
+
+    contact_id = await desk.locator("#contacts li").get_attribute("data-contact")
+    messages = await server.engine.store.messages(contact_id or "")
+    assert [m.data["text"] for m in messages] == [
+        HOSTILE, "Selamat siang! Saya bantu cek ya.", "Pesanan Anda sedang dikirim.", "Estimasi tiba besok.",
+        "Terima kasih!",
+    ]
+
+    await desk.select_option("#disposition", "resolved")
+    await desk.click("#close-contact")
+    await expect(shop.locator(".sys").last).to_have_text("The chat has ended.")
+    await expect(desk.locator("#contacts li")).to_have_count(0)
