@@ -9,6 +9,7 @@ recorded once per ``client_id`` however often it is resent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -26,6 +27,10 @@ __all__ = ["WebchatChannel", "WidgetSession"]
 log = structlog.get_logger("channels.webchat")
 
 
+def _nothing() -> None:
+    pass
+
+
 class WidgetSession:
     """One customer's websocket."""
 
@@ -38,7 +43,7 @@ class WidgetSession:
         self.language = "en"
         self._sent: dict[str, int] = {}
         self._buffer: list[dict[str, Any]] | None = None
-        self._unsubscribe = lambda: None
+        self._unsubscribe: Callable[[], None] = _nothing
         self.handlers = {
             "hello": self.hello,
             "message": self.message,
@@ -120,15 +125,15 @@ class WidgetSession:
             for event in await self.engine.store.messages(contact.id, after):
                 self._forward(event.as_message())
         buffered, self._buffer = self._buffer, None
-        for event in buffered:
-            self._on_event(event)
+        for live in buffered:
+            self._on_event(live)
 
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
         contact, event = await self.engine.customer_message(
             self.customer_id,
             msg.get("text"),
-            msg.get("client_id"),  # type: ignore[arg-type]
+            msg.get("client_id"),
             topic=self.topic,
             language=self.language,
         )
@@ -141,7 +146,7 @@ class WidgetSession:
 
     async def page_view(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
-        await self.engine.page_view(self.customer_id, msg.get("url"), msg.get("title", ""))  # type: ignore[arg-type]
+        await self.engine.page_view(self.customer_id, msg.get("url"), msg.get("title", ""))
 
     async def identify(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None

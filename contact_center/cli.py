@@ -20,7 +20,7 @@ from contact_center.auth import Accounts
 from contact_center.clock import SystemClock
 from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
-from contact_center.logs import configure_logging
+from contact_center.logs import AccessLogger, configure_logging
 from contact_center.model import Role
 from contact_center.store import SqliteStore
 from contact_center.web import build_app
@@ -40,7 +40,7 @@ def _pairs(values: list[str], what: str) -> dict[str, int]:
 
 async def _serve(config: Config, demo: bool) -> None:
     app = build_app(config, demo=demo)
-    runner = web.AppRunner(app, handle_signals=False)
+    runner = web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
     await runner.setup()
     site = web.TCPSite(runner, config.server.host, config.server.port)
     await site.start()

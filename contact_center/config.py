@@ -159,7 +159,7 @@ def _level(v: Any) -> bool:
 def _skills(table: _Table, name: str) -> tuple[tuple[str, int], ...]:
     if name not in table.data:
         raise ConfigError(f"{table.key(name)}: required (a table of skill = minimum level)")
-    raw = table.get(name, {}, lambda v: isinstance(v, Mapping) and bool(v), "a non-empty table")
+    raw: dict[str, Any] = table.get(name, {}, lambda v: isinstance(v, Mapping) and bool(v), "a non-empty table")
     for skill, level in raw.items():
         if not _level(level):
             raise ConfigError(f"{table.key(name)}.{skill}: must be a level 1-5, got {level!r}")
@@ -220,7 +220,7 @@ def _webchat(t: _Table) -> WebchatConfig:
 
 
 def _capacity(t: _Table, name: str, default: Mapping[str, int]) -> dict[str, int]:
-    raw = t.get(name, dict(default), lambda v: isinstance(v, Mapping), "a table")
+    raw: dict[str, Any] = t.get(name, dict(default), lambda v: isinstance(v, Mapping), "a table")
     for channel, n in raw.items():
         if channel not in CHANNELS:
             raise ConfigError(f"{t.key(name)}.{channel}: unknown channel (one of {', '.join(CHANNELS)})")
@@ -264,7 +264,10 @@ def _widening(t: _Table) -> tuple[WideningStep, ...]:
 
 def _routing(t: _Table) -> RoutingConfig:
     bands = t.get(
-        "value_bands", [100, 1000], lambda v: isinstance(v, list) and all(_number(-1e18)(x) for x in v), "a list of numbers"
+        "value_bands",
+        [100, 1000],
+        lambda v: isinstance(v, list) and all(_number(-1e18)(x) for x in v),
+        "a list of numbers",
     )
     if bands != sorted(bands):
         raise ConfigError(f"{t.key('value_bands')}: must be ascending")

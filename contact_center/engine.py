@@ -216,7 +216,7 @@ class Engine:
         await self.store.create_customer(customer)
         return customer
 
-    async def page_view(self, customer_id: str, url: str, title: str) -> HistoryEvent:
+    async def page_view(self, customer_id: str, url: object, title: object) -> HistoryEvent:
         url = require_text("url", url, 2048)
         if not url.startswith(("http://", "https://")):
             raise ClientError("url: must start with http:// or https://", "invalid_field")
@@ -231,7 +231,7 @@ class Engine:
         )
         return (await self.store.record((), [event]))[0]
 
-    async def identify(self, customer_id: str, *, email: str = "", phone: str = "", name: str = "") -> str:
+    async def identify(self, customer_id: str, *, email: object = "", phone: object = "", name: object = "") -> str:
         """Attach an email, phone or name; merge into the customer already known by them.
 
         Returns the customer id that now stands for this person.
@@ -309,7 +309,7 @@ class Engine:
         return [*topics[topic].skills, (f"lang_{language}", 1)]
 
     async def customer_message(
-        self, customer_id: str, text: str, client_id: str, *, topic: str = "general", language: str = "en"
+        self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         """A chat message from a customer; opens a chat contact when none is open.
 
@@ -483,7 +483,7 @@ class Engine:
             raise NotHeld(f"offer {offer_id!r} is not open for you (taken back, expired or never yours)")
         return offer
 
-    async def agent_reply(self, agent_id: str, contact_id: str, text: str, client_id: str) -> HistoryEvent:
+    async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
         async with self._lock:

@@ -11,10 +11,13 @@ import logging
 import sys
 
 import structlog
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web_request import BaseRequest
+from aiohttp.web_response import StreamResponse
 
 from contact_center.config import LoggingConfig
 
-__all__ = ["configure_logging"]
+__all__ = ["AccessLogger", "configure_logging"]
 
 
 def configure_logging(config: LoggingConfig) -> None:
@@ -36,3 +39,17 @@ def configure_logging(config: LoggingConfig) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+class AccessLogger(AbstractAccessLogger):
+    """aiohttp's access log as structlog events (``http.request``)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        structlog.get_logger("contact_center.http").info(
+            "http.request",
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            duration_ms=round(time * 1000, 2),
+            remote=request.remote,
+        )

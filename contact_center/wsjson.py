@@ -31,7 +31,9 @@ Handler = Callable[[dict[str, Any]], Awaitable[None]]
 class JsonSocket:
     """One websocket carrying JSON objects."""
 
-    def __init__(self, ws: web.WebSocketResponse, max_frame_bytes: int, registry: set[JsonSocket] | None = None) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, max_frame_bytes: int, registry: set[JsonSocket] | None = None
+    ) -> None:
         self.ws = ws
         self._registry = registry
         if registry is not None:

@@ -47,7 +47,9 @@ class WsClient:
         await self.conn.close()
 
 
-async def widget(server: Server, hello: dict[str, Any] | None = None, origin: str | None = None) -> tuple[WsClient, dict]:
+async def widget(
+    server: Server, hello: dict[str, Any] | None = None, origin: str | None = None
+) -> tuple[WsClient, dict]:
     conn = await connect(f"{server.ws_url}/ws/chat", origin=origin or server.url)  # type: ignore[arg-type]
     client = WsClient(conn)
     await client.send({"type": "hello", **(hello or {})})

@@ -53,8 +53,12 @@ class EngineEnv:
 
     async def add_agent(self, username: str, skills: dict[str, int] | None = None, **kw: Any) -> Agent:
         agent = await self.accounts.add_user(
-            username, PASSWORD, skills=skills or {"general": 3, "lang_en": 3, "lang_id": 3},
-            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}), wrap_up_s=kw.pop("wrap_up_s", 5.0), **kw,
+            username,
+            PASSWORD,
+            skills=skills or {"general": 3, "lang_en": 3, "lang_id": 3},
+            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}),
+            wrap_up_s=kw.pop("wrap_up_s", 5.0),
+            **kw,
         )
         self.engine.add_agent(agent)
         self.listen(f"agent:{agent.id}")
@@ -117,8 +121,12 @@ class Server:
 
     async def add_agent(self, username: str, role: Role = Role.AGENT, **kw: Any) -> Agent:
         agent = await self.app[ACCOUNTS].add_user(
-            username, PASSWORD, role=role, skills=kw.pop("skills", {"general": 3, "lang_en": 3, "lang_id": 3}),
-            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}), wrap_up_s=kw.pop("wrap_up_s", 0.2),
+            username,
+            PASSWORD,
+            role=role,
+            skills=kw.pop("skills", {"general": 3, "lang_en": 3, "lang_id": 3}),
+            capacity=kw.pop("capacity", {"chat": 3, "email": 5, "call": 1}),
+            wrap_up_s=kw.pop("wrap_up_s", 0.2),
         )
         self.engine.add_agent(agent)
         return agent

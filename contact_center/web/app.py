@@ -32,6 +32,7 @@ from contact_center.exceptions import (
 from contact_center.model import Role
 from contact_center.store import SqliteStore, Store
 from contact_center.web.desk import DeskEndpoint
+from contact_center.wsjson import JsonSocket
 
 __all__ = ["ACCOUNTS", "CONFIG", "ENGINE", "STORE", "WEBCHAT", "build_app"]
 
@@ -41,7 +42,7 @@ ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
-SOCKETS = web.AppKey("sockets", set)
+SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
 
 STATIC = Path(__file__).parent / "static"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -270,10 +271,12 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         yield
         engine.stop()
 
-    app[SOCKETS] = set()
+    sockets: set[JsonSocket] = set()
+    app[SOCKETS] = sockets
 
     async def close_sockets(app: web.Application) -> None:
-        for sock in list(app[SOCKETS]):
+        open_sockets: set[JsonSocket] = app[SOCKETS]
+        for sock in list(open_sockets):
             await sock.going_away()
 
     app.cleanup_ctx.extend([store_ctx, engine_ctx])

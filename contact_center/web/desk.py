@@ -8,6 +8,7 @@ so a reload or a dropped socket loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -26,6 +27,10 @@ __all__ = ["DeskEndpoint", "DeskSession"]
 log = structlog.get_logger("contact_center.desk")
 
 
+def _nothing() -> None:
+    pass
+
+
 class DeskSession:
     """One agent's desk socket."""
 
@@ -34,7 +39,7 @@ class DeskSession:
         self.accounts = accounts
         self.sock = sock
         self.agent_id: str | None = None
-        self._unsubscribe = lambda: None
+        self._unsubscribe: Callable[[], None] = _nothing
         self.handlers = {
             "hello": self.hello,
             "set_status": self.set_status,
@@ -109,7 +114,7 @@ class DeskSession:
     async def reply(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
-        event = await self.engine.agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))  # type: ignore[arg-type]
+        event = await self.engine.agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
         self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq})
 
     async def typing(self, msg: dict[str, Any]) -> None:

@@ -68,7 +68,10 @@ async def test_chat_from_widget_to_desk_and_back_with_a_dropped_socket(browser: 
     contact_id = await desk.locator("#contacts li").get_attribute("data-contact")
     messages = await server.engine.store.messages(contact_id or "")
     assert [m.data["text"] for m in messages] == [
-        HOSTILE, "Selamat siang! Saya bantu cek ya.", "Pesanan Anda sedang dikirim.", "Estimasi tiba besok.",
+        HOSTILE,
+        "Selamat siang! Saya bantu cek ya.",
+        "Pesanan Anda sedang dikirim.",
+        "Estimasi tiba besok.",
         "Terima kasih!",
     ]
 

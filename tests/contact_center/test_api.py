@@ -72,7 +72,9 @@ async def test_supervisor_only_endpoints(server: Server):
     assert status == 403 and body["message"] == "the supervisor role is required"
     assert (await call(server, "POST", "/api/users", lead_token, json=new_user))[0] == 201
     assert (await call(server, "POST", "/api/users", lead_token, json=new_user))[0] == 409
-    status, body = await call(server, "POST", "/api/users", lead_token, json={**new_user, "username": "d", "skills": {"x": 9}})
+    status, body = await call(
+        server, "POST", "/api/users", lead_token, json={**new_user, "username": "d", "skills": {"x": 9}}
+    )
     assert status == 400 and "1-5" in body["message"]
     assert await login(server, "citra", "long-enough-pw")
     customer = await server.engine.new_visitor()

@@ -40,7 +40,8 @@ async def start_engine(config: Path, port: int) -> subprocess.Popen[bytes]:
     with log.open("ab") as err:
         proc = subprocess.Popen(
             [sys.executable, "-m", "contact_center", "--config", str(config), "serve"],
-            stdout=subprocess.DEVNULL, stderr=err,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
         )
     async with aiohttp.ClientSession() as http:
         for _ in range(200):
@@ -61,9 +62,24 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
     port = free_port()
     config = write_config(tmp_path, port)
     add = subprocess.run(
-        [sys.executable, "-m", "contact_center", "--config", str(config), "user", "add", "ayu",
-         "--skill", "general=3", "--skill", "lang_en=3", "--password-stdin"],
-        input=f"{PASSWORD}\n".encode(), capture_output=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "contact_center",
+            "--config",
+            str(config),
+            "user",
+            "add",
+            "ayu",
+            "--skill",
+            "general=3",
+            "--skill",
+            "lang_en=3",
+            "--password-stdin",
+        ],
+        input=f"{PASSWORD}\n".encode(),
+        capture_output=True,
+        check=True,
     )
     assert b"created agent ayu" in add.stdout
     proc = await start_engine(config, port)
@@ -96,10 +112,14 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
         assert texts == [f"pesan nomor {i}" for i in range(40)]
         await again.nothing("message")
         async with aiohttp.ClientSession() as http:
-            async with http.post(f"http://127.0.0.1:{port}/api/login", json={"username": "ayu", "password": PASSWORD}) as r:
+            async with http.post(
+                f"http://127.0.0.1:{port}/api/login", json={"username": "ayu", "password": PASSWORD}
+            ) as r:
                 token = (await r.json())["token"]
-            async with http.get(f"http://127.0.0.1:{port}/api/customers/{welcome['customer_id']}/history",
-                                headers={"Authorization": f"Bearer {token}"}) as r:
+            async with http.get(
+                f"http://127.0.0.1:{port}/api/customers/{welcome['customer_id']}/history",
+                headers={"Authorization": f"Bearer {token}"},
+            ) as r:
                 events = (await r.json())["events"]
         assert sum(e["kind"] == "message" for e in events) == 40
         assert sum(e["kind"] == "page_view" for e in events) == 1

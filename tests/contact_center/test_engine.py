@@ -151,7 +151,7 @@ async def test_close_with_disposition_then_wrap_up_frees_the_slot(env: EngineEnv
     await env.settle()
     assert env.engine.contact(contact.id) is None
     assert [o["contact"]["id"] for o in env.of(f"agent:{a.id}", "offer")][1] == second.id
-    closed = (await env.store.get_contact(contact.id))
+    closed = await env.store.get_contact(contact.id)
     assert closed.state == ContactState.CLOSED and closed.disposition == "resolved"
 
 

@@ -23,13 +23,20 @@ NOW = 10_000.0
 CHAT_CAP = {"chat": 3, "email": 5, "call": 1, "callback": 1}
 
 
-def contact(cid: str, skills: dict[str, int] | None = None, channel: str = "chat", waited: float = 0.0, **kw) -> WaitingContact:
+def contact(
+    cid: str, skills: dict[str, int] | None = None, channel: str = "chat", waited: float = 0.0, **kw
+) -> WaitingContact:
     reqs = tuple(SkillRequirement(s, lvl) for s, lvl in (skills or {"general": 1}).items())
     return WaitingContact(contact_id=cid, channel=channel, skills=reqs, enqueued_at=NOW - waited, **kw)
 
 
-def agent(aid: str, skills: dict[str, int] | None = None, idle: float = 0.0, load: dict[str, int] | None = None,
-          capacity: dict[str, int] | None = None) -> AgentState:
+def agent(
+    aid: str,
+    skills: dict[str, int] | None = None,
+    idle: float = 0.0,
+    load: dict[str, int] | None = None,
+    capacity: dict[str, int] | None = None,
+) -> AgentState:
     return AgentState(aid, skills or {"general": 3}, capacity or CHAT_CAP, load or {}, NOW - idle)
 
 
@@ -192,8 +199,12 @@ def test_queue_order_for_equal_contacts_is_waiting_time():
 
 @pytest.mark.parametrize(
     ("due", "risk", "expected"),
-    [(None, None, URGENCY_NONE), (NOW + 10, NOW + 5, URGENCY_NONE), (NOW + 10, NOW - 1, URGENCY_AT_RISK),
-     (NOW, NOW - 5, URGENCY_BREACHED)],
+    [
+        (None, None, URGENCY_NONE),
+        (NOW + 10, NOW + 5, URGENCY_NONE),
+        (NOW + 10, NOW - 1, URGENCY_AT_RISK),
+        (NOW, NOW - 5, URGENCY_BREACHED),
+    ],
 )
 def test_urgency_levels(due, risk, expected):
     """Breached when past due, at risk past the warning, otherwise none."""

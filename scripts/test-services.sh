@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The services the test suite needs, installed from Debian's packages when missing.
+# It fails loudly when one cannot be had: the suite never skips for want of a service.
+set -euo pipefail
+
+need_apt() {
+    local command=$1 package=$2
+    if command -v "$command" >/dev/null 2>&1; then
+        return
+    fi
+    echo "test-services: $command is missing; installing Debian package $package" >&2
+    if [ "$(id -u)" != 0 ]; then
+        echo "test-services: FAILED: $package is needed and only root can install it (apt-get install $package)" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 || true
+    if ! apt-get install -y -qq "$package" >&2; then
+        echo "test-services: FAILED: could not install $package" >&2
+        exit 1
+    fi
+    command -v "$command" >/dev/null 2>&1 || { echo "test-services: FAILED: $command still missing" >&2; exit 1; }
+}
+
+# Headless Chromium for the browser tests (driven by Playwright with executable_path).
+need_apt chromium chromium
+chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
+    || { echo "test-services: FAILED: chromium is installed but does not start" >&2; exit 1; }
+echo "test-services: chromium $(chromium --version 2>/dev/null | awk '{print $2}') ready" >&2
