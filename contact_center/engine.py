@@ -59,6 +59,14 @@ class _AgentRuntime:
     held: set[str] = field(default_factory=set)
     load: Counter[str] = field(default_factory=Counter)
     grace: Timer | None = None
+    snapshot: AgentState | None = None
+
+    def state(self) -> AgentState:
+        """This agent as the router sees it; ``load`` is the live counter, read during the pass only."""
+        if self.snapshot is None or self.snapshot.idle_since != self.idle_since:
+            a = self.agent
+            self.snapshot = AgentState(a.id, a.skills, a.capacity, self.load, self.idle_since)
+        return self.snapshot
 
 
 class Engine:
@@ -609,7 +617,7 @@ class Engine:
             if not self._waiting:
                 return 0
             now = self.clock.now()
-            agents = tuple(self._agent_state(rt) for rt in self._agents.values() if self._routable(rt))
+            agents = tuple(rt.state() for rt in self._agents.values() if self._routable(rt))
             if not agents:
                 return 0
             decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
@@ -620,16 +628,6 @@ class Engine:
     @staticmethod
     def _routable(rt: _AgentRuntime) -> bool:
         return rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE
-
-    @staticmethod
-    def _agent_state(rt: _AgentRuntime) -> AgentState:
-        return AgentState(
-            agent_id=rt.agent.id,
-            skills=rt.agent.skills,
-            capacity=rt.agent.capacity,
-            load=rt.load,
-            idle_since=rt.idle_since,
-        )
 
     async def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
         contact = dataclasses.replace(self._contacts[contact_id])

@@ -19,7 +19,6 @@ rather than a scan of all agents.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
 from functools import partial
 
 from routing.priority import priority_key
@@ -36,7 +35,7 @@ from routing.snapshot import (
 __all__ = ["requirements", "route"]
 
 _FairKey = tuple[float, int]
-_Entry = tuple[_FairKey, str]
+_Entry = tuple[_FairKey, str, AgentState]
 
 
 def requirements(contact: WaitingContact, policy: RoutingPolicy, now: float) -> tuple[SkillRequirement, ...]:
@@ -56,40 +55,58 @@ def requirements(contact: WaitingContact, policy: RoutingPolicy, now: float) -> 
 
 
 class _Pool:
-    """The agents of one pass, with the load each has been given so far."""
+    """The agents of one pass, with the load each has been given so far.
 
-    def __init__(self, agents: Iterable[AgentState], exclusive: frozenset[str], now: float) -> None:
-        self._agents = {a.agent_id: a for a in agents}
-        self._load = {a.agent_id: dict(a.load) for a in self._agents.values()}
-        self._fair: dict[str, _FairKey] = {a.agent_id: (a.idle_since, 0) for a in self._agents.values()}
+    Everything is built lazily: a pass pays for the skills and channels its contacts
+    ask for, not for every agent on the floor.
+    """
+
+    def __init__(self, agents: tuple[AgentState, ...], exclusive: frozenset[str], now: float) -> None:
+        self._all = agents
         self._exclusive = exclusive
         self._now = now
         self._tick = 0
+        self._load: dict[str, dict[str, int]] = {}  # only agents given an offer in this pass
+        self._fair: dict[str, _FairKey] = {}
         self._heaps: dict[tuple[str, str], list[list[_Entry]]] = {}
+        self._by_skill: dict[str, list[tuple[int, AgentState]]] | None = None
 
-    def has_room(self, agent_id: str, channel: str) -> bool:
-        load = self._load[agent_id]
-        if load.get(channel, 0) >= self._agents[agent_id].capacity.get(channel, 0):
+    def _skill_index(self) -> dict[str, list[tuple[int, AgentState]]]:
+        if self._by_skill is None:
+            self._by_skill = {}
+            for agent in self._all:
+                for skill, level in agent.skills.items():
+                    if level >= 1:
+                        self._by_skill.setdefault(skill, []).append((min(level, MAX_LEVEL), agent))
+        return self._by_skill
+
+    def _fair_key(self, agent: AgentState) -> _FairKey:
+        key = self._fair.get(agent.agent_id)
+        return (agent.idle_since, 0) if key is None else key
+
+    def has_room(self, agent: AgentState, channel: str) -> bool:
+        load = self._load.get(agent.agent_id) or agent.load
+        if load.get(channel, 0) >= agent.capacity.get(channel, 0):
             return False
         if channel in self._exclusive:
             return not any(load.values())
         return not any(load.get(ch, 0) for ch in self._exclusive)
 
-    def take(self, agent_id: str, channel: str) -> None:
+    def take(self, agent: AgentState, channel: str) -> None:
         """Record an offer: more load, and the agent is no longer idle."""
-        load = self._load[agent_id]
+        load = self._load.setdefault(agent.agent_id, dict(agent.load))
         load[channel] = load.get(channel, 0) + 1
         self._tick += 1
-        self._fair[agent_id] = (self._now, self._tick)
+        self._fair[agent.agent_id] = (self._now, self._tick)
 
-    def best_for(self, contact: WaitingContact, reqs: tuple[SkillRequirement, ...]) -> tuple[str, int] | None:
+    def best_for(self, contact: WaitingContact, reqs: tuple[SkillRequirement, ...]) -> tuple[AgentState, int] | None:
         """Return the best agent for ``contact`` and its level, or None."""
         primary = reqs[0]
         levels = self._levels(contact.channel, primary.skill)
         for level in range(MAX_LEVEL, primary.min_level - 1, -1):
-            agent_id = self._top(levels[level - 1], contact, reqs[1:])
-            if agent_id is not None:
-                return agent_id, level
+            agent = self._top(levels[level - 1], contact, reqs[1:])
+            if agent is not None:
+                return agent, level
         return None
 
     def _levels(self, channel: str, skill: str) -> list[list[_Entry]]:
@@ -97,10 +114,10 @@ class _Pool:
         levels = self._heaps.get(key)
         if levels is None:
             levels = [[] for _ in range(MAX_LEVEL)]
-            for agent in self._agents.values():
-                level = agent.skills.get(skill, 0)
-                if level >= 1 and self.has_room(agent.agent_id, channel):
-                    levels[min(level, MAX_LEVEL) - 1].append((self._fair[agent.agent_id], agent.agent_id))
+            # Only static checks here; an agent that is full is dropped when it reaches a top.
+            for level, agent in self._skill_index().get(skill, ()):
+                if agent.capacity.get(channel, 0) > 0:
+                    levels[level - 1].append((self._fair_key(agent), agent.agent_id, agent))
             for heap in levels:
                 heapq.heapify(heap)
             self._heaps[key] = levels
@@ -111,28 +128,29 @@ class _Pool:
         heap: list[_Entry],
         contact: WaitingContact,
         secondary: tuple[SkillRequirement, ...],
-    ) -> str | None:
+    ) -> AgentState | None:
         skipped: list[_Entry] = []
         found = None
         while heap:
-            key, agent_id = heap[0]
-            if not self.has_room(agent_id, contact.channel):
+            key, agent_id, agent = heap[0]
+            current = self._fair_key(agent)
+            if not self.has_room(agent, contact.channel):
                 # Load only grows during a pass: this agent is done for this channel.
                 heapq.heappop(heap)
-            elif key != self._fair[agent_id]:
-                heapq.heapreplace(heap, (self._fair[agent_id], agent_id))
-            elif agent_id in contact.excluded_agents or not self._meets(agent_id, secondary):
+            elif key != current:
+                heapq.heapreplace(heap, (current, agent_id, agent))
+            elif agent_id in contact.excluded_agents or not _meets(agent, secondary):
                 skipped.append(heapq.heappop(heap))
             else:
-                found = agent_id
+                found = agent
                 break
         for entry in skipped:
             heapq.heappush(heap, entry)
         return found
 
-    def _meets(self, agent_id: str, secondary: tuple[SkillRequirement, ...]) -> bool:
-        skills = self._agents[agent_id].skills
-        return all(skills.get(r.skill, 0) >= r.min_level for r in secondary)
+
+def _meets(agent: AgentState, secondary: tuple[SkillRequirement, ...]) -> bool:
+    return all(agent.skills.get(r.skill, 0) >= r.min_level for r in secondary)
 
 
 def route(snapshot: Snapshot, policy: RoutingPolicy) -> list[OfferDecision]:
@@ -152,7 +170,7 @@ def route(snapshot: Snapshot, policy: RoutingPolicy) -> list[OfferDecision]:
     for contact in sorted(snapshot.contacts, key=order):
         match = pool.best_for(contact, requirements(contact, policy, snapshot.now))
         if match is not None:
-            agent_id, level = match
-            pool.take(agent_id, contact.channel)
-            decisions.append(OfferDecision(contact.contact_id, agent_id, level))
+            agent, level = match
+            pool.take(agent, contact.channel)
+            decisions.append(OfferDecision(contact.contact_id, agent.agent_id, level))
     return decisions

@@ -223,3 +223,8 @@ def test_breached_contact_goes_before_a_longer_waiting_one():
 def test_value_bands(value, band):
     """Bands count how many thresholds the value reaches."""
     assert value_band(value, (100.0, 1000.0)) == band
+
+
+def test_level_zero_means_no_skill():
+    """A skill listed at level 0 does not qualify an agent."""
+    assert run([contact("c1")], [agent("a", {"general": 0})]) == []
