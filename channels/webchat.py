@@ -42,6 +42,7 @@ class WidgetSession:
         self.topic = "general"
         self.language = "en"
         self._sent: dict[str, int] = {}
+        self._own: set[str] = set()  # client ids this socket is sending now: their ack is their echo
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self.handlers = {
@@ -87,6 +88,8 @@ class WidgetSession:
             if seq <= self._sent.get(event["contact_id"], 0):
                 return  # already shown
             self._sent[event["contact_id"]] = seq
+            if event["from"] == "customer" and event["client_id"] in self._own:
+                return  # the sender learns of it from its ack
             event = {**event, "from": "customer" if event["from"] == "customer" else "agent"}
         self.sock.send(event)
 
@@ -130,15 +133,18 @@ class WidgetSession:
 
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
-        contact, event = await self.engine.customer_message(
-            self.customer_id,
-            msg.get("text"),
-            msg.get("client_id"),
-            topic=self.topic,
-            language=self.language,
-        )
+        client_id = msg.get("client_id")
+        if isinstance(client_id, str):
+            self._own.add(client_id)
+        try:
+            contact, event = await self.engine.customer_message(
+                self.customer_id, msg.get("text"), client_id, topic=self.topic, language=self.language
+            )
+        finally:
+            self._own.discard(client_id)
+        if event.seq is not None and event.seq > self._sent.get(contact.id, 0):
+            self._sent[contact.id] = event.seq
         self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact.id, "seq": event.seq})
-        self._forward(event.as_message())
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None

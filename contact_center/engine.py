@@ -44,7 +44,7 @@ __all__ = ["Engine"]
 
 log = structlog.get_logger("contact_center.engine")
 
-_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
+_OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
 _CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
 
 
@@ -85,6 +85,7 @@ class Engine:
         self._timers: dict[str, Timer] = {}
         self._agents: dict[str, _AgentRuntime] = {}
         self._values: dict[str, float] = {}
+        self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
         self._route_task: asyncio.Task[int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -118,6 +119,8 @@ class Engine:
         if contact.state == ContactState.ASSIGNED and rt is None:
             await self._requeue(contact, "agent_removed")
         self._contacts[contact.id] = contact
+        if contact.channel == Channel.CHAT:
+            self._chat_of[contact.customer_id] = contact.id
         if contact.state == ContactState.QUEUED:
             await self._enqueue(contact)
         elif rt is not None:
@@ -163,10 +166,10 @@ class Engine:
         return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, policy, now))]
 
     def open_chat(self, customer_id: str) -> Contact | None:
-        for contact in self._contacts.values():
-            if contact.customer_id == customer_id and contact.channel == Channel.CHAT:
-                if contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED):
-                    return contact
+        """The customer's chat that is waiting or being worked, if any."""
+        contact = self._contacts.get(self._chat_of.get(customer_id, ""))
+        if contact is not None and contact.customer_id == customer_id and contact.state in _OPEN_CHAT:
+            return contact
         return None
 
     def agent_view(self, agent_id: str) -> dict[str, Any]:
@@ -280,6 +283,8 @@ class Engine:
         for contact in self._contacts.values():
             if contact.customer_id == customer_id:
                 contact.customer_id = owner
+                if contact.channel == Channel.CHAT and contact.state in _OPEN_CHAT:
+                    self._chat_of[owner] = contact.id
         self._values.pop(customer_id, None)
         self._values.pop(owner, None)
         self._waiting = {cid: self._waiting_contact(self._contacts[cid]) for cid in self._waiting}
@@ -325,21 +330,38 @@ class Engine:
         """
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
-        async with self._lock:
-            contact = self.open_chat(customer_id)
-            created = contact is None
-            extra: list[NewEvent] = []
-            if contact is None:
-                contact = self._new_contact(customer_id, Channel.CHAT, self.chat_skills(topic, language))
-                extra.append(self._event(contact, "contact.created", "customer", topic=topic, language=language))
-            event, new = await self.store.add_message(contact, "customer", text, client_id, self.clock.now(), extra)
-            if created and new:
-                self._contacts[contact.id] = contact
-                await self._enqueue(contact)
-                log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
-        if new:
-            self._publish_message(contact, event)
+        contact = self.open_chat(customer_id)
+        if contact is None:
+            async with self._lock:
+                contact = self.open_chat(customer_id)
+                if contact is None:
+                    return await self._open_chat_contact(customer_id, text, client_id, topic, language)
+        # Appending to an open conversation needs no lock: the store numbers messages.
+        return contact, await self._append(contact, "customer", text, client_id)
+
+    async def _open_chat_contact(
+        self, customer_id: str, text: str, client_id: str, topic: str, language: str
+    ) -> tuple[Contact, HistoryEvent]:
+        contact = self._new_contact(customer_id, Channel.CHAT, self.chat_skills(topic, language))
+        created = self._event(contact, "contact.created", "customer", topic=topic, language=language)
+        event, _ = await self.store.add_message(
+            contact, "customer", text, client_id, self.clock.now(), [created], create=True
+        )
+        contact.last_seq = event.seq or 0
+        self._contacts[contact.id] = contact
+        self._chat_of[customer_id] = contact.id
+        await self._enqueue(contact)
+        log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
+        self._publish_message(contact, event)
         return contact, event
+
+    async def _append(self, contact: Contact, actor: str, text: str, client_id: str) -> HistoryEvent:
+        event, new = await self.store.add_message(contact, actor, text, client_id, self.clock.now())
+        if new:
+            current = self._contacts.get(contact.id, contact)
+            current.last_seq = max(current.last_seq, event.seq or 0)
+            self._publish_message(current, event)
+        return event
 
     def customer_typing(self, customer_id: str) -> None:
         contact = self.open_chat(customer_id)
@@ -494,12 +516,8 @@ class Engine:
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
-        async with self._lock:
-            contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
-            event, new = await self.store.add_message(contact, f"agent:{agent_id}", text, client_id, self.clock.now())
-        if new:
-            self._publish_message(contact, event)
-        return event
+        contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+        return await self._append(contact, f"agent:{agent_id}", text, client_id)
 
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from contact_center.exceptions import BadMessage
@@ -11,7 +10,8 @@ from contact_center.exceptions import BadMessage
 __all__ = ["normalise_email", "normalise_phone", "require_int", "require_text"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
-_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+# Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; tab, newline and return may stay.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def require_text(name: str, value: Any, max_chars: int, *, allow_empty: bool = False) -> str:
@@ -27,7 +27,7 @@ def require_text(name: str, value: Any, max_chars: int, *, allow_empty: bool = F
         raise BadMessage(f"{name}: must not be empty", "invalid_field")
     if len(value) > max_chars:
         raise BadMessage(f"{name}: at most {max_chars} characters, got {len(value)}", "invalid_field")
-    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value):
+    if _CONTROL.search(value):
         raise BadMessage(f"{name}: control characters are not allowed", "invalid_field")
     return value
 

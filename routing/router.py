@@ -69,16 +69,6 @@ class _Pool:
         self._load: dict[str, dict[str, int]] = {}  # only agents given an offer in this pass
         self._fair: dict[str, _FairKey] = {}
         self._heaps: dict[tuple[str, str], list[list[_Entry]]] = {}
-        self._by_skill: dict[str, list[tuple[int, AgentState]]] | None = None
-
-    def _skill_index(self) -> dict[str, list[tuple[int, AgentState]]]:
-        if self._by_skill is None:
-            self._by_skill = {}
-            for agent in self._all:
-                for skill, level in agent.skills.items():
-                    if level >= 1:
-                        self._by_skill.setdefault(skill, []).append((min(level, MAX_LEVEL), agent))
-        return self._by_skill
 
     def _fair_key(self, agent: AgentState) -> _FairKey:
         key = self._fair.get(agent.agent_id)
@@ -115,9 +105,10 @@ class _Pool:
         if levels is None:
             levels = [[] for _ in range(MAX_LEVEL)]
             # Only static checks here; an agent that is full is dropped when it reaches a top.
-            for level, agent in self._skill_index().get(skill, ()):
-                if agent.capacity.get(channel, 0) > 0:
-                    levels[level - 1].append((self._fair_key(agent), agent.agent_id, agent))
+            for agent in self._all:
+                level = agent.skills.get(skill, 0)
+                if level >= 1 and agent.capacity.get(channel, 0) > 0:
+                    levels[min(level, MAX_LEVEL) - 1].append((self._fair_key(agent), agent.agent_id, agent))
             for heap in levels:
                 heapq.heapify(heap)
             self._heaps[key] = levels

@@ -49,7 +49,15 @@ class Store(Protocol):
     # contacts, messages and history
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
     async def add_message(
-        self, contact: Contact, actor: str, text: str, client_id: str, at: float, extra: Sequence[NewEvent] = ()
+        self,
+        contact: Contact,
+        actor: str,
+        text: str,
+        client_id: str,
+        at: float,
+        extra: Sequence[NewEvent] = (),
+        *,
+        create: bool = False,
     ) -> tuple[HistoryEvent, bool]: ...
     async def get_contact(self, contact_id: str) -> Contact | None: ...
     async def open_contacts(self) -> list[Contact]: ...

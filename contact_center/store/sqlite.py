@@ -8,11 +8,12 @@ run on the event loop's thread; each public method is one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from contact_center.model import (
     Agent,
@@ -29,6 +30,8 @@ from contact_center.store.base import NewEvent, Session
 
 __all__ = ["SqliteStore"]
 
+T = TypeVar("T")
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS customers (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, value REAL NOT NULL, created_at REAL NOT NULL,
@@ -42,7 +45,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
-    closed_at REAL, last_seq INTEGER NOT NULL
+    closed_at REAL
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -67,6 +70,10 @@ CREATE TABLE IF NOT EXISTS sessions (
 """
 
 _OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
+_CONTACT_COLS = (
+    "*, (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.contact_id = contacts.id AND e.seq IS NOT NULL)"
+    " AS last_seq"
+)
 _EVENT_COLS = "id, customer_id, contact_id, channel, kind, at, actor, data, seq, client_id"
 
 
@@ -128,16 +135,79 @@ class SqliteStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
+        self._seq: dict[str, int] = {}
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _now(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``op`` in a transaction of its own, after whatever is queued for group commit.
+
+        State changes made under the engine's lock use this: they must not wait a turn of
+        the loop while holding it, and running the queue first keeps the file in call order.
+        """
+        if self._pending:
+            self._flush()
+        return cast(T, self._run([(op, None)])[0])
+
+    async def _grouped(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``op`` in the next group commit and return its result once it is durable.
+
+        Conversation messages use this: those written in the same turn of the event loop
+        share one transaction, so under load one COMMIT serves many clients. Each ``op``
+        only reads and writes the database, so if one fails the batch is rolled back and
+        its ops are run again one transaction each: only the failing op's caller sees it.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((op, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        return cast(T, await future)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            results = self._run(batch)
+        except Exception:
+            for op, future in batch:
+                try:
+                    value = self._run([(op, future)])[0]
+                except Exception as exc:  # this op's own failure, for its caller alone
+                    if not future.done():
+                        future.set_exception(exc)
+                else:
+                    if not future.done():
+                        future.set_result(value)
+            return
+        for (_, future), value in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(value)
+
+    def _next_seq(self, db: sqlite3.Connection, contact_id: str) -> int:
+        """The next message number of a conversation; this process is the file's only writer."""
+        seq = self._seq.get(contact_id)
+        if seq is None:
+            if len(self._seq) > 100_000:
+                self._seq.clear()
+            # "seq IS NOT NULL" lets SQLite use the partial index events_seq.
+            query = "SELECT COALESCE(MAX(seq), 0) FROM events WHERE contact_id = ? AND seq IS NOT NULL"
+            (seq,) = db.execute(query, (contact_id,)).fetchone()
+        self._seq[contact_id] = seq + 1
+        return int(seq) + 1
+
+    def _run(self, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]]) -> list[Any]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            yield self._db
+            results = [op(self._db) for op, _ in batch]
         except BaseException:
             self._db.execute("ROLLBACK")
+            self._seq.clear()  # numbers taken in the rolled-back batch are free again
             raise
         self._db.execute("COMMIT")
+        return results
 
     def _insert_events(self, db: sqlite3.Connection, events: Sequence[NewEvent]) -> list[HistoryEvent]:
         out = []
@@ -164,9 +234,13 @@ class SqliteStore:
     @staticmethod
     def _save_contact(db: sqlite3.Connection, c: Contact) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
-            " skills, priority, subject, agent_id, disposition, closed_at, last_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
+            " skills, priority, subject, agent_id, disposition, closed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
+            " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
+            " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
+            " closed_at = excluded.closed_at",
             (
                 c.id,
                 c.channel.value,
@@ -180,14 +254,13 @@ class SqliteStore:
                 c.agent_id,
                 c.disposition,
                 c.closed_at,
-                c.last_seq,
             ),
         )
 
     # customers and identities
 
     async def create_customer(self, customer: Customer) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO customers (id, name, value, created_at) VALUES (?, ?, ?, ?)",
                 (customer.id, customer.name, customer.value, customer.created_at),
@@ -197,6 +270,8 @@ class SqliteStore:
                     "INSERT INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
                     (kind.value, value, customer.id),
                 )
+
+        self._now(op)
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         row = self._db.execute(
@@ -223,15 +298,17 @@ class SqliteStore:
         return None if row is None else str(row[0])
 
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT OR IGNORE INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
                 (kind.value, value, customer_id),
             )
             self._insert_events(db, [event])
 
+        self._now(op)
+
     async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             for table in ("identities", "contacts", "events"):
                 db.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (keep, gone))  # noqa: S608
             db.execute("UPDATE sessions SET subject_id = ? WHERE kind = 'customer' AND subject_id = ?", (keep, gone))
@@ -242,72 +319,104 @@ class SqliteStore:
             db.execute("UPDATE customers SET merged_into = ? WHERE id = ?", (keep, gone))
             self._insert_events(db, [event])
 
+        self._now(op)
+
     async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             if name is not None:
                 db.execute("UPDATE customers SET name = ? WHERE id = ?", (name, customer_id))
             if value is not None:
                 db.execute("UPDATE customers SET value = ? WHERE id = ?", (value, customer_id))
 
+        self._now(op)
+
     # contacts, messages and history
 
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> list[HistoryEvent]:
             for contact in contacts:
                 self._save_contact(db, contact)
             return self._insert_events(db, events)
 
+        return self._now(op)
+
     async def add_message(
-        self, contact: Contact, actor: str, text: str, client_id: str, at: float, extra: Sequence[NewEvent] = ()
+        self,
+        contact: Contact,
+        actor: str,
+        text: str,
+        client_id: str,
+        at: float,
+        extra: Sequence[NewEvent] = (),
+        *,
+        create: bool = False,
     ) -> tuple[HistoryEvent, bool]:
         """Append a message to ``contact``'s conversation, once per ``client_id``.
 
-        Returns the message event and whether it is new. A repeat changes nothing and
-        leaves ``contact`` as it was.
+        The sequence number is taken in the same transaction, so messages written in
+        one batch still number 1, 2, 3 in order. With ``create`` the contact row is
+        inserted first (a conversation's first message). Returns the message event and
+        whether it is new; a repeat changes nothing. ``contact`` itself is not touched.
         """
-        row = self._db.execute(
-            f"SELECT {_EVENT_COLS} FROM events WHERE contact_id = ? AND client_id = ?",  # noqa: S608
-            (contact.id, client_id),
-        ).fetchone()
-        if row is not None:
-            return _event(row), False
-        with self._tx() as db:
-            seq = contact.last_seq + 1
-            self._insert_events(db, extra)
-            data = json.dumps({"text": text})
+
+        def op(db: sqlite3.Connection) -> tuple[HistoryEvent, bool]:
+            if create:
+                self._save_contact(db, contact)
+                self._insert_events(db, extra)
+                self._seq[contact.id] = 0  # a new conversation starts at 1
+            seq = self._next_seq(db, contact.id)
             cur = db.execute(
                 "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data, seq, client_id)"
-                " VALUES (?, ?, ?, 'message', ?, ?, ?, ?, ?)",
-                (contact.customer_id, contact.id, contact.channel.value, at, actor, data, seq, client_id),
+                " VALUES (?, ?, ?, 'message', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    contact.customer_id,
+                    contact.id,
+                    contact.channel.value,
+                    at,
+                    actor,
+                    json.dumps({"text": text}),
+                    seq,
+                    client_id,
+                ),
             )
-            contact.last_seq = seq
-            try:
-                self._save_contact(db, contact)
-            except BaseException:
-                contact.last_seq = seq - 1
-                raise
-        event = HistoryEvent(
-            id=int(cur.lastrowid or 0),
-            customer_id=contact.customer_id,
-            contact_id=contact.id,
-            channel=contact.channel.value,
-            kind="message",
-            at=at,
-            actor=actor,
-            data={"text": text},
-            seq=seq,
-            client_id=client_id,
-        )
-        return event, True
+            if cur.rowcount == 0:  # this client_id was recorded before: the repeat changes nothing
+                self._seq[contact.id] = seq - 1
+                row = db.execute(
+                    f"SELECT {_EVENT_COLS} FROM events WHERE contact_id = ? AND client_id = ?",  # noqa: S608
+                    (contact.id, client_id),
+                ).fetchone()
+                return _event(row), False
+            if not create:
+                self._insert_events(db, extra)
+            event = HistoryEvent(
+                id=int(cur.lastrowid or 0),
+                customer_id=contact.customer_id,
+                contact_id=contact.id,
+                channel=contact.channel.value,
+                kind="message",
+                at=at,
+                actor=actor,
+                data={"text": text},
+                seq=seq,
+                client_id=client_id,
+            )
+            return event, True
+
+        if create:  # under the engine's lock: no waiting a turn
+            return self._now(op)
+        return await self._grouped(op)
 
     async def get_contact(self, contact_id: str) -> Contact | None:
-        row = self._db.execute("SELECT * FROM contacts WHERE id = ?", (contact_id,)).fetchone()
+        row = self._db.execute(
+            f"SELECT {_CONTACT_COLS} FROM contacts WHERE id = ?",  # noqa: S608
+            (contact_id,),
+        ).fetchone()
         return None if row is None else _contact(row)
 
     async def open_contacts(self) -> list[Contact]:
         marks = ", ".join("?" for _ in _OPEN)
         rows = self._db.execute(
-            f"SELECT * FROM contacts WHERE state IN ({marks}) ORDER BY enqueued_at",  # noqa: S608
+            f"SELECT {_CONTACT_COLS} FROM contacts WHERE state IN ({marks}) ORDER BY enqueued_at",  # noqa: S608
             [s.value for s in _OPEN],
         ).fetchall()
         return [_contact(r) for r in rows]
@@ -330,7 +439,7 @@ class SqliteStore:
     # accounts and sessions
 
     async def create_user(self, agent: Agent, password_hash: str) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO users (id, username, display_name, role, password_hash, skills, capacity,"
                 " wrap_up_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -347,6 +456,8 @@ class SqliteStore:
                 ),
             )
 
+        self._now(op)
+
     async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
         row = self._db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
         return None if row is None else (_agent(row), str(row["password_hash"]))
@@ -359,15 +470,19 @@ class SqliteStore:
         return [_agent(r) for r in self._db.execute("SELECT * FROM users ORDER BY username").fetchall()]
 
     async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
 
+        self._now(op)
+
     async def create_session(self, token_hash: str, session: Session) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute(
                 "INSERT INTO sessions (token_hash, kind, subject_id, expires_at) VALUES (?, ?, ?, ?)",
                 (token_hash, session.kind, session.subject_id, session.expires_at),
             )
+
+        self._now(op)
 
     async def get_session(self, token_hash: str) -> Session | None:
         row = self._db.execute(
@@ -376,8 +491,11 @@ class SqliteStore:
         return None if row is None else Session(row["kind"], row["subject_id"], row["expires_at"])
 
     async def delete_session(self, token_hash: str) -> None:
-        with self._tx() as db:
+        def op(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
+        self._now(op)
+
     async def close(self) -> None:
+        self._flush()  # whatever is still queued is written before the file closes
         self._db.close()

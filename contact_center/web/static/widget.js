@@ -111,10 +111,14 @@
         if (m.from !== "customer") typing.textContent = "";
         break;
       }
-      case "ack":
-        state.contactId = m.contact_id;
+      case "ack": {
+        if (m.contact_id !== state.contactId) { state.contactId = m.contact_id; state.lastSeq = 0; shown = {}; }
+        var own = pendingEls[m.client_id];
+        if (own) { own.classList.remove("pending"); own.setAttribute("data-seq", String(m.seq)); shown[m.seq] = own; delete pendingEls[m.client_id]; }
+        if (m.seq > state.lastSeq) state.lastSeq = m.seq;
         state.pending = state.pending.filter(function (p) { return p.client_id !== m.client_id; }); save();
         break;
+      }
       case "typing":
         typing.textContent = t.typing; clearTimeout(typingTimer);
         typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);

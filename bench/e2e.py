@@ -1,0 +1,121 @@
+"""Ingest-to-offer latency over real websockets: 200 new chats a second, 500 agents connected.
+
+Customers (widget protocol) and agents (desk protocol) are driven from this process with
+aiohttp's client; the engine runs in its own process. A chat's latency runs from the
+moment its first message is written to the customer's socket to the moment the offer
+arrives on the agent's socket, both read on this process's clock. Agents accept at once
+and close at once (wrap-up 0 s), so capacity keeps turning over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from typing import Any
+
+import aiohttp
+from tqdm import tqdm
+
+from bench.engine_proc import EngineProcess, cpu_seconds
+
+__all__ = ["run"]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+class Floor:
+    """500 agent desks that accept and close every offer."""
+
+    def __init__(self) -> None:
+        self.offered_at: dict[str, float] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def agent(
+        self, http: aiohttp.ClientSession, url: str, token: str, ready: asyncio.Event, count: list[int]
+    ) -> None:
+        async with http.ws_connect(f"{url}/ws/desk") as ws:
+            await ws.send_json({"type": "hello", "token": token})
+            await ws.send_json({"type": "set_status", "status": "available"})
+            async for frame in ws:
+                message = json.loads(frame.data)
+                kind = message["type"]
+                if kind == "status" and message["status"] == "available":
+                    count[0] += 1
+                    if count[0] == len(self.tasks):
+                        ready.set()
+                elif kind == "offer":
+                    self.offered_at[message["contact"]["id"]] = time.perf_counter()
+                    await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
+                elif kind == "assigned":
+                    await ws.send_json(
+                        {"type": "close", "contact_id": message["contact"]["id"], "disposition": "resolved"}
+                    )
+
+
+async def customer(http: aiohttp.ClientSession, url: str, i: int, sent: dict[str, float], done: asyncio.Event) -> None:
+    async with http.ws_connect(f"{url}/ws/chat", origin=url) as ws:
+        await ws.send_json({"type": "hello"})
+        await ws.receive_json()
+        sent_at = time.perf_counter()
+        await ws.send_str(json.dumps({"type": "message", "client_id": f"c{i}", "text": f"Halo, pertanyaan nomor {i}"}))
+        async for frame in ws:
+            message = json.loads(frame.data)
+            if message["type"] == "ack":
+                sent[message["contact_id"]] = sent_at
+            elif message["type"] == "ended":
+                break
+        done.set()
+
+
+async def run(agents: int = 500, rate: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
+    engine = await EngineProcess.create(agents)
+    await engine.start()
+    floor = Floor()
+    ready, count = asyncio.Event(), [0]
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        floor.tasks = [asyncio.create_task(floor.agent(http, engine.url, t, ready, count)) for t in engine.tokens or []]
+        await asyncio.wait_for(ready.wait(), 60)
+        sent: dict[str, float] = {}
+        assert engine.proc is not None
+        cpu_start, own_cpu = cpu_seconds(engine.proc.pid), time.process_time()
+        total = int(rate * seconds)
+        dones = [asyncio.Event() for _ in range(total)]
+        chats = []
+        start = time.perf_counter()
+        for i in tqdm(range(total), desc=f"chats at {rate:.0f}/s", unit="chat", mininterval=1.0):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            chats.append(asyncio.create_task(customer(http, engine.url, i, sent, dones[i])))
+        await asyncio.wait_for(asyncio.gather(*(d.wait() for d in dones)), 120)
+        elapsed = time.perf_counter() - start
+        rss = engine.rss_kib()
+        engine_cpu, own_cpu = cpu_seconds(engine.proc.pid) - cpu_start, time.process_time() - own_cpu
+        for task in floor.tasks + chats:
+            task.cancel()
+        await asyncio.gather(*floor.tasks, *chats, return_exceptions=True)
+    engine.stop()
+    latencies = [(floor.offered_at[c] - t) * 1000 for c, t in sent.items() if c in floor.offered_at]
+    return {
+        "agents": agents,
+        "rate_per_s": rate,
+        "chats": len(latencies),
+        "elapsed_s": elapsed,
+        "p50_ms": percentile(latencies, 50),
+        "p90_ms": percentile(latencies, 90),
+        "p99_ms": percentile(latencies, 99),
+        "max_ms": max(latencies),
+        "mean_ms": statistics.fmean(latencies),
+        "engine_rss_mib": rss / 1024,
+        "engine_cpu_share": engine_cpu / elapsed, "generator_cpu_share": own_cpu / elapsed,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(run()), indent=2))

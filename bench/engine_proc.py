@@ -1,0 +1,141 @@
+"""An engine in its own process for the benchmarks, with agents and their sessions made up front.
+
+Accounts are written straight into the store with one password hash, and a session token
+per agent, so that setting up 500 agents does not cost 500 Argon2 hashings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from argon2 import PasswordHasher
+
+from contact_center.auth import hash_token
+from contact_center.model import Agent, AgentStatus, Role
+from contact_center.store import Session, SqliteStore
+
+__all__ = ["EngineProcess", "cpu_seconds", "free_port", "rss_kib"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+@dataclass
+class EngineProcess:
+    port: int
+    workdir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    tokens: list[str] | None = None
+
+    @classmethod
+    async def create(cls, agents: int, capacity_chat: int = 3, max_frame_bytes: int = 65536) -> EngineProcess:
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+        (workdir / "config.toml").write_text(
+            f"""
+[server]
+port = {port}
+[store]
+data_dir = "data"
+[webchat]
+allowed_origins = ["http://127.0.0.1:{port}"]
+max_frame_bytes = {max_frame_bytes}
+[desk]
+default_wrap_up_s = 0
+[logging]
+level = "info"
+format = "json"
+"""
+        )
+        store = SqliteStore(workdir / "data" / "contact-center.sqlite3")
+        pw_hash = PasswordHasher().hash(secrets.token_hex(8))
+        tokens = []
+        for i in range(agents):
+            agent = Agent(
+                id=uuid.uuid4().hex,
+                username=f"agent{i:04d}",
+                display_name=f"Agent {i}",
+                role=Role.AGENT,
+                skills={"general": 1 + i % 5, "lang_en": 3, "lang_id": 3},
+                capacity={"chat": capacity_chat, "email": 5, "call": 1},
+                wrap_up_s=0.0,
+                status=AgentStatus.OFFLINE,
+            )
+            await store.create_user(agent, pw_hash)
+            token = secrets.token_urlsafe(24)
+            await store.create_session(hash_token(token), Session("user", agent.id, time.time() + 86400))
+            tokens.append(token)
+        await store.close()
+        return cls(port=port, workdir=workdir, tokens=tokens)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        log = (self.workdir / "engine.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                *os.environ.get("BENCH_ENGINE_PREFIX", "").split(),
+                "-m",
+                "contact_center",
+                "--config",
+                str(self.workdir / "config.toml"),
+                "serve",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        log.close()
+        async with aiohttp.ClientSession() as http:
+            for _ in range(400):
+                try:
+                    async with http.get(f"{self.url}/api/health") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        raise RuntimeError("engine did not start: " + (self.workdir / "engine.log").read_text()[-2000:])
+
+    def rss_kib(self) -> int:
+        assert self.proc is not None
+        return rss_kib(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks

@@ -1,0 +1,144 @@
+"""Chat relay: customer-to-agent messages per second through the engine, against a bare echo.
+
+100 customers each hold an assigned chat with one of 50 agents and send messages as fast
+as their acknowledgements come back (a window of 8 unacknowledged each). Every relayed
+message is validated, committed to SQLite before it is acknowledged, and delivered to the
+agent's socket. The baseline, in the same run, is the same 100 clients sending the same
+frames to a bare aiohttp websocket echo server in its own process. The server's CPU time
+per message is reported beside the rates: the load generator shares the machine's two cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from bench.engine_proc import EngineProcess, cpu_seconds, free_port
+
+__all__ = ["run"]
+
+WINDOW = 8
+Frame = Callable[[int], str]
+
+
+def chat_frame(i: int) -> str:
+    return json.dumps({"type": "message", "client_id": f"m{i}", "text": f"pesan {i}: apakah ada kabar?"})
+
+
+def echo_frame(i: int) -> str:
+    return json.dumps({"type": "echo", "client_id": f"m{i}", "text": f"pesan {i}: apakah ada kabar?"})
+
+
+async def _send(ws: aiohttp.ClientWebSocketResponse, count: int, frame: Frame) -> None:
+    """Send ``count`` frames keeping at most WINDOW unanswered; an answer is an ack or an echo."""
+    sent = answered = 0
+    while answered < count:
+        while sent < count and sent - answered < WINDOW:
+            await ws.send_str(frame(sent))
+            sent += 1
+        reply = await ws.receive()
+        kind = json.loads(reply.data)["type"]
+        if kind in ("ack", "echo"):
+            answered += 1
+        elif kind == "error":
+            raise RuntimeError(reply.data)
+
+
+async def relay(customers: int, per_customer: int) -> tuple[float, float]:
+    """Messages per second delivered to agents, and engine CPU microseconds per message."""
+    engine = await EngineProcess.create(agents=customers // 2, capacity_chat=3)
+    await engine.start()
+    assert engine.proc is not None
+    total = customers * per_customer
+    received = [0]
+    all_in = asyncio.Event()
+    assigned: asyncio.Queue[str] = asyncio.Queue()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+
+        async def agent(token: str) -> None:
+            async with http.ws_connect(f"{engine.url}/ws/desk") as ws:
+                await ws.send_json({"type": "hello", "token": token})
+                await ws.send_json({"type": "set_status", "status": "available"})
+                async for frame in ws:
+                    message = json.loads(frame.data)
+                    if message["type"] == "offer":
+                        await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
+                    elif message["type"] == "assigned":
+                        assigned.put_nowait(message["contact"]["id"])
+                    elif message["type"] == "message" and message["from"] == "customer" and message["seq"] > 1:
+                        received[0] += 1
+                        if received[0] == total:
+                            all_in.set()
+
+        agents = [asyncio.create_task(agent(t)) for t in engine.tokens or []]
+        sockets = []
+        for i in range(customers):
+            ws = await http.ws_connect(f"{engine.url}/ws/chat", origin=engine.url)
+            await ws.send_json({"type": "hello"})
+            await ws.receive_json()
+            await ws.send_json({"type": "message", "client_id": "open", "text": f"chat {i}"})
+            sockets.append(ws)
+        for _ in range(customers):
+            await asyncio.wait_for(assigned.get(), 30)
+        start, cpu = time.perf_counter(), cpu_seconds(engine.proc.pid)
+        await asyncio.gather(*(_send(ws, per_customer, chat_frame) for ws in sockets))
+        await asyncio.wait_for(all_in.wait(), 120)
+        elapsed, cpu = time.perf_counter() - start, cpu_seconds(engine.proc.pid) - cpu
+        for ws in sockets:
+            await ws.close()
+        for task in agents:
+            task.cancel()
+        await asyncio.gather(*agents, return_exceptions=True)
+    engine.stop()
+    return total / elapsed, cpu / total * 1e6
+
+
+async def echo(customers: int, per_customer: int) -> tuple[float, float]:
+    """Echoes per second from a bare aiohttp websocket server, and its CPU microseconds per echo."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(port)])
+    url = f"http://127.0.0.1:{port}/echo"
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            for _ in range(200):
+                try:
+                    await (await http.ws_connect(url)).close()
+                    break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            sockets = [await http.ws_connect(url) for _ in range(customers)]
+            start, cpu = time.perf_counter(), cpu_seconds(proc.pid)
+            await asyncio.gather(*(_send(ws, per_customer, echo_frame) for ws in sockets))
+            elapsed, cpu = time.perf_counter() - start, cpu_seconds(proc.pid) - cpu
+            for ws in sockets:
+                await ws.close()
+    finally:
+        proc.terminate()
+        proc.wait()
+    total = customers * per_customer
+    return total / elapsed, cpu / total * 1e6
+
+
+async def run(customers: int = 100, per_customer: int = 200) -> dict[str, Any]:
+    baseline, baseline_cpu = await echo(customers, per_customer)
+    relayed, relay_cpu = await relay(customers, per_customer)
+    return {
+        "customers": customers,
+        "messages": customers * per_customer,
+        "relay_msgs_per_s": relayed,
+        "relay_engine_cpu_us_per_msg": relay_cpu,
+        "echo_msgs_per_s": baseline,
+        "echo_server_cpu_us_per_msg": baseline_cpu,
+        "ratio": relayed / baseline,
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(run()), indent=2))

@@ -1,0 +1,152 @@
+"""BENCHMARKS.md and the router chart, written from bench/results/latest.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["write_chart", "write_markdown"]
+
+
+def write_chart(router: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = router["scaling"]
+    waiting = [r["waiting"] for r in rows]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=110)
+    ax.plot(waiting, [r["pass_ms"] for r in rows], marker="o", label="one routing pass (ms)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("waiting contacts (1,000 agents, 20 skills)")
+    ax.set_ylabel("milliseconds per pass")
+    ax.grid(True, which="both", alpha=0.3)
+    for r in rows:
+        ax.annotate(
+            f"{r['offers']} offers",
+            (r["waiting"], r["pass_ms"]),
+            textcoords="offset points",
+            xytext=(4, -12),
+            fontsize=7,
+        )
+    ax.set_title("Router cost as the queue grows")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _verdict(ok: bool) -> str:
+    return "meets" if ok else "**misses**"
+
+
+def write_markdown(results: dict[str, Any], path: Path) -> None:
+    m = results.get("machine", {})
+    parts = [
+        "# Benchmarks",
+        "",
+        "All figures come from one run of `make bench` (`python -m bench`), which writes",
+        "`bench/results/latest.json`, `docs/router-scaling.png` and this file. One benchmark alone:",
+        "`.venv/bin/python -m bench router` (or `e2e`, `relay`, `memory`).",
+        f"Machine: {m.get('cpus', '?')} cores, Python {m.get('python', '?')}, run on {m.get('when', '?')}.",
+        "The engine runs in its own process; the load generator runs beside it on the same two cores.",
+        "",
+    ]
+    if "router" in results:
+        r = results["router"]
+        parts += [
+            "## Router: offers per second (pure, one core)",
+            "",
+            f"One routing pass over {r['waiting']:,} waiting contacts and {r['agents']:,} agents with "
+            f"{r['skills']} skills (contacts need one skill, 30 % a second one; chat, email and call mixed; "
+            "agents hold 3 chats, 5 emails or 1 call):",
+            "",
+            "| router | pass | offers made | offers per second | peak memory of the pass |",
+            "| --- | --- | --- | --- | --- |",
+            f"| `routing.route` (indexed heaps) | {r['pass_ms']:.1f} ms | {r['offers']:,} | "
+            f"**{r['offers_per_s']:,.0f}** | {r['peak_alloc_mib']:.1f} MiB |",
+            f"| baseline: `routing.reference.route_by_scan` (every contact scans every agent) | "
+            f"{r['baseline_pass_ms']:,.0f} ms | {r['offers']:,} | {r['baseline_offers_per_s']:,.0f} | |",
+            "",
+            f"Target at least 20,000 offers/s: {_verdict(r['offers_per_s'] >= 20_000)} "
+            f"({r['speedup_vs_scan']:.0f}x the baseline, which decides exactly the same offers).",
+            "",
+            "How the cost grows with the queue (same 1,000 agents):",
+            "",
+            "| waiting | pass | offers | per waiting contact |",
+            "| --- | --- | --- | --- |",
+        ]
+        parts += [
+            f"| {s['waiting']:,} | {s['pass_ms']:.1f} ms | {s['offers']:,} | {s['us_per_waiting']:.1f} µs |"
+            for s in r["scaling"]
+        ]
+        parts += [
+            "",
+            "![router scaling](docs/router-scaling.png)",
+            "",
+            "A pass costs a fixed part (indexing the agents by the skills the queue asks for) plus about",
+            "O(log n) per contact. Once every agent is full, contacts further back cost only a sort",
+            "position and a look at empty heaps, so the cost per waiting contact falls as the queue grows.",
+            "",
+        ]
+    if "e2e" in results:
+        e = results["e2e"]
+        parts += [
+            "## End to end: ingest-to-offer latency over real websockets",
+            "",
+            f"{e['agents']} agent desks connected, {e['rate_per_s']:.0f} new chats per second for "
+            f"{e['elapsed_s']:.0f} s ({e['chats']:,} chats). From the customer's first message written to its",
+            "socket to the offer read from the agent's socket, both on the load generator's clock. Agents accept",
+            "and close at once, so capacity keeps turning over. Logging at info, as JSON, to a file.",
+            "",
+            "| p50 | p90 | p99 | max | engine RSS at the end |",
+            "| --- | --- | --- | --- | --- |",
+            f"| {e['p50_ms']:.2f} ms | {e['p90_ms']:.2f} ms | **{e['p99_ms']:.2f} ms** | {e['max_ms']:.1f} ms | "
+            f"{e['engine_rss_mib']:.0f} MiB |",
+            "",
+            f"Target p99 at most 10 ms: {_verdict(e['p99_ms'] <= 10)}. The path includes the durable commit of",
+            "the message and of the offer (group commit, WAL) before anything is sent.",
+            "",
+        ]
+    if "relay" in results:
+        rl = results["relay"]
+        parts += [
+            "## Chat relay: customer-to-agent messages per second",
+            "",
+            f"{rl['customers']} customers in assigned chats send {rl['messages']:,} messages,",
+            "each keeping 8 unacknowledged.",
+            "Baseline in the same run: the same clients and frames against a bare aiohttp websocket echo server.",
+            "",
+            "| server | messages per second | server CPU per message |",
+            "| --- | --- | --- |",
+            f"| engine (validate, commit, ack, deliver to the agent) | {rl['relay_msgs_per_s']:,.0f} | "
+            f"{rl['relay_engine_cpu_us_per_msg']:.0f} µs |",
+            f"| bare aiohttp echo | {rl['echo_msgs_per_s']:,.0f} | {rl['echo_server_cpu_us_per_msg']:.0f} µs |",
+            "",
+            f"Ratio {rl['ratio']:.2f}; target at least 0.5: {_verdict(rl['ratio'] >= 0.5)}.",
+            "Where the engine's time goes (cProfile of this benchmark): the SQLite insert of each message",
+            "(about a third, one INSERT per message, commits shared by all messages of a loop turn), JSON",
+            "encoding and decoding, two frames out per message in (the sender's ack and the agent's copy)",
+            "against the echo's one, and the event loop's task switches. The echo does none of the work",
+            "a relay must do; closing the gap needs a cheaper frame path, not a smaller promise.",
+            "",
+        ]
+    if "memory" in results:
+        mem = results["memory"]
+        parts += [
+            "## Memory per connected chat socket",
+            "",
+            f"Engine RSS before and after {mem['sockets']:,} widgets connect and say hello (after a warm-up of 200);",
+            "baseline: the bare aiohttp echo server holding as many idle sockets.",
+            "",
+            "| server | KiB per socket |",
+            "| --- | --- |",
+            f"| engine, chat widget socket | **{mem['engine_kib_per_chat_socket']:.1f}** |",
+            f"| bare aiohttp echo | {mem['echo_kib_per_socket']:.1f} |",
+            "",
+            f"Target at most 50 KiB: {_verdict(mem['engine_kib_per_chat_socket'] <= 50)}.",
+            "",
+        ]
+    path.write_text("\n".join(parts))
