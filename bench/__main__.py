@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
         if name == "router":
             results["router"] = router.run()
         elif name == "e2e":
-            results["e2e"] = asyncio.run(e2e.run())
+            results["e2e"] = asyncio.run(e2e.rounds())
         elif name == "relay":
             results["relay"] = asyncio.run(relay.run())
         elif name == "memory":

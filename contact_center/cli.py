@@ -11,7 +11,9 @@ import asyncio
 import getpass
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -103,13 +105,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server on uvloop when it is installed (it is a dependency on Linux), else asyncio's loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = load_config(args.config)
         configure_logging(config.logging)
         if args.command == "serve":
-            asyncio.run(_serve(config, args.demo))
+            _run(_serve(config, args.demo))
         else:
             asyncio.run(_add_user(config, args))
     except ContactCenterError as exc:

@@ -11,10 +11,12 @@ State changes run one at a time under a lock; routing is a pure pass over a snap
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,11 @@ from routing import AgentState, SkillRequirement, Snapshot, WaitingContact, rout
 __all__ = ["Engine"]
 
 log = structlog.get_logger("contact_center.engine")
+
+# Messages published inside a unit of work wait here until its records are durable.
+_OUTBOX: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = contextvars.ContextVar(
+    "contact_center_outbox", default=None
+)
 
 _OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
 _CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
@@ -100,7 +107,9 @@ class Engine:
                 agent.status = AgentStatus.OFFLINE
                 await self.store.set_agent_status(agent.id, AgentStatus.OFFLINE)
         for contact in await self.store.open_contacts():
+            await self._value(contact.customer_id)
             await self._restore(contact, now)
+        await self.store.barrier()
         for rt in self._agents.values():
             if rt.held:
                 self._start_grace(rt)
@@ -109,20 +118,20 @@ class Engine:
     async def _restore(self, contact: Contact, now: float) -> None:
         if contact.state == ContactState.OFFERED:
             contact.move(ContactState.QUEUED)
-            await self._record(contact, "contact.requeued", "system", reason="restart")
+            self._record(contact, "contact.requeued", "system", reason="restart")
         if contact.state == ContactState.WRAP_UP:
             contact.move(ContactState.CLOSED)
             contact.closed_at = now
-            await self._record(contact, "contact.closed", "system", disposition=contact.disposition)
+            self._record(contact, "contact.closed", "system", disposition=contact.disposition)
             return
         rt = self._agents.get(contact.agent_id or "")
         if contact.state == ContactState.ASSIGNED and rt is None:
-            await self._requeue(contact, "agent_removed")
+            self._requeue(contact, "agent_removed")
         self._contacts[contact.id] = contact
         if contact.channel == Channel.CHAT:
             self._chat_of[contact.customer_id] = contact.id
         if contact.state == ContactState.QUEUED:
-            await self._enqueue(contact)
+            self._enqueue(contact)
         elif rt is not None:
             rt.held.add(contact.id)
             rt.load[contact.channel.value] += 1
@@ -289,7 +298,7 @@ class Engine:
         self._values.pop(owner, None)
         self._waiting = {cid: self._waiting_contact(self._contacts[cid]) for cid in self._waiting}
         log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
-        self.bus.publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
+        self._publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
         return owner
 
     async def set_customer_value(self, customer_id: str, value: float) -> None:
@@ -332,28 +341,32 @@ class Engine:
         client_id = require_text("client_id", client_id, 64)
         contact = self.open_chat(customer_id)
         if contact is None:
-            async with self._lock:
+            skills = self.chat_skills(topic, language)
+            await self._value(customer_id)
+            first = None
+            async with self._unit():
                 contact = self.open_chat(customer_id)
                 if contact is None:
-                    return await self._open_chat_contact(customer_id, text, client_id, topic, language)
+                    contact, first = self._open_chat_contact(customer_id, text, client_id, skills, topic, language)
+            if first is not None:
+                event, _ = await first
+                self._publish_message(contact, event)
+                return contact, event
         # Appending to an open conversation needs no lock: the store numbers messages.
         return contact, await self._append(contact, "customer", text, client_id)
 
-    async def _open_chat_contact(
-        self, customer_id: str, text: str, client_id: str, topic: str, language: str
-    ) -> tuple[Contact, HistoryEvent]:
-        contact = self._new_contact(customer_id, Channel.CHAT, self.chat_skills(topic, language))
+    def _open_chat_contact(
+        self, customer_id: str, text: str, client_id: str, skills: list[tuple[str, int]], topic: str, language: str
+    ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
+        contact = self._new_contact(customer_id, Channel.CHAT, skills)
         created = self._event(contact, "contact.created", "customer", topic=topic, language=language)
-        event, _ = await self.store.add_message(
-            contact, "customer", text, client_id, self.clock.now(), [created], create=True
-        )
-        contact.last_seq = event.seq or 0
+        first = self.store.add_message(contact, "customer", text, client_id, self.clock.now(), [created], create=True)
+        contact.last_seq = 1
         self._contacts[contact.id] = contact
         self._chat_of[customer_id] = contact.id
-        await self._enqueue(contact)
+        self._enqueue(contact)
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
-        self._publish_message(contact, event)
-        return contact, event
+        return contact, first
 
     async def _append(self, contact: Contact, actor: str, text: str, client_id: str) -> HistoryEvent:
         event, new = await self.store.add_message(contact, actor, text, client_id, self.clock.now())
@@ -366,30 +379,30 @@ class Engine:
     def customer_typing(self, customer_id: str) -> None:
         contact = self.open_chat(customer_id)
         if contact is not None and contact.agent_id:
-            self.bus.publish(f"agent:{contact.agent_id}", {"type": "typing", "contact_id": contact.id})
+            self._publish(f"agent:{contact.agent_id}", {"type": "typing", "contact_id": contact.id})
 
     async def customer_left(self, customer_id: str) -> Contact | None:
         """The customer ended the chat: abandoned if no agent had it yet."""
-        async with self._lock:
+        async with self._unit():
             contact = self.open_chat(customer_id)
             if contact is None:
                 return None
             if contact.state == ContactState.ASSIGNED:
-                await self._record(contact, "customer.left", "customer")
-                self.bus.publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
+                self._record(contact, "customer.left", "customer")
+                self._publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
             else:
-                await self._abandon(contact)
-        self.bus.publish(f"customer:{customer_id}", {"type": "ended", "contact_id": contact.id, "by": "customer"})
+                self._abandon(contact)
+        self._publish(f"customer:{customer_id}", {"type": "ended", "contact_id": contact.id, "by": "customer"})
         return contact
 
-    async def _abandon(self, contact: Contact) -> None:
+    def _abandon(self, contact: Contact) -> None:
         for offer in list(self._offers.values()):
             if offer.contact_id == contact.id:
                 self._end_offer(offer, OfferState.REVOKED, "abandoned")
         updated = dataclasses.replace(contact)
         updated.move(ContactState.ABANDONED)
         updated.closed_at = self.clock.now()
-        await self._record(updated, "contact.abandoned", "customer")
+        self._record(updated, "contact.abandoned", "customer")
         self._contacts.pop(contact.id, None)
         self._waiting.pop(contact.id, None)
         self._declined.pop(contact.id, None)
@@ -404,25 +417,25 @@ class Engine:
 
     async def agent_connected(self, agent_id: str) -> dict[str, Any]:
         """A desk connected; returns what it must show (offers, held contacts, status)."""
-        async with self._lock:
+        async with self._unit():
             rt = self._runtime(agent_id)
             rt.connections += 1
             if rt.grace is not None:
                 rt.grace.cancel()
                 rt.grace = None
             if rt.agent.status == AgentStatus.OFFLINE:
-                await self._set_status(rt, AgentStatus.AWAY)
+                self._set_status(rt, AgentStatus.AWAY)
             return self.agent_view(agent_id)
 
     async def agent_disconnected(self, agent_id: str) -> None:
         """A desk went away: its offers go back at once; held contacts after a grace period."""
-        async with self._lock:
+        async with self._unit():
             rt = self._runtime(agent_id)
             rt.connections = max(0, rt.connections - 1)
             if rt.connections:
                 return
             for offer in list(rt.offers.values()):
-                await self._return_offer(offer, OfferState.REVOKED, "agent_disconnected")
+                self._return_offer(offer, OfferState.REVOKED, "agent_disconnected")
             self._start_grace(rt)
         self.route_soon()
 
@@ -434,19 +447,19 @@ class Engine:
         rt.grace = self.clock.call_later(self.config.desk.reconnect_grace_s, expire)
 
     async def _agent_gone(self, agent_id: str) -> None:
-        async with self._lock:
+        async with self._unit():
             rt = self._agents[agent_id]
             if rt.connections:
                 return
             for contact_id in sorted(rt.held):
                 contact = self._contacts[contact_id]
                 if contact.state == ContactState.WRAP_UP:
-                    await self._finish_wrap_up_locked(contact_id)
+                    self._finish_wrap_up_locked(contact_id)
                 else:
-                    await self._requeue(contact, "agent_offline")
+                    self._requeue(contact, "agent_offline")
                     self._release(rt, contact)
-                    await self._enqueue(contact)
-            await self._set_status(rt, AgentStatus.OFFLINE)
+                    self._enqueue(contact)
+            self._set_status(rt, AgentStatus.OFFLINE)
         log.info("agent.offline", agent_id=agent_id)
         self.route_soon()
 
@@ -459,33 +472,33 @@ class Engine:
         if target not in _CHOOSABLE:
             raise ClientError(f"status: must be one of {', '.join(s.value for s in _CHOOSABLE)}", "invalid_field")
         assert target is not None
-        async with self._lock:
+        async with self._unit():
             rt = self._runtime(agent_id)
-            await self._set_status(rt, target)
+            self._set_status(rt, target)
             if target != AgentStatus.AVAILABLE:
                 for offer in list(rt.offers.values()):
-                    await self._return_offer(offer, OfferState.REVOKED, "agent_unavailable")
+                    self._return_offer(offer, OfferState.REVOKED, "agent_unavailable")
         self.route_soon()
         return target
 
-    async def _set_status(self, rt: _AgentRuntime, status: AgentStatus) -> None:
+    def _set_status(self, rt: _AgentRuntime, status: AgentStatus) -> None:
         if rt.agent.status == status:
             return
         rt.agent.move(status)
-        await self.store.set_agent_status(rt.agent.id, status)
+        self.store.stage_agent_status(rt.agent.id, status)
         if status == AgentStatus.AVAILABLE and not rt.held:
             rt.idle_since = self.clock.now()
-        self.bus.publish(f"agent:{rt.agent.id}", {"type": "status", "status": status.value})
+        self._publish(f"agent:{rt.agent.id}", {"type": "status", "status": status.value})
         log.info("agent.status", agent_id=rt.agent.id, status=status.value)
 
     async def accept(self, agent_id: str, offer_id: str) -> Contact:
-        async with self._lock:
+        async with self._unit():
             offer = self._held_offer(agent_id, offer_id)
             contact = dataclasses.replace(self._contacts[offer.contact_id])
             contact.move(ContactState.ASSIGNED)
             contact.agent_id = agent_id
             rt = self._agents[agent_id]
-            await self._record(
+            self._record(
                 contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=rt.agent.display_name
             )
             self._contacts[contact.id] = contact
@@ -495,16 +508,16 @@ class Engine:
             rt.idle_since = self.clock.now()
             self._declined.pop(contact.id, None)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
-        self.bus.publish(
+        self._publish(
             f"customer:{contact.customer_id}",
             {"type": "agent_joined", "contact_id": contact.id, "agent": rt.agent.display_name},
         )
         return contact
 
     async def reject(self, agent_id: str, offer_id: str) -> None:
-        async with self._lock:
+        async with self._unit():
             offer = self._held_offer(agent_id, offer_id)
-            await self._return_offer(offer, OfferState.REJECTED, "rejected")
+            self._return_offer(offer, OfferState.REJECTED, "rejected")
         self.route_soon()
 
     def _held_offer(self, agent_id: str, offer_id: str) -> Offer:
@@ -521,7 +534,7 @@ class Engine:
 
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
-        self.bus.publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
+        self._publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
 
     def _held_contact(self, agent_id: str, contact_id: str, state: ContactState) -> Contact:
         contact = self._contacts.get(contact_id)
@@ -536,30 +549,30 @@ class Engine:
         if disposition not in self.config.desk.dispositions:
             choices = ", ".join(self.config.desk.dispositions)
             raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
-        async with self._lock:
+        async with self._unit():
             held = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
             contact = dataclasses.replace(held)
             contact.move(ContactState.WRAP_UP)
             contact.disposition = disposition
-            await self._record(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
+            self._record(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
             self._contacts[contact.id] = contact
             wrap = self._agents[agent_id].agent.wrap_up_s
             self._timers[f"wrap:{contact.id}"] = self.clock.call_later(
                 wrap, lambda: self._spawn(self._finish_wrap_up(contact.id))
             )
-        self.bus.publish(f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"})
-        self.bus.publish(
+        self._publish(f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"})
+        self._publish(
             f"agent:{agent_id}",
             {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap},
         )
         return contact
 
     async def _finish_wrap_up(self, contact_id: str) -> None:
-        async with self._lock:
-            await self._finish_wrap_up_locked(contact_id)
+        async with self._unit():
+            self._finish_wrap_up_locked(contact_id)
         self.route_soon()
 
-    async def _finish_wrap_up_locked(self, contact_id: str) -> None:
+    def _finish_wrap_up_locked(self, contact_id: str) -> None:
         timer = self._timers.pop(f"wrap:{contact_id}", None)
         if timer is not None:
             timer.cancel()
@@ -569,14 +582,14 @@ class Engine:
         contact = dataclasses.replace(held)
         contact.move(ContactState.CLOSED)
         contact.closed_at = self.clock.now()
-        await self._record(contact, "contact.closed", "system", disposition=contact.disposition)
+        self._record(contact, "contact.closed", "system", disposition=contact.disposition)
         del self._contacts[contact_id]
         rt = self._agents.get(contact.agent_id or "")
         if rt is not None:
             self._release(rt, contact)
             if not rt.held:
                 rt.idle_since = self.clock.now()
-            self.bus.publish(
+            self._publish(
                 f"agent:{rt.agent.id}", {"type": "contact_state", "contact_id": contact_id, "state": "closed"}
             )
 
@@ -598,8 +611,8 @@ class Engine:
             skills=skills,
         )
 
-    async def _enqueue(self, contact: Contact) -> None:
-        await self._value(contact.customer_id)
+    def _enqueue(self, contact: Contact) -> None:
+        """Put the contact in the queue; its customer's value must be cached (see _value)."""
         self._waiting[contact.id] = self._waiting_contact(contact)
         self.route_soon()
 
@@ -625,13 +638,16 @@ class Engine:
         """Run a routing pass on the next turn of the loop (one pass for many changes)."""
         if self._route_task is None or self._route_task.done():
             try:
-                self._route_task = asyncio.get_running_loop().create_task(self.route_now())
+                # A fresh context: the pass is its own unit, not part of the caller's.
+                self._route_task = asyncio.get_running_loop().create_task(
+                    self.route_now(), context=contextvars.Context()
+                )
             except RuntimeError:  # no running loop: the caller routes by hand
                 self._route_task = None
 
     async def route_now(self) -> int:
         """Run one routing pass and carry out its offers; returns how many were made."""
-        async with self._lock:
+        async with self._unit():
             if not self._waiting:
                 return 0
             now = self.clock.now()
@@ -640,14 +656,14 @@ class Engine:
                 return 0
             decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
             for decision in decisions:
-                await self._offer(decision.contact_id, decision.agent_id, decision.level, now)
+                self._offer(decision.contact_id, decision.agent_id, decision.level, now)
             return len(decisions)
 
     @staticmethod
     def _routable(rt: _AgentRuntime) -> bool:
         return rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE
 
-    async def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
+    def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
         contact = dataclasses.replace(self._contacts[contact_id])
         contact.move(ContactState.OFFERED)
         offer = Offer(
@@ -657,7 +673,7 @@ class Engine:
             created_at=now,
             expires_at=now + self.config.routing.offer_timeout_s,
         )
-        await self._record(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
+        self._record(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
         self._contacts[contact_id] = contact
         del self._waiting[contact_id]
         rt = self._agents[agent_id]
@@ -668,30 +684,30 @@ class Engine:
             self.config.routing.offer_timeout_s, lambda: self._spawn(self._offer_timed_out(offer.id))
         )
         log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
-        self.bus.publish(f"agent:{agent_id}", self._offer_json(offer))
+        self._publish(f"agent:{agent_id}", self._offer_json(offer))
 
     async def _offer_timed_out(self, offer_id: str) -> None:
-        async with self._lock:
+        async with self._unit():
             offer = self._offers.get(offer_id)
             if offer is None:
                 return
-            await self._return_offer(offer, OfferState.TIMED_OUT, "timed_out")
+            self._return_offer(offer, OfferState.TIMED_OUT, "timed_out")
             rt = self._agents[offer.agent_id]
             if rt.agent.status == AgentStatus.AVAILABLE:
                 # An agent who lets an offer lapse is likely away from the desk.
-                await self._set_status(rt, AgentStatus.AWAY)
+                self._set_status(rt, AgentStatus.AWAY)
         self.route_soon()
 
-    async def _return_offer(self, offer: Offer, state: OfferState, reason: str) -> None:
+    def _return_offer(self, offer: Offer, state: OfferState, reason: str) -> None:
         """Put an offered contact back in the queue at its original place."""
         contact = dataclasses.replace(self._contacts[offer.contact_id])
         contact.move(ContactState.QUEUED)
-        await self._record(contact, "contact.requeued", "system", agent_id=offer.agent_id, reason=reason)
+        self._record(contact, "contact.requeued", "system", agent_id=offer.agent_id, reason=reason)
         self._contacts[contact.id] = contact
         self._end_offer(offer, state, reason)
         if state in (OfferState.REJECTED, OfferState.TIMED_OUT):
             self._declined.setdefault(contact.id, set()).add(offer.agent_id)
-        await self._enqueue(contact)
+        self._enqueue(contact)
         log.info("offer.returned", contact_id=contact.id, agent_id=offer.agent_id, reason=reason)
 
     def _end_offer(self, offer: Offer, state: OfferState, reason: str, *, notify: bool = True) -> None:
@@ -705,17 +721,17 @@ class Engine:
         contact = self._contacts[offer.contact_id]
         rt.load[contact.channel.value] -= 1
         if notify:
-            self.bus.publish(
+            self._publish(
                 f"agent:{offer.agent_id}",
                 {"type": "offer_closed", "offer_id": offer.id, "contact_id": offer.contact_id, "reason": reason},
             )
 
-    async def _requeue(self, contact: Contact, reason: str) -> None:
+    def _requeue(self, contact: Contact, reason: str) -> None:
         agent_id = contact.agent_id
         contact.move(ContactState.QUEUED)
         contact.agent_id = None
-        await self._record(contact, "contact.requeued", "system", agent_id=agent_id, reason=reason)
-        self.bus.publish(f"customer:{contact.customer_id}", {"type": "agent_left", "contact_id": contact.id})
+        self._record(contact, "contact.requeued", "system", agent_id=agent_id, reason=reason)
+        self._publish(f"customer:{contact.customer_id}", {"type": "agent_left", "contact_id": contact.id})
 
     # ------------------------------------------------------------------ history and helpers
 
@@ -734,17 +750,45 @@ class Engine:
     def _event(self, contact: Contact, kind: str, actor: str, **data: Any) -> NewEvent:
         return NewEvent(contact.customer_id, contact.id, contact.channel.value, kind, self.clock.now(), actor, data)
 
-    async def _record(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
-        await self.store.record([contact], [self._event(contact, kind, actor, **data)])
+    def _record(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
+        """Stage the contact as it is now and one history event; a unit waits for both."""
+        self.store.stage([contact], [self._event(contact, kind, actor, **data)])
+
+    def _publish(self, topic: str, message: dict[str, Any]) -> None:
+        """Publish now, or, inside a unit of work, once what it recorded is durable."""
+        outbox = _OUTBOX.get()
+        if outbox is None:
+            self.bus.publish(topic, message)
+        else:
+            outbox.append((topic, message))
+
+    @contextlib.asynccontextmanager
+    async def _unit(self) -> AsyncIterator[None]:
+        """One state change: made under the lock, recorded, then told.
+
+        The body changes the in-memory state and stages its records without waiting;
+        the lock is released, the records are committed (shared with whatever else was
+        staged meanwhile), and only then do the messages it published go out.
+        """
+        outbox: list[tuple[str, dict[str, Any]]] = []
+        async with self._lock:
+            token = _OUTBOX.set(outbox)
+            try:
+                yield
+            finally:
+                _OUTBOX.reset(token)
+        await self.store.barrier()
+        for topic, message in outbox:
+            self.bus.publish(topic, message)
 
     def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
         message = event.as_message()
-        self.bus.publish(f"customer:{contact.customer_id}", message)
+        self._publish(f"customer:{contact.customer_id}", message)
         if contact.agent_id:
-            self.bus.publish(f"agent:{contact.agent_id}", message)
+            self._publish(f"agent:{contact.agent_id}", message)
 
     def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+        task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -1,12 +1,15 @@
 """The store port: every method a backend provides, and the values it trades in.
 
-Each method is one atomic unit: it is either recorded whole or not at all, and it has
-been made durable when the call returns, so the engine may acknowledge it.
+Each write is one atomic unit: recorded whole or not at all. An ``async`` write is durable
+when it returns. A staged write (``stage``, ``stage_agent_status``, ``add_message``) is
+queued at once, in call order, and its awaitable resolves when it is durable; ``barrier``
+waits for everything queued so far. The engine changes its state and stages the record
+under its lock, then waits for durability outside the lock before telling anyone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -48,7 +51,10 @@ class Store(Protocol):
 
     # contacts, messages and history
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
-    async def add_message(
+    def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> Awaitable[list[HistoryEvent]]: ...
+    def stage_agent_status(self, agent_id: str, status: AgentStatus) -> Awaitable[None]: ...
+    async def barrier(self) -> None: ...
+    def add_message(
         self,
         contact: Contact,
         actor: str,
@@ -58,7 +64,7 @@ class Store(Protocol):
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
-    ) -> tuple[HistoryEvent, bool]: ...
+    ) -> Awaitable[tuple[HistoryEvent, bool]]: ...
     async def get_contact(self, contact_id: str) -> Contact | None: ...
     async def open_contacts(self) -> list[Contact]: ...
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...

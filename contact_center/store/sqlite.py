@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -71,8 +72,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 
 _OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
 _CONTACT_COLS = (
-    "*, (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.contact_id = contacts.id AND e.seq IS NOT NULL)"
-    " AS last_seq"
+    "*, (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.contact_id = contacts.id AND e.seq IS NOT NULL) AS last_seq"
 )
 _EVENT_COLS = "id, customer_id, contact_id, channel, kind, at, actor, data, seq, client_id"
 
@@ -110,6 +110,24 @@ def _contact(row: sqlite3.Row) -> Contact:
     )
 
 
+def _contact_row(c: Contact) -> tuple[Any, ...]:
+    """The contact's column values now: a staged write must not see later changes to ``c``."""
+    return (
+        c.id,
+        c.channel.value,
+        c.customer_id,
+        c.state.value,
+        c.created_at,
+        c.enqueued_at,
+        json.dumps(c.skills),
+        c.priority,
+        c.subject,
+        c.agent_id,
+        c.disposition,
+        c.closed_at,
+    )
+
+
 def _agent(row: sqlite3.Row) -> Agent:
     return Agent(
         id=row["id"],
@@ -123,6 +141,33 @@ def _agent(row: sqlite3.Row) -> Agent:
     )
 
 
+class _Checkpointer:
+    """Moves the write-ahead log into the database file every second, on its own thread.
+
+    A passive checkpoint never blocks the engine's writes (SQLite lets one writer and a
+    checkpointer work at once); the engine's connection has automatic checkpoints off.
+    """
+
+    def __init__(self, path: Path, interval: float = 1.0) -> None:
+        self._path = path
+        self._interval = interval
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        db = sqlite3.connect(self._path, isolation_level=None)
+        try:
+            while not self._stopping.wait(self._interval):
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
+
+
 class SqliteStore:
     """The :class:`~contact_center.store.base.Store` port on one SQLite file."""
 
@@ -133,11 +178,15 @@ class SqliteStore:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints (copying the log into the file, with an fsync) run on a thread of their
+        # own, so a commit never waits for one; see _Checkpointer.
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
         self._pending: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
         self._flush_scheduled = False
         self._seq: dict[str, int] = {}
+        self._checkpointer = _Checkpointer(path)
 
     def _now(self, op: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``op`` in a transaction of its own, after whatever is queued for group commit.
@@ -147,22 +196,24 @@ class SqliteStore:
         """
         if self._pending:
             self._flush()
-        return cast(T, self._run([(op, None)])[0])
+        return cast(T, self._run([op])[0])
 
-    async def _grouped(self, op: Callable[[sqlite3.Connection], T]) -> T:
+    def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit and return its result once it is durable.
 
-        Conversation messages use this: those written in the same turn of the event loop
-        share one transaction, so under load one COMMIT serves many clients. Each ``op``
+        Every write the engine makes in the course of its work goes this way, in the order
+        asked: those queued in the same turn of the event loop share one transaction, so
+        under load one COMMIT serves many clients. Each ``op``
         only reads and writes the database, so if one fails the batch is rolled back and
         its ops are run again one transaction each: only the failing op's caller sees it.
         """
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
         self._pending.append((op, future))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-        return cast(T, await future)
+            loop.call_soon(self._flush)
+        return future
 
     def _flush(self) -> None:
         self._flush_scheduled = False
@@ -170,11 +221,11 @@ class SqliteStore:
         if not batch:
             return
         try:
-            results = self._run(batch)
+            results = self._run([op for op, _ in batch])
         except Exception:
             for op, future in batch:
                 try:
-                    value = self._run([(op, future)])[0]
+                    value = self._run([op])[0]
                 except Exception as exc:  # this op's own failure, for its caller alone
                     if not future.done():
                         future.set_exception(exc)
@@ -198,10 +249,10 @@ class SqliteStore:
         self._seq[contact_id] = seq + 1
         return int(seq) + 1
 
-    def _run(self, batch: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]]) -> list[Any]:
+    def _run(self, ops: Sequence[Callable[[sqlite3.Connection], Any]]) -> list[Any]:
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            results = [op(self._db) for op, _ in batch]
+            results = [op(self._db) for op in ops]
         except BaseException:
             self._db.execute("ROLLBACK")
             self._seq.clear()  # numbers taken in the rolled-back batch are free again
@@ -232,7 +283,8 @@ class SqliteStore:
         return out
 
     @staticmethod
-    def _save_contact(db: sqlite3.Connection, c: Contact) -> None:
+    def _save_contact(db: sqlite3.Connection, c: Contact | tuple[Any, ...]) -> None:
+        """Insert or update a contact row; ``c`` may be the row already taken (see _contact_row)."""
         db.execute(
             "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
             " skills, priority, subject, agent_id, disposition, closed_at)"
@@ -241,20 +293,7 @@ class SqliteStore:
             " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
             " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
             " closed_at = excluded.closed_at",
-            (
-                c.id,
-                c.channel.value,
-                c.customer_id,
-                c.state.value,
-                c.created_at,
-                c.enqueued_at,
-                json.dumps(c.skills),
-                c.priority,
-                c.subject,
-                c.agent_id,
-                c.disposition,
-                c.closed_at,
-            ),
+            c if isinstance(c, tuple) else _contact_row(c),
         )
 
     # customers and identities
@@ -333,14 +372,32 @@ class SqliteStore:
     # contacts, messages and history
 
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        return await self.stage(contacts, events)
+
+    def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
+        """Queue contact rows (as they are now) and events for the next group commit."""
+        rows = [_contact_row(c) for c in contacts]
+        staged = tuple(events)
+
         def op(db: sqlite3.Connection) -> list[HistoryEvent]:
-            for contact in contacts:
-                self._save_contact(db, contact)
-            return self._insert_events(db, events)
+            for row in rows:
+                self._save_contact(db, row)
+            return self._insert_events(db, staged)
 
-        return self._now(op)
+        return self._enqueue(op)
 
-    async def add_message(
+    def stage_agent_status(self, agent_id: str, status: AgentStatus) -> asyncio.Future[None]:
+        def op(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
+
+        return self._enqueue(op)
+
+    async def barrier(self) -> None:
+        """Return once everything staged or queued so far is committed."""
+        if self._pending:
+            await self._enqueue(lambda db: None)
+
+    def add_message(
         self,
         contact: Contact,
         actor: str,
@@ -350,18 +407,20 @@ class SqliteStore:
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
-    ) -> tuple[HistoryEvent, bool]:
-        """Append a message to ``contact``'s conversation, once per ``client_id``.
+    ) -> asyncio.Future[tuple[HistoryEvent, bool]]:
+        """Queue a message for ``contact``'s conversation, once per ``client_id``.
 
         The sequence number is taken in the same transaction, so messages written in
         one batch still number 1, 2, 3 in order. With ``create`` the contact row is
         inserted first (a conversation's first message). Returns the message event and
         whether it is new; a repeat changes nothing. ``contact`` itself is not touched.
+        The future resolves once the message is committed.
         """
+        created_row = _contact_row(contact) if create else None
 
         def op(db: sqlite3.Connection) -> tuple[HistoryEvent, bool]:
-            if create:
-                self._save_contact(db, contact)
+            if created_row is not None:
+                self._save_contact(db, created_row)
                 self._insert_events(db, extra)
                 self._seq[contact.id] = 0  # a new conversation starts at 1
             seq = self._next_seq(db, contact.id)
@@ -402,9 +461,7 @@ class SqliteStore:
             )
             return event, True
 
-        if create:  # under the engine's lock: no waiting a turn
-            return self._now(op)
-        return await self._grouped(op)
+        return self._enqueue(op)
 
     async def get_contact(self, contact_id: str) -> Contact | None:
         row = self._db.execute(
@@ -470,10 +527,7 @@ class SqliteStore:
         return [_agent(r) for r in self._db.execute("SELECT * FROM users ORDER BY username").fetchall()]
 
     async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
-
-        self._now(op)
+        await self.stage_agent_status(agent_id, status)
 
     async def create_session(self, token_hash: str, session: Session) -> None:
         def op(db: sqlite3.Connection) -> None:
@@ -498,4 +552,6 @@ class SqliteStore:
 
     async def close(self) -> None:
         self._flush()  # whatever is still queued is written before the file closes
+        self._checkpointer.stop()
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()

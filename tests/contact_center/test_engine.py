@@ -89,14 +89,15 @@ async def test_reject_goes_to_next_agent_never_back_to_the_rejecter(env: EngineE
 
 
 async def test_returned_contact_keeps_its_place_ahead_of_later_ones(env: EngineEnv):
-    """After a reject the contact is first in the queue again, ahead of contacts that came later."""
+    """An offer taken back puts the contact first in the queue again, ahead of contacts that came later."""
     a = await env.add_agent("a", capacity={"chat": 1})
     await env.online(a)
     _, early = await chat(env, client_id="e")
     await env.settle()
     env.clock.advance(5)
     _, late = await chat(env, client_id="l")
-    await env.engine.reject(a.id, env.of(f"agent:{a.id}", "offer")[0]["offer_id"])
+    await env.engine.set_status(a.id, "away")
+    assert env.of(f"agent:{a.id}", "offer_closed")[0]["reason"] == "agent_unavailable"
     assert env.engine.waiting() == [early.id, late.id]
 
 
