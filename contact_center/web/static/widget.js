@@ -31,8 +31,7 @@
   host.setAttribute("data-contact-center-widget", "");
   document.body.appendChild(host);
   var root = host.attachShadow({ mode: "open" });
-  var style = document.createElement("style");
-  style.textContent = [
+  var css = [
     ":host{all:initial}",
     ".btn{position:fixed;right:20px;bottom:20px;background:#0b6e4f;color:#fff;border:0;border-radius:24px;padding:12px 18px;font:600 15px system-ui,sans-serif;cursor:pointer;box-shadow:0 2px 8px rgba(0,0,0,.25)}",
     ".box{position:fixed;right:20px;bottom:80px;width:340px;height:460px;background:#fff;border:1px solid #ccd;border-radius:10px;display:none;flex-direction:column;font:14px system-ui,sans-serif;box-shadow:0 4px 16px rgba(0,0,0,.2);overflow:hidden}",
@@ -50,7 +49,12 @@
     "textarea{flex:1;border:0;padding:8px;resize:none;font:14px system-ui,sans-serif;height:44px}",
     ".send{background:#0b6e4f;color:#fff;border:0;padding:0 14px;cursor:pointer}"
   ].join("\n");
-  root.appendChild(style);
+  // A constructed stylesheet is not inline style: it works under a page's strict CSP.
+  if ("adoptedStyleSheets" in root && window.CSSStyleSheet && CSSStyleSheet.prototype.replaceSync) {
+    var sheet = new CSSStyleSheet(); sheet.replaceSync(css); root.adoptedStyleSheets = [sheet];
+  } else {
+    var style = document.createElement("style"); style.textContent = css; root.appendChild(style);
+  }
   function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls; if (text) n.textContent = text; return n; }
   var button = el("button", "btn", t.open);
   var box = el("div", "box");
