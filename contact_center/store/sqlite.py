@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import structlog
+
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -30,6 +32,8 @@ from contact_center.model import (
 from contact_center.store.base import NewEvent, Session
 
 __all__ = ["SqliteStore"]
+
+_log = structlog.get_logger("contact_center.store")
 
 T = TypeVar("T")
 
@@ -227,6 +231,7 @@ class SqliteStore:
                 try:
                     value = self._run([op])[0]
                 except Exception as exc:  # this op's own failure, for its caller alone
+                    _log.error("store.write_failed", error=repr(exc))
                     if not future.done():
                         future.set_exception(exc)
                 else:
