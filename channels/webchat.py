@@ -20,7 +20,7 @@ from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage
 from contact_center.fields import require_int, require_text
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, dispatch
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, serve
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 
@@ -56,11 +56,7 @@ class WidgetSession:
         }
 
     async def run(self) -> None:
-        async for message in self.sock.messages():
-            if self.customer_id is None and message["type"] != "hello":
-                self.sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
-                continue
-            await dispatch(self.sock, self.handlers, message)
+        await serve(self.sock, self.handlers, lambda: self.customer_id is not None)
 
     def close(self) -> None:
         self._unsubscribe()

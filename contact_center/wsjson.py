@@ -20,7 +20,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from contact_center.exceptions import BadMessage, ContactCenterError, FrameTooLarge
 
-__all__ = ["PROTOCOL_VERSION", "Handler", "JsonSocket", "dispatch"]
+__all__ = ["PROTOCOL_VERSION", "Handler", "JsonSocket", "dispatch", "serve"]
 
 PROTOCOL_VERSION = 1
 _CLOSE = object()
@@ -131,3 +131,12 @@ async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: d
     except Exception:  # one client's surprise must not end everyone's service
         structlog.get_logger("contact_center.ws").exception("ws.handler_failed", type=message["type"])
         sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
+
+
+async def serve(sock: JsonSocket, handlers: Mapping[str, Handler], greeted: Callable[[], bool]) -> None:
+    """Answer ``sock``'s messages until it closes; everything but ``hello`` waits for a greeting."""
+    async for message in sock.messages():
+        if not greeted() and message["type"] != "hello":
+            sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
+            continue
+        await dispatch(sock, handlers, message)

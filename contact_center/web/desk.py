@@ -20,7 +20,7 @@ from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage
 from contact_center.fields import require_int, require_text
 from contact_center.model import Contact
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, dispatch
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -54,11 +54,7 @@ class DeskSession:
         }
 
     async def run(self) -> None:
-        async for message in self.sock.messages():
-            if self.agent_id is None and message["type"] != "hello":
-                self.sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
-                continue
-            await dispatch(self.sock, self.handlers, message)
+        await serve(self.sock, self.handlers, lambda: self.agent_id is not None)
 
     async def close(self) -> None:
         self._unsubscribe()
