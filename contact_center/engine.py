@@ -91,6 +91,7 @@ class Engine:
         self._offers: dict[str, Offer] = {}
         self._timers: dict[str, Timer] = {}
         self._agents: dict[str, _AgentRuntime] = {}
+        self._floor: dict[str, AgentState] = {}  # agents able to take offers now (see _refresh)
         self._values: dict[str, float] = {}
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
         self._route_task: asyncio.Task[int] | None = None
@@ -420,6 +421,7 @@ class Engine:
         async with self._unit():
             rt = self._runtime(agent_id)
             rt.connections += 1
+            self._refresh(rt)
             if rt.grace is not None:
                 rt.grace.cancel()
                 rt.grace = None
@@ -432,6 +434,7 @@ class Engine:
         async with self._unit():
             rt = self._runtime(agent_id)
             rt.connections = max(0, rt.connections - 1)
+            self._refresh(rt)
             if rt.connections:
                 return
             for offer in list(rt.offers.values()):
@@ -488,6 +491,7 @@ class Engine:
         self.store.stage_agent_status(rt.agent.id, status)
         if status == AgentStatus.AVAILABLE and not rt.held:
             rt.idle_since = self.clock.now()
+        self._refresh(rt)
         self._publish(f"agent:{rt.agent.id}", {"type": "status", "status": status.value})
         log.info("agent.status", agent_id=rt.agent.id, status=status.value)
 
@@ -506,6 +510,7 @@ class Engine:
             rt.held.add(contact.id)
             rt.load[contact.channel.value] += 1
             rt.idle_since = self.clock.now()
+            self._refresh(rt)
             self._declined.pop(contact.id, None)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
         self._publish(
@@ -589,6 +594,7 @@ class Engine:
             self._release(rt, contact)
             if not rt.held:
                 rt.idle_since = self.clock.now()
+                self._refresh(rt)
             self._publish(
                 f"agent:{rt.agent.id}", {"type": "contact_state", "contact_id": contact_id, "state": "closed"}
             )
@@ -651,7 +657,7 @@ class Engine:
             if not self._waiting:
                 return 0
             now = self.clock.now()
-            agents = tuple(rt.state() for rt in self._agents.values() if self._routable(rt))
+            agents = tuple(self._floor.values())
             if not agents:
                 return 0
             decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
@@ -659,9 +665,16 @@ class Engine:
                 self._offer(decision.contact_id, decision.agent_id, decision.level, now)
             return len(decisions)
 
-    @staticmethod
-    def _routable(rt: _AgentRuntime) -> bool:
-        return rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE
+    def _refresh(self, rt: _AgentRuntime) -> None:
+        """Keep the floor (agents that may be offered work, as the router sees them) up to date.
+
+        Called whenever an agent's connections, status or idle time change; its load is a
+        live counter the router reads during a pass, so load changes need no call.
+        """
+        if rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE:
+            self._floor[rt.agent.id] = rt.state()
+        else:
+            self._floor.pop(rt.agent.id, None)
 
     def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
         contact = dataclasses.replace(self._contacts[contact_id])

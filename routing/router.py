@@ -105,10 +105,12 @@ class _Pool:
         if levels is None:
             levels = [[] for _ in range(MAX_LEVEL)]
             # Only static checks here; an agent that is full is dropped when it reaches a top.
+            fair = self._fair
             for agent in self._all:
                 level = agent.skills.get(skill, 0)
                 if level >= 1 and agent.capacity.get(channel, 0) > 0:
-                    levels[min(level, MAX_LEVEL) - 1].append((self._fair_key(agent), agent.agent_id, agent))
+                    fair_key = fair.get(agent.agent_id) or (agent.idle_since, 0)
+                    levels[(level if level < MAX_LEVEL else MAX_LEVEL) - 1].append((fair_key, agent.agent_id, agent))
             for heap in levels:
                 heapq.heapify(heap)
             self._heaps[key] = levels
