@@ -16,11 +16,17 @@ import time
 from typing import Any
 
 import aiohttp
+import orjson
 from tqdm import tqdm
 
 from bench.engine_proc import EngineProcess, cpu_seconds
 
 __all__ = ["run"]
+
+
+def dumps(obj: Any) -> str:
+    """The load generator's JSON: as light as it can be, so it takes less of the machine."""
+    return orjson.dumps(obj).decode()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -42,7 +48,7 @@ class Floor:
             await ws.send_json({"type": "hello", "token": token})
             await ws.send_json({"type": "set_status", "status": "available"})
             async for frame in ws:
-                message = json.loads(frame.data)
+                message = orjson.loads(frame.data)
                 kind = message["type"]
                 if kind == "status" and message["status"] == "available":
                     count[0] += 1
@@ -62,9 +68,9 @@ async def customer(http: aiohttp.ClientSession, url: str, i: int, sent: dict[str
         await ws.send_json({"type": "hello"})
         await ws.receive_json()
         sent_at = time.perf_counter()
-        await ws.send_str(json.dumps({"type": "message", "client_id": f"c{i}", "text": f"Halo, pertanyaan nomor {i}"}))
+        await ws.send_str(dumps({"type": "message", "client_id": f"c{i}", "text": f"Halo, pertanyaan nomor {i}"}))
         async for frame in ws:
-            message = json.loads(frame.data)
+            message = orjson.loads(frame.data)
             if message["type"] == "ack":
                 sent[message["contact_id"]] = sent_at
             elif message["type"] == "ended":
@@ -96,7 +102,7 @@ async def run(agents: int = 500, rate: float = 200.0, seconds: float = 10.0, war
     floor = Floor()
     ready, connected = asyncio.Event(), [0]
     try:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), json_serialize=dumps) as http:
             floor.tasks = [
                 asyncio.create_task(floor.agent(http, engine.url, t, ready, connected)) for t in engine.tokens or []
             ]
