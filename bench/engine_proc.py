@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,6 +133,7 @@ format = "json"
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def cpu_seconds(pid: int) -> float:
