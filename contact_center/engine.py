@@ -94,6 +94,7 @@ class Engine:
         self._floor: dict[str, AgentState] = {}  # agents able to take offers now (see _refresh)
         self._values: dict[str, float] = {}
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
+        self._open_count: Counter[str] = Counter()  # customer id -> open contacts; drops caches at 0
         self._route_task: asyncio.Task[int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -128,9 +129,7 @@ class Engine:
         rt = self._agents.get(contact.agent_id or "")
         if contact.state == ContactState.ASSIGNED and rt is None:
             self._requeue(contact, "agent_removed")
-        self._contacts[contact.id] = contact
-        if contact.channel == Channel.CHAT:
-            self._chat_of[contact.customer_id] = contact.id
+        self._remember(contact)
         if contact.state == ContactState.QUEUED:
             self._enqueue(contact)
         elif rt is not None:
@@ -295,8 +294,11 @@ class Engine:
                 contact.customer_id = owner
                 if contact.channel == Channel.CHAT and contact.state in _OPEN_CHAT:
                     self._chat_of[owner] = contact.id
+        self._chat_of.pop(customer_id, None)
+        self._open_count[owner] += self._open_count.pop(customer_id, 0)
         self._values.pop(customer_id, None)
         self._values.pop(owner, None)
+        await self._value(owner)  # the merged customer's value is the higher of the two
         self._waiting = {cid: self._waiting_contact(self._contacts[cid]) for cid in self._waiting}
         log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
         self._publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
@@ -307,7 +309,8 @@ class Engine:
             raise NotFound(f"customer {customer_id} does not exist")
         await self.store.set_customer(customer_id, name=None, value=value)
         async with self._lock:
-            self._values[customer_id] = value
+            if customer_id in self._open_count:
+                self._values[customer_id] = value
             for cid, contact in self._contacts.items():
                 if contact.customer_id == customer_id and cid in self._waiting:
                     self._waiting[cid] = self._waiting_contact(contact)
@@ -363,8 +366,7 @@ class Engine:
         created = self._event(contact, "contact.created", "customer", topic=topic, language=language)
         first = self.store.add_message(contact, "customer", text, client_id, self.clock.now(), [created], create=True)
         contact.last_seq = 1
-        self._contacts[contact.id] = contact
-        self._chat_of[customer_id] = contact.id
+        self._remember(contact)
         self._enqueue(contact)
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
         return contact, first
@@ -404,9 +406,27 @@ class Engine:
         updated.move(ContactState.ABANDONED)
         updated.closed_at = self.clock.now()
         self._record(updated, "contact.abandoned", "customer")
+        self._forget(updated)
+
+    def _remember(self, contact: Contact) -> None:
+        """A contact the engine starts working on (created, or found open at start)."""
+        self._contacts[contact.id] = contact
+        self._open_count[contact.customer_id] += 1
+        if contact.channel == Channel.CHAT:
+            self._chat_of[contact.customer_id] = contact.id
+
+    def _forget(self, contact: Contact) -> None:
+        """A contact that is finished: drop it and, with the customer's last one, the caches."""
         self._contacts.pop(contact.id, None)
         self._waiting.pop(contact.id, None)
         self._declined.pop(contact.id, None)
+        customer = contact.customer_id
+        if self._chat_of.get(customer) == contact.id:
+            del self._chat_of[customer]
+        self._open_count[customer] -= 1
+        if self._open_count[customer] <= 0:
+            del self._open_count[customer]
+            self._values.pop(customer, None)
 
     # ------------------------------------------------------------------ agents
 
@@ -588,7 +608,7 @@ class Engine:
         contact.move(ContactState.CLOSED)
         contact.closed_at = self.clock.now()
         self._record(contact, "contact.closed", "system", disposition=contact.disposition)
-        del self._contacts[contact_id]
+        self._forget(contact)
         rt = self._agents.get(contact.agent_id or "")
         if rt is not None:
             self._release(rt, contact)

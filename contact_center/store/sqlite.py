@@ -384,9 +384,13 @@ class SqliteStore:
         rows = [_contact_row(c) for c in contacts]
         staged = tuple(events)
 
+        finished = [c.id for c in contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
+
         def op(db: sqlite3.Connection) -> list[HistoryEvent]:
             for row in rows:
                 self._save_contact(db, row)
+            for contact_id in finished:
+                self._seq.pop(contact_id, None)  # its conversation is over
             return self._insert_events(db, staged)
 
         return self._enqueue(op)

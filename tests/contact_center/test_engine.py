@@ -247,3 +247,23 @@ async def test_restart_keeps_queue_and_requeues_offers(env: EngineEnv, config):
     finally:
         again.engine.stop()
         await again.store.close()
+
+
+async def test_finished_contacts_leave_nothing_behind(env: EngineEnv):
+    """A closed or abandoned chat leaves no per-customer state in the engine (no growth over days)."""
+    a = await env.add_agent("a", wrap_up_s=0.0)
+    await env.online(a)
+    customer, contact = await chat(env, client_id="1")
+    await env.settle()
+    await env.engine.accept(a.id, env.of(f"agent:{a.id}", "offer")[0]["offer_id"])
+    await env.engine.close(a.id, contact.id, "resolved")
+    env.clock.advance(0.1)
+    await env.settle()
+    gone, _ = await chat(env, client_id="2")
+    await env.engine.customer_left(gone.id)
+    await env.settle()
+    engine = env.engine
+    for customer_id in (customer.id, gone.id):
+        assert customer_id not in engine._chat_of and customer_id not in engine._open_count
+        assert customer_id not in engine._values
+    assert engine._contacts == {} and engine._waiting == {}
