@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from contact_center.web.app import SOCKETS
 from tests.conftest import PASSWORD, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -68,6 +69,16 @@ async def test_chat_from_widget_to_desk_and_back_with_a_dropped_socket(browser: 
     await expect(shop.locator(".msg.pending")).to_have_count(0)
     assert await shop.evaluate("window.pwned") is None and await desk.evaluate("window.pwned") is None
 
+    # Now the server drops every socket (a restart, a load balancer): a reply written meanwhile is not lost.
+    for sock in list(server.app[SOCKETS]):
+        await sock.going_away()
+    await desk.fill("#reply-text", "Maaf, koneksi sempat putus.")
+    await desk.click("#reply-send")
+    await expect(widget_agent).to_have_count(4)
+    await expect(widget_agent.last).to_have_text("Maaf, koneksi sempat putus.")
+    await expect(transcript.locator(".msg.agent")).to_have_count(4)
+    await expect(transcript.locator(".msg.pending")).to_have_count(0)
+
     contact_id = await desk.locator("#contacts li").get_attribute("data-contact")
     messages = await server.engine.store.messages(contact_id or "")
     assert [m.data["text"] for m in messages] == [
@@ -76,6 +87,7 @@ async def test_chat_from_widget_to_desk_and_back_with_a_dropped_socket(browser: 
         "Pesanan Anda sedang dikirim.",
         "Estimasi tiba besok.",
         "Terima kasih!",
+        "Maaf, koneksi sempat putus.",
     ]
 
     await desk.select_option("#disposition", "resolved")

@@ -8,6 +8,7 @@
   var offers = {};    // offer_id -> {offer, el, deadline}
   var contacts = {};  // contact_id -> {contact, customer, messages: {seq: msg}, pending: {client_id: el}, unread}
   var current = null, typingTimer = null, lastTyping = 0;
+  var unsent = {};    // client_id -> reply not yet acknowledged; sent again after a reconnect
 
   function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls; if (text !== undefined) n.textContent = text; return n; }
   function showError(text) { $("desk-error").textContent = text || ""; }
@@ -56,7 +57,7 @@
       case "offer_closed": removeOffer(m.offer_id); break;
       case "assigned": removeOfferFor(m.contact.id); upsertContact(m); select(m.contact.id); break;
       case "message": addMessage(m); break;
-      case "ack": break;
+      case "ack": delete unsent[m.client_id]; break;
       case "typing": if (current === m.contact_id) { $("typing").textContent = "Customer is typing…"; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000); } break;
       case "customer_left": note(m.contact_id, "The customer left the chat."); break;
       case "contact_state": contactState(m); break;
@@ -80,6 +81,7 @@
     (m.offers || []).forEach(addOffer);
     (m.contacts || []).forEach(upsertContact);
     if (!current && m.contacts && m.contacts.length) select(m.contacts[0].contact.id);
+    Object.keys(unsent).forEach(function (id) { send(unsent[id]); });  // the same client_id: recorded once
     showError("");
   }
 
@@ -127,6 +129,7 @@
     if (!c || c.messages[m.seq]) return;   // each sequence number is shown once
     c.messages[m.seq] = m;
     if (m.client_id && c.pending[m.client_id]) { c.pending[m.client_id].remove(); delete c.pending[m.client_id]; }
+    if (m.client_id) delete unsent[m.client_id];
     if (current === m.contact_id) { renderMessage(m); if (m.from === "customer") $("typing").textContent = ""; }
     else { c.unread = true; renderContactItem(c); }
   }
@@ -190,7 +193,8 @@
     var id = newId(), c = contacts[current];
     var node = el("div", "msg agent pending", text); c.pending[id] = node; $("transcript").appendChild(node);
     $("reply-text").value = "";
-    send({ type: "reply", contact_id: current, client_id: id, text: text });
+    unsent[id] = { type: "reply", contact_id: current, client_id: id, text: text };
+    send(unsent[id]);
   }
   $("reply-send").addEventListener("click", reply);
   $("reply-text").addEventListener("keydown", function (e) {
