@@ -76,6 +76,10 @@ class _AgentRuntime:
         return self.snapshot
 
 
+def _has_room(agent: AgentState) -> bool:
+    return any(agent.load.get(channel, 0) < slots for channel, slots in agent.capacity.items())
+
+
 class Engine:
     """The core service behind every channel and the desk."""
 
@@ -677,7 +681,8 @@ class Engine:
             if not self._waiting:
                 return 0
             now = self.clock.now()
-            agents = tuple(self._floor.values())
+            # Agents full on every channel cannot take anything: leave them out of the pass.
+            agents = tuple(a for a in self._floor.values() if _has_room(a))
             if not agents:
                 return 0
             decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
