@@ -52,6 +52,7 @@ _OUTBOX: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = conte
 )
 
 _OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
+_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
 _CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
 
 
@@ -530,7 +531,7 @@ class Engine:
                 contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=rt.agent.display_name
             )
             self._contacts[contact.id] = contact
-            self._end_offer(offer, OfferState.ACCEPTED, "accepted", notify=False)
+            self._end_offer(offer, OfferState.ACCEPTED, "accepted")
             rt.held.add(contact.id)
             rt.load[contact.channel.value] += 1
             rt.idle_since = self.clock.now()
@@ -564,6 +565,13 @@ class Engine:
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
         self._publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
+
+    def held(self, agent_id: str, contact_id: str) -> Contact:
+        """The contact if this agent holds it (assigned or in wrap-up); else :class:`NotHeld`."""
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact.agent_id != agent_id or contact.state not in _HELD:
+            raise NotHeld(f"contact {contact_id!r} is not assigned to you")
+        return contact
 
     def _held_contact(self, agent_id: str, contact_id: str, state: ContactState) -> Contact:
         contact = self._contacts.get(contact_id)

@@ -49,6 +49,7 @@ class DeskSession:
             "typing": self.typing,
             "close": self.close_contact,
             "transcript": self.transcript,
+            "open": self.open_contact,
             "history": self.history,
             "ping": self.ping,
         }
@@ -124,6 +125,12 @@ class DeskSession:
             require_text("contact_id", msg.get("contact_id"), 64),
             require_text("disposition", msg.get("disposition"), 64),
         )
+
+    async def open_contact(self, msg: dict[str, Any]) -> None:
+        """Send a held contact in full (``assigned``): another tab of this agent accepted it."""
+        assert self.agent_id is not None
+        contact = self.engine.held(self.agent_id, require_text("contact_id", msg.get("contact_id"), 64))
+        self.sock.send({"type": "assigned", **await self._contact_payload(contact)})
 
     async def transcript(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None

@@ -181,3 +181,26 @@ async def test_identify_merges_with_known_customer(server: Server):
     assert (await second.expect("identified"))["customer_id"] == first_welcome["customer_id"]
     history = await server.engine.history(first_welcome["customer_id"])
     assert any(e.kind == "message" and e.data["text"] == "Saya Rina lagi" for e in history)
+
+
+async def test_a_second_desk_tab_follows_an_accept_made_in_the_first(server: Server):
+    """Two tabs of one agent: when one accepts, the other drops the offer and can open the contact."""
+    await server.add_agent("ayu")
+    first, _ = await desk(server, "ayu")
+    second, _ = await desk(server, "ayu", available=False)
+    customer, _ = await widget(server)
+    await customer.send({"type": "message", "client_id": "1", "text": "Halo"})
+    offer = await first.expect("offer")
+    assert (await second.expect("offer"))["offer_id"] == offer["offer_id"]
+    await first.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await first.expect("assigned")
+    closed = await second.expect("offer_closed")
+    assert closed["reason"] == "accepted"
+    await second.send({"type": "open", "contact_id": closed["contact_id"]})
+    opened = await second.expect("assigned")
+    assert [m["text"] for m in opened["messages"]] == ["Halo"]
+    other_customer, _ = await widget(server)
+    await other_customer.send({"type": "message", "client_id": "x", "text": "Saya juga"})
+    await other_customer.expect("ack")
+    await second.send({"type": "open", "contact_id": "someone-elses"})
+    assert (await second.expect("error"))["code"] == "not_held"

@@ -8,6 +8,7 @@
   var offers = {};    // offer_id -> {offer, el, deadline}
   var contacts = {};  // contact_id -> {contact, customer, messages: {seq: msg}, pending: {client_id: el}, unread}
   var current = null, typingTimer = null, lastTyping = 0;
+  var accepting = {};  // offer ids this tab accepted (other tabs open the contact themselves)
   var unsent = {};    // client_id -> reply not yet acknowledged; sent again after a reconnect
 
   function el(tag, cls, text) { var n = document.createElement(tag); if (cls) n.className = cls; if (text !== undefined) n.textContent = text; return n; }
@@ -54,7 +55,11 @@
     switch (m.type) {
       case "welcome": welcome(m); break;
       case "offer": addOffer(m); break;
-      case "offer_closed": removeOffer(m.offer_id); break;
+      case "offer_closed":
+        removeOffer(m.offer_id);
+        // Accepted in another tab of this agent's: fetch the contact here too.
+        if (m.reason === "accepted" && !accepting[m.offer_id] && !contacts[m.contact_id]) send({ type: "open", contact_id: m.contact_id });
+        break;
       case "assigned": removeOfferFor(m.contact.id); upsertContact(m); select(m.contact.id); break;
       case "message": addMessage(m); break;
       case "ack": delete unsent[m.client_id]; break;
@@ -92,7 +97,7 @@
     li.appendChild(el("div", "", o.contact.channel + " · " + (o.contact.skills || []).map(function (s) { return s[0]; }).join(", ")));
     var count = el("div", "countdown"); li.appendChild(count);
     var accept = el("button", "accept", "Accept"), reject = el("button", "reject", "Reject");
-    accept.addEventListener("click", function () { send({ type: "accept", offer_id: o.offer_id }); });
+    accept.addEventListener("click", function () { accepting[o.offer_id] = true; send({ type: "accept", offer_id: o.offer_id }); });
     reject.addEventListener("click", function () { send({ type: "reject", offer_id: o.offer_id }); });
     li.appendChild(accept); li.appendChild(reject);
     $("offers").appendChild(li);
