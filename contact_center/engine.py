@@ -16,7 +16,7 @@ import contextvars
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ from contact_center.model import (
     OfferState,
 )
 from contact_center.store import NewEvent, Store
-from routing import AgentState, SkillRequirement, Snapshot, WaitingContact, route
+from routing import AgentState, SkillRequirement, Snapshot, WaitingContact, priority_key, route
 
 __all__ = ["Engine"]
 
@@ -173,8 +173,6 @@ class Engine:
 
     def waiting(self) -> list[str]:
         """Ids of the queued contacts in queue order."""
-        from routing import priority_key
-
         now = self.clock.now()
         policy = self.config.routing.policy
         return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, policy, now))]
@@ -837,6 +835,3 @@ class Engine:
         task = asyncio.get_running_loop().create_task(coro, context=contextvars.Context())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    def offers_of(self, agent_id: str) -> Iterable[Offer]:
-        return tuple(self._runtime(agent_id).offers.values())
