@@ -184,9 +184,9 @@ class WebchatChannel:
             return web.json_response(
                 {"error": "forbidden_origin", "message": f"Origin {origin!r} is not allowed to open a chat"}, status=403
             )
-        ws = JsonSocket.response(self.config.max_frame_bytes)
+        ws = JsonSocket.response(self.config)
         await ws.prepare(request)
-        sock = JsonSocket(ws, self.config.max_frame_bytes, self.sockets)
+        sock = JsonSocket(ws, self.config, self.sockets)
         sock.start()
         session = WidgetSession(self.engine, self.accounts, sock)
         structlog.contextvars.bind_contextvars(channel="chat")

@@ -63,6 +63,8 @@ class WebchatConfig:
     allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
     max_frame_bytes: int = 64 * 1024
     max_message_chars: int = 4000
+    max_frames_per_s: float = 20.0
+    frame_burst: int = 40
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     languages: tuple[str, ...] = ("en", "id")
@@ -208,6 +210,8 @@ def _webchat(t: _Table) -> WebchatConfig:
         allowed_origins=tuple(t.get("allowed_origins", list(default.allowed_origins), _str_list, "a list of origins")),
         max_frame_bytes=t.get("max_frame_bytes", default.max_frame_bytes, _int(256), "an integer >= 256"),
         max_message_chars=t.get("max_message_chars", default.max_message_chars, _int(1), "an integer >= 1"),
+        max_frames_per_s=float(t.get("max_frames_per_s", default.max_frames_per_s, _number(0), "a number > 0")),
+        frame_burst=t.get("frame_burst", default.frame_burst, _int(1), "an integer >= 1"),
         service_level_s=float(t.get("service_level_s", 30.0, _number(0), "a number > 0")),
         at_risk_fraction=float(
             t.get("at_risk_fraction", 0.8, lambda v: _number(0)(v) and v <= 1, "a number in (0, 1]")

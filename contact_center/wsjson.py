@@ -11,6 +11,7 @@ and the session goes on.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -18,7 +19,8 @@ import orjson
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from contact_center.exceptions import BadMessage, ContactCenterError, FrameTooLarge
+from contact_center.config import WebchatConfig
+from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
 __all__ = ["PROTOCOL_VERSION", "Handler", "JsonSocket", "dispatch", "serve"]
 
@@ -32,22 +34,27 @@ class JsonSocket:
     """One websocket carrying JSON objects."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, max_frame_bytes: int, registry: set[JsonSocket] | None = None
+        self, ws: web.WebSocketResponse, limits: WebchatConfig, registry: set[JsonSocket] | None = None
     ) -> None:
         self.ws = ws
         self._registry = registry
         if registry is not None:
             registry.add(self)
-        self.max_frame_bytes = max_frame_bytes
+        self.max_frame_bytes = limits.max_frame_bytes
+        self._rate = limits.max_frames_per_s
+        self._burst = float(limits.frame_burst)
+        self._tokens = self._burst
+        self._refilled = time.monotonic()
+        self._warned = 0.0
         self._out: asyncio.Queue[object] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
 
     @staticmethod
-    def response(max_frame_bytes: int) -> web.WebSocketResponse:
+    def response(limits: WebchatConfig) -> web.WebSocketResponse:
         # Frames up to four times the limit are read and answered with frame_too_large;
         # larger ones make aiohttp close the socket with 1009 (message too big).
         # No permessage-deflate: chat frames are small, and compressing each costs more than it saves.
-        return web.WebSocketResponse(max_msg_size=max_frame_bytes * 4, heartbeat=30.0, compress=False)
+        return web.WebSocketResponse(max_msg_size=limits.max_frame_bytes * 4, heartbeat=30.0, compress=False)
 
     def start(self) -> None:
         self._writer = asyncio.get_running_loop().create_task(self._write())
@@ -92,6 +99,8 @@ class JsonSocket:
     async def messages(self) -> AsyncIterator[dict[str, Any]]:
         """Yield each well-formed incoming message; answer bad ones with an error."""
         async for frame in self.ws:
+            if not self._allowed():
+                continue
             if frame.type == WSMsgType.TEXT:
                 message = self._parse(frame.data)
                 if message is not None:
@@ -100,6 +109,20 @@ class JsonSocket:
                 self.error(BadMessage("binary frames are not accepted; send JSON text", "bad_message"))
             elif frame.type == WSMsgType.ERROR:
                 return
+
+    def _allowed(self) -> bool:
+        """A token bucket per socket: one client's flood must not take the loop from everyone else."""
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._refilled) * self._rate)
+        self._refilled = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        if now - self._warned >= 1.0:  # say it once a second, not once a frame
+            self._warned = now
+            limit = f"{self._rate:g} frames a second (bursts of {self._burst:g})"
+            self.error(ClientError(f"too many frames: at most {limit}; this one was dropped", "rate_limited"))
+        return False
 
     def _parse(self, text: str) -> dict[str, Any] | None:
         size = len(text.encode("utf-8", "surrogatepass"))

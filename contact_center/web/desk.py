@@ -159,10 +159,9 @@ class DeskEndpoint:
         self.sockets = sockets
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        limit = self.config.webchat.max_frame_bytes
-        ws = JsonSocket.response(limit)
+        ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
-        sock = JsonSocket(ws, limit, self.sockets)
+        sock = JsonSocket(ws, self.config.webchat, self.sockets)
         sock.start()
         session = DeskSession(self.engine, self.accounts, sock)
         try:

@@ -204,3 +204,31 @@ async def test_a_second_desk_tab_follows_an_accept_made_in_the_first(server: Ser
     await other_customer.expect("ack")
     await second.send({"type": "open", "contact_id": "someone-elses"})
     assert (await second.expect("error"))["code"] == "not_held"
+
+
+async def test_a_flooding_client_is_slowed_and_others_are_not(tmp_path):
+    """Over the per-socket frame rate a client gets rate_limited (once a second), others are served."""
+    from tests.conftest import make_config, start_server
+
+    srv = await start_server(make_config(tmp_path, webchat={"max_frames_per_s": 5, "frame_burst": 10}))
+    try:
+        flood, _ = await widget(srv)
+        calm, _ = await widget(srv)
+        for _ in range(60):
+            await flood.send({"type": "ping"})
+        error = await flood.expect("error")
+        assert error["code"] == "rate_limited" and "5 frames a second" in error["message"]
+        await calm.send({"type": "ping"})
+        await calm.expect("pong")
+        pongs = sum(1 for m in flood.received if m["type"] == "pong")
+        while True:
+            try:
+                message = await flood.expect("pong", timeout=0.3)
+            except TimeoutError:
+                break
+            pongs += message["type"] == "pong"
+        assert 9 <= pongs <= 30  # the burst, plus what the rate refilled meanwhile; not all 60
+        errors = [m for m in flood.received if m["type"] == "error"]
+        assert len(errors) <= 1  # not one error per dropped frame
+    finally:
+        await srv.runner.cleanup()

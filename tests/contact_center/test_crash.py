@@ -28,6 +28,8 @@ port = {port}
 data_dir = "data"
 [webchat]
 allowed_origins = ["http://127.0.0.1:{port}"]
+max_frames_per_s = 1000
+frame_burst = 1000
 [logging]
 format = "json"
 """
