@@ -16,7 +16,7 @@ import contextvars
 import dataclasses
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,8 +77,8 @@ class _AgentRuntime:
         return self.snapshot
 
 
-def _has_room(agent: AgentState) -> bool:
-    return any(agent.load.get(channel, 0) < slots for channel, slots in agent.capacity.items())
+def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
+    return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
 
 
 class Engine:
@@ -140,6 +140,7 @@ class Engine:
         elif rt is not None:
             rt.held.add(contact.id)
             rt.load[contact.channel.value] += 1
+            self._refresh(rt)
 
     def stop(self) -> None:
         for timer in self._timers.values():
@@ -532,6 +533,7 @@ class Engine:
             self._end_offer(offer, OfferState.ACCEPTED, "accepted")
             rt.held.add(contact.id)
             rt.load[contact.channel.value] += 1
+            self._refresh(rt)
             rt.idle_since = self.clock.now()
             self._refresh(rt)
             self._declined.pop(contact.id, None)
@@ -632,6 +634,7 @@ class Engine:
     def _release(self, rt: _AgentRuntime, contact: Contact) -> None:
         rt.held.discard(contact.id)
         rt.load[contact.channel.value] -= 1
+        self._refresh(rt)
 
     # ------------------------------------------------------------------ the queue and routing
 
@@ -687,8 +690,7 @@ class Engine:
             if not self._waiting:
                 return 0
             now = self.clock.now()
-            # Agents full on every channel cannot take anything: leave them out of the pass.
-            agents = tuple(a for a in self._floor.values() if _has_room(a))
+            agents = tuple(self._floor.values())
             if not agents:
                 return 0
             decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
@@ -697,12 +699,12 @@ class Engine:
             return len(decisions)
 
     def _refresh(self, rt: _AgentRuntime) -> None:
-        """Keep the floor (agents that may be offered work, as the router sees them) up to date.
+        """Keep the floor up to date: the agents that may be offered work now, as the router sees them.
 
-        Called whenever an agent's connections, status or idle time change; its load is a
-        live counter the router reads during a pass, so load changes need no call.
+        Called whenever an agent's connections, status, idle time or load change. An agent
+        full on every channel is left off, so a pass never looks at it.
         """
-        if rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE:
+        if rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE and _has_room(rt.load, rt.agent.capacity):
             self._floor[rt.agent.id] = rt.state()
         else:
             self._floor.pop(rt.agent.id, None)
@@ -723,6 +725,7 @@ class Engine:
         rt = self._agents[agent_id]
         rt.offers[offer.id] = offer
         rt.load[contact.channel.value] += 1
+        self._refresh(rt)
         self._offers[offer.id] = offer
         self._timers[f"offer:{offer.id}"] = self.clock.call_later(
             self.config.routing.offer_timeout_s, lambda: self._spawn(self._offer_timed_out(offer.id))
@@ -764,6 +767,7 @@ class Engine:
         rt.offers.pop(offer.id, None)
         contact = self._contacts[offer.contact_id]
         rt.load[contact.channel.value] -= 1
+        self._refresh(rt)
         if notify:
             self._publish(
                 f"agent:{offer.agent_id}",

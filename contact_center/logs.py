@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
+import orjson
 import structlog
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
@@ -22,9 +24,14 @@ __all__ = ["AccessLogger", "configure_logging"]
 
 def configure_logging(config: LoggingConfig) -> None:
     as_json = config.format == "json" or (config.format == "auto" and not sys.stderr.isatty())
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: structlog.typing.Processor
+    factory: structlog.typing.WrappedLogger
+    if as_json:  # orjson renders bytes, written as they are
+        renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
+        factory = structlog.BytesLoggerFactory(sys.stderr.buffer)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        factory = structlog.PrintLoggerFactory(sys.stderr)
     level = getattr(logging, config.level.upper())
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
     structlog.configure(
@@ -36,9 +43,13 @@ def configure_logging(config: LoggingConfig) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=factory,
         cache_logger_on_first_use=True,
     )
+
+
+def _orjson_dumps(event: Any, **_: Any) -> bytes:
+    return orjson.dumps(event, default=str)
 
 
 class AccessLogger(AbstractAccessLogger):

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import structlog
 
@@ -192,16 +192,6 @@ class SqliteStore:
         self._seq: dict[str, int] = {}
         self._checkpointer = _Checkpointer(path)
 
-    def _now(self, op: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``op`` in a transaction of its own, after whatever is queued for group commit.
-
-        State changes made under the engine's lock use this: they must not wait a turn of
-        the loop while holding it, and running the queue first keeps the file in call order.
-        """
-        if self._pending:
-            self._flush()
-        return cast(T, self._run([op])[0])
-
     def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit and return its result once it is durable.
 
@@ -315,7 +305,7 @@ class SqliteStore:
                     (kind.value, value, customer.id),
                 )
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         row = self._db.execute(
@@ -349,7 +339,7 @@ class SqliteStore:
             )
             self._insert_events(db, [event])
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None:
         def op(db: sqlite3.Connection) -> None:
@@ -363,7 +353,7 @@ class SqliteStore:
             db.execute("UPDATE customers SET merged_into = ? WHERE id = ?", (keep, gone))
             self._insert_events(db, [event])
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None:
         def op(db: sqlite3.Connection) -> None:
@@ -372,7 +362,7 @@ class SqliteStore:
             if value is not None:
                 db.execute("UPDATE customers SET value = ? WHERE id = ?", (value, customer_id))
 
-        self._now(op)
+        await self._enqueue(op)
 
     # contacts, messages and history
 
@@ -522,7 +512,7 @@ class SqliteStore:
                 ),
             )
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
         row = self._db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
@@ -545,7 +535,7 @@ class SqliteStore:
                 (token_hash, session.kind, session.subject_id, session.expires_at),
             )
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def get_session(self, token_hash: str) -> Session | None:
         row = self._db.execute(
@@ -557,7 +547,7 @@ class SqliteStore:
         def op(db: sqlite3.Connection) -> None:
             db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
-        self._now(op)
+        await self._enqueue(op)
 
     async def close(self) -> None:
         self._flush()  # whatever is still queued is written before the file closes
