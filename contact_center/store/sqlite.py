@@ -9,13 +9,13 @@ run on the event loop's thread; each public method is one transaction.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import orjson
 import structlog
 
 from contact_center.model import (
@@ -34,6 +34,11 @@ from contact_center.store.base import NewEvent, Session
 __all__ = ["SqliteStore"]
 
 _log = structlog.get_logger("contact_center.store")
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
 
 T = TypeVar("T")
 
@@ -90,7 +95,7 @@ def _event(row: sqlite3.Row) -> HistoryEvent:
         kind=row["kind"],
         at=row["at"],
         actor=row["actor"],
-        data=json.loads(row["data"]),
+        data=orjson.loads(row["data"]),
         seq=row["seq"],
         client_id=row["client_id"],
     )
@@ -104,7 +109,7 @@ def _contact(row: sqlite3.Row) -> Contact:
         state=ContactState(row["state"]),
         created_at=row["created_at"],
         enqueued_at=row["enqueued_at"],
-        skills=[(s, int(n)) for s, n in json.loads(row["skills"])],
+        skills=[(s, int(n)) for s, n in orjson.loads(row["skills"])],
         priority=row["priority"],
         subject=row["subject"],
         agent_id=row["agent_id"],
@@ -123,7 +128,7 @@ def _contact_row(c: Contact) -> tuple[Any, ...]:
         c.state.value,
         c.created_at,
         c.enqueued_at,
-        json.dumps(c.skills),
+        _json(c.skills),
         c.priority,
         c.subject,
         c.agent_id,
@@ -138,8 +143,8 @@ def _agent(row: sqlite3.Row) -> Agent:
         username=row["username"],
         display_name=row["display_name"],
         role=Role(row["role"]),
-        skills=json.loads(row["skills"]),
-        capacity=json.loads(row["capacity"]),
+        skills=orjson.loads(row["skills"]),
+        capacity=orjson.loads(row["capacity"]),
         wrap_up_s=row["wrap_up_s"],
         status=AgentStatus(row["status"]),
     )
@@ -261,7 +266,7 @@ class SqliteStore:
             cur = db.execute(
                 "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, json.dumps(dict(e.data))),
+                (e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, _json(dict(e.data))),
             )
             out.append(
                 HistoryEvent(
@@ -432,7 +437,7 @@ class SqliteStore:
                     contact.channel.value,
                     at,
                     actor,
-                    json.dumps({"text": text}),
+                    _json({"text": text}),
                     seq,
                     client_id,
                 ),
@@ -505,8 +510,8 @@ class SqliteStore:
                     agent.display_name,
                     agent.role.value,
                     password_hash,
-                    json.dumps(agent.skills),
-                    json.dumps(agent.capacity),
+                    _json(agent.skills),
+                    _json(agent.capacity),
                     agent.wrap_up_s,
                     agent.status.value,
                 ),
