@@ -111,9 +111,9 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             f"2 s of warm-up; p99 of every run: {', '.join(f'{v} ms' for v in e.get('p99_ms_each_run', []))}.",
             f"Engine CPU {e['engine_cpu_share']:.0%} of a core, load generator {e['generator_cpu_share']:.0%}.",
             "The path includes the durable commit of the message and of the offer (group commit, WAL)",
-            "before anything is sent. The tail was set by the garbage collector's full passes (40 ms",
-            "pauses, measured with gc.callbacks): `serve` freezes its start-up objects and runs full passes",
-            "100 times less often, which took the p99 of single runs from 5-20 ms to 7-9 ms.",
+            "before anything is sent. Much of the tail came from the garbage collector's full passes",
+            "(pauses up to 40 ms, measured with gc.callbacks); `serve` freezes its start-up objects and runs",
+            "full passes 100 times less often. What remains varies from run to run on this shared machine.",
             "",
         ]
     if "relay" in results:
