@@ -19,7 +19,7 @@ import aiohttp
 import orjson
 from tqdm import tqdm
 
-from bench.engine_proc import EngineProcess, cpu_seconds
+from bench.engine_proc import EngineProcess, cpu_seconds, stolen_seconds
 
 __all__ = ["run"]
 
@@ -108,12 +108,13 @@ async def run(agents: int = 500, rate: float = 200.0, seconds: float = 10.0, war
             ]
             await asyncio.wait_for(ready.wait(), 60)
             await load(http, engine.url, rate, int(rate * warmup_s), 0)
-            cpu_start, own_cpu = cpu_seconds(engine.proc.pid), time.process_time()
+            cpu_start, own_cpu, stolen = cpu_seconds(engine.proc.pid), time.process_time(), stolen_seconds()
             start = time.perf_counter()
             sent = await load(http, engine.url, rate, int(rate * seconds), 1_000_000)
             elapsed = time.perf_counter() - start
             rss = engine.rss_kib()
             engine_cpu, own_cpu = cpu_seconds(engine.proc.pid) - cpu_start, time.process_time() - own_cpu
+            stolen = stolen_seconds() - stolen
             for task in floor.tasks:
                 task.cancel()
             await asyncio.gather(*floor.tasks, return_exceptions=True)
@@ -133,14 +134,19 @@ async def run(agents: int = 500, rate: float = 200.0, seconds: float = 10.0, war
         "engine_rss_mib": rss / 1024,
         "engine_cpu_share": engine_cpu / elapsed,
         "generator_cpu_share": own_cpu / elapsed,
+        "stolen_cpu_share": stolen / elapsed,
     }
 
 
-async def rounds(count: int = 3) -> dict[str, Any]:
+async def rounds(count: int = 5) -> dict[str, Any]:
     """Several independent runs (a fresh engine each): the median run by p99, and every run's p99."""
     runs = [await run() for _ in range(count)]
     runs.sort(key=lambda r: r["p99_ms"])
-    return {**runs[len(runs) // 2], "p99_ms_each_run": [round(r["p99_ms"], 2) for r in runs]}
+    return {
+        **runs[len(runs) // 2],
+        "p99_ms_each_run": [round(r["p99_ms"], 2) for r in runs],
+        "stolen_each_run": [round(r["stolen_cpu_share"], 3) for r in runs],
+    }
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from contact_center.auth import hash_token
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store import Session, SqliteStore
 
-__all__ = ["EngineProcess", "cpu_seconds", "free_port", "rss_kib"]
+__all__ = ["EngineProcess", "cpu_seconds", "free_port", "rss_kib", "stolen_seconds"]
 
 
 def free_port() -> int:
@@ -144,3 +144,9 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def stolen_seconds() -> float:
+    """CPU time the hypervisor gave to others, summed over this machine's cores (the steal column)."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK")
