@@ -825,9 +825,19 @@ class Engine:
                 yield
             finally:
                 _OUTBOX.reset(token)
-        await self.store.barrier()
-        for topic, message in outbox:
-            self.bus.publish(topic, message)
+        if not outbox:
+            await self.store.barrier()
+            return
+        durable = asyncio.ensure_future(self.store.barrier())
+
+        def tell(done: asyncio.Future[None]) -> None:
+            # Runs even if the caller was cancelled meanwhile: a change made is always told.
+            if not done.cancelled() and done.exception() is None:
+                for topic, message in outbox:
+                    self.bus.publish(topic, message)
+
+        durable.add_done_callback(tell)
+        await asyncio.shield(durable)
 
     def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
         message = event.as_message()
