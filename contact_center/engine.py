@@ -39,8 +39,9 @@ from contact_center.model import (
     Offer,
     OfferState,
 )
+from contact_center.queue import IntegratedQueue
 from contact_center.store import NewEvent, Store
-from routing import AgentState, SkillRequirement, Snapshot, WaitingContact, priority_key, route
+from routing import AgentState, Snapshot, route
 
 __all__ = ["Engine"]
 
@@ -91,8 +92,7 @@ class Engine:
         self.bus = Bus()
         self._lock = asyncio.Lock()
         self._contacts: dict[str, Contact] = {}
-        self._waiting: dict[str, WaitingContact] = {}
-        self._declined: dict[str, set[str]] = {}
+        self._queue = IntegratedQueue(config.webchat, config.routing.policy)
         self._offers: dict[str, Offer] = {}
         self._timers: dict[str, Timer] = {}
         self._agents: dict[str, _AgentRuntime] = {}
@@ -120,7 +120,7 @@ class Engine:
         for rt in self._agents.values():
             if rt.held:
                 self._start_grace(rt)
-        log.info("engine.started", open_contacts=len(self._contacts), waiting=len(self._waiting))
+        log.info("engine.started", open_contacts=len(self._contacts), waiting=len(self._queue))
 
     async def _restore(self, contact: Contact, now: float) -> None:
         if contact.state == ContactState.OFFERED:
@@ -174,9 +174,7 @@ class Engine:
 
     def waiting(self) -> list[str]:
         """Ids of the queued contacts in queue order."""
-        now = self.clock.now()
-        policy = self.config.routing.policy
-        return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, policy, now))]
+        return self._queue.order(self.clock.now())
 
     def open_chat(self, customer_id: str) -> Contact | None:
         """The customer's chat that is waiting or being worked, if any."""
@@ -303,7 +301,9 @@ class Engine:
         self._values.pop(customer_id, None)
         self._values.pop(owner, None)
         await self._value(owner)  # the merged customer's value is the higher of the two
-        self._waiting = {cid: self._waiting_contact(self._contacts[cid]) for cid in self._waiting}
+        for contact in self._contacts.values():
+            if contact.customer_id == owner:
+                self._queue.revalue(contact, self._values.get(owner, 0.0))
         log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
         self._publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
         return owner
@@ -315,9 +315,9 @@ class Engine:
         async with self._lock:
             if customer_id in self._open_count:
                 self._values[customer_id] = value
-            for cid, contact in self._contacts.items():
-                if contact.customer_id == customer_id and cid in self._waiting:
-                    self._waiting[cid] = self._waiting_contact(contact)
+            for contact in self._contacts.values():
+                if contact.customer_id == customer_id:
+                    self._queue.revalue(contact, value)
         self.route_soon()
 
     async def _value(self, customer_id: str) -> float:
@@ -422,8 +422,7 @@ class Engine:
     def _forget(self, contact: Contact) -> None:
         """A contact that is finished: drop it and, with the customer's last one, the caches."""
         self._contacts.pop(contact.id, None)
-        self._waiting.pop(contact.id, None)
-        self._declined.pop(contact.id, None)
+        self._queue.settled(contact.id)
         customer = contact.customer_id
         if self._chat_of.get(customer) == contact.id:
             del self._chat_of[customer]
@@ -536,7 +535,7 @@ class Engine:
             self._refresh(rt)
             rt.idle_since = self.clock.now()
             self._refresh(rt)
-            self._declined.pop(contact.id, None)
+            self._queue.settled(contact.id)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
         self._publish(
             f"customer:{contact.customer_id}",
@@ -652,26 +651,8 @@ class Engine:
 
     def _enqueue(self, contact: Contact) -> None:
         """Put the contact in the queue; its customer's value must be cached (see _value)."""
-        self._waiting[contact.id] = self._waiting_contact(contact)
+        self._queue.put(contact, self._values.get(contact.customer_id, 0.0))
         self.route_soon()
-
-    def _waiting_contact(self, contact: Contact) -> WaitingContact:
-        due = at_risk = None
-        if contact.channel == Channel.CHAT:
-            target = self.config.webchat.service_level_s
-            due = contact.enqueued_at + target
-            at_risk = contact.enqueued_at + target * self.config.webchat.at_risk_fraction
-        return WaitingContact(
-            contact_id=contact.id,
-            channel=contact.channel.value,
-            skills=tuple(SkillRequirement(s, lvl) for s, lvl in contact.skills),
-            enqueued_at=contact.enqueued_at,
-            priority=contact.priority,
-            value=self._values.get(contact.customer_id, 0.0),
-            due_at=due,
-            at_risk_at=at_risk,
-            excluded_agents=frozenset(self._declined.get(contact.id, ())),
-        )
 
     def route_soon(self) -> None:
         """Run a routing pass on the next turn of the loop (one pass for many changes)."""
@@ -687,13 +668,13 @@ class Engine:
     async def route_now(self) -> int:
         """Run one routing pass and carry out its offers; returns how many were made."""
         async with self._unit():
-            if not self._waiting:
+            if not self._queue:
                 return 0
             now = self.clock.now()
             agents = tuple(self._floor.values())
             if not agents:
                 return 0
-            decisions = route(Snapshot(tuple(self._waiting.values()), agents, now), self.config.routing.policy)
+            decisions = route(Snapshot(self._queue.snapshot(), agents, now), self.config.routing.policy)
             for decision in decisions:
                 self._offer(decision.contact_id, decision.agent_id, decision.level, now)
             return len(decisions)
@@ -721,7 +702,7 @@ class Engine:
         )
         self._record(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
         self._contacts[contact_id] = contact
-        del self._waiting[contact_id]
+        self._queue.take(contact_id)
         rt = self._agents[agent_id]
         rt.offers[offer.id] = offer
         rt.load[contact.channel.value] += 1
@@ -753,7 +734,7 @@ class Engine:
         self._contacts[contact.id] = contact
         self._end_offer(offer, state, reason)
         if state in (OfferState.REJECTED, OfferState.TIMED_OUT):
-            self._declined.setdefault(contact.id, set()).add(offer.agent_id)
+            self._queue.declined(contact.id, offer.agent_id)
         self._enqueue(contact)
         log.info("offer.returned", contact_id=contact.id, agent_id=offer.agent_id, reason=reason)
 

@@ -266,4 +266,4 @@ async def test_finished_contacts_leave_nothing_behind(env: EngineEnv):
     for customer_id in (customer.id, gone.id):
         assert customer_id not in engine._chat_of and customer_id not in engine._open_count
         assert customer_id not in engine._values
-    assert engine._contacts == {} and engine._waiting == {}
+    assert engine._contacts == {} and len(engine._queue) == 0 and engine.waiting() == []
