@@ -129,6 +129,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             "before anything is sent. Much of the tail came from the garbage collector's full passes",
             "(pauses up to 40 ms, measured with gc.callbacks); `serve` freezes its start-up objects and runs",
             "full passes 100 times less often, so none falls in a run (young collections pause 2-4 ms at most).",
+            "Write-ahead-log checkpoints, whose fsync stalls commits, wait for writes to be quiet (one every",
+            "second had put p99 at 12-24 ms in undisturbed runs).",
             "What remains varies from run to run on this shared machine.",
             "",
         ]
