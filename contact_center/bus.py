@@ -35,6 +35,3 @@ class Bus:
     def publish(self, topic: str, message: dict[str, Any]) -> None:
         for listener in tuple(self._subs.get(topic, ())):
             listener(message)
-
-    def listeners(self, topic: str) -> int:
-        return len(self._subs.get(topic, ()))

@@ -8,13 +8,19 @@ import time
 from contact_center.store.sqlite import _Checkpointer
 
 
-def test_checkpoint_waits_for_quiet_or_a_large_log(tmp_path):
-    """No checkpoint while writes keep coming and the log is small; one after a quiet spell or past the size cap."""
-    path = tmp_path / "db.sqlite3"
+def wal_database(path):
+    """A database in WAL mode with automatic checkpoints off, as the store opens it."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA wal_autocheckpoint=0")
     db.execute("CREATE TABLE t (x BLOB)")
+    return db
+
+
+def test_checkpoint_waits_for_quiet_or_a_large_log(tmp_path):
+    """No checkpoint while writes keep coming and the log is small; one after a quiet spell or past the size cap."""
+    path = tmp_path / "db.sqlite3"
+    db = wal_database(path)
     db.execute("INSERT INTO t VALUES (zeroblob(100000))")
     checkpointer = _Checkpointer(path, idle_s=0.3, max_wal_bytes=10_000_000)
     try:
@@ -36,10 +42,7 @@ def test_checkpoint_waits_for_quiet_or_a_large_log(tmp_path):
 def test_the_thread_checkpoints_after_writes_stop(tmp_path):
     """Left alone, the checkpointer copies the log into the database file."""
     path = tmp_path / "db.sqlite3"
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA wal_autocheckpoint=0")
-    db.execute("CREATE TABLE t (x BLOB)")
+    db = wal_database(path)
     checkpointer = _Checkpointer(path, idle_s=0.1)
     try:
         size_before = path.stat().st_size
