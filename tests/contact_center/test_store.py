@@ -1,10 +1,13 @@
-"""The embedded store's housekeeping: the write-ahead log is checkpointed when that is cheap."""
+"""The embedded store: a customer's history across its two indexes, and the write-ahead log
+checkpointed when that is cheap."""
 
 from __future__ import annotations
 
 import sqlite3
 import time
 
+from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
+from contact_center.store import NewEvent, SqliteStore
 from contact_center.store.sqlite import _Checkpointer
 
 
@@ -56,3 +59,42 @@ def test_the_thread_checkpoints_after_writes_stop(tmp_path):
     finally:
         checkpointer.stop()
         db.close()
+
+
+async def test_history_interleaves_messages_and_other_events_and_pages(tmp_path):
+    """A customer's history holds its messages and other events in order, pages by id, and follows a merge."""
+    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
+    try:
+        for cid in ("ana", "dup"):
+            await store.create_customer(Customer(id=cid, created_at=0.0, identities=[(IdentityKind.VISITOR, cid)]))
+        chat = Contact(
+            id="c1",
+            channel=Channel.CHAT,
+            customer_id="ana",
+            state=ContactState.QUEUED,
+            created_at=1.0,
+            enqueued_at=1.0,
+            skills=[("general", 1)],
+        )
+        created = NewEvent("ana", "c1", "chat", "contact.created", 1.0, "customer")
+        await store.add_message(chat, "customer", "halo", "m1", 1.0, [created], create=True)
+        await store.record((), [NewEvent("ana", None, "web", "page_view", 2.0, "customer", {"url": "https://x.test/"})])
+        await store.add_message(chat, "agent:a", "selamat siang", "r1", 3.0)
+        await store.record((), [NewEvent("dup", None, "web", "page_view", 4.0, "customer", {"url": "https://y.test/"})])
+        await store.add_message(chat, "customer", "terima kasih", "m2", 5.0)
+
+        kinds = [(e.kind, e.seq) for e in await store.history("ana")]
+        assert kinds == [("contact.created", None), ("message", 1), ("page_view", None), ("message", 2), ("message", 3)]
+        newest_two = await store.history("ana", limit=2)
+        assert [e.seq for e in newest_two] == [2, 3]
+        older = await store.history("ana", limit=2, before_id=newest_two[0].id)
+        assert [e.kind for e in older] == ["message", "page_view"]
+
+        await store.merge_customers("dup", "ana", NewEvent("dup", None, None, "identity.merged", 6.0, "system"))
+        assert await store.history("ana") == []
+        merged = [(e.kind, e.at) for e in await store.history("dup")]
+        assert [k for k, _ in merged].count("message") == 3
+        assert [at for _, at in merged] == sorted(at for _, at in merged)
+        assert merged[-1] == ("identity.merged", 6.0)
+    finally:
+        await store.close()
