@@ -19,7 +19,7 @@ import aiohttp
 import orjson
 from tqdm import tqdm
 
-from bench.engine_proc import EngineProcess, cpu_seconds, stolen_seconds
+from bench.engine_proc import EngineProcess, cpu_seconds, messages, stolen_seconds
 
 __all__ = ["run"]
 
@@ -48,19 +48,22 @@ class Floor:
             await ws.send_json({"type": "hello", "token": token})
             await ws.send_json({"type": "set_status", "status": "available"})
             async for frame in ws:
-                message = orjson.loads(frame.data)
-                kind = message["type"]
-                if kind == "status" and message["status"] == "available":
-                    count[0] += 1
-                    if count[0] == len(self.tasks):
-                        ready.set()
-                elif kind == "offer":
-                    self.offered_at[message["contact"]["id"]] = time.perf_counter()
-                    await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
-                elif kind == "assigned":
-                    await ws.send_json(
-                        {"type": "close", "contact_id": message["contact"]["id"], "disposition": "resolved"}
-                    )
+                for message in messages(frame.data):
+                    await self.handle(ws, message, ready, count)
+
+    async def handle(
+        self, ws: aiohttp.ClientWebSocketResponse, message: dict[str, Any], ready: asyncio.Event, count: list[int]
+    ) -> None:
+        kind = message["type"]
+        if kind == "status" and message["status"] == "available":
+            count[0] += 1
+            if count[0] == len(self.tasks):
+                ready.set()
+        elif kind == "offer":
+            self.offered_at[message["contact"]["id"]] = time.perf_counter()
+            await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
+        elif kind == "assigned":
+            await ws.send_json({"type": "close", "contact_id": message["contact"]["id"], "disposition": "resolved"})
 
 
 async def customer(http: aiohttp.ClientSession, url: str, i: int, sent: dict[str, float], done: asyncio.Event) -> None:
@@ -70,10 +73,12 @@ async def customer(http: aiohttp.ClientSession, url: str, i: int, sent: dict[str
         sent_at = time.perf_counter()
         await ws.send_str(dumps({"type": "message", "client_id": f"c{i}", "text": f"Halo, pertanyaan nomor {i}"}))
         async for frame in ws:
-            message = orjson.loads(frame.data)
-            if message["type"] == "ack":
-                sent[message["contact_id"]] = sent_at
-            elif message["type"] == "ended":
+            kinds = set()
+            for message in messages(frame.data):
+                kinds.add(message["type"])
+                if message["type"] == "ack":
+                    sent[message["contact_id"]] = sent_at
+            if "ended" in kinds:
                 break
         done.set()
 

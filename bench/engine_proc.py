@@ -19,15 +19,23 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import orjson
 from argon2 import PasswordHasher
 
 from contact_center.auth import hash_token
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store import Session, SqliteStore
 
-__all__ = ["EngineProcess", "cpu_seconds", "free_port", "rss_kib", "stolen_seconds"]
+__all__ = ["EngineProcess", "cpu_seconds", "free_port", "messages", "rss_kib", "stolen_seconds"]
+
+
+def messages(data: str | bytes) -> list[dict[str, Any]]:
+    """The messages of one frame from the engine: an object, or an array of them in order."""
+    decoded = orjson.loads(data)
+    return decoded if isinstance(decoded, list) else [decoded]
 
 
 def free_port() -> int:

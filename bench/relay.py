@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.engine_proc import EngineProcess, cpu_seconds, free_port
+from bench.engine_proc import EngineProcess, cpu_seconds, free_port, messages
 
 __all__ = ["run"]
 
@@ -51,11 +51,11 @@ async def _send(ws: aiohttp.ClientWebSocketResponse, count: int, frame: Frame) -
             await ws.send_str(frame(sent))
             sent += 1
         reply = await ws.receive()
-        kind = orjson.loads(reply.data)["type"]
-        if kind in ("ack", "echo"):
-            answered += 1
-        elif kind == "error":
-            raise RuntimeError(reply.data)
+        for message in messages(reply.data):
+            if message["type"] in ("ack", "echo") and message["client_id"].startswith("m"):
+                answered += 1
+            elif message["type"] == "error":
+                raise RuntimeError(reply.data)
 
 
 async def relay(customers: int, per_customer: int) -> tuple[float, float]:
@@ -74,15 +74,15 @@ async def relay(customers: int, per_customer: int) -> tuple[float, float]:
                 await ws.send_json({"type": "hello", "token": token})
                 await ws.send_json({"type": "set_status", "status": "available"})
                 async for frame in ws:
-                    message = orjson.loads(frame.data)
-                    if message["type"] == "offer":
-                        await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
-                    elif message["type"] == "assigned":
-                        assigned.put_nowait(message["contact"]["id"])
-                    elif message["type"] == "message" and message["from"] == "customer" and message["seq"] > 1:
-                        received[0] += 1
-                        if received[0] == total:
-                            all_in.set()
+                    for message in messages(frame.data):
+                        if message["type"] == "offer":
+                            await ws.send_json({"type": "accept", "offer_id": message["offer_id"]})
+                        elif message["type"] == "assigned":
+                            assigned.put_nowait(message["contact"]["id"])
+                        elif message["type"] == "message" and message["from"] == "customer" and message["seq"] > 1:
+                            received[0] += 1
+                            if received[0] == total:
+                                all_in.set()
 
         agents = [asyncio.create_task(agent(t)) for t in engine.tokens or []]
         sockets = []
@@ -91,6 +91,8 @@ async def relay(customers: int, per_customer: int) -> tuple[float, float]:
             await ws.send_json({"type": "hello"})
             await ws.receive_json()
             await ws.send_json({"type": "message", "client_id": "open", "text": f"chat {i}"})
+            while not any(m["type"] == "ack" for m in messages((await ws.receive()).data)):
+                pass
             sockets.append(ws)
         for _ in range(customers):
             await asyncio.wait_for(assigned.get(), 30)

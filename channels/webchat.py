@@ -20,7 +20,8 @@ from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage
 from contact_center.fields import require_int, require_text
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, serve
+from contact_center.model import HistoryEvent
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, answer_when_done, serve
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 
@@ -129,18 +130,27 @@ class WidgetSession:
 
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
-        client_id = msg.get("client_id")
-        if isinstance(client_id, str):
-            self._own.add(client_id)
-        try:
-            contact, event = await self.engine.customer_message(
-                self.customer_id, msg.get("text"), client_id, topic=self.topic, language=self.language
-            )
-        finally:
-            self._own.discard(client_id)
-        if event.seq is not None and event.seq > self._sent.get(contact.id, 0):
-            self._sent[contact.id] = event.seq
-        self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact.id, "seq": event.seq})
+        text, client_id = msg.get("text"), msg.get("client_id")
+        posted = self.engine.post_customer_message(self.customer_id, text, client_id)
+        if posted is None:  # the first message opens a chat: wait for it before reading on
+            self._own.add(str(client_id))
+            try:
+                contact, event = await self.engine.customer_message(
+                    self.customer_id, text, client_id, topic=self.topic, language=self.language
+                )
+            finally:
+                self._own.discard(str(client_id))
+            self.sock.send(self._ack(contact.id, event))
+            return
+        contact, pending = posted
+        self._own.add(str(client_id))
+        pending.add_done_callback(lambda _: self._own.discard(str(client_id)))
+        answer_when_done(self.sock, pending, msg, lambda event: self._ack(contact.id, event))
+
+    def _ack(self, contact_id: str, event: HistoryEvent) -> dict[str, Any]:
+        if event.seq is not None and event.seq > self._sent.get(contact_id, 0):
+            self._sent[contact_id] = event.seq
+        return {"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq}
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None

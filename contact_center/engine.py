@@ -361,7 +361,23 @@ class Engine:
                 self._publish_message(contact, event)
                 return contact, event
         # Appending to an open conversation needs no lock: the store numbers messages.
-        return contact, await self._append(contact, "customer", text, client_id)
+        return contact, await self._post(contact, "customer", text, client_id)
+
+    def post_customer_message(
+        self, customer_id: str, text: object, client_id: object
+    ) -> tuple[Contact, asyncio.Future[HistoryEvent]] | None:
+        """Append to the customer's open chat without waiting; None when no chat is open.
+
+        The future resolves once the message is durable and told; a socket can go on reading
+        meanwhile, so the messages a client has in flight share one commit. A first message,
+        which opens a chat, goes through :meth:`customer_message`.
+        """
+        text = require_text("text", text, self.config.webchat.max_message_chars)
+        client_id = require_text("client_id", client_id, 64)
+        contact = self.open_chat(customer_id)
+        if contact is None:
+            return None
+        return contact, self._post(contact, "customer", text, client_id)
 
     def _open_chat_contact(
         self, customer_id: str, text: str, client_id: str, skills: list[tuple[str, int]], topic: str, language: str
@@ -375,13 +391,30 @@ class Engine:
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
         return contact, first
 
-    async def _append(self, contact: Contact, actor: str, text: str, client_id: str) -> HistoryEvent:
-        event, new = await self.store.add_message(contact, actor, text, client_id, self.clock.now())
-        if new:
-            current = self._contacts.get(contact.id, contact)
-            current.last_seq = max(current.last_seq, event.seq or 0)
-            self._publish_message(current, event)
-        return event
+    def _post(self, contact: Contact, actor: str, text: str, client_id: str) -> asyncio.Future[HistoryEvent]:
+        """Stage a message; the future resolves once it is durable and told (a repeat is told nothing)."""
+        written = self.store.add_message(contact, actor, text, client_id, self.clock.now())
+        told: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
+
+        def tell(done: asyncio.Future[tuple[HistoryEvent, bool]]) -> None:
+            # Runs whatever became of the caller: a message written is always told.
+            if done.cancelled():
+                told.cancel()
+                return
+            exc = done.exception()
+            if exc is not None:
+                told.set_exception(exc)
+                return
+            event, new = done.result()
+            if new:
+                current = self._contacts.get(contact.id, contact)
+                current.last_seq = max(current.last_seq, event.seq or 0)
+                self._publish_message(current, event)
+            if not told.cancelled():
+                told.set_result(event)
+
+        written.add_done_callback(tell)
+        return told
 
     def customer_typing(self, customer_id: str) -> None:
         contact = self.open_chat(customer_id)
@@ -556,10 +589,16 @@ class Engine:
         return offer
 
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
+        return await self.post_agent_reply(agent_id, contact_id, text, client_id)
+
+    def post_agent_reply(
+        self, agent_id: str, contact_id: str, text: object, client_id: object
+    ) -> asyncio.Future[HistoryEvent]:
+        """Append the agent's reply without waiting; the future resolves once it is durable and told."""
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
-        return await self._append(contact, f"agent:{agent_id}", text, client_id)
+        return self._post(contact, f"agent:{agent_id}", text, client_id)
 
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)

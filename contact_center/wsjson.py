@@ -1,11 +1,17 @@
 """A JSON message session over an aiohttp websocket: the framing both the widget and the
 desk protocols share.
 
-Outgoing messages go through a queue drained by one writer task, so engine events
+Outgoing messages are queued and written by one writer task, so engine events
 (delivered synchronously on the bus) never wait on a slow socket and keep their order.
+What is queued for a socket by the time its writer runs goes out as one frame: a JSON
+array of the messages, in order (one message alone is sent as the object itself). Under
+load one frame, one system call and one wake-up of the client then carry many messages.
+
 Incoming frames are checked before anyone sees them: too large, not JSON, not an object
 with a string ``type`` each get an ``error`` message with its code to this client only,
-and the session goes on.
+and the session goes on. A handler may finish before its request is durable and answer
+later with :func:`answer_when_done`; the socket reads on meanwhile, so one client's
+messages in flight share a commit.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import structlog
@@ -22,10 +28,11 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from contact_center.config import WebchatConfig
 from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
-__all__ = ["PROTOCOL_VERSION", "Handler", "JsonSocket", "dispatch", "serve"]
+__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "answer_when_done", "dispatch", "serve"]
 
-PROTOCOL_VERSION = 1
-_CLOSE = object()
+PROTOCOL_VERSION = 2
+MAX_BATCH = 64  # messages in one outgoing frame at most
+T = TypeVar("T")
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -46,7 +53,9 @@ class JsonSocket:
         self._tokens = self._burst
         self._refilled = time.monotonic()
         self._warned = 0.0
-        self._out: asyncio.Queue[object] = asyncio.Queue()
+        self._out: list[Mapping[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
         self._writer: asyncio.Task[None] | None = None
 
     @staticmethod
@@ -61,8 +70,9 @@ class JsonSocket:
 
     def send(self, message: Mapping[str, Any]) -> None:
         """Queue ``message`` for this client; never blocks."""
-        if not self.ws.closed:
-            self._out.put_nowait(message)
+        if not self.ws.closed and not self._closing:
+            self._out.append(message)
+            self._wake.set()
 
     def error(self, exc: ContactCenterError, ref: Any = None) -> None:
         message: dict[str, Any] = {"type": "error", "code": exc.code, "message": str(exc)}
@@ -72,11 +82,17 @@ class JsonSocket:
 
     async def _write(self) -> None:
         while True:
-            message = await self._out.get()
-            if message is _CLOSE:
-                return
+            if not self._out:
+                if self._closing:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = self._out[:MAX_BATCH]
+            del self._out[:MAX_BATCH]
+            payload = orjson.dumps(batch[0] if len(batch) == 1 else batch)
             try:
-                await self.ws.send_frame(orjson.dumps(message), WSMsgType.TEXT)
+                await self.ws.send_frame(payload, WSMsgType.TEXT)
             except (ConnectionError, RuntimeError):
                 return
 
@@ -89,7 +105,8 @@ class JsonSocket:
         if self._registry is not None:
             self._registry.discard(self)
         if self._writer is not None:
-            self._out.put_nowait(_CLOSE)
+            self._closing = True
+            self._wake.set()
             try:
                 await asyncio.wait_for(self._writer, timeout=5)
             except (TimeoutError, asyncio.CancelledError):
@@ -140,6 +157,16 @@ class JsonSocket:
         return message
 
 
+def _failed(sock: JsonSocket, exc: BaseException, kind: str, ref: Any) -> None:
+    """Tell this client its request failed: with the error's own code, or as an internal error."""
+    if isinstance(exc, ContactCenterError):
+        sock.error(exc, ref)
+        return
+    # One client's surprise must not end everyone's service.
+    structlog.get_logger("contact_center.ws").error("ws.handler_failed", type=kind, exc_info=exc)
+    sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
+
+
 async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: dict[str, Any]) -> None:
     """Run the handler for ``message['type']``; errors go to this client only."""
     ref = message.get("ref")
@@ -149,11 +176,34 @@ async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: d
         return
     try:
         await handler(message)
-    except ContactCenterError as exc:
-        sock.error(exc, ref)
-    except Exception:  # one client's surprise must not end everyone's service
-        structlog.get_logger("contact_center.ws").exception("ws.handler_failed", type=message["type"])
-        sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
+    except Exception as exc:
+        _failed(sock, exc, message["type"], ref)
+
+
+def answer_when_done(
+    sock: JsonSocket,
+    pending: asyncio.Future[T],
+    message: Mapping[str, Any],
+    answer: Callable[[T], Mapping[str, Any] | None],
+) -> None:
+    """Once ``pending`` resolves, send ``answer(result)`` (unless None), or its error, to this client.
+
+    The handler of ``message`` returns at once, so the socket reads its next frame while this
+    request waits to be durable; answers still go out in the order the requests came.
+    """
+
+    def done(future: asyncio.Future[T]) -> None:
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            _failed(sock, exc, message["type"], message.get("ref"))
+            return
+        reply = answer(future.result())
+        if reply is not None:
+            sock.send(reply)
+
+    pending.add_done_callback(done)
 
 
 async def serve(sock: JsonSocket, handlers: Mapping[str, Handler], greeted: Callable[[], bool]) -> None:

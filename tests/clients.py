@@ -18,6 +18,17 @@ class WsClient:
     def __init__(self, conn: ClientConnection) -> None:
         self.conn = conn
         self.received: list[dict[str, Any]] = []
+        self.frames = 0  # frames read; a frame carries one message or an array of them
+        self._unread: list[dict[str, Any]] = []
+
+    async def next(self) -> dict[str, Any]:
+        """The next message from the server, in order, across frames that carry several."""
+        if not self._unread:
+            decoded = json.loads(await self.conn.recv())
+            self.frames += 1
+            self._unread = decoded if isinstance(decoded, list) else [decoded]
+            assert self._unread, "an empty array frame"
+        return self._unread.pop(0)
 
     async def send(self, message: dict[str, Any] | str) -> None:
         await self.conn.send(message if isinstance(message, str) else json.dumps(message))
@@ -30,7 +41,7 @@ class WsClient:
                 return message
         async with asyncio.timeout(timeout):
             while True:
-                message = json.loads(await self.conn.recv())
+                message = await self.next()
                 if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
                     return message
                 self.received.append(message)

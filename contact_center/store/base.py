@@ -9,6 +9,7 @@ under its lock, then waits for durability outside the lock before telling anyone
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -64,7 +65,7 @@ class Store(Protocol):
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
-    ) -> Awaitable[tuple[HistoryEvent, bool]]: ...
+    ) -> asyncio.Future[tuple[HistoryEvent, bool]]: ...
     async def get_contact(self, contact_id: str) -> Contact | None: ...
     async def open_contacts(self) -> list[Contact]: ...
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...

@@ -20,7 +20,7 @@ from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage
 from contact_center.fields import require_int, require_text
 from contact_center.model import Contact
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, serve
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, answer_when_done, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -111,8 +111,13 @@ class DeskSession:
     async def reply(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
-        event = await self.engine.agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
-        self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq})
+        pending = self.engine.post_agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
+        answer_when_done(
+            self.sock,
+            pending,
+            msg,
+            lambda event: {"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq},
+        )
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None

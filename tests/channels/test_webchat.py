@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
@@ -232,3 +233,47 @@ async def test_a_flooding_client_is_slowed_and_others_are_not(tmp_path):
         assert len(errors) <= 1  # not one error per dropped frame
     finally:
         await srv.runner.cleanup()
+
+
+async def test_messages_in_flight_are_acked_in_order_once_each(server: Server):
+    """A customer writes many messages without waiting: each is acked in order, a bad one is named by its
+    ref, a resend in flight gets the same number, and the agent sees each message once, in order."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    burst = [{"type": "message", "client_id": f"b{i}", "text": f"pesan ke-{i}"} for i in range(30)]
+    burst.insert(10, {"type": "message", "client_id": "bad", "text": "", "ref": "empty-one"})
+    burst.insert(20, {"type": "message", "client_id": "b3", "text": "pesan ke-3"})  # a resend while in flight
+    for message in burst:
+        await customer.send(message)
+    acks = [await customer.expect("ack", client_id=f"b{i}") for i in range(30)]
+    assert [a["seq"] for a in acks] == list(range(2, 32))
+    assert (await customer.expect("ack", client_id="b3"))["seq"] == 5  # the resend: same number, once
+    error = await customer.expect("error", ref="empty-one")
+    assert error["code"] == "invalid_field" and "text" in error["message"]
+    seen = [await agent.expect("message", contact_id=contact_id) for _ in range(30)]
+    assert [(m["seq"], m["text"]) for m in seen] == [(i + 2, f"pesan ke-{i}") for i in range(30)]
+    await agent.nothing("message")
+    await customer.nothing("message")  # a customer's own messages come back as acks only
+
+
+async def test_a_failed_write_is_told_to_its_sender_only(server: Server, monkeypatch: pytest.MonkeyPatch):
+    """When the store cannot write a message, its sender gets an error for that message and can go on."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    store = server.engine.store
+    real_add = store.add_message
+
+    def add_message(contact, actor, text, client_id, at, extra=(), *, create=False):
+        if text == "boom":
+            pending = asyncio.get_running_loop().create_future()
+            pending.set_exception(OSError("disk I/O error"))
+            return pending
+        return real_add(contact, actor, text, client_id, at, extra, create=create)
+
+    monkeypatch.setattr(store, "add_message", add_message)
+    await customer.send({"type": "message", "client_id": "x", "text": "boom", "ref": "r-boom"})
+    await customer.send({"type": "message", "client_id": "y", "text": "masih bisa?"})
+    error = await customer.expect("error", ref="r-boom")
+    assert error["code"] == "error" and "not carried out" in error["message"]
+    assert (await customer.expect("ack", client_id="y"))["seq"] == 2
+    assert (await agent.expect("message", seq=2))["text"] == "masih bisa?"
+    await agent.nothing("error")

@@ -44,7 +44,11 @@
     ws = new WebSocket(url);
     $("connection").textContent = "connecting…";
     ws.onopen = function () { backoff = 500; send({ type: "hello", token: token }); };
-    ws.onmessage = function (ev) { var m; try { m = JSON.parse(ev.data); } catch (e) { return; } handle(m); };
+    ws.onmessage = function (ev) {
+      var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+      // A frame carries one message, or an array of them in order.
+      if (Array.isArray(m)) { m.forEach(handle); } else { handle(m); }
+    };
     ws.onclose = function () {
       $("connection").textContent = "disconnected, reconnecting…";
       setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);

@@ -88,7 +88,11 @@
       if (state.contactId) hello.contact_id = state.contactId;
       sendJson(hello);
     };
-    ws.onmessage = function (ev) { var m; try { m = JSON.parse(ev.data); } catch (e) { return; } handle(m); };
+    ws.onmessage = function (ev) {
+      var m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+      // A frame carries one message, or an array of them in order.
+      if (Array.isArray(m)) { m.forEach(handle); } else { handle(m); }
+    };
     ws.onclose = function () {
       if (!statusEl) statusEl = el("div", "sys", t.reconnecting);
       log.appendChild(statusEl);
