@@ -21,7 +21,7 @@ from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage
 from contact_center.fields import require_int, require_text
 from contact_center.model import HistoryEvent
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, answer_when_done, serve
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 
@@ -43,7 +43,7 @@ class WidgetSession:
         self.topic = "general"
         self.language = "en"
         self._sent: dict[str, int] = {}
-        self._own: set[str] = set()  # client ids this socket is sending now: their ack is their echo
+        self._own: set[str] = set()  # client ids of chat-opening messages in flight: their ack is their echo
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self.handlers = {
@@ -131,23 +131,22 @@ class WidgetSession:
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
         text, client_id = msg.get("text"), msg.get("client_id")
-        posted = self.engine.post_customer_message(self.customer_id, text, client_id)
-        if posted is None:  # the first message opens a chat: wait for it before reading on
-            self._own.add(str(client_id))
-            try:
-                contact, event = await self.engine.customer_message(
-                    self.customer_id, text, client_id, topic=self.topic, language=self.language
-                )
-            finally:
-                self._own.discard(str(client_id))
-            self.sock.send(self._ack(contact.id, event))
+        # Into the open chat: acked once recorded, and this socket reads on meanwhile.
+        if self.engine.post_customer_message(self.customer_id, text, client_id, Reply(self.sock, msg, self._ack)):
             return
-        contact, pending = posted
+        # The first message opens a chat: wait for it before reading on.
         self._own.add(str(client_id))
-        pending.add_done_callback(lambda _: self._own.discard(str(client_id)))
-        answer_when_done(self.sock, pending, msg, lambda event: self._ack(contact.id, event))
+        try:
+            _, event = await self.engine.customer_message(
+                self.customer_id, text, client_id, topic=self.topic, language=self.language
+            )
+        finally:
+            self._own.discard(str(client_id))
+        self.sock.send(self._ack(event))
 
-    def _ack(self, contact_id: str, event: HistoryEvent) -> dict[str, Any]:
+    def _ack(self, event: HistoryEvent) -> dict[str, Any]:
+        """The sender's ack; its number is marked shown, so the message's copy on the bus is skipped."""
+        contact_id = str(event.contact_id)
         if event.seq is not None and event.seq > self._sent.get(contact_id, 0):
             self._sent[contact_id] = event.seq
         return {"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq}

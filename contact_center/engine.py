@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,26 @@ from contact_center.queue import IntegratedQueue
 from contact_center.store import NewEvent, Store
 from routing import AgentState, Snapshot, route
 
-__all__ = ["Engine"]
+__all__ = ["Answer", "Engine"]
+
+# Told the outcome of a posted message: the recorded event, or the exception that stopped it.
+Answer = Callable[[HistoryEvent | BaseException], None]
+
+
+def _answer_future() -> tuple[asyncio.Future[HistoryEvent], Answer]:
+    """A future and the :data:`Answer` that settles it, for callers that would rather wait."""
+    future: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
+
+    def answer(outcome: HistoryEvent | BaseException) -> None:
+        if future.done():
+            return
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+    return future, answer
+
 
 log = structlog.get_logger("contact_center.engine")
 
@@ -361,23 +381,25 @@ class Engine:
                 self._publish_message(contact, event)
                 return contact, event
         # Appending to an open conversation needs no lock: the store numbers messages.
-        return contact, await self._post(contact, "customer", text, client_id)
+        future, answer = _answer_future()
+        self._post(contact, "customer", text, client_id, answer)
+        return contact, await future
 
-    def post_customer_message(
-        self, customer_id: str, text: object, client_id: object
-    ) -> tuple[Contact, asyncio.Future[HistoryEvent]] | None:
-        """Append to the customer's open chat without waiting; None when no chat is open.
+    def post_customer_message(self, customer_id: str, text: object, client_id: object, answer: Answer) -> bool:
+        """Append to the customer's open chat without waiting; False (and nothing done) when none is open.
 
-        The future resolves once the message is durable and told; a socket can go on reading
-        meanwhile, so the messages a client has in flight share one commit. A first message,
-        which opens a chat, goes through :meth:`customer_message`.
+        ``answer`` is told the recorded message (or what stopped it) once it is durable, before
+        anyone else hears of it; a socket can go on reading meanwhile, so the messages a client
+        has in flight share one commit. A first message, which opens a chat, goes through
+        :meth:`customer_message`.
         """
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
         contact = self.open_chat(customer_id)
         if contact is None:
-            return None
-        return contact, self._post(contact, "customer", text, client_id)
+            return False
+        self._post(contact, "customer", text, client_id, answer)
+        return True
 
     def _open_chat_contact(
         self, customer_id: str, text: str, client_id: str, skills: list[tuple[str, int]], topic: str, language: str
@@ -391,30 +413,23 @@ class Engine:
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
         return contact, first
 
-    def _post(self, contact: Contact, actor: str, text: str, client_id: str) -> asyncio.Future[HistoryEvent]:
-        """Stage a message; the future resolves once it is durable and told (a repeat is told nothing)."""
-        written = self.store.add_message(contact, actor, text, client_id, self.clock.now())
-        told: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
+    def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
+        """Stage a message; once durable, answer its sender, then tell everyone else (a repeat: no one)."""
+        self.store.post_message(
+            contact, actor, text, client_id, self.clock.now(), functools.partial(self._written, contact, answer)
+        )
 
-        def tell(done: asyncio.Future[tuple[HistoryEvent, bool]]) -> None:
-            # Runs whatever became of the caller: a message written is always told.
-            if done.cancelled():
-                told.cancel()
-                return
-            exc = done.exception()
-            if exc is not None:
-                told.set_exception(exc)
-                return
-            event, new = done.result()
-            if new:
-                current = self._contacts.get(contact.id, contact)
-                current.last_seq = max(current.last_seq, event.seq or 0)
-                self._publish_message(current, event)
-            if not told.cancelled():
-                told.set_result(event)
-
-        written.add_done_callback(tell)
-        return told
+    def _written(self, contact: Contact, answer: Answer, outcome: tuple[HistoryEvent, bool] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            answer(outcome)
+            return
+        event, new = outcome
+        # The sender first: its socket then knows the message's number and skips the copy below.
+        answer(event)
+        if new:
+            current = self._contacts.get(contact.id, contact)
+            current.last_seq = max(current.last_seq, event.seq or 0)
+            self._publish_message(current, event)
 
     def customer_typing(self, customer_id: str) -> None:
         contact = self.open_chat(customer_id)
@@ -589,16 +604,16 @@ class Engine:
         return offer
 
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
-        return await self.post_agent_reply(agent_id, contact_id, text, client_id)
+        future, answer = _answer_future()
+        self.post_agent_reply(agent_id, contact_id, text, client_id, answer)
+        return await future
 
-    def post_agent_reply(
-        self, agent_id: str, contact_id: str, text: object, client_id: object
-    ) -> asyncio.Future[HistoryEvent]:
-        """Append the agent's reply without waiting; the future resolves once it is durable and told."""
+    def post_agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object, answer: Answer) -> None:
+        """Append the agent's reply without waiting; ``answer`` is told once it is durable."""
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
-        return self._post(contact, f"agent:{agent_id}", text, client_id)
+        self._post(contact, f"agent:{agent_id}", text, client_id, answer)
 
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)

@@ -10,7 +10,7 @@ load one frame, one system call and one wake-up of the client then carry many me
 Incoming frames are checked before anyone sees them: too large, not JSON, not an object
 with a string ``type`` each get an ``error`` message with its code to this client only,
 and the session goes on. A handler may finish before its request is durable and answer
-later with :func:`answer_when_done`; the socket reads on meanwhile, so one client's
+later through a :class:`Reply`; the socket reads on meanwhile, so one client's
 messages in flight share a commit.
 """
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 import structlog
@@ -28,7 +28,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from contact_center.config import WebchatConfig
 from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
-__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "answer_when_done", "dispatch", "serve"]
+__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "dispatch", "serve"]
 
 PROTOCOL_VERSION = 2
 MAX_BATCH = 64  # messages in one outgoing frame at most
@@ -180,30 +180,31 @@ async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: d
         _failed(sock, exc, message["type"], ref)
 
 
-def answer_when_done(
-    sock: JsonSocket,
-    pending: asyncio.Future[T],
-    message: Mapping[str, Any],
-    answer: Callable[[T], Mapping[str, Any] | None],
-) -> None:
-    """Once ``pending`` resolves, send ``answer(result)`` (unless None), or its error, to this client.
+class Reply(Generic[T]):
+    """Answers one request once its outcome is known: ``reply(result)`` (unless None) or its error.
 
-    The handler of ``message`` returns at once, so the socket reads its next frame while this
-    request waits to be durable; answers still go out in the order the requests came.
+    The handler of the request returns at once and passes this on, so the socket reads its
+    next frame while the request waits to be durable. One small object per request: this is
+    every chat message's path.
     """
 
-    def done(future: asyncio.Future[T]) -> None:
-        if future.cancelled():
-            return
-        exc = future.exception()
-        if exc is not None:
-            _failed(sock, exc, message["type"], message.get("ref"))
-            return
-        reply = answer(future.result())
-        if reply is not None:
-            sock.send(reply)
+    __slots__ = ("_kind", "_ref", "_reply", "_sock")
 
-    pending.add_done_callback(done)
+    def __init__(
+        self, sock: JsonSocket, message: Mapping[str, Any], reply: Callable[[T], Mapping[str, Any] | None]
+    ) -> None:
+        self._sock = sock
+        self._kind = message["type"]
+        self._ref = message.get("ref")
+        self._reply = reply
+
+    def __call__(self, outcome: T | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            _failed(self._sock, outcome, self._kind, self._ref)
+            return
+        answer = self._reply(outcome)
+        if answer is not None:
+            self._sock.send(answer)
 
 
 async def serve(sock: JsonSocket, handlers: Mapping[str, Handler], greeted: Callable[[], bool]) -> None:

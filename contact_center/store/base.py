@@ -2,21 +2,25 @@
 
 Each write is one atomic unit: recorded whole or not at all. An ``async`` write is durable
 when it returns. A staged write (``stage``, ``stage_agent_status``, ``add_message``) is
-queued at once, in call order, and its awaitable resolves when it is durable; ``barrier``
-waits for everything queued so far. The engine changes its state and stages the record
-under its lock, then waits for durability outside the lock before telling anyone.
+queued at once, in call order, and its awaitable resolves when it is durable;
+``post_message`` is queued the same way and calls back instead. ``barrier`` waits for
+everything queued so far. The engine changes its state and stages the record under its
+lock, then waits for durability outside the lock before telling anyone.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind
 
-__all__ = ["NewEvent", "Session", "Store"]
+__all__ = ["NewEvent", "Session", "Store", "Written"]
+
+# Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
+Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,9 @@ class Store(Protocol):
         *,
         create: bool = False,
     ) -> asyncio.Future[tuple[HistoryEvent, bool]]: ...
+    def post_message(
+        self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written
+    ) -> None: ...
     async def get_contact(self, contact_id: str) -> Contact | None: ...
     async def open_contacts(self) -> list[Contact]: ...
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...

@@ -19,8 +19,8 @@ from contact_center.config import Config
 from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage
 from contact_center.fields import require_int, require_text
-from contact_center.model import Contact
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, answer_when_done, serve
+from contact_center.model import Contact, HistoryEvent
+from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -29,6 +29,10 @@ log = structlog.get_logger("contact_center.desk")
 
 def _nothing() -> None:
     pass
+
+
+def _ack(event: HistoryEvent) -> dict[str, Any]:
+    return {"type": "ack", "client_id": event.client_id, "contact_id": event.contact_id, "seq": event.seq}
 
 
 class DeskSession:
@@ -111,13 +115,8 @@ class DeskSession:
     async def reply(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
-        pending = self.engine.post_agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
-        answer_when_done(
-            self.sock,
-            pending,
-            msg,
-            lambda event: {"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq},
-        )
+        reply: Reply[HistoryEvent] = Reply(self.sock, msg, _ack)
+        self.engine.post_agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None

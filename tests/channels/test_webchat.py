@@ -260,16 +260,15 @@ async def test_a_failed_write_is_told_to_its_sender_only(server: Server, monkeyp
     """When the store cannot write a message, its sender gets an error for that message and can go on."""
     agent, customer, welcome, assigned = await offered_chat(server)
     store = server.engine.store
-    real_add = store.add_message
+    real_post = store.post_message
 
-    def add_message(contact, actor, text, client_id, at, extra=(), *, create=False):
-        if text == "boom":
-            pending = asyncio.get_running_loop().create_future()
-            pending.set_exception(OSError("disk I/O error"))
-            return pending
-        return real_add(contact, actor, text, client_id, at, extra, create=create)
+    def post_message(contact, actor, text, client_id, at, then):
+        if text == "boom":  # the store's answer when the disk refuses the write
+            asyncio.get_running_loop().call_soon(then, OSError("disk I/O error"))
+            return
+        real_post(contact, actor, text, client_id, at, then)
 
-    monkeypatch.setattr(store, "add_message", add_message)
+    monkeypatch.setattr(store, "post_message", post_message)
     await customer.send({"type": "message", "client_id": "x", "text": "boom", "ref": "r-boom"})
     await customer.send({"type": "message", "client_id": "y", "text": "masih bisa?"})
     error = await customer.expect("error", ref="r-boom")

@@ -3,8 +3,11 @@ checkpointed when that is cheap."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import time
+
+import pytest
 
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import NewEvent, SqliteStore
@@ -96,5 +99,39 @@ async def test_history_interleaves_messages_and_other_events_and_pages(tmp_path)
         assert [k for k, _ in merged].count("message") == 3
         assert [at for _, at in merged] == sorted(at for _, at in merged)
         assert merged[-1] == ("identity.merged", 6.0)
+    finally:
+        await store.close()
+
+
+async def test_a_failing_write_fails_alone_and_the_rest_of_its_commit_is_told(tmp_path):
+    """One write of a group commit breaks a constraint: only its caller hears of it; the others are written."""
+    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
+    try:
+        await store.create_customer(Customer(id="ana", created_at=0.0))
+        chat = Contact(
+            id="c1",
+            channel=Channel.CHAT,
+            customer_id="ana",
+            state=ContactState.QUEUED,
+            created_at=1.0,
+            enqueued_at=1.0,
+            skills=[("general", 1)],
+        )
+        await store.add_message(chat, "customer", "halo", "m0", 1.0, create=True)
+        told: list[object] = []
+        store.post_message(chat, "customer", "satu", "m1", 2.0, told.append)
+        duplicate = asyncio.ensure_future(store.create_customer(Customer(id="ana", created_at=0.0)))
+        store.post_message(chat, "customer", "dua", "m2", 3.0, told.append)
+        store.post_message(chat, "customer", "satu", "m1", 4.0, told.append)  # a resend: told, not written
+        assert told == []  # nothing is told before the commit
+        with pytest.raises(sqlite3.IntegrityError):
+            await duplicate
+        await store.barrier()
+        assert [(event.seq, event.data["text"], new) for event, new in told] == [
+            (2, "satu", True),
+            (3, "dua", True),
+            (2, "satu", False),
+        ]
+        assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "satu", "dua"]
     finally:
         await store.close()
