@@ -57,7 +57,7 @@ class WidgetSession:
         }
 
     async def run(self) -> None:
-        await serve(self.sock, self.handlers, lambda: self.customer_id is not None)
+        await serve(self.sock, self.handlers)
 
     def close(self) -> None:
         self._unsubscribe()
@@ -67,6 +67,7 @@ class WidgetSession:
     def _subscribe(self, customer_id: str) -> None:
         self._unsubscribe()
         self.customer_id = customer_id
+        self.sock.greeted = True
         structlog.contextvars.bind_contextvars(customer_id=customer_id)
         self._unsubscribe = self.engine.bus.subscribe(f"customer:{customer_id}", self._on_event)
 

@@ -18,17 +18,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 import orjson
 import structlog
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from contact_center.config import WebchatConfig
 from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
-__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "dispatch", "serve"]
+__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "serve"]
 
 PROTOCOL_VERSION = 2
 MAX_BATCH = 64  # messages in one outgoing frame at most
@@ -44,6 +44,7 @@ class JsonSocket:
         self, ws: web.WebSocketResponse, limits: WebchatConfig, registry: set[JsonSocket] | None = None
     ) -> None:
         self.ws = ws
+        self.greeted = False  # set by the session once its hello is accepted
         self._registry = registry
         if registry is not None:
             registry.add(self)
@@ -113,19 +114,16 @@ class JsonSocket:
                 self._writer.cancel()
         await self.ws.close()
 
-    async def messages(self) -> AsyncIterator[dict[str, Any]]:
-        """Yield each well-formed incoming message; answer bad ones with an error."""
-        async for frame in self.ws:
-            if not self._allowed():
-                continue
-            if frame.type == WSMsgType.TEXT:
-                message = self._parse(frame.data)
-                if message is not None:
-                    yield message
-            elif frame.type == WSMsgType.BINARY:
-                self.error(BadMessage("binary frames are not accepted; send JSON text", "bad_message"))
-            elif frame.type == WSMsgType.ERROR:
-                return
+    def admit(self, frame: WSMessage) -> dict[str, Any] | None:
+        """The frame's message if it is well formed and within the rate; otherwise None, and the
+        client is told why."""
+        if not self._allowed():
+            return None
+        if frame.type == WSMsgType.TEXT:
+            return self._parse(frame.data)
+        if frame.type == WSMsgType.BINARY:
+            self.error(BadMessage("binary frames are not accepted; send JSON text", "bad_message"))
+        return None
 
     def _allowed(self) -> bool:
         """A token bucket per socket: one client's flood must not take the loop from everyone else."""
@@ -142,10 +140,12 @@ class JsonSocket:
         return False
 
     def _parse(self, text: str) -> dict[str, Any] | None:
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > self.max_frame_bytes:
-            self.error(FrameTooLarge(f"frame of {size} bytes is over the limit of {self.max_frame_bytes}"))
-            return None
+        # A character is at most 4 bytes in UTF-8: only a frame that might be over is measured.
+        if len(text) * 4 > self.max_frame_bytes:
+            size = len(text.encode("utf-8", "surrogatepass"))
+            if size > self.max_frame_bytes:
+                self.error(FrameTooLarge(f"frame of {size} bytes is over the limit of {self.max_frame_bytes}"))
+                return None
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
@@ -165,19 +165,6 @@ def _failed(sock: JsonSocket, exc: BaseException, kind: str, ref: Any) -> None:
     # One client's surprise must not end everyone's service.
     structlog.get_logger("contact_center.ws").error("ws.handler_failed", type=kind, exc_info=exc)
     sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
-
-
-async def dispatch(sock: JsonSocket, handlers: Mapping[str, Handler], message: dict[str, Any]) -> None:
-    """Run the handler for ``message['type']``; errors go to this client only."""
-    ref = message.get("ref")
-    handler = handlers.get(message["type"])
-    if handler is None:
-        sock.error(BadMessage(f"unknown message type {message['type']!r}", "unknown_type"), ref)
-        return
-    try:
-        await handler(message)
-    except Exception as exc:
-        _failed(sock, exc, message["type"], ref)
 
 
 class Reply(Generic[T]):
@@ -207,10 +194,28 @@ class Reply(Generic[T]):
             self._sock.send(answer)
 
 
-async def serve(sock: JsonSocket, handlers: Mapping[str, Handler], greeted: Callable[[], bool]) -> None:
-    """Answer ``sock``'s messages until it closes; everything but ``hello`` waits for a greeting."""
-    async for message in sock.messages():
-        if not greeted() and message["type"] != "hello":
+async def serve(sock: JsonSocket, handlers: Mapping[str, Handler]) -> None:
+    """Answer ``sock``'s messages until it closes, each by the handler for its ``type``.
+
+    Everything but ``hello`` waits until a handler has set ``sock.greeted``. A bad frame, an
+    unknown type or a handler's error is answered with an ``error`` to this client only. One
+    loop, no generator and no coroutine of its own per frame: this is every message's path.
+    """
+    async for frame in sock.ws:
+        if frame.type == WSMsgType.ERROR:
+            return
+        message = sock.admit(frame)
+        if message is None:
+            continue
+        kind = message["type"]
+        if not sock.greeted and kind != "hello":
             sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
             continue
-        await dispatch(sock, handlers, message)
+        handler = handlers.get(kind)
+        if handler is None:
+            sock.error(BadMessage(f"unknown message type {kind!r}", "unknown_type"), message.get("ref"))
+            continue
+        try:
+            await handler(message)
+        except Exception as exc:
+            _failed(sock, exc, kind, message.get("ref"))

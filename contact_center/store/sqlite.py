@@ -527,26 +527,28 @@ class SqliteStore:
             return _event(row), False
         seq = conv.last_seq + 1
         data = {"text": text}
+        channel = contact.channel.value
         cur = db.execute(
             "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data, seq, client_id)"
             " VALUES (?, ?, ?, 'message', ?, ?, ?, ?, ?)",
-            (contact.customer_id, contact.id, contact.channel.value, at, actor, _json(data), seq, client_id),
+            (contact.customer_id, contact.id, channel, at, actor, _json(data), seq, client_id),
         )
         conv.last_seq = seq
         conv.clients[client_id] = seq
         if created_row is None and extra:
             self._insert_events(db, extra)
+        # Positional: a frozen dataclass's keyword construction costs a microsecond more per message.
         event = HistoryEvent(
-            id=int(cur.lastrowid or 0),
-            customer_id=contact.customer_id,
-            contact_id=contact.id,
-            channel=contact.channel.value,
-            kind="message",
-            at=at,
-            actor=actor,
-            data=data,
-            seq=seq,
-            client_id=client_id,
+            int(cur.lastrowid or 0),
+            contact.customer_id,
+            contact.id,
+            channel,
+            "message",
+            at,
+            actor,
+            data,
+            seq,
+            client_id,
         )
         return event, True
 

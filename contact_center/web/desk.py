@@ -59,7 +59,7 @@ class DeskSession:
         }
 
     async def run(self) -> None:
-        await serve(self.sock, self.handlers, lambda: self.agent_id is not None)
+        await serve(self.sock, self.handlers)
 
     async def close(self) -> None:
         self._unsubscribe()
@@ -89,6 +89,7 @@ class DeskSession:
             raise BadMessage("hello was already said on this socket", "bad_sequence")
         agent_id = await self.accounts.user_id(require_text("token", msg.get("token"), 200))
         self.agent_id = agent_id
+        self.sock.greeted = True
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
         self._unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self.sock.send)
         view = await self.engine.agent_connected(agent_id)
