@@ -9,6 +9,7 @@ run on the event loop's thread; each public method is one transaction.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 import time
@@ -279,7 +280,9 @@ class SqliteStore:
         self._pending.append((op, args, sink))
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            # A context of its own: the commit serves every caller of the batch, and its
+            # listeners must not run inside the first caller's unit of work or log bindings.
+            asyncio.get_running_loop().call_soon(self._flush, context=contextvars.Context())
 
     def _flush(self) -> None:
         self._flush_scheduled = False

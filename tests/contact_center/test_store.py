@@ -4,6 +4,7 @@ checkpointed when that is cheap."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import time
 
@@ -133,5 +134,35 @@ async def test_a_failing_write_fails_alone_and_the_rest_of_its_commit_is_told(tm
             (2, "satu", False),
         ]
         assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "satu", "dua"]
+    finally:
+        await store.close()
+
+
+async def test_listeners_are_told_outside_the_context_of_whoever_queued_first(tmp_path):
+    """A commit's listeners never run in the context of the caller whose write opened the batch."""
+    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
+    caller = contextvars.ContextVar("caller", default="none")
+    try:
+        await store.create_customer(Customer(id="ana", created_at=0.0))
+        chat = Contact(
+            id="c1",
+            channel=Channel.CHAT,
+            customer_id="ana",
+            state=ContactState.QUEUED,
+            created_at=1.0,
+            enqueued_at=1.0,
+            skills=[("general", 1)],
+        )
+        await store.add_message(chat, "customer", "halo", "m0", 1.0, create=True)
+        seen: list[str] = []
+
+        def first_writer() -> None:
+            caller.set("unit-of-work")  # like the engine's outbox, or a socket's bound log ids
+            store.stage([], [NewEvent("ana", None, None, "note", 2.0, "system")])
+
+        contextvars.copy_context().run(first_writer)
+        store.post_message(chat, "customer", "satu", "m1", 3.0, lambda outcome: seen.append(caller.get()))
+        await store.barrier()
+        assert seen == ["none"]
     finally:
         await store.close()
