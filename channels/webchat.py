@@ -46,6 +46,7 @@ class WidgetSession:
         self._own: set[str] = set()  # client ids of chat-opening messages in flight: their ack is their echo
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
+        self._ack_fn = self._ack  # made once: every message in flight holds it
         self.handlers = {
             "hello": self.hello,
             "message": self.message,
@@ -133,7 +134,7 @@ class WidgetSession:
         assert self.customer_id is not None
         text, client_id = msg.get("text"), msg.get("client_id")
         # Into the open chat: acked once recorded, and this socket reads on meanwhile.
-        if self.engine.post_customer_message(self.customer_id, text, client_id, Reply(self.sock, msg, self._ack)):
+        if self.engine.post_customer_message(self.customer_id, text, client_id, Reply(self.sock, msg, self._ack_fn)):
             return
         # The first message opens a chat: wait for it before reading on.
         self._own.add(str(client_id))

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import contextvars
 import dataclasses
-import functools
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -100,6 +99,32 @@ class _AgentRuntime:
 
 def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
     return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
+
+
+class _Written:
+    """What to do once a posted message is written: answer its sender, then tell everyone else.
+
+    One small object per message in flight (not a partial with its tuple and bound method):
+    it lives until the commit, and what many messages hold meanwhile sets how often the
+    garbage collector runs.
+    """
+
+    __slots__ = ("answer", "contact", "engine")
+
+    def __init__(self, engine: Engine, contact: Contact, answer: Answer) -> None:
+        self.engine = engine
+        self.contact = contact
+        self.answer = answer
+
+    def __call__(self, outcome: tuple[HistoryEvent, bool] | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            self.answer(outcome)
+            return
+        event, new = outcome
+        # The sender first: its socket then knows the message's number and skips the copy.
+        self.answer(event)
+        if new:
+            self.engine._written(self.contact, event)
 
 
 class Engine:
@@ -415,21 +440,12 @@ class Engine:
 
     def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
         """Stage a message; once durable, answer its sender, then tell everyone else (a repeat: no one)."""
-        self.store.post_message(
-            contact, actor, text, client_id, self.clock.now(), functools.partial(self._written, contact, answer)
-        )
+        self.store.post_message(contact, actor, text, client_id, self.clock.now(), _Written(self, contact, answer))
 
-    def _written(self, contact: Contact, answer: Answer, outcome: tuple[HistoryEvent, bool] | BaseException) -> None:
-        if isinstance(outcome, BaseException):
-            answer(outcome)
-            return
-        event, new = outcome
-        # The sender first: its socket then knows the message's number and skips the copy below.
-        answer(event)
-        if new:
-            current = self._contacts.get(contact.id, contact)
-            current.last_seq = max(current.last_seq, event.seq or 0)
-            self._publish_message(current, event)
+    def _written(self, contact: Contact, event: HistoryEvent) -> None:
+        current = self._contacts.get(contact.id, contact)
+        current.last_seq = max(current.last_seq, event.seq or 0)
+        self._publish_message(current, event)
 
     def customer_typing(self, customer_id: str) -> None:
         contact = self.open_chat(customer_id)

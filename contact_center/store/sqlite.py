@@ -45,6 +45,7 @@ def _json(value: Any) -> str:
 
 T = TypeVar("T")
 _Sink = asyncio.Future[Any] | Written  # where a queued write's outcome goes
+_Entry = tuple[Any, ...]  # a queued write: (sink, op, *args), see SqliteStore._queue
 
 
 def _settle(sink: _Sink, outcome: Any, *, failed: bool) -> None:
@@ -257,7 +258,8 @@ class SqliteStore:
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...], _Sink]] = []
+        self._pending: list[_Entry] = []
+        self._message_op = self._write_message  # one bound method, not one per message
         self._flush_scheduled = False
         self._convs: dict[str, _Conversation] = {}  # open conversations, as the writer knows them
         self._checkpointer = _Checkpointer(path)
@@ -272,12 +274,14 @@ class SqliteStore:
         its ops are run again one transaction each: only the failing op's caller sees it.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue(op, (), future)
+        self._queue((future, op))
         return future
 
-    def _queue(self, op: Callable[..., Any], args: tuple[Any, ...], sink: _Sink) -> None:
-        """Queue ``op(db, *args)`` for the next group commit; its outcome goes to ``sink`` after it."""
-        self._pending.append((op, args, sink))
+    def _queue(self, entry: _Entry) -> None:
+        """Queue ``(sink, op, *args)``: ``op(db, *args)`` runs in the next group commit, and its
+        outcome goes to ``sink`` after it. One flat tuple: it stays alive until the commit, and
+        the fewer objects each message in flight holds, the rarer the garbage collector runs."""
+        self._pending.append(entry)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             # A context of its own: the commit serves every caller of the batch, and its
@@ -297,12 +301,12 @@ class SqliteStore:
                     value = self._run([entry])[0]
                 except Exception as exc:  # this op's own failure, for its caller alone
                     _log.error("store.write_failed", error=repr(exc))
-                    _settle(entry[2], exc, failed=True)
+                    _settle(entry[0], exc, failed=True)
                 else:
-                    _settle(entry[2], value, failed=False)
+                    _settle(entry[0], value, failed=False)
             return
         for entry, value in zip(batch, results, strict=True):
-            _settle(entry[2], value, failed=False)
+            _settle(entry[0], value, failed=False)
 
     def _conversation(self, db: sqlite3.Connection, contact_id: str) -> _Conversation:
         """A conversation's last message number and senders' ids; this process is the file's only writer."""
@@ -318,11 +322,11 @@ class SqliteStore:
             self._convs[contact_id] = conv
         return conv
 
-    def _run(self, ops: Sequence[tuple[Callable[..., Any], tuple[Any, ...], _Sink]]) -> list[Any]:
+    def _run(self, ops: Sequence[_Entry]) -> list[Any]:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            results = [op(db, *args) for op, args, _ in ops]
+            results = [entry[1](db, *entry[2:]) for entry in ops]
         except BaseException:
             self._db.execute("ROLLBACK")
             self._convs.clear()  # forget what the rolled-back batch did; reloaded from the file
@@ -493,7 +497,7 @@ class SqliteStore:
         """
         future: asyncio.Future[tuple[HistoryEvent, bool]] = asyncio.get_running_loop().create_future()
         created_row = _contact_row(contact) if create else None
-        self._queue(self._write_message, (contact, actor, text, client_id, at, tuple(extra), created_row), future)
+        self._queue((future, self._message_op, contact, actor, text, client_id, at, tuple(extra), created_row))
         return future
 
     def post_message(self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written) -> None:
@@ -503,7 +507,7 @@ class SqliteStore:
         with the exception if the message could not be written; never before this returns.
         The hot path of every chat: no future, no closure, no extra turn of the loop.
         """
-        self._queue(self._write_message, (contact, actor, text, client_id, at, (), None), then)
+        self._queue((then, self._message_op, contact, actor, text, client_id, at, (), None))
 
     def _write_message(
         self,
