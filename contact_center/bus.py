@@ -6,7 +6,6 @@ order; a subscriber that needs to do I/O queues the message itself.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -17,21 +16,25 @@ Listener = Callable[[dict[str, Any]], None]
 
 class Bus:
     def __init__(self) -> None:
-        self._subs: defaultdict[str, list[Listener]] = defaultdict(list)
+        self._subs: dict[str, tuple[Listener, ...]] = {}
 
     def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]:
         """Listen on ``topic``; returns the function that stops listening."""
-        self._subs[topic].append(listener)
+        # Subscriber lists are replaced, never changed in place, so publish can walk one
+        # without copying it while a listener subscribes or leaves.
+        self._subs[topic] = (*self._subs.get(topic, ()), listener)
 
         def unsubscribe() -> None:
-            subs = self._subs.get(topic)
-            if subs and listener in subs:
-                subs.remove(listener)
-                if not subs:
+            subs = self._subs.get(topic, ())
+            if listener in subs:
+                rest = tuple(s for s in subs if s is not listener)
+                if rest:
+                    self._subs[topic] = rest
+                else:
                     del self._subs[topic]
 
         return unsubscribe
 
     def publish(self, topic: str, message: dict[str, Any]) -> None:
-        for listener in tuple(self._subs.get(topic, ())):
+        for listener in self._subs.get(topic, ()):
             listener(message)

@@ -70,8 +70,8 @@ class JsonSocket:
         self._writer = asyncio.get_running_loop().create_task(self._write())
 
     def send(self, message: Mapping[str, Any]) -> None:
-        """Queue ``message`` for this client; never blocks."""
-        if not self.ws.closed and not self._closing:
+        """Queue ``message`` for this client; never blocks. Dropped once the socket is going."""
+        if not self._closing:
             self._out.append(message)
             self._wake.set()
 
@@ -95,6 +95,8 @@ class JsonSocket:
             try:
                 await self.ws.send_frame(payload, WSMsgType.TEXT)
             except (ConnectionError, RuntimeError):
+                self._closing = True  # the peer is gone: nothing more is queued for it
+                self._out.clear()
                 return
 
     async def going_away(self) -> None:

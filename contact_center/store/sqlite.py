@@ -260,6 +260,7 @@ class SqliteStore:
         self._db.executescript(SCHEMA)
         self._pending: list[_Entry] = []
         self._message_op = self._write_message  # one bound method, not one per message
+        self._message_cursor = self._db.cursor()
         self._flush_scheduled = False
         self._convs: dict[str, _Conversation] = {}  # open conversations, as the writer knows them
         self._checkpointer = _Checkpointer(path)
@@ -535,7 +536,8 @@ class SqliteStore:
         seq = conv.last_seq + 1
         data = {"text": text}
         channel = contact.channel.value
-        cur = db.execute(
+        cur = self._message_cursor  # one cursor for every message: no cursor object made per insert
+        cur.execute(
             "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data, seq, client_id)"
             " VALUES (?, ?, ?, 'message', ?, ?, ?, ?, ?)",
             (contact.customer_id, contact.id, channel, at, actor, _json(data), seq, client_id),
