@@ -34,7 +34,7 @@ from contact_center.model import (
 )
 from contact_center.store.base import NewEvent, Session, Written
 
-__all__ = ["SqliteStore"]
+__all__ = ["BUSY_BATCH", "SqliteStore"]
 
 _log = structlog.get_logger("contact_center.store")
 
@@ -44,6 +44,7 @@ def _json(value: Any) -> str:
 
 
 T = TypeVar("T")
+BUSY_BATCH = 64  # writes in the last commit from which the next waits a turn of the loop (see _flush)
 _Sink = asyncio.Future[Any] | Written  # where a queued write's outcome goes
 _Entry = tuple[Any, ...]  # a queued write: (sink, op, *args), see SqliteStore._queue
 
@@ -262,6 +263,8 @@ class SqliteStore:
         self._message_op = self._write_message  # one bound method, not one per message
         self._message_cursor = self._db.cursor()
         self._flush_scheduled = False
+        self._last_batch = 0
+        self._waited = False
         self._convs: dict[str, _Conversation] = {}  # open conversations, as the writer knows them
         self._checkpointer = _Checkpointer(path)
 
@@ -290,8 +293,18 @@ class SqliteStore:
             asyncio.get_running_loop().call_soon(self._flush, context=contextvars.Context())
 
     def _flush(self) -> None:
+        if self._last_batch >= BUSY_BATCH and not self._waited:
+            # The last commit was large, so the loop is saturated: one more turn lets the
+            # clients' next messages join this commit, which then writes each conversation's
+            # index page once for more of them (PostgreSQL's commit_delay, by loop turns).
+            # Under light load batches stay small and nothing waits.
+            self._waited = True
+            asyncio.get_running_loop().call_soon(self._flush, context=contextvars.Context())
+            return
         self._flush_scheduled = False
+        self._waited = False
         batch, self._pending = self._pending, []
+        self._last_batch = len(batch)
         if not batch:
             return
         try:

@@ -12,7 +12,7 @@ import pytest
 
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import NewEvent, SqliteStore
-from contact_center.store.sqlite import _Checkpointer
+from contact_center.store.sqlite import BUSY_BATCH, _Checkpointer
 
 
 def wal_database(path):
@@ -164,5 +164,24 @@ async def test_listeners_are_told_outside_the_context_of_whoever_queued_first(tm
         store.post_message(chat, "customer", "satu", "m1", 3.0, lambda outcome: seen.append(caller.get()))
         await store.barrier()
         assert seen == ["none"]
+    finally:
+        await store.close()
+
+
+async def test_after_a_large_commit_the_next_waits_a_turn_for_more(tmp_path):
+    """Once a commit held BUSY_BATCH writes or more, writes of the next two loop turns share one commit."""
+    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
+    try:
+        await asyncio.gather(*(store.create_customer(Customer(id=f"c{i}", created_at=0.0)) for i in range(BUSY_BATCH)))
+        assert store._last_batch == BUSY_BATCH  # one commit held them all
+        first = asyncio.ensure_future(store.create_customer(Customer(id="x", created_at=0.0)))
+        await asyncio.sleep(0)  # a turn of the loop: without the wait, "x" would be committed alone now
+        second = asyncio.ensure_future(store.create_customer(Customer(id="y", created_at=0.0)))
+        await asyncio.gather(first, second)
+        assert store._last_batch == 2  # both in one commit
+        light = asyncio.ensure_future(store.create_customer(Customer(id="z", created_at=0.0)))
+        await light
+        assert store._last_batch == 1  # after a small commit nothing waits
+        assert (await store.get_customer("y")) is not None
     finally:
         await store.close()
