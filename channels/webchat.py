@@ -198,7 +198,6 @@ class WebchatChannel:
         ws = JsonSocket.response(self.config)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
-        sock.start()
         session = WidgetSession(self.engine, self.accounts, sock)
         structlog.contextvars.bind_contextvars(channel="chat")
         try:

@@ -1,11 +1,11 @@
 """A JSON message session over an aiohttp websocket: the framing both the widget and the
 desk protocols share.
 
-Outgoing messages are queued and written by one writer task, so engine events
-(delivered synchronously on the bus) never wait on a slow socket and keep their order.
-What is queued for a socket by the time its writer runs goes out as one frame: a JSON
-array of the messages, in order (one message alone is sent as the object itself). Under
-load one frame, one system call and one wake-up of the client then carry many messages.
+Outgoing messages are queued and written once per turn of the event loop, so engine
+events (delivered synchronously on the bus) never wait on a slow socket and keep their
+order. What is queued for a socket by then goes out as one frame: a JSON array of the
+messages, in order (one message alone is sent as the object itself). Under load one
+frame, one system call and one wake-up of the client then carry many messages.
 
 Incoming frames are checked before anyone sees them: too large, not JSON, not an object
 with a string ``type`` each get an ``error`` message with its code to this client only,
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -28,10 +28,11 @@ from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 from contact_center.config import WebchatConfig
 from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
-__all__ = ["MAX_BATCH", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "serve"]
+__all__ = ["MAX_BATCH", "MAX_BATCH_BYTES", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "serve"]
 
 PROTOCOL_VERSION = 2
 MAX_BATCH = 64  # messages in one outgoing frame at most
+MAX_BATCH_BYTES = 64 * 1024  # a frame takes no more messages once it is this large
 T = TypeVar("T")
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
@@ -55,9 +56,10 @@ class JsonSocket:
         self._refilled = time.monotonic()
         self._warned = 0.0
         self._out: list[Mapping[str, Any]] = []
-        self._wake = asyncio.Event()
-        self._closing = False
-        self._writer: asyncio.Task[None] | None = None
+        self._flush_due = False  # a flush is scheduled for this turn of the loop
+        self._draining: asyncio.Task[None] | None = None  # a send waiting for the peer to read
+        self._open = True  # sends are accepted
+        self._gone = False  # the peer is gone: nothing more is written
 
     @staticmethod
     def response(limits: WebchatConfig) -> web.WebSocketResponse:
@@ -66,14 +68,13 @@ class JsonSocket:
         # No permessage-deflate: chat frames are small, and compressing each costs more than it saves.
         return web.WebSocketResponse(max_msg_size=limits.max_frame_bytes * 4, heartbeat=30.0, compress=False)
 
-    def start(self) -> None:
-        self._writer = asyncio.get_running_loop().create_task(self._write())
-
     def send(self, message: Mapping[str, Any]) -> None:
         """Queue ``message`` for this client; never blocks. Dropped once the socket is going."""
-        if not self._closing:
+        if self._open:
             self._out.append(message)
-            self._wake.set()
+            if not self._flush_due:
+                self._flush_due = True
+                asyncio.get_running_loop().call_soon(self._flush)
 
     def error(self, exc: ContactCenterError, ref: Any = None) -> None:
         message: dict[str, Any] = {"type": "error", "code": exc.code, "message": str(exc)}
@@ -81,39 +82,72 @@ class JsonSocket:
             message["ref"] = ref
         self.send(message)
 
-    async def _write(self) -> None:
-        while True:
-            if not self._out:
-                if self._closing:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch = self._out[:MAX_BATCH]
-            del self._out[:MAX_BATCH]
-            payload = orjson.dumps(batch[0] if len(batch) == 1 else batch)
+    def _flush(self) -> None:
+        """Write what is queued, several messages a frame, without a task of its own.
+
+        aiohttp's ``send_frame`` writes an uncompressed frame at once and awaits only when the
+        peer has stopped reading (the transport is paused), so it is stepped here by hand. A
+        send that has to wait is finished by a task, which flushes the rest once the peer reads
+        again; until then messages only queue up, in order.
+        """
+        self._flush_due = False
+        while self._out and self._draining is None and not self._gone:
+            sending = self.ws.send_frame(self._next_frame(), WSMsgType.TEXT)
             try:
-                await self.ws.send_frame(payload, WSMsgType.TEXT)
+                waiting = sending.send(None)
+            except StopIteration:
+                continue  # written
             except (ConnectionError, RuntimeError):
-                self._closing = True  # the peer is gone: nothing more is queued for it
-                self._out.clear()
+                self._peer_gone()
                 return
+            self._draining = asyncio.get_running_loop().create_task(self._drain(sending, waiting))
+
+    def _next_frame(self) -> bytes:
+        """The next frame: one message as an object, several (up to MAX_BATCH, about
+        MAX_BATCH_BYTES) as an array."""
+        first = orjson.dumps(self._out[0])
+        parts, size, count = [first], len(first), 1
+        while count < len(self._out) and count < MAX_BATCH and size < MAX_BATCH_BYTES:
+            part = orjson.dumps(self._out[count])
+            parts.append(part)
+            size += len(part)
+            count += 1
+        del self._out[:count]
+        return first if count == 1 else b"[" + b",".join(parts) + b"]"
+
+    async def _drain(self, sending: Coroutine[Any, Any, None], waiting: Any) -> None:
+        try:
+            await _finish(sending, waiting)
+        except (ConnectionError, RuntimeError):
+            self._peer_gone()
+        finally:
+            self._draining = None
+        self._flush()
+
+    def _peer_gone(self) -> None:
+        self._open = False
+        self._gone = True
+        self._out.clear()
 
     async def going_away(self) -> None:
         """Close at server shutdown; clients reconnect (to this node when back, or another)."""
         await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
     async def finish(self) -> None:
-        """Flush what is queued, stop the writer and close the socket."""
+        """Flush what is queued (waiting at most 5 s for a slow peer) and close the socket."""
         if self._registry is not None:
             self._registry.discard(self)
-        if self._writer is not None:
-            self._closing = True
-            self._wake.set()
+        self._open = False
+        self._flush()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while self._draining is not None and loop.time() < deadline:
             try:
-                await asyncio.wait_for(self._writer, timeout=5)
-            except (TimeoutError, asyncio.CancelledError):
-                self._writer.cancel()
+                await asyncio.wait_for(asyncio.shield(self._draining), deadline - loop.time())
+            except TimeoutError:
+                break
+        if self._draining is not None:
+            self._draining.cancel()
         await self.ws.close()
 
     def admit(self, frame: WSMessage) -> dict[str, Any] | None:
@@ -167,6 +201,27 @@ def _failed(sock: JsonSocket, exc: BaseException, kind: str, ref: Any) -> None:
     # One client's surprise must not end everyone's service.
     structlog.get_logger("contact_center.ws").error("ws.handler_failed", type=kind, exc_info=exc)
     sock.error(ContactCenterError("internal error; the request was not carried out"), ref)
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Run a coroutine that was stepped by hand to its end, from what it yielded, as a task
+    would: wait for each future it yields, then pass it the result or the error."""
+    while True:
+        try:
+            try:
+                if getattr(waiting, "_asyncio_future_blocking", None):
+                    # What a task does with a future a coroutine yields: take it over, so it
+                    # can be awaited here (asyncio marks it "blocking" until someone does).
+                    waiting._asyncio_future_blocking = False
+                    await waiting
+                else:  # a bare yield: one turn of the loop
+                    await asyncio.sleep(0)
+            except BaseException as exc:  # the coroutine itself decides what the error means
+                waiting = coro.throw(exc)
+            else:
+                waiting = coro.send(None)
+        except StopIteration:
+            return
 
 
 class Reply(Generic[T]):

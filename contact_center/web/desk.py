@@ -167,7 +167,6 @@ class DeskEndpoint:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        sock.start()
         session = DeskSession(self.engine, self.accounts, sock)
         try:
             await session.run()
