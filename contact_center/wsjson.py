@@ -55,6 +55,8 @@ class JsonSocket:
         self._tokens = self._burst
         self._refilled = time.monotonic()
         self._warned = 0.0
+        # Kept: asyncio.get_running_loop() makes a getpid() system call each time (CPython 3.11).
+        self._loop = asyncio.get_running_loop()
         self._out: list[Mapping[str, Any]] = []
         self._flush_due = False  # a flush is scheduled for this turn of the loop
         self._draining: asyncio.Task[None] | None = None  # a send waiting for the peer to read
@@ -74,7 +76,7 @@ class JsonSocket:
             self._out.append(message)
             if not self._flush_due:
                 self._flush_due = True
-                asyncio.get_running_loop().call_soon(self._flush)
+                self._loop.call_soon(self._flush)
 
     def error(self, exc: ContactCenterError, ref: Any = None) -> None:
         message: dict[str, Any] = {"type": "error", "code": exc.code, "message": str(exc)}
@@ -100,7 +102,7 @@ class JsonSocket:
             except (ConnectionError, RuntimeError):
                 self._peer_gone()
                 return
-            self._draining = asyncio.get_running_loop().create_task(self._drain(sending, waiting))
+            self._draining = self._loop.create_task(self._drain(sending, waiting))
 
     def _next_frame(self) -> bytes:
         """The next frame: one message as an object, several (up to MAX_BATCH, about
