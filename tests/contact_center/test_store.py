@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import sqlite3
 import time
 
@@ -134,6 +135,7 @@ async def test_a_failing_write_fails_alone_and_the_rest_of_its_commit_is_told(tm
             (2, "satu", False),
         ]
         assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "satu", "dua"]
+        assert gc.isenabled()  # the collector, held off during a commit, is back on after a failed one
     finally:
         await store.close()
 
