@@ -29,13 +29,22 @@ from contact_center.auth import hash_token
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store import Session, SqliteStore
 
-__all__ = ["EngineProcess", "cpu_seconds", "free_port", "messages", "rss_kib", "stolen_seconds"]
+__all__ = ["EngineProcess", "cpu_seconds", "free_port", "messages", "pin", "rss_kib", "stolen_seconds"]
 
 
 def messages(data: str | bytes) -> list[dict[str, Any]]:
     """The messages of one frame from the engine: an object, or an array of them in order."""
     decoded = orjson.loads(data)
     return decoded if isinstance(decoded, list) else [decoded]
+
+
+_CORES = frozenset(os.sched_getaffinity(0))  # before anything is pinned: children inherit a pin
+
+
+def pin(pid: int, core: int) -> None:
+    """Run process ``pid`` (0: this one) on ``core`` only, if there are two cores or more to share out."""
+    if len(_CORES) >= 2 and core in _CORES:
+        os.sched_setaffinity(pid, {core})
 
 
 def free_port() -> int:
@@ -106,7 +115,8 @@ format = "json"
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
+    async def start(self, core: int | None = None) -> None:
+        """Start the engine (on ``core`` only, if given) and wait until it answers."""
         log = (self.workdir / "engine.log").open("ab")
         self.proc = subprocess.Popen(
             [
@@ -122,6 +132,8 @@ format = "json"
             stderr=log,
         )
         log.close()
+        if core is not None:
+            pin(self.proc.pid, core)
         async with aiohttp.ClientSession() as http:
             for _ in range(400):
                 try:

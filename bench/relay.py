@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ import aiohttp
 import orjson
 from tqdm import tqdm
 
-from bench.engine_proc import EngineProcess, cpu_seconds, free_port, messages
+from bench.engine_proc import EngineProcess, cpu_seconds, free_port, messages, pin
 
 __all__ = ["run"]
 
@@ -34,6 +35,9 @@ def dumps(obj: Any) -> str:
 
 
 WINDOW = 8
+# Each server (the engine, then the echo) runs on core 0 and the load generator on core 1:
+# the same for both, and no migrations between the two cores to blur the comparison.
+SERVER_CORE, LOAD_CORE = 0, 1
 Frame = Callable[[int], str]
 
 
@@ -63,7 +67,7 @@ async def _send(ws: aiohttp.ClientWebSocketResponse, count: int, frame: Frame) -
 async def relay(customers: int, per_customer: int) -> tuple[float, float]:
     """Messages per second delivered to agents, and engine CPU microseconds per message."""
     engine = await EngineProcess.create(agents=customers // 2, capacity_chat=3)
-    await engine.start()
+    await engine.start(core=SERVER_CORE)
     assert engine.proc is not None
     total = customers * per_customer
     received = [0]
@@ -115,6 +119,7 @@ async def echo(customers: int, per_customer: int) -> tuple[float, float]:
     """Echoes per second from a bare aiohttp websocket server, and its CPU microseconds per echo."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bench.echo_server", str(port)])
+    pin(proc.pid, SERVER_CORE)
     url = f"http://127.0.0.1:{port}/echo"
     try:
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0), json_serialize=dumps) as http:
@@ -144,10 +149,15 @@ async def run(customers: int = 100, per_customer: int = 1000, rounds: int = 5) -
     the shared machine moved its ratio by a third.
     """
     results = []
-    for _ in tqdm(range(rounds), desc="relay rounds", unit="round"):
-        baseline, baseline_cpu = await echo(customers, per_customer)
-        relayed, relay_cpu = await relay(customers, per_customer)
-        results.append((relayed / baseline, relayed, relay_cpu, baseline, baseline_cpu))
+    before = os.sched_getaffinity(0)
+    pin(0, LOAD_CORE)  # the load generator on one core, each server on the other
+    try:
+        for _ in tqdm(range(rounds), desc="relay rounds", unit="round"):
+            baseline, baseline_cpu = await echo(customers, per_customer)
+            relayed, relay_cpu = await relay(customers, per_customer)
+            results.append((relayed / baseline, relayed, relay_cpu, baseline, baseline_cpu))
+    finally:
+        os.sched_setaffinity(0, before)
     each = [{"ratio": round(r[0], 3), "relay_msgs_per_s": round(r[1]), "echo_msgs_per_s": round(r[3])} for r in results]
     ratio, relayed, relay_cpu, baseline, baseline_cpu = sorted(results)[len(results) // 2]
     return {

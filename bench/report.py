@@ -142,6 +142,8 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             f"{rl['customers']} customers in assigned chats send {rl['messages']:,} messages,",
             "each keeping 8 unacknowledged.",
             "Baseline in the same run: the same clients and frames against a bare aiohttp websocket echo server.",
+            "Each server runs pinned to one core and the load generator to the other, alike for both",
+            "(unpinned, this session's runs gave medians of 0.47 to 0.51: the same engine, more scatter).",
             "",
             "| server | messages per second | server CPU per message |",
             "| --- | --- | --- |",
