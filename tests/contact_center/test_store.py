@@ -8,12 +8,39 @@ import contextvars
 import gc
 import sqlite3
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import NewEvent, SqliteStore
 from contact_center.store.sqlite import BUSY_BATCH, _Checkpointer
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "data" / "cc.sqlite3")
+    yield s
+    await s.close()
+
+
+async def open_chat(store: SqliteStore, customer_id: str = "ana", first: str = "halo") -> Contact:
+    """A customer with an open chat whose first message is ``first`` (client id m0)."""
+    await store.create_customer(
+        Customer(id=customer_id, created_at=0.0, identities=[(IdentityKind.VISITOR, customer_id)])
+    )
+    chat = Contact(
+        id="c1",
+        channel=Channel.CHAT,
+        customer_id=customer_id,
+        state=ContactState.QUEUED,
+        created_at=1.0,
+        enqueued_at=1.0,
+        skills=[("general", 1)],
+    )
+    created = NewEvent(customer_id, "c1", "chat", "contact.created", 1.0, "customer")
+    await store.add_message(chat, "customer", first, "m0", 1.0, [created], create=True)
+    return chat
 
 
 def wal_database(path):
@@ -66,124 +93,76 @@ def test_the_thread_checkpoints_after_writes_stop(tmp_path):
         db.close()
 
 
-async def test_history_interleaves_messages_and_other_events_and_pages(tmp_path):
+async def test_history_interleaves_messages_and_other_events_and_pages(store: SqliteStore):
     """A customer's history holds its messages and other events in order, pages by id, and follows a merge."""
-    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
-    try:
-        for cid in ("ana", "dup"):
-            await store.create_customer(Customer(id=cid, created_at=0.0, identities=[(IdentityKind.VISITOR, cid)]))
-        chat = Contact(
-            id="c1",
-            channel=Channel.CHAT,
-            customer_id="ana",
-            state=ContactState.QUEUED,
-            created_at=1.0,
-            enqueued_at=1.0,
-            skills=[("general", 1)],
-        )
-        created = NewEvent("ana", "c1", "chat", "contact.created", 1.0, "customer")
-        await store.add_message(chat, "customer", "halo", "m1", 1.0, [created], create=True)
-        await store.record((), [NewEvent("ana", None, "web", "page_view", 2.0, "customer", {"url": "https://x.test/"})])
-        await store.add_message(chat, "agent:a", "selamat siang", "r1", 3.0)
-        await store.record((), [NewEvent("dup", None, "web", "page_view", 4.0, "customer", {"url": "https://y.test/"})])
-        await store.add_message(chat, "customer", "terima kasih", "m2", 5.0)
+    await store.create_customer(Customer(id="dup", created_at=0.0, identities=[(IdentityKind.VISITOR, "dup")]))
+    chat = await open_chat(store)
+    await store.record((), [NewEvent("ana", None, "web", "page_view", 2.0, "customer", {"url": "https://x.test/"})])
+    await store.add_message(chat, "agent:a", "selamat siang", "r1", 3.0)
+    await store.record((), [NewEvent("dup", None, "web", "page_view", 4.0, "customer", {"url": "https://y.test/"})])
+    await store.add_message(chat, "customer", "terima kasih", "m2", 5.0)
 
-        kinds = [(e.kind, e.seq) for e in await store.history("ana")]
-        assert kinds == [("contact.created", None), ("message", 1), ("page_view", None), ("message", 2), ("message", 3)]
-        newest_two = await store.history("ana", limit=2)
-        assert [e.seq for e in newest_two] == [2, 3]
-        older = await store.history("ana", limit=2, before_id=newest_two[0].id)
-        assert [e.kind for e in older] == ["message", "page_view"]
+    kinds = [(e.kind, e.seq) for e in await store.history("ana")]
+    assert kinds == [("contact.created", None), ("message", 1), ("page_view", None), ("message", 2), ("message", 3)]
+    newest_two = await store.history("ana", limit=2)
+    assert [e.seq for e in newest_two] == [2, 3]
+    older = await store.history("ana", limit=2, before_id=newest_two[0].id)
+    assert [e.kind for e in older] == ["message", "page_view"]
 
-        await store.merge_customers("dup", "ana", NewEvent("dup", None, None, "identity.merged", 6.0, "system"))
-        assert await store.history("ana") == []
-        merged = [(e.kind, e.at) for e in await store.history("dup")]
-        assert [k for k, _ in merged].count("message") == 3
-        assert [at for _, at in merged] == sorted(at for _, at in merged)
-        assert merged[-1] == ("identity.merged", 6.0)
-    finally:
-        await store.close()
+    await store.merge_customers("dup", "ana", NewEvent("dup", None, None, "identity.merged", 6.0, "system"))
+    assert await store.history("ana") == []
+    merged = [(e.kind, e.at) for e in await store.history("dup")]
+    assert [k for k, _ in merged].count("message") == 3
+    assert [at for _, at in merged] == sorted(at for _, at in merged)
+    assert merged[-1] == ("identity.merged", 6.0)
 
 
-async def test_a_failing_write_fails_alone_and_the_rest_of_its_commit_is_told(tmp_path):
+async def test_a_failing_write_fails_alone_and_the_rest_of_its_commit_is_told(store: SqliteStore):
     """One write of a group commit breaks a constraint: only its caller hears of it; the others are written."""
-    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
-    try:
-        await store.create_customer(Customer(id="ana", created_at=0.0))
-        chat = Contact(
-            id="c1",
-            channel=Channel.CHAT,
-            customer_id="ana",
-            state=ContactState.QUEUED,
-            created_at=1.0,
-            enqueued_at=1.0,
-            skills=[("general", 1)],
-        )
-        await store.add_message(chat, "customer", "halo", "m0", 1.0, create=True)
-        told: list[object] = []
-        store.post_message(chat, "customer", "satu", "m1", 2.0, told.append)
-        duplicate = asyncio.ensure_future(store.create_customer(Customer(id="ana", created_at=0.0)))
-        store.post_message(chat, "customer", "dua", "m2", 3.0, told.append)
-        store.post_message(chat, "customer", "satu", "m1", 4.0, told.append)  # a resend: told, not written
-        assert told == []  # nothing is told before the commit
-        with pytest.raises(sqlite3.IntegrityError):
-            await duplicate
-        await store.barrier()
-        assert [(event.seq, event.data["text"], new) for event, new in told] == [
-            (2, "satu", True),
-            (3, "dua", True),
-            (2, "satu", False),
-        ]
-        assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "satu", "dua"]
-        assert gc.isenabled()  # the collector, held off during a commit, is back on after a failed one
-    finally:
-        await store.close()
+    chat = await open_chat(store)
+    told: list[object] = []
+    store.post_message(chat, "customer", "satu", "m1", 2.0, told.append)
+    duplicate = asyncio.ensure_future(store.create_customer(Customer(id="ana", created_at=0.0)))
+    store.post_message(chat, "customer", "dua", "m2", 3.0, told.append)
+    store.post_message(chat, "customer", "satu", "m1", 4.0, told.append)  # a resend: told, not written
+    assert told == []  # nothing is told before the commit
+    with pytest.raises(sqlite3.IntegrityError):
+        await duplicate
+    await store.barrier()
+    assert [(event.seq, event.data["text"], new) for event, new in told] == [
+        (2, "satu", True),
+        (3, "dua", True),
+        (2, "satu", False),
+    ]
+    assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "satu", "dua"]
+    assert gc.isenabled()  # the collector, held off during a commit, is back on after a failed one
 
 
-async def test_listeners_are_told_outside_the_context_of_whoever_queued_first(tmp_path):
+async def test_listeners_are_told_outside_the_context_of_whoever_queued_first(store: SqliteStore):
     """A commit's listeners never run in the context of the caller whose write opened the batch."""
-    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
     caller = contextvars.ContextVar("caller", default="none")
-    try:
-        await store.create_customer(Customer(id="ana", created_at=0.0))
-        chat = Contact(
-            id="c1",
-            channel=Channel.CHAT,
-            customer_id="ana",
-            state=ContactState.QUEUED,
-            created_at=1.0,
-            enqueued_at=1.0,
-            skills=[("general", 1)],
-        )
-        await store.add_message(chat, "customer", "halo", "m0", 1.0, create=True)
-        seen: list[str] = []
+    chat = await open_chat(store)
+    seen: list[str] = []
 
-        def first_writer() -> None:
-            caller.set("unit-of-work")  # like the engine's outbox, or a socket's bound log ids
-            store.stage([], [NewEvent("ana", None, None, "note", 2.0, "system")])
+    def first_writer() -> None:
+        caller.set("unit-of-work")  # like the engine's outbox, or a socket's bound log ids
+        store.stage([], [NewEvent("ana", None, None, "note", 2.0, "system")])
 
-        contextvars.copy_context().run(first_writer)
-        store.post_message(chat, "customer", "satu", "m1", 3.0, lambda outcome: seen.append(caller.get()))
-        await store.barrier()
-        assert seen == ["none"]
-    finally:
-        await store.close()
+    contextvars.copy_context().run(first_writer)
+    store.post_message(chat, "customer", "satu", "m1", 3.0, lambda outcome: seen.append(caller.get()))
+    await store.barrier()
+    assert seen == ["none"]
 
 
-async def test_after_a_large_commit_the_next_waits_a_turn_for_more(tmp_path):
+async def test_after_a_large_commit_the_next_waits_a_turn_for_more(store: SqliteStore):
     """Once a commit held BUSY_BATCH writes or more, writes of the next two loop turns share one commit."""
-    store = SqliteStore(tmp_path / "data" / "cc.sqlite3")
-    try:
-        await asyncio.gather(*(store.create_customer(Customer(id=f"c{i}", created_at=0.0)) for i in range(BUSY_BATCH)))
-        assert store._last_batch == BUSY_BATCH  # one commit held them all
-        first = asyncio.ensure_future(store.create_customer(Customer(id="x", created_at=0.0)))
-        await asyncio.sleep(0)  # a turn of the loop: without the wait, "x" would be committed alone now
-        second = asyncio.ensure_future(store.create_customer(Customer(id="y", created_at=0.0)))
-        await asyncio.gather(first, second)
-        assert store._last_batch == 2  # both in one commit
-        light = asyncio.ensure_future(store.create_customer(Customer(id="z", created_at=0.0)))
-        await light
-        assert store._last_batch == 1  # after a small commit nothing waits
-        assert (await store.get_customer("y")) is not None
-    finally:
-        await store.close()
+    await asyncio.gather(*(store.create_customer(Customer(id=f"c{i}", created_at=0.0)) for i in range(BUSY_BATCH)))
+    assert store._last_batch == BUSY_BATCH  # one commit held them all
+    first = asyncio.ensure_future(store.create_customer(Customer(id="x", created_at=0.0)))
+    await asyncio.sleep(0)  # a turn of the loop: without the wait, "x" would be committed alone now
+    second = asyncio.ensure_future(store.create_customer(Customer(id="y", created_at=0.0)))
+    await asyncio.gather(first, second)
+    assert store._last_batch == 2  # both in one commit
+    await store.create_customer(Customer(id="z", created_at=0.0))
+    assert store._last_batch == 1  # after a small commit nothing waits
+    assert (await store.get_customer("y")) is not None
