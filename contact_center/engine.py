@@ -124,7 +124,7 @@ class _Written:
         # The sender first: its socket then knows the message's number and skips the copy.
         self.answer(event)
         if new:
-            self.engine._written(self.contact, event)
+            self.engine._tell_message(self.contact, event)
 
 
 class Engine:
@@ -442,7 +442,8 @@ class Engine:
         """Stage a message; once durable, answer its sender, then tell everyone else (a repeat: no one)."""
         self.store.post_message(contact, actor, text, client_id, self.clock.now(), _Written(self, contact, answer))
 
-    def _written(self, contact: Contact, event: HistoryEvent) -> None:
+    def _tell_message(self, contact: Contact, event: HistoryEvent) -> None:
+        """A new message is durable: keep the conversation's number, and publish it to both sides."""
         current = self._contacts.get(contact.id, contact)
         current.last_seq = max(current.last_seq, event.seq or 0)
         self._publish_message(current, event)
