@@ -264,6 +264,7 @@ class SqliteStore:
         self._message_op = self._write_message  # one bound method, not one per message
         self._message_cursor = self._db.cursor()
         self._flush_scheduled = False
+        self._closed = False
         self._last_batch = 0
         self._waited = False
         self._convs: dict[str, _Conversation] = {}  # open conversations, as the writer knows them
@@ -304,6 +305,10 @@ class SqliteStore:
             return
         self._flush_scheduled = False
         self._waited = False
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Commit everything queued now, as one transaction, and tell its callers."""
         batch, self._pending = self._pending, []
         self._last_batch = len(batch)
         if not batch:
@@ -674,7 +679,11 @@ class SqliteStore:
         await self._enqueue(op)
 
     async def close(self) -> None:
-        self._flush()  # whatever is still queued is written before the file closes
+        """Write what is still queued, checkpoint and close the file; closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        self._write_pending()  # now, not a turn later: the file closes next
         self._checkpointer.stop()
         self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()

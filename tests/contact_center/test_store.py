@@ -166,3 +166,19 @@ async def test_after_a_large_commit_the_next_waits_a_turn_for_more(store: Sqlite
     await store.create_customer(Customer(id="z", created_at=0.0))
     assert store._last_batch == 1  # after a small commit nothing waits
     assert (await store.get_customer("y")) is not None
+
+
+async def test_close_writes_what_is_queued_even_while_a_commit_waits_a_turn(tmp_path):
+    """Closing right after a large commit still writes the write queued behind it, before the file closes."""
+    path = tmp_path / "data" / "cc.sqlite3"
+    store = SqliteStore(path)
+    await asyncio.gather(*(store.create_customer(Customer(id=f"c{i}", created_at=0.0)) for i in range(BUSY_BATCH)))
+    last = asyncio.ensure_future(store.create_customer(Customer(id="last", created_at=0.0)))
+    await asyncio.sleep(0)  # queued; its commit now waits a turn of the loop
+    await store.close()
+    await last
+    again = SqliteStore(path)
+    try:
+        assert await again.get_customer("last") is not None
+    finally:
+        await again.close()
