@@ -1,0 +1,314 @@
+"""The store port's contract, run against every backend.
+
+Each test speaks only the :class:`~contact_center.store.Store` protocol. ``backend`` names the
+implementation; the fixture opens a store on fresh data and can open it again on the same data,
+as a restarted engine would. A new backend joins by adding its name to ``BACKENDS`` and a branch
+to ``_open``: the tests stay as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from contact_center.model import (
+    Agent,
+    AgentStatus,
+    Channel,
+    Contact,
+    ContactState,
+    Customer,
+    HistoryEvent,
+    IdentityKind,
+    Role,
+)
+from contact_center.store import NewEvent, Session, SqliteStore, Store
+
+BACKENDS = ["sqlite"]
+
+Opener = Callable[[], Awaitable[Store]]
+
+
+def _open(backend: str, data: Path) -> Opener:
+    async def opener() -> Store:
+        if backend == "sqlite":
+            return SqliteStore(data / "contact-center.sqlite3")
+        raise AssertionError(f"no such backend {backend}")
+
+    return opener
+
+
+@pytest.fixture(params=BACKENDS)
+async def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+    """Opens a store on this test's data; every store it opened is closed at the end."""
+    opened: list[Store] = []
+    opener = _open(request.param, tmp_path)
+
+    async def tracked() -> Store:
+        store = await opener()
+        opened.append(store)
+        return store
+
+    yield tracked
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(reopen: Opener) -> Store:
+    return await reopen()
+
+
+def chat(contact_id: str = "c1", customer_id: str = "ana", **kw: object) -> Contact:
+    fields: dict[str, object] = {
+        "id": contact_id,
+        "channel": Channel.CHAT,
+        "customer_id": customer_id,
+        "state": ContactState.QUEUED,
+        "created_at": 10.0,
+        "enqueued_at": 10.0,
+        "skills": [("general", 2), ("lang_id", 1)],
+    } | kw
+    return Contact(**fields)  # type: ignore[arg-type]
+
+
+def agent(username: str, **kw: object) -> Agent:
+    fields: dict[str, object] = {
+        "id": f"id-{username}",
+        "username": username,
+        "display_name": username.title(),
+        "role": Role.AGENT,
+        "skills": {"general": 3, "lang_id": 5},
+        "capacity": {"chat": 3, "email": 5},
+        "wrap_up_s": 30.0,
+    } | kw
+    return Agent(**fields)  # type: ignore[arg-type]
+
+
+async def test_a_customer_is_found_by_id_and_by_each_identity(store: Store):
+    """A created customer comes back whole, and each of its identities leads to it; unknown ones to nobody."""
+    ana = Customer(
+        id="ana",
+        name="Ana",
+        value=120.0,
+        created_at=5.0,
+        identities=[(IdentityKind.VISITOR, "v-1"), (IdentityKind.EMAIL, "ana@contoh.co.id")],
+    )
+    await store.create_customer(ana)
+    got = await store.get_customer("ana")
+    assert got is not None
+    assert (got.id, got.name, got.value, got.created_at) == ("ana", "Ana", 120.0, 5.0)
+    assert sorted(got.identities) == sorted(ana.identities)
+    assert await store.find_customer(IdentityKind.EMAIL, "ana@contoh.co.id") == "ana"
+    assert await store.find_customer(IdentityKind.VISITOR, "v-1") == "ana"
+    assert await store.find_customer(IdentityKind.PHONE, "+6281234567") is None
+    assert await store.get_customer("nobody") is None
+
+
+async def test_identities_names_and_values_are_added_and_recorded(store: Store):
+    """An added identity finds the customer and is a history event; name and value change independently."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    added = NewEvent("ana", None, None, "identity.added", 2.0, "customer", {"kind": "phone", "value": "+628111"})
+    await store.add_identity("ana", IdentityKind.PHONE, "+628111", added)
+    assert await store.find_customer(IdentityKind.PHONE, "+628111") == "ana"
+    await store.set_customer("ana", name="Ana Lestari", value=None)
+    await store.set_customer("ana", name=None, value=300.0)
+    got = await store.get_customer("ana")
+    assert got is not None and (got.name, got.value) == ("Ana Lestari", 300.0)
+    assert [(e.kind, e.data) for e in await store.history("ana")] == [
+        ("identity.added", {"kind": "phone", "value": "+628111"})
+    ]
+
+
+async def test_a_merge_moves_identities_contacts_and_history_to_the_survivor(store: Store):
+    """After a merge the survivor has both histories in order and the higher value; the other is gone."""
+    await store.create_customer(
+        Customer(id="keep", value=50.0, created_at=1.0, identities=[(IdentityKind.EMAIL, "a@b.id")])
+    )
+    await store.create_customer(
+        Customer(id="gone", value=900.0, created_at=2.0, identities=[(IdentityKind.VISITOR, "v9")])
+    )
+    await store.record((), [NewEvent("keep", None, "web", "page_view", 3.0, "customer", {"url": "https://a.id/"})])
+    await store.add_message(chat("c9", "gone"), "customer", "halo", "m1", 4.0, create=True)
+    merged = NewEvent("keep", None, None, "identity.merged", 5.0, "system", {"merged": "gone"})
+    await store.merge_customers("keep", "gone", merged)
+
+    assert await store.get_customer("gone") is None
+    keep = await store.get_customer("keep")
+    assert keep is not None and keep.value == 900.0
+    assert await store.find_customer(IdentityKind.VISITOR, "v9") == "keep"
+    contact = await store.get_contact("c9")
+    assert contact is not None and contact.customer_id == "keep"
+    assert [e.kind for e in await store.history("keep")] == ["page_view", "message", "identity.merged"]
+    assert await store.history("gone") == []
+
+
+async def test_a_staged_contact_and_its_event_are_kept_as_they_were_when_staged(store: Store):
+    """stage() records the contact as it is at the call, with its event, once durable; later changes wait."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    contact = chat(subject="Pesanan #77", priority=2)
+    staged = store.stage([contact], [NewEvent("ana", "c1", "chat", "contact.created", 10.0, "customer")])
+    contact.state = ContactState.OFFERED  # a later change, not yet staged
+    events = await staged
+    assert [(e.kind, e.contact_id) for e in events] == [("contact.created", "c1")]
+    got = await store.get_contact("c1")
+    assert got is not None
+    assert (got.state, got.subject, got.priority, got.skills) == (
+        ContactState.QUEUED,
+        "Pesanan #77",
+        2,
+        [("general", 2), ("lang_id", 1)],
+    )
+
+
+async def test_open_contacts_are_the_unfinished_ones_in_queue_order(store: Store):
+    """open_contacts() lists queued, offered, assigned and wrap-up contacts by original arrival, with last_seq."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    await store.record(
+        [
+            chat("late", enqueued_at=30.0),
+            chat("early", enqueued_at=20.0, state=ContactState.ASSIGNED, agent_id="id-ayu"),
+            chat("done", enqueued_at=10.0, state=ContactState.CLOSED, closed_at=40.0),
+            chat("wrap", enqueued_at=25.0, state=ContactState.WRAP_UP, disposition="resolved"),
+        ],
+        [],
+    )
+    await store.add_message(chat("early", enqueued_at=20.0), "customer", "halo", "m1", 21.0)
+    await store.add_message(chat("early", enqueued_at=20.0), "agent:id-ayu", "ya?", "r1", 22.0)
+    found = await store.open_contacts()
+    assert [(c.id, c.state) for c in found] == [
+        ("early", ContactState.ASSIGNED),
+        ("wrap", ContactState.WRAP_UP),
+        ("late", ContactState.QUEUED),
+    ]
+    assert [c.last_seq for c in found] == [2, 0, 0]
+    assert found[0].agent_id == "id-ayu" and found[1].disposition == "resolved"
+    assert await store.get_contact("nothing") is None
+
+
+async def test_messages_are_numbered_in_order_once_per_client_id(store: Store):
+    """Messages number 1, 2, 3 in call order even within one commit; a repeated client_id changes nothing."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    c = chat()
+    created = NewEvent("ana", "c1", "chat", "contact.created", 10.0, "customer")
+    writes = [
+        store.add_message(c, "customer", "halo", "m1", 11.0, [created], create=True),
+        store.add_message(c, "customer", "apa kabar?", "m2", 12.0),
+        store.add_message(c, "agent:id-ayu", "baik!", "r1", 13.0),
+        store.add_message(c, "customer", "halo", "m1", 14.0),  # a resend
+    ]
+    results = await asyncio.gather(*writes)
+    assert [(e.seq, new) for e, new in results] == [(1, True), (2, True), (3, True), (1, False)]
+    assert results[3][0] == results[0][0]  # the resend is answered with the message first recorded
+    stored = await store.messages("c1")
+    assert [(e.seq, e.actor, e.data["text"], e.client_id) for e in stored] == [
+        (1, "customer", "halo", "m1"),
+        (2, "customer", "apa kabar?", "m2"),
+        (3, "agent:id-ayu", "baik!", "r1"),
+    ]
+    assert [e.seq for e in await store.messages("c1", after_seq=1)] == [2, 3]
+    assert (await store.get_contact("c1")).last_seq == 3  # type: ignore[union-attr]
+
+
+async def test_a_posted_message_is_told_after_it_is_durable(store: Store):
+    """post_message calls back once the message is written, never before it returns, and numbers it as
+    add_message would; a repeat is told with new=False."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    c = chat()
+    await store.add_message(c, "customer", "halo", "m1", 11.0, create=True)
+    told: list[tuple[HistoryEvent, bool] | BaseException] = []
+    store.post_message(c, "customer", "dua", "m2", 12.0, told.append)
+    store.post_message(c, "customer", "halo", "m1", 13.0, told.append)
+    assert told == []
+    await store.barrier()
+    assert [(o[0].seq, o[1]) for o in told if not isinstance(o, BaseException)] == [(2, True), (1, False)]
+    assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "dua"]
+
+
+async def test_history_is_every_event_of_a_customer_in_order_with_paging(store: Store):
+    """history() returns messages and other events in order, newest page first, older pages by id."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    await store.create_customer(Customer(id="budi", created_at=1.0))
+    await store.add_message(chat(), "customer", "halo", "m1", 11.0, create=True)
+    await store.record((), [NewEvent("ana", None, "web", "page_view", 12.0, "customer", {"url": "https://x.id/"})])
+    await store.record((), [NewEvent("budi", None, "web", "page_view", 12.5, "customer", {"url": "https://y.id/"})])
+    await store.add_message(chat(), "agent:id-ayu", "ada yang bisa dibantu?", "r1", 13.0)
+    await store.record(
+        [chat(state=ContactState.OFFERED)], [NewEvent("ana", "c1", "chat", "contact.offered", 14.0, "system")]
+    )
+    every = await store.history("ana")
+    assert [(e.kind, e.at) for e in every] == [
+        ("message", 11.0),
+        ("page_view", 12.0),
+        ("message", 13.0),
+        ("contact.offered", 14.0),
+    ]
+    assert [e.kind for e in await store.history("ana", limit=2)] == ["message", "contact.offered"]
+    older = await store.history("ana", limit=10, before_id=every[2].id)
+    assert [e.at for e in older] == [11.0, 12.0]
+    assert [e.customer_id for e in every] == ["ana"] * 4
+
+
+async def test_accounts_are_found_by_name_and_id_and_keep_their_status(store: Store):
+    """Users come back with their password hash, skills and capacity; status changes are kept; listing is by name."""
+    await store.create_user(agent("budi"), "hash-b")
+    await store.create_user(agent("ayu", role=Role.SUPERVISOR), "hash-a")
+    found = await store.user_by_name("ayu")
+    assert found is not None
+    ayu, pw_hash = found
+    assert (ayu.id, ayu.role, ayu.skills, ayu.capacity, ayu.wrap_up_s, pw_hash) == (
+        "id-ayu",
+        Role.SUPERVISOR,
+        {"general": 3, "lang_id": 5},
+        {"chat": 3, "email": 5},
+        30.0,
+        "hash-a",
+    )
+    await store.set_agent_status("id-budi", AgentStatus.AWAY)
+    await store.stage_agent_status("id-ayu", AgentStatus.AVAILABLE)
+    await store.barrier()
+    assert (await store.get_agent("id-budi")).status == AgentStatus.AWAY  # type: ignore[union-attr]
+    assert [(a.username, a.status) for a in await store.list_agents()] == [
+        ("ayu", AgentStatus.AVAILABLE),
+        ("budi", AgentStatus.AWAY),
+    ]
+    assert await store.user_by_name("nobody") is None
+    assert await store.get_agent("id-nobody") is None
+
+
+async def test_sessions_are_kept_until_deleted(store: Store):
+    """A session is found by its token hash with its kind, subject and expiry, and is gone once deleted."""
+    await store.create_session("h1", Session("user", "id-ayu", 1000.0))
+    await store.create_session("h2", Session("customer", "ana", 2000.0))
+    assert await store.get_session("h1") == Session("user", "id-ayu", 1000.0)
+    await store.delete_session("h1")
+    assert await store.get_session("h1") is None
+    assert await store.get_session("h2") == Session("customer", "ana", 2000.0)
+
+
+async def test_everything_acknowledged_is_there_after_a_restart(reopen: Opener):
+    """What a store acknowledged is found by a store opened afresh on the same data."""
+    first = await reopen()
+    await first.create_customer(Customer(id="ana", created_at=1.0, identities=[(IdentityKind.EMAIL, "a@b.id")]))
+    c = chat()
+    await first.add_message(c, "customer", "halo", "m1", 11.0, create=True)
+    told: list[object] = []
+    first.post_message(c, "customer", "masih di sana?", "m2", 12.0, told.append)
+    await first.create_user(agent("ayu"), "hash")
+    await first.create_session("h", Session("user", "id-ayu", 99.0))
+    await first.barrier()
+    await first.close()
+
+    again = await reopen()
+    assert await again.find_customer(IdentityKind.EMAIL, "a@b.id") == "ana"
+    assert [e.data["text"] for e in await again.messages("c1")] == ["halo", "masih di sana?"]
+    assert [c.id for c in await again.open_contacts()] == ["c1"]
+    assert await again.get_session("h") == Session("user", "id-ayu", 99.0)
+    assert (await again.user_by_name("ayu")) is not None
+    # numbering goes on from the file, and a resend from before the restart is still recognised
+    third, new = await again.add_message(c, "customer", "tiga", "m3", 13.0)
+    resent, again_new = await again.add_message(c, "customer", "masih di sana?", "m2", 14.0)
+    assert (third.seq, new, resent.seq, again_new) == (3, True, 2, False)
