@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from contact_center.clock import Clock
 from contact_center.config import AuthConfig
-from contact_center.exceptions import AuthError, ClientError, Forbidden
+from contact_center.exceptions import AuthError, ClientError, Conflict, Forbidden
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store import Session, Store
 
@@ -51,7 +51,7 @@ class Accounts:
         capacity: dict[str, int] | None = None,
         wrap_up_s: float = 30.0,
     ) -> Agent:
-        """Create an account; raises :class:`ClientError` when the name is taken or weak."""
+        """Create an account; raises :class:`Conflict` when the name is taken, :class:`ClientError` when weak."""
         if not _USERNAME.fullmatch(username):
             raise ClientError(f"username {username!r}: use 1-64 letters, digits, '.', '-' or '_'", "invalid_field")
         if len(password) < 8:
@@ -60,7 +60,7 @@ class Accounts:
             if not 1 <= level <= 5:
                 raise ClientError(f"skill {skill}: level must be 1-5, got {level}", "invalid_field")
         if await self._store.user_by_name(username) is not None:
-            raise ClientError(f"username {username!r} is taken", "conflict")
+            raise Conflict(f"username {username!r} is taken")
         agent = Agent(
             id=uuid.uuid4().hex,
             username=username,

@@ -6,6 +6,7 @@
     ├── ConfigError              a config.toml key is missing or has a bad value
     ├── InvalidTransition        a lifecycle was asked to move where it may not
     ├── NotFound                 a contact, customer, agent or offer does not exist
+    ├── Conflict                 a record that must be unique exists already (a username, say)
     ├── AuthError                no, bad or expired credentials
     │   └── Forbidden            valid credentials, wrong role or someone else's data
     └── ClientError              a client sent something we refuse; has a wire ``code``
@@ -24,6 +25,7 @@ __all__ = [
     "BadMessage",
     "ClientError",
     "ConfigError",
+    "Conflict",
     "ContactCenterError",
     "Forbidden",
     "FrameTooLarge",
@@ -61,6 +63,12 @@ class NotFound(ContactCenterError):
     """The thing asked for does not exist."""
 
     code = "not_found"
+
+
+class Conflict(ContactCenterError):
+    """A record that must be unique exists already: a customer id, an identity, a username."""
+
+    code = "conflict"
 
 
 class AuthError(ContactCenterError):

@@ -1,6 +1,8 @@
 """The store port: every method a backend provides, and the values it trades in.
 
-Each write is one atomic unit: recorded whole or not at all. An ``async`` write is durable
+Each write is one atomic unit: recorded whole or not at all. A write that would duplicate
+what must be unique (a customer id, an identity, a username) fails with :class:`Conflict`
+for its caller alone. An ``async`` write is durable
 when it returns. A staged write (``stage``, ``stage_agent_status``, ``add_message``) is
 queued at once, in call order, and its awaitable resolves when it is durable;
 ``post_message`` is queued the same way and calls back instead. ``barrier`` waits for
@@ -15,12 +17,32 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import structlog
+
 from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind
 
 __all__ = ["NewEvent", "Session", "Store", "Written"]
 
 # Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
 Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
+
+
+def settle(sink: asyncio.Future[Any] | Written, outcome: Any, *, failed: bool) -> None:
+    """Hand a queued write's outcome to whoever waits for it: a future, or a callable told at once.
+
+    Both backends use it after a commit; a listener's fault is logged and stops no one else.
+    """
+    if isinstance(sink, asyncio.Future):
+        if not sink.done():
+            if failed:
+                sink.set_exception(outcome)
+            else:
+                sink.set_result(outcome)
+        return
+    try:
+        sink(outcome)
+    except Exception:
+        structlog.get_logger("contact_center.store").exception("store.listener_failed")
 
 
 @dataclass(frozen=True, slots=True)

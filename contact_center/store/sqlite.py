@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import orjson
 import structlog
 
+from contact_center.exceptions import Conflict
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -33,7 +34,7 @@ from contact_center.model import (
     IdentityKind,
     Role,
 )
-from contact_center.store.base import NewEvent, Session, Written
+from contact_center.store.base import NewEvent, Session, Written, settle
 
 __all__ = ["BUSY_BATCH", "SqliteStore"]
 
@@ -48,21 +49,6 @@ T = TypeVar("T")
 BUSY_BATCH = 64  # writes in the last commit from which the next waits a turn of the loop (see _flush)
 _Sink = asyncio.Future[Any] | Written  # where a queued write's outcome goes
 _Entry = tuple[Any, ...]  # a queued write: (sink, op, *args), see SqliteStore._queue
-
-
-def _settle(sink: _Sink, outcome: Any, *, failed: bool) -> None:
-    """Hand a write's outcome to whoever waits for it: a future, or a callable told at once."""
-    if isinstance(sink, asyncio.Future):
-        if not sink.done():
-            if failed:
-                sink.set_exception(outcome)
-            else:
-                sink.set_result(outcome)
-        return
-    try:
-        sink(outcome)
-    except Exception:  # a listener's fault must not stop the others of the batch being told
-        _log.exception("store.listener_failed")
 
 
 SCHEMA = """
@@ -335,12 +321,12 @@ class SqliteStore:
                     value = self._run([entry])[0]
                 except Exception as exc:  # this op's own failure, for its caller alone
                     _log.error("store.write_failed", error=repr(exc))
-                    _settle(entry[0], exc, failed=True)
+                    settle(entry[0], exc, failed=True)
                 else:
-                    _settle(entry[0], value, failed=False)
+                    settle(entry[0], value, failed=False)
             return
         for entry, value in zip(batch, results, strict=True):
-            _settle(entry[0], value, failed=False)
+            settle(entry[0], value, failed=False)
 
     def _conversation(self, db: sqlite3.Connection, contact_id: str) -> _Conversation:
         """A conversation's last message number and senders' ids; this process is the file's only writer."""
@@ -409,15 +395,18 @@ class SqliteStore:
 
     async def create_customer(self, customer: Customer) -> None:
         def op(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO customers (id, name, value, created_at) VALUES (?, ?, ?, ?)",
-                (customer.id, customer.name, customer.value, customer.created_at),
-            )
-            for kind, value in customer.identities:
+            try:
                 db.execute(
-                    "INSERT INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
-                    (kind.value, value, customer.id),
+                    "INSERT INTO customers (id, name, value, created_at) VALUES (?, ?, ?, ?)",
+                    (customer.id, customer.name, customer.value, customer.created_at),
                 )
+                for kind, value in customer.identities:
+                    db.execute(
+                        "INSERT INTO identities (kind, value, customer_id) VALUES (?, ?, ?)",
+                        (kind.value, value, customer.id),
+                    )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"customer {customer.id} or one of its identities exists already") from exc
 
         await self._enqueue(op)
 
@@ -624,22 +613,27 @@ class SqliteStore:
     # accounts and sessions
 
     async def create_user(self, agent: Agent, password_hash: str) -> None:
+        row = (
+            agent.id,
+            agent.username,
+            agent.display_name,
+            agent.role.value,
+            password_hash,
+            _json(agent.skills),
+            _json(agent.capacity),
+            agent.wrap_up_s,
+            agent.status.value,
+        )
+
         def op(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO users (id, username, display_name, role, password_hash, skills, capacity,"
-                " wrap_up_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    agent.id,
-                    agent.username,
-                    agent.display_name,
-                    agent.role.value,
-                    password_hash,
-                    _json(agent.skills),
-                    _json(agent.capacity),
-                    agent.wrap_up_s,
-                    agent.status.value,
-                ),
-            )
+            try:
+                db.execute(
+                    "INSERT INTO users (id, username, display_name, role, password_hash, skills, capacity,"
+                    " wrap_up_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    row,
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"username {agent.username!r} is taken") from exc
 
         await self._enqueue(op)
 

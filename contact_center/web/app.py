@@ -24,6 +24,7 @@ from contact_center.exceptions import (
     AuthError,
     BadMessage,
     ClientError,
+    Conflict,
     ContactCenterError,
     Forbidden,
     InvalidTransition,
@@ -52,7 +53,14 @@ PAGE_CSP = (
 )
 
 log = structlog.get_logger("contact_center.web")
-_STATUS = [(Forbidden, 403), (AuthError, 401), (NotFound, 404), (InvalidTransition, 409), (ClientError, 400)]
+_STATUS = [
+    (Forbidden, 403),
+    (AuthError, 401),
+    (NotFound, 404),
+    (InvalidTransition, 409),
+    (Conflict, 409),
+    (ClientError, 400),
+]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,8 +72,6 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except ContactCenterError as exc:
         status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-        if getattr(exc, "code", "") == "conflict":
-            status = 409
         return web.json_response({"error": exc.code, "message": str(exc)}, status=status)
 
 
