@@ -27,3 +27,7 @@ need_apt chromium chromium
 chromium --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 \
     || { echo "test-services: FAILED: chromium is installed but does not start" >&2; exit 1; }
 echo "test-services: chromium $(chromium --version 2>/dev/null | awk '{print $2}') ready" >&2
+
+# Redis for the Redis store's tests: the suite starts a private redis-server on a free loopback port.
+need_apt redis-server redis-server
+echo "test-services: $(redis-server --version | awk '{print $1, $2, $3}') ready" >&2

@@ -9,11 +9,13 @@ to ``_open``: the tests stay as they are.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
+from contact_center.exceptions import Conflict
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -26,26 +28,31 @@ from contact_center.model import (
     Role,
 )
 from contact_center.store import NewEvent, Session, SqliteStore, Store
+from contact_center.store.redis import RedisStore
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "redis"]
 
 Opener = Callable[[], Awaitable[Store]]
 
 
-def _open(backend: str, data: Path) -> Opener:
+def _open(backend: str, data: Path, redis_url: str) -> Opener:
+    prefix = f"test:{uuid.uuid4().hex[:12]}:"  # this test's own keys in the run's Redis
+
     async def opener() -> Store:
         if backend == "sqlite":
             return SqliteStore(data / "contact-center.sqlite3")
+        if backend == "redis":
+            return await RedisStore(redis_url, prefix).open()
         raise AssertionError(f"no such backend {backend}")
 
     return opener
 
 
 @pytest.fixture(params=BACKENDS)
-async def reopen(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Opener]:
+async def reopen(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> AsyncIterator[Opener]:
     """Opens a store on this test's data; every store it opened is closed at the end."""
     opened: list[Store] = []
-    opener = _open(request.param, tmp_path)
+    opener = _open(request.param, tmp_path, redis_url)
 
     async def tracked() -> Store:
         store = await opener()
@@ -226,6 +233,39 @@ async def test_a_posted_message_is_told_after_it_is_durable(store: Store):
     await store.barrier()
     assert [(o[0].seq, o[1]) for o in told if not isinstance(o, BaseException)] == [(2, True), (1, False)]
     assert [e.data["text"] for e in await store.messages("c1")] == ["halo", "dua"]
+
+
+async def test_a_conflicting_write_fails_alone_and_the_rest_of_its_commit_is_told(store: Store):
+    """A duplicate customer id in a group commit fails with Conflict for its caller alone, nothing of it
+    recorded; the messages around it are written and told in order."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    c = chat()
+    await store.add_message(c, "customer", "halo", "m0", 11.0, create=True)
+    told: list[tuple[HistoryEvent, bool] | BaseException] = []
+    store.post_message(c, "customer", "satu", "m1", 12.0, told.append)
+    duplicate = asyncio.ensure_future(
+        store.create_customer(Customer(id="ana", name="Someone else", identities=[(IdentityKind.EMAIL, "x@y.id")]))
+    )
+    store.post_message(c, "customer", "dua", "m2", 13.0, told.append)
+    with pytest.raises(Conflict):
+        await duplicate
+    await store.barrier()
+    assert [(o[0].seq, o[0].data["text"], o[1]) for o in told if not isinstance(o, BaseException)] == [
+        (2, "satu", True),
+        (3, "dua", True),
+    ]
+    assert (await store.get_customer("ana")).name == ""  # type: ignore[union-attr]
+    assert await store.find_customer(IdentityKind.EMAIL, "x@y.id") is None
+
+
+async def test_a_taken_username_is_refused(store: Store):
+    """A second account with a username already taken fails with Conflict; the first is untouched."""
+    await store.create_user(agent("ayu"), "hash-1")
+    with pytest.raises(Conflict):
+        await store.create_user(agent("ayu", id="id-other"), "hash-2")
+    found = await store.user_by_name("ayu")
+    assert found is not None and found[0].id == "id-ayu" and found[1] == "hash-1"
+    assert await store.get_agent("id-other") is None
 
 
 async def test_history_is_every_event_of_a_customer_in_order_with_paging(store: Store):

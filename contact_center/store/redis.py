@@ -1,0 +1,590 @@
+"""The Redis store: what the embedded store keeps, in one Redis that engine nodes can share.
+
+Writes queued in one turn of the event loop go to Redis as one MULTI/EXEC transaction, one
+round trip; the next batch waits for it, so writes land in the order they were asked. Redis
+does not roll a transaction back when one command in it fails, so every write that can fail
+(a customer or a user that exists already) is a single function call, recorded whole or not
+at all, and only its own caller hears of the failure. Message numbers and the once-per-
+``client_id`` check are kept in Redis by a function (``cc_add_message``), so they hold across
+nodes. The functions (Redis 7) are loaded when the store opens.
+
+A caller is told once EXEC has answered. What Redis keeps through a crash of its own depends
+on its persistence settings (the README says which a deployment needs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+
+from contact_center.exceptions import Conflict
+from contact_center.model import (
+    Agent,
+    AgentStatus,
+    Channel,
+    Contact,
+    ContactState,
+    Customer,
+    HistoryEvent,
+    IdentityKind,
+    Role,
+)
+from contact_center.store.base import NewEvent, Session, Written, settle
+from contact_center.store.redis_keys import Keys
+
+__all__ = ["RedisStore"]
+
+_log = structlog.get_logger("contact_center.store.redis")
+
+T = TypeVar("T")
+_Read = Callable[[list[Any]], Any]  # turns an op's replies into its result
+_OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
+
+# One library of functions; keys a function finds on its way (while merging) are built from
+# the prefix in ARGV[1], in the shapes of redis_keys.Keys.
+LIBRARY = """#!lua name=contact_center
+
+-- KEYS: events:next, history:{customer}. ARGV: the event's JSON. Returns the event's id.
+local function append_event(keys, args)
+  local id = redis.call('INCR', keys[1])
+  redis.call('ZADD', keys[2], id, id .. '::' .. args[1])
+  return id
+end
+
+-- KEYS: events:next, conversation:{contact}, messages:{contact}, history:{customer}.
+-- ARGV: client_id, the message's JSON. Returns {1, stored} for a new message, {0, stored}
+-- for a client_id recorded before (the message first recorded, nothing changed).
+local function add_message(keys, args)
+  local seen = redis.call('HGET', keys[2], 'c:' .. args[1])
+  if seen then
+    return {0, redis.call('ZRANGEBYSCORE', keys[3], seen, seen)[1]}
+  end
+  local seq = redis.call('HINCRBY', keys[2], 'last', 1)
+  redis.call('HSET', keys[2], 'c:' .. args[1], seq)
+  local id = redis.call('INCR', keys[1])
+  local stored = id .. ':' .. seq .. ':' .. args[2]
+  redis.call('ZADD', keys[3], seq, stored)
+  redis.call('ZADD', keys[4], id, stored)
+  return {1, stored}
+end
+
+-- KEYS: customer:{id}. ARGV: name, value, created_at, then kind:value pairs' keys and members.
+-- Fails, changing nothing, if the customer or one of its identities exists already.
+local function create_customer(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then
+    return redis.error_reply('CONFLICT customer ' .. args[4] .. ' exists already')
+  end
+  for i = 5, #args, 2 do
+    if redis.call('EXISTS', args[i]) == 1 then
+      return redis.error_reply('CONFLICT identity ' .. args[i + 1] .. ' belongs to a customer already')
+    end
+  end
+  redis.call('HSET', keys[1], 'name', args[1], 'value', args[2], 'created_at', args[3])
+  for i = 5, #args, 2 do
+    redis.call('SET', args[i], args[4])
+    redis.call('SADD', keys[1] .. ':identities', args[i + 1])
+  end
+  return 1
+end
+
+-- KEYS: users, user:{id}. ARGV: username, id, then field, value pairs. Fails if the name is taken.
+local function create_user(keys, args)
+  if redis.call('HSETNX', keys[1], args[1], args[2]) == 0 then
+    return redis.error_reply('CONFLICT username ' .. args[1] .. ' is taken')
+  end
+  redis.call('HSET', keys[2], unpack(args, 3))
+  return 1
+end
+
+-- ARGV: prefix, keep, gone. Moves identities, contacts, customer sessions and history from
+-- gone to keep; keep's value becomes the higher of the two; gone is marked merged.
+local function merge_customers(keys, args)
+  local p, keep, gone = args[1], args[2], args[3]
+  local kc, gc = p .. 'customer:' .. keep, p .. 'customer:' .. gone
+  for _, iv in ipairs(redis.call('SMEMBERS', gc .. ':identities')) do
+    redis.call('SET', p .. 'identity:' .. iv, keep)
+    redis.call('SADD', kc .. ':identities', iv)
+  end
+  for _, c in ipairs(redis.call('SMEMBERS', gc .. ':contacts')) do
+    redis.call('HSET', p .. 'contact:' .. c, 'customer_id', keep)
+    redis.call('SADD', kc .. ':contacts', c)
+  end
+  for _, h in ipairs(redis.call('SMEMBERS', gc .. ':sessions')) do
+    if redis.call('EXISTS', p .. 'session:' .. h) == 1 then
+      redis.call('HSET', p .. 'session:' .. h, 'subject_id', keep)
+      redis.call('SADD', kc .. ':sessions', h)
+    end
+  end
+  redis.call('DEL', gc .. ':identities', gc .. ':contacts', gc .. ':sessions')
+  redis.call('ZUNIONSTORE', p .. 'history:' .. keep, 2, p .. 'history:' .. keep, p .. 'history:' .. gone)
+  redis.call('DEL', p .. 'history:' .. gone)
+  local kv = tonumber(redis.call('HGET', kc, 'value') or '0')
+  local gv = tonumber(redis.call('HGET', gc, 'value') or '0')
+  if gv > kv then
+    redis.call('HSET', kc, 'value', redis.call('HGET', gc, 'value'))
+  end
+  redis.call('HSET', gc, 'merged_into', keep)
+  return 1
+end
+
+redis.register_function('cc_append_event', append_event)
+redis.register_function('cc_add_message', add_message)
+redis.register_function('cc_create_customer', create_customer)
+redis.register_function('cc_create_user', create_user)
+redis.register_function('cc_merge_customers', merge_customers)
+"""
+
+
+def _own_error(failure: Exception) -> Exception:
+    """A function's refusal as the engine's own error; anything else as it came."""
+    text = str(failure)
+    return Conflict(text.removeprefix("CONFLICT ")) if text.startswith("CONFLICT ") else failure
+
+
+def _event_json(e: NewEvent | None, **fields: Any) -> str:
+    """An event's stored JSON: everything but its id, sequence number and customer (which the key says)."""
+    if e is not None:
+        fields = {
+            "contact_id": e.contact_id,
+            "channel": e.channel,
+            "kind": e.kind,
+            "at": e.at,
+            "actor": e.actor,
+            "data": dict(e.data),
+            "client_id": None,
+        }
+    return orjson.dumps(fields).decode()
+
+
+def _event(stored: str, customer_id: str) -> HistoryEvent:
+    """Read ``{id}:{seq}:{json}`` back into an event of ``customer_id``."""
+    event_id, seq, body = stored.split(":", 2)
+    d = orjson.loads(body)
+    return HistoryEvent(
+        int(event_id),
+        customer_id,
+        d["contact_id"],
+        d["channel"],
+        d["kind"],
+        d["at"],
+        d["actor"],
+        d["data"],
+        int(seq) if seq else None,
+        d["client_id"],
+    )
+
+
+def _contact_fields(c: Contact) -> dict[str, Any]:
+    """The contact's hash fields as they are now (a queued write must not see later changes)."""
+    return {
+        "id": c.id,
+        "channel": c.channel.value,
+        "customer_id": c.customer_id,
+        "state": c.state.value,
+        "created_at": repr(c.created_at),
+        "enqueued_at": repr(c.enqueued_at),
+        "skills": orjson.dumps(c.skills).decode(),
+        "priority": c.priority,
+        "subject": c.subject,
+        "agent_id": c.agent_id or "",
+        "disposition": c.disposition or "",
+        "closed_at": "" if c.closed_at is None else repr(c.closed_at),
+    }
+
+
+def _contact(h: dict[str, str], last_seq: str | None) -> Contact:
+    return Contact(
+        id=h["id"],
+        channel=Channel(h["channel"]),
+        customer_id=h["customer_id"],
+        state=ContactState(h["state"]),
+        created_at=float(h["created_at"]),
+        enqueued_at=float(h["enqueued_at"]),
+        skills=[(s, int(n)) for s, n in orjson.loads(h["skills"])],
+        priority=int(h["priority"]),
+        subject=h["subject"],
+        agent_id=h["agent_id"] or None,
+        disposition=h["disposition"] or None,
+        closed_at=float(h["closed_at"]) if h["closed_at"] else None,
+        last_seq=int(last_seq or 0),
+    )
+
+
+def _agent(h: dict[str, str]) -> Agent:
+    return Agent(
+        id=h["id"],
+        username=h["username"],
+        display_name=h["display_name"],
+        role=Role(h["role"]),
+        skills=orjson.loads(h["skills"]),
+        capacity=orjson.loads(h["capacity"]),
+        wrap_up_s=float(h["wrap_up_s"]),
+        status=AgentStatus(h["status"]),
+    )
+
+
+class RedisStore:
+    """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
+
+    def __init__(self, url: str, prefix: str = "cc:") -> None:
+        self.url = url
+        self.keys = Keys(prefix)
+        # Any: redis-py annotates replies as bytes | str whatever decode_responses says; with
+        # decode_responses=True they are str, and the readers below take them as such.
+        self._redis: Any = aioredis.Redis.from_url(url, decode_responses=True)
+        self._pending: list[tuple[Any, ...]] = []  # (sink, build, *args): build(pipe, *args) -> read
+        self._flusher: asyncio.Task[None] | None = None
+        self._loaded = False
+        self._closed = False
+
+    async def open(self) -> RedisStore:
+        """Load the functions; a store is opened before its first write."""
+        await self._redis.function_load(LIBRARY, replace=True)
+        self._loaded = True
+        return self
+
+    # ------------------------------------------------------------------ group commit
+
+    def _queue(self, entry: tuple[Any, ...]) -> None:
+        self._pending.append(entry)
+        if self._flusher is None:
+            # The task first runs on the loop's next turn: everything this turn queues goes with it.
+            # A context of its own, as in the SQLite store: listeners must not land in a caller's.
+            self._flusher = asyncio.get_running_loop().create_task(self._flush(), context=contextvars.Context())
+
+    def _enqueue(self, build: Callable[..., _Read], *args: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue((future, build, *args))
+        return future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await self._commit(batch)
+        finally:
+            self._flusher = None
+
+    async def _commit(self, batch: list[tuple[Any, ...]]) -> None:
+        if not self._loaded:
+            await self.open()
+        pipe = self._redis.pipeline(transaction=True)
+        reads = []
+        for entry in batch:
+            start = len(pipe)
+            read = entry[1](pipe, *entry[2:])
+            reads.append((entry[0], read, start, len(pipe)))
+        try:
+            replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
+        except Exception as exc:  # the transaction did not run: no write of the batch is recorded
+            _log.error("store.commit_failed", error=repr(exc), ops=len(batch))
+            for sink, *_ in reads:
+                settle(sink, exc, failed=True)
+            return
+        for sink, read, start, end in reads:
+            part = replies[start:end]
+            failure = next((r for r in part if isinstance(r, Exception)), None)
+            if failure is not None:
+                _log.error("store.write_failed", error=repr(failure))
+                settle(sink, _own_error(failure), failed=True)
+                continue
+            try:
+                value = read(part)
+            except Exception as exc:
+                settle(sink, exc, failed=True)
+            else:
+                settle(sink, value, failed=False)
+
+    async def barrier(self) -> None:
+        """Return once everything staged or queued so far is committed."""
+        if self._pending or self._flusher is not None:
+            await self._enqueue(lambda pipe: lambda replies: None)
+
+    # ------------------------------------------------------------------ building blocks
+
+    def _append_events(self, pipe: Any, events: Sequence[NewEvent]) -> Callable[[list[Any]], list[HistoryEvent]]:
+        """Queue ``events``; the returned function reads their ids from the replies (one each)."""
+        for e in events:
+            pipe.fcall("cc_append_event", 2, self.keys.event_ids, self.keys.history(e.customer_id), _event_json(e))
+
+        def read(replies: list[Any]) -> list[HistoryEvent]:
+            return [
+                HistoryEvent(int(i), e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, dict(e.data))
+                for i, e in zip(replies, events, strict=True)
+            ]
+
+        return read
+
+    def _save_contact(self, pipe: Any, fields: dict[str, Any]) -> None:
+        k = self.keys
+        pipe.hset(k.contact(fields["id"]), mapping=fields)
+        pipe.sadd(k.customer_contacts(fields["customer_id"]), fields["id"])
+        if ContactState(fields["state"]) in _OPEN:
+            pipe.zadd(k.open_contacts, {fields["id"]: float(fields["enqueued_at"])})
+        else:
+            pipe.zrem(k.open_contacts, fields["id"])
+
+    # ------------------------------------------------------------------ customers and identities
+
+    async def create_customer(self, customer: Customer) -> None:
+        k = self.keys
+        args: list[Any] = [customer.name, repr(customer.value), repr(customer.created_at), customer.id]
+        for kind, value in customer.identities:
+            args += [k.identity(kind.value, value), f"{kind.value}:{value}"]
+
+        def build(pipe: Any) -> _Read:
+            pipe.fcall("cc_create_customer", 1, k.customer(customer.id), *args)
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def get_customer(self, customer_id: str) -> Customer | None:
+        k = self.keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.customer(customer_id))
+            pipe.smembers(k.customer_identities(customer_id))
+            h, ids = await pipe.execute()
+        if not h or h.get("merged_into"):
+            return None
+        identities = []
+        for iv in ids:
+            kind, value = iv.split(":", 1)
+            identities.append((IdentityKind(kind), value))
+        return Customer(
+            id=customer_id,
+            name=h.get("name", ""),
+            value=float(h.get("value", 0.0)),
+            created_at=float(h.get("created_at", 0.0)),
+            identities=sorted(identities),
+        )
+
+    async def find_customer(self, kind: IdentityKind, value: str) -> str | None:
+        found = await self._redis.get(self.keys.identity(kind.value, value))
+        return None if found is None else str(found)
+
+    async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
+        k = self.keys
+
+        def build(pipe: Any) -> _Read:
+            # Like INSERT OR IGNORE: an identity already someone's stays theirs.
+            pipe.set(k.identity(kind.value, value), customer_id, nx=True)
+            pipe.sadd(k.customer_identities(customer_id), f"{kind.value}:{value}")
+            self._append_events(pipe, [event])
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None:
+        def build(pipe: Any) -> _Read:
+            pipe.fcall("cc_merge_customers", 0, self.keys.prefix, keep, gone)
+            self._append_events(pipe, [event])
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None:
+        fields: dict[str, str] = {}
+        if name is not None:
+            fields["name"] = name
+        if value is not None:
+            fields["value"] = repr(value)
+
+        def build(pipe: Any) -> _Read:
+            if fields:
+                pipe.hset(self.keys.customer(customer_id), mapping=fields)
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    # ------------------------------------------------------------------ contacts, messages and history
+
+    async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        return await self.stage(contacts, events)
+
+    def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
+        rows = [_contact_fields(c) for c in contacts]
+        staged = tuple(events)
+
+        def build(pipe: Any) -> _Read:
+            for fields in rows:
+                self._save_contact(pipe, fields)
+            read = self._append_events(pipe, staged)
+            return lambda replies: read(replies[len(replies) - len(staged) :] if staged else [])
+
+        return self._enqueue(build)
+
+    def stage_agent_status(self, agent_id: str, status: AgentStatus) -> asyncio.Future[None]:
+        def build(pipe: Any) -> _Read:
+            pipe.hset(self.keys.user(agent_id), "status", status.value)
+            return lambda replies: None
+
+        return self._enqueue(build)
+
+    def add_message(
+        self,
+        contact: Contact,
+        actor: str,
+        text: str,
+        client_id: str,
+        at: float,
+        extra: Sequence[NewEvent] = (),
+        *,
+        create: bool = False,
+    ) -> asyncio.Future[tuple[HistoryEvent, bool]]:
+        """Queue a message for ``contact``'s conversation, once per ``client_id`` (see the SQLite store)."""
+        future: asyncio.Future[tuple[HistoryEvent, bool]] = asyncio.get_running_loop().create_future()
+        fields = _contact_fields(contact) if create else None
+        self._queue((future, self._build_message, contact, actor, text, client_id, at, tuple(extra), fields))
+        return future
+
+    def post_message(self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written) -> None:
+        self._queue((then, self._build_message, contact, actor, text, client_id, at, (), None))
+
+    def _build_message(
+        self,
+        pipe: Any,
+        contact: Contact,
+        actor: str,
+        text: str,
+        client_id: str,
+        at: float,
+        extra: tuple[NewEvent, ...],
+        fields: dict[str, Any] | None,
+    ) -> _Read:
+        k = self.keys
+        if fields is not None:  # a conversation's first message: the contact and its first events before it
+            self._save_contact(pipe, fields)
+            self._append_events(pipe, extra)
+        body = _event_json(
+            None,
+            contact_id=contact.id,
+            channel=contact.channel.value,
+            kind="message",
+            at=at,
+            actor=actor,
+            data={"text": text},
+            client_id=client_id,
+        )
+        customer_id = contact.customer_id
+        keys = (k.event_ids, k.conversation(contact.id), k.messages(contact.id), k.history(customer_id))
+        pipe.fcall("cc_add_message", len(keys), *keys, client_id, body)
+        after = 0
+        if fields is None and extra:  # otherwise its events follow the message, as in the SQLite store
+            self._append_events(pipe, extra)
+            after = len(extra)
+
+        def read(replies: list[Any]) -> tuple[HistoryEvent, bool]:
+            new, stored = replies[len(replies) - 1 - after]
+            return _event(stored, customer_id), bool(new)
+
+        return read
+
+    async def get_contact(self, contact_id: str) -> Contact | None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self.keys.contact(contact_id))
+            pipe.hget(self.keys.conversation(contact_id), "last")
+            h, last = await pipe.execute()
+        return _contact(h, last) if h else None
+
+    async def open_contacts(self) -> list[Contact]:
+        ids = await self._redis.zrange(self.keys.open_contacts, 0, -1)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for contact_id in ids:
+                pipe.hgetall(self.keys.contact(contact_id))
+                pipe.hget(self.keys.conversation(contact_id), "last")
+            replies = await pipe.execute()
+        return [_contact(h, last) for h, last in zip(replies[::2], replies[1::2], strict=True) if h]
+
+    async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self.keys.contact(contact_id), "customer_id")
+            pipe.zrangebyscore(self.keys.messages(contact_id), f"({after_seq}", "+inf")
+            customer_id, stored = await pipe.execute()
+        return [_event(s, customer_id or "") for s in stored]
+
+    async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
+        top = f"({before_id}" if before_id is not None else "+inf"
+        stored = await self._redis.zrevrangebyscore(self.keys.history(customer_id), top, "-inf", start=0, num=limit)
+        return [_event(s, customer_id) for s in reversed(stored)]
+
+    # ------------------------------------------------------------------ accounts and sessions
+
+    async def create_user(self, agent: Agent, password_hash: str) -> None:
+        k = self.keys
+        fields = {
+            "id": agent.id,
+            "username": agent.username,
+            "display_name": agent.display_name,
+            "role": agent.role.value,
+            "password_hash": password_hash,
+            "skills": orjson.dumps(agent.skills).decode(),
+            "capacity": orjson.dumps(agent.capacity).decode(),
+            "wrap_up_s": repr(agent.wrap_up_s),
+            "status": agent.status.value,
+        }
+        pairs = [x for item in fields.items() for x in item]
+
+        def build(pipe: Any) -> _Read:
+            pipe.fcall("cc_create_user", 2, k.users, k.user(agent.id), agent.username, agent.id, *pairs)
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
+        user_id = await self._redis.hget(self.keys.users, username)
+        if user_id is None:
+            return None
+        h = await self._redis.hgetall(self.keys.user(user_id))
+        return (_agent(h), h["password_hash"]) if h else None
+
+    async def get_agent(self, agent_id: str) -> Agent | None:
+        h = await self._redis.hgetall(self.keys.user(agent_id))
+        return _agent(h) if h else None
+
+    async def list_agents(self) -> list[Agent]:
+        names = await self._redis.hgetall(self.keys.users)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for name in sorted(names):
+                pipe.hgetall(self.keys.user(names[name]))
+            rows = await pipe.execute()
+        return [_agent(h) for h in rows if h]
+
+    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
+        await self.stage_agent_status(agent_id, status)
+
+    async def create_session(self, token_hash: str, session: Session) -> None:
+        k = self.keys
+        fields = {"kind": session.kind, "subject_id": session.subject_id, "expires_at": repr(session.expires_at)}
+
+        def build(pipe: Any) -> _Read:
+            pipe.hset(k.session(token_hash), mapping=fields)
+            if session.kind == "customer":
+                pipe.sadd(k.customer_sessions(session.subject_id), token_hash)
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def get_session(self, token_hash: str) -> Session | None:
+        h = await self._redis.hgetall(self.keys.session(token_hash))
+        return Session(h["kind"], h["subject_id"], float(h["expires_at"])) if h else None
+
+    async def delete_session(self, token_hash: str) -> None:
+        def build(pipe: Any) -> _Read:
+            pipe.delete(self.keys.session(token_hash))
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def close(self) -> None:
+        """Write what is queued, then let go of the connections; closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        await self.barrier()
+        await self._redis.aclose()

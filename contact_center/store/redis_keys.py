@@ -1,0 +1,88 @@
+"""Every Redis key the engine uses, in one place.
+
+All keys start with a prefix (``cc:`` by default), so one Redis can hold several deployments
+or test runs side by side. Sorted-set scores are event ids or sequence numbers, never floats
+that could collide. The Lua scripts in :mod:`contact_center.store.redis` build some of these
+keys from the prefix themselves (identities, contacts and sessions found while merging two
+customers), so the shapes below must stay as they are written there: one Redis, not a Cluster.
+
+=============================  ======  ==========================================================
+key                            type    holds
+=============================  ======  ==========================================================
+``customer:{id}``              hash    name, value, created_at, merged_into
+``customer:{id}:identities``   set     ``{kind}:{value}`` of each identity
+``customer:{id}:contacts``     set     ids of the customer's contacts
+``customer:{id}:sessions``     set     token hashes of the customer's (chat visitor) sessions
+``identity:{kind}:{value}``    string  the customer id the identity belongs to
+``contact:{id}``               hash    the contact's fields (skills as JSON)
+``contacts:open``              zset    ids of unfinished contacts, scored by original arrival
+``events:next``                string  the last event id given out
+``history:{customer}``         zset    the customer's events, scored by event id
+``messages:{contact}``         zset    a conversation's messages, scored by sequence number
+``conversation:{contact}``     hash    ``last``: last sequence number; ``c:{client_id}``: its number
+``user:{id}``                  hash    an agent's or supervisor's account
+``users``                      hash    username -> user id
+``session:{token hash}``       hash    kind, subject_id, expires_at
+=============================  ======  ==========================================================
+
+An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
+messages), the same string in ``history`` and, for messages, in ``messages``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Keys"]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """The keyspace under one prefix."""
+
+    prefix: str = "cc:"
+
+    def customer(self, customer_id: str) -> str:
+        return f"{self.prefix}customer:{customer_id}"
+
+    def customer_identities(self, customer_id: str) -> str:
+        return f"{self.prefix}customer:{customer_id}:identities"
+
+    def customer_contacts(self, customer_id: str) -> str:
+        return f"{self.prefix}customer:{customer_id}:contacts"
+
+    def customer_sessions(self, customer_id: str) -> str:
+        return f"{self.prefix}customer:{customer_id}:sessions"
+
+    def identity(self, kind: str, value: str) -> str:
+        return f"{self.prefix}identity:{kind}:{value}"
+
+    def contact(self, contact_id: str) -> str:
+        return f"{self.prefix}contact:{contact_id}"
+
+    @property
+    def open_contacts(self) -> str:
+        return f"{self.prefix}contacts:open"
+
+    @property
+    def event_ids(self) -> str:
+        return f"{self.prefix}events:next"
+
+    def history(self, customer_id: str) -> str:
+        return f"{self.prefix}history:{customer_id}"
+
+    def messages(self, contact_id: str) -> str:
+        return f"{self.prefix}messages:{contact_id}"
+
+    def conversation(self, contact_id: str) -> str:
+        return f"{self.prefix}conversation:{contact_id}"
+
+    def user(self, user_id: str) -> str:
+        return f"{self.prefix}user:{user_id}"
+
+    @property
+    def users(self) -> str:
+        return f"{self.prefix}users"
+
+    def session(self, token_hash: str) -> str:
+        return f"{self.prefix}session:{token_hash}"
