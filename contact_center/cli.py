@@ -25,7 +25,7 @@ from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
 from contact_center.logs import AccessLogger, configure_logging
 from contact_center.model import Role
-from contact_center.store import SqliteStore
+from contact_center.store import open_store
 from contact_center.web import build_app
 
 __all__ = ["main"]
@@ -71,7 +71,7 @@ async def _serve(config: Config, demo: bool) -> None:
 
 async def _add_user(config: Config, args: argparse.Namespace) -> None:
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    store = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
+    store = await open_store(config.store)
     try:
         accounts = Accounts(store, SystemClock(), config.auth)
         capacity = dict(config.desk.default_capacity) | _pairs(args.capacity, "capacity")

@@ -44,6 +44,8 @@ class ServerConfig:
 class StoreConfig:
     backend: str = "sqlite"
     data_dir: Path = Path("data")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "cc:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,10 +180,22 @@ def _server(t: _Table) -> ServerConfig:
 
 
 def _store(t: _Table, base: Path) -> StoreConfig:
-    backend = t.get("backend", "sqlite", lambda v: v in ("sqlite",), '"sqlite"')
+    backend = t.get("backend", "sqlite", lambda v: v in ("sqlite", "redis"), '"sqlite" or "redis"')
     data_dir = Path(t.get("data_dir", "data", _str, "a directory path"))
+    redis_url = t.get(
+        "redis_url",
+        "redis://127.0.0.1:6379/0",
+        lambda v: isinstance(v, str) and v.startswith(("redis://", "rediss://", "unix://")),
+        "a redis://, rediss:// or unix:// URL",
+    )
+    redis_prefix = t.get("redis_prefix", "cc:", _str, "a key prefix")
     t.done()
-    return StoreConfig(backend=backend, data_dir=data_dir if data_dir.is_absolute() else base / data_dir)
+    return StoreConfig(
+        backend=backend,
+        data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+    )
 
 
 def _auth(t: _Table) -> AuthConfig:

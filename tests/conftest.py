@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +149,15 @@ async def start_server(config: Config) -> Server:
     return Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner)
 
 
-@pytest.fixture
-async def server(config: Config) -> AsyncIterator[Server]:
+@pytest.fixture(params=["sqlite", "redis"])
+async def server(request: pytest.FixtureRequest, config: Config) -> AsyncIterator[Server]:
+    """A real engine on a loopback port, once on each store backend (Redis: this test's own key prefix)."""
+    if request.param == "redis":
+        from dataclasses import replace
+
+        url = request.getfixturevalue("redis_url")
+        store = replace(config.store, backend="redis", redis_url=url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:")
+        config = replace(config, store=store)
     srv = await start_server(config)
     yield srv
     await srv.runner.cleanup()

@@ -1,9 +1,20 @@
 """Where the engine keeps what it must not lose.
 
-:class:`Store` is the port; :class:`SqliteStore` the embedded backend (the default).
+:class:`Store` is the port; :class:`SqliteStore` the embedded backend (the default),
+:class:`RedisStore` the one several engine nodes share. :func:`open_store` opens the one
+``config.toml`` names.
 """
 
+from contact_center.config import StoreConfig
 from contact_center.store.base import NewEvent, Session, Store, Written
+from contact_center.store.redis import RedisStore
 from contact_center.store.sqlite import SqliteStore
 
-__all__ = ["NewEvent", "Session", "SqliteStore", "Store", "Written"]
+__all__ = ["NewEvent", "RedisStore", "Session", "SqliteStore", "Store", "Written", "open_store"]
+
+
+async def open_store(config: StoreConfig) -> Store:
+    """The store ``[store] backend`` names, ready for use."""
+    if config.backend == "redis":
+        return await RedisStore(config.redis_url, config.redis_prefix).open()
+    return SqliteStore(config.data_dir / "contact-center.sqlite3")

@@ -31,7 +31,7 @@ from contact_center.exceptions import (
     NotFound,
 )
 from contact_center.model import Role
-from contact_center.store import SqliteStore, Store
+from contact_center.store import Store, open_store
 from contact_center.web.desk import DeskEndpoint
 from contact_center.wsjson import JsonSocket
 
@@ -260,7 +260,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     the_clock = clock or SystemClock()
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
+        store = await open_store(config.store)
         app[STORE] = store
         yield
         await store.close()
