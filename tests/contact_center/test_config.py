@@ -40,6 +40,7 @@ def test_shipped_config_loads():
         ({"routing": {"exclusive_channels": ["pager"]}}, "routing.exclusive_channels"),
         ({"logging": {"level": "loud"}}, "logging.level"),
         ({"store": {"backend": "mysql"}}, "store.backend"),
+        ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),
     ],
 )
 def test_bad_values_name_the_key(data, message):
@@ -56,3 +57,17 @@ def test_missing_file_and_bad_toml(tmp_path):
     broken.write_text("[server\nport = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_the_redis_store_is_chosen_with_its_url_and_prefix(tmp_path):
+    """backend = "redis" keeps the URL and prefix given; the defaults name a local Redis and "cc:"."""
+    cfg = parse_config(
+        {"store": {"backend": "redis", "redis_url": "redis://10.1.2.3:6380/2", "redis_prefix": "acme:"}}, tmp_path
+    )
+    assert (cfg.store.backend, cfg.store.redis_url, cfg.store.redis_prefix) == (
+        "redis",
+        "redis://10.1.2.3:6380/2",
+        "acme:",
+    )
+    default = parse_config({}, tmp_path).store
+    assert (default.backend, default.redis_url, default.redis_prefix) == ("sqlite", "redis://127.0.0.1:6379/0", "cc:")
