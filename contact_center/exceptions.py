@@ -7,6 +7,7 @@
     ├── InvalidTransition        a lifecycle was asked to move where it may not
     ├── NotFound                 a contact, customer, agent or offer does not exist
     ├── Conflict                 a record that must be unique exists already (a username, say)
+    ├── StoreUnavailable         the store cannot be reached now; nothing was recorded
     ├── AuthError                no, bad or expired credentials
     │   └── Forbidden            valid credentials, wrong role or someone else's data
     └── ClientError              a client sent something we refuse; has a wire ``code``
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "NotHeld",
+    "StoreUnavailable",
 ]
 
 
@@ -69,6 +71,12 @@ class Conflict(ContactCenterError):
     """A record that must be unique exists already: a customer id, an identity, a username."""
 
     code = "conflict"
+
+
+class StoreUnavailable(ContactCenterError):
+    """The store cannot be reached now (Redis down or restarting); nothing of the request was recorded."""
+
+    code = "store_unavailable"
 
 
 class AuthError(ContactCenterError):

@@ -15,15 +15,20 @@ on its persistence settings (the README says which a deployment needs).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
 import structlog
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from contact_center.exceptions import Conflict
+from contact_center.exceptions import Conflict, StoreUnavailable
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -44,6 +49,8 @@ _log = structlog.get_logger("contact_center.store.redis")
 
 T = TypeVar("T")
 _Read = Callable[[list[Any]], Any]  # turns an op's replies into its result
+_CONNECT_TIMEOUT_S = 2.0  # an unreachable Redis is reported after this, not waited on
+_REPLY_TIMEOUT_S = 5.0
 _OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 
 # One library of functions; keys a function finds on its way (while merging) are built from
@@ -144,7 +151,11 @@ redis.register_function('cc_merge_customers', merge_customers)
 def _own_error(failure: Exception) -> Exception:
     """A function's refusal as the engine's own error; anything else as it came."""
     text = str(failure)
-    return Conflict(text.removeprefix("CONFLICT ")) if text.startswith("CONFLICT ") else failure
+    if text.startswith("CONFLICT "):
+        return Conflict(text.removeprefix("CONFLICT "))
+    if "Function not found" in text:
+        return StoreUnavailable("the store (Redis) came back without its functions; nothing was recorded, try again")
+    return failure
 
 
 def _event_json(e: NewEvent | None, **fields: Any) -> str:
@@ -237,7 +248,16 @@ class RedisStore:
         self.keys = Keys(prefix)
         # Any: redis-py annotates replies as bytes | str whatever decode_responses says; with
         # decode_responses=True they are str, and the readers below take them as such.
-        self._redis: Any = aioredis.Redis.from_url(url, decode_responses=True)
+        # No automatic retries: redis-py would send a whole MULTI/EXEC again after a dropped
+        # connection, and if the first had run, events would be recorded twice. A client told
+        # "store_unavailable" sends again instead, and messages are recorded once per client_id.
+        self._redis: Any = aioredis.Redis.from_url(
+            url,
+            decode_responses=True,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=_CONNECT_TIMEOUT_S,
+            socket_timeout=_REPLY_TIMEOUT_S,
+        )
         self._pending: list[tuple[Any, ...]] = []  # (sink, build, *args): build(pipe, *args) -> read
         self._flusher: asyncio.Task[None] | None = None
         self._loaded = False
@@ -245,9 +265,19 @@ class RedisStore:
 
     async def open(self) -> RedisStore:
         """Load the functions; a store is opened before its first write."""
-        await self._redis.function_load(LIBRARY, replace=True)
+        async with self._reachable():
+            await self._redis.function_load(LIBRARY, replace=True)
         self._loaded = True
         return self
+
+    @contextlib.asynccontextmanager
+    async def _reachable(self) -> AsyncIterator[None]:
+        """Redis down, restarting or too slow: the engine's own error, which a client is told by code."""
+        try:
+            yield
+        except (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError) as exc:
+            _log.warning("store.unreachable", url=self.url, error=repr(exc))
+            raise StoreUnavailable(f"the store (Redis) cannot be reached: {exc}; nothing was recorded") from exc
 
     # ------------------------------------------------------------------ group commit
 
@@ -273,7 +303,12 @@ class RedisStore:
 
     async def _commit(self, batch: list[tuple[Any, ...]]) -> None:
         if not self._loaded:
-            await self.open()
+            try:
+                await self.open()
+            except StoreUnavailable as exc:
+                for entry in batch:
+                    settle(entry[0], exc, failed=True)
+                return
         pipe = self._redis.pipeline(transaction=True)
         reads = []
         for entry in batch:
@@ -281,7 +316,8 @@ class RedisStore:
             read = entry[1](pipe, *entry[2:])
             reads.append((entry[0], read, start, len(pipe)))
         try:
-            replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
+            async with self._reachable():
+                replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
         except Exception as exc:  # the transaction did not run: no write of the batch is recorded
             _log.error("store.commit_failed", error=repr(exc), ops=len(batch))
             for sink, *_ in reads:
@@ -292,7 +328,10 @@ class RedisStore:
             failure = next((r for r in part if isinstance(r, Exception)), None)
             if failure is not None:
                 _log.error("store.write_failed", error=repr(failure))
-                settle(sink, _own_error(failure), failed=True)
+                error = _own_error(failure)
+                if isinstance(error, StoreUnavailable):
+                    self._loaded = False  # Redis restarted empty: load the functions again first
+                settle(sink, error, failed=True)
                 continue
             try:
                 value = read(part)
@@ -345,28 +384,30 @@ class RedisStore:
         await self._enqueue(build)
 
     async def get_customer(self, customer_id: str) -> Customer | None:
-        k = self.keys
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(k.customer(customer_id))
-            pipe.smembers(k.customer_identities(customer_id))
-            h, ids = await pipe.execute()
-        if not h or h.get("merged_into"):
-            return None
-        identities = []
-        for iv in ids:
-            kind, value = iv.split(":", 1)
-            identities.append((IdentityKind(kind), value))
-        return Customer(
-            id=customer_id,
-            name=h.get("name", ""),
-            value=float(h.get("value", 0.0)),
-            created_at=float(h.get("created_at", 0.0)),
-            identities=sorted(identities),
-        )
+        async with self._reachable():
+            k = self.keys
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(k.customer(customer_id))
+                pipe.smembers(k.customer_identities(customer_id))
+                h, ids = await pipe.execute()
+            if not h or h.get("merged_into"):
+                return None
+            identities = []
+            for iv in ids:
+                kind, value = iv.split(":", 1)
+                identities.append((IdentityKind(kind), value))
+            return Customer(
+                id=customer_id,
+                name=h.get("name", ""),
+                value=float(h.get("value", 0.0)),
+                created_at=float(h.get("created_at", 0.0)),
+                identities=sorted(identities),
+            )
 
     async def find_customer(self, kind: IdentityKind, value: str) -> str | None:
-        found = await self._redis.get(self.keys.identity(kind.value, value))
-        return None if found is None else str(found)
+        async with self._reachable():
+            found = await self._redis.get(self.keys.identity(kind.value, value))
+            return None if found is None else str(found)
 
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
         k = self.keys
@@ -486,32 +527,36 @@ class RedisStore:
         return read
 
     async def get_contact(self, contact_id: str) -> Contact | None:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(self.keys.contact(contact_id))
-            pipe.hget(self.keys.conversation(contact_id), "last")
-            h, last = await pipe.execute()
-        return _contact(h, last) if h else None
-
-    async def open_contacts(self) -> list[Contact]:
-        ids = await self._redis.zrange(self.keys.open_contacts, 0, -1)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for contact_id in ids:
+        async with self._reachable():
+            async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hgetall(self.keys.contact(contact_id))
                 pipe.hget(self.keys.conversation(contact_id), "last")
-            replies = await pipe.execute()
-        return [_contact(h, last) for h, last in zip(replies[::2], replies[1::2], strict=True) if h]
+                h, last = await pipe.execute()
+            return _contact(h, last) if h else None
+
+    async def open_contacts(self) -> list[Contact]:
+        async with self._reachable():
+            ids = await self._redis.zrange(self.keys.open_contacts, 0, -1)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for contact_id in ids:
+                    pipe.hgetall(self.keys.contact(contact_id))
+                    pipe.hget(self.keys.conversation(contact_id), "last")
+                replies = await pipe.execute()
+            return [_contact(h, last) for h, last in zip(replies[::2], replies[1::2], strict=True) if h]
 
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hget(self.keys.contact(contact_id), "customer_id")
-            pipe.zrangebyscore(self.keys.messages(contact_id), f"({after_seq}", "+inf")
-            customer_id, stored = await pipe.execute()
-        return [_event(s, customer_id or "") for s in stored]
+        async with self._reachable():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hget(self.keys.contact(contact_id), "customer_id")
+                pipe.zrangebyscore(self.keys.messages(contact_id), f"({after_seq}", "+inf")
+                customer_id, stored = await pipe.execute()
+            return [_event(s, customer_id or "") for s in stored]
 
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
-        top = f"({before_id}" if before_id is not None else "+inf"
-        stored = await self._redis.zrevrangebyscore(self.keys.history(customer_id), top, "-inf", start=0, num=limit)
-        return [_event(s, customer_id) for s in reversed(stored)]
+        async with self._reachable():
+            top = f"({before_id}" if before_id is not None else "+inf"
+            stored = await self._redis.zrevrangebyscore(self.keys.history(customer_id), top, "-inf", start=0, num=limit)
+            return [_event(s, customer_id) for s in reversed(stored)]
 
     # ------------------------------------------------------------------ accounts and sessions
 
@@ -537,23 +582,26 @@ class RedisStore:
         await self._enqueue(build)
 
     async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
-        user_id = await self._redis.hget(self.keys.users, username)
-        if user_id is None:
-            return None
-        h = await self._redis.hgetall(self.keys.user(user_id))
-        return (_agent(h), h["password_hash"]) if h else None
+        async with self._reachable():
+            user_id = await self._redis.hget(self.keys.users, username)
+            if user_id is None:
+                return None
+            h = await self._redis.hgetall(self.keys.user(user_id))
+            return (_agent(h), h["password_hash"]) if h else None
 
     async def get_agent(self, agent_id: str) -> Agent | None:
-        h = await self._redis.hgetall(self.keys.user(agent_id))
-        return _agent(h) if h else None
+        async with self._reachable():
+            h = await self._redis.hgetall(self.keys.user(agent_id))
+            return _agent(h) if h else None
 
     async def list_agents(self) -> list[Agent]:
-        names = await self._redis.hgetall(self.keys.users)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for name in sorted(names):
-                pipe.hgetall(self.keys.user(names[name]))
-            rows = await pipe.execute()
-        return [_agent(h) for h in rows if h]
+        async with self._reachable():
+            names = await self._redis.hgetall(self.keys.users)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for name in sorted(names):
+                    pipe.hgetall(self.keys.user(names[name]))
+                rows = await pipe.execute()
+            return [_agent(h) for h in rows if h]
 
     async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
         await self.stage_agent_status(agent_id, status)
@@ -571,8 +619,9 @@ class RedisStore:
         await self._enqueue(build)
 
     async def get_session(self, token_hash: str) -> Session | None:
-        h = await self._redis.hgetall(self.keys.session(token_hash))
-        return Session(h["kind"], h["subject_id"], float(h["expires_at"])) if h else None
+        async with self._reachable():
+            h = await self._redis.hgetall(self.keys.session(token_hash))
+            return Session(h["kind"], h["subject_id"], float(h["expires_at"])) if h else None
 
     async def delete_session(self, token_hash: str) -> None:
         def build(pipe: Any) -> _Read:

@@ -29,6 +29,7 @@ from contact_center.exceptions import (
     Forbidden,
     InvalidTransition,
     NotFound,
+    StoreUnavailable,
 )
 from contact_center.model import Role
 from contact_center.store import Store, open_store
@@ -60,6 +61,7 @@ _STATUS = [
     (InvalidTransition, 409),
     (Conflict, 409),
     (ClientError, 400),
+    (StoreUnavailable, 503),
 ]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -9,22 +9,8 @@ import aiohttp
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.clients import desk, login, widget
+from tests.clients import desk, login, offered_chat, widget
 from tests.conftest import Server
-
-
-async def offered_chat(server: Server):
-    """A customer writes; agent ayu is offered the chat and accepts it."""
-    await server.add_agent("ayu")
-    agent, _ = await desk(server, "ayu")
-    customer, welcome = await widget(server, {"topic": "general", "language": "id"})
-    await customer.send({"type": "message", "client_id": "c-1", "text": "Halo, pesanan saya belum sampai"})
-    ack = await customer.expect("ack", client_id="c-1")
-    offer = await agent.expect("offer")
-    assert offer["contact"]["id"] == ack["contact_id"]
-    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
-    assigned = await agent.expect("assigned")
-    return agent, customer, welcome, assigned
 
 
 async def test_customer_and_agent_talk(server: Server):
