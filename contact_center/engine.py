@@ -130,11 +130,11 @@ class _Written:
 class Engine:
     """The core service behind every channel and the desk."""
 
-    def __init__(self, store: Store, clock: Clock, config: Config) -> None:
+    def __init__(self, store: Store, clock: Clock, config: Config, bus: Bus | None = None) -> None:
         self.store = store
         self.clock = clock
         self.config = config
-        self.bus = Bus()
+        self.bus = bus if bus is not None else Bus()  # in-process, unless nodes share one (RedisBus)
         self._lock = asyncio.Lock()
         self._contacts: dict[str, Contact] = {}
         self._queue = IntegratedQueue(config.webchat, config.routing.policy)

@@ -23,6 +23,8 @@ key                            type    holds
 ``user:{id}``                  hash    an agent's or supervisor's account
 ``users``                      hash    username -> user id
 ``session:{token hash}``       hash    kind, subject_id, expires_at
+``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``)
+``node:{node id}``             pubsub  a node's own channel (keeps its subscriber connection open)
 =============================  ======  ==========================================================
 
 An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
@@ -86,3 +88,9 @@ class Keys:
 
     def session(self, token_hash: str) -> str:
         return f"{self.prefix}session:{token_hash}"
+
+    def bus(self, topic: str) -> str:
+        return f"{self.prefix}bus:{topic}"
+
+    def node(self, node_id: str) -> str:
+        return f"{self.prefix}node:{node_id}"

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from channels.webchat import WebchatChannel
 from contact_center.auth import Accounts
+from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
 from contact_center.config import Config
 from contact_center.demo import seed_demo
@@ -32,14 +33,16 @@ from contact_center.exceptions import (
     StoreUnavailable,
 )
 from contact_center.model import Role
+from contact_center.redis_bus import RedisBus
 from contact_center.store import Store, open_store
 from contact_center.web.desk import DeskEndpoint
 from contact_center.wsjson import JsonSocket
 
-__all__ = ["ACCOUNTS", "CONFIG", "ENGINE", "STORE", "WEBCHAT", "build_app"]
+__all__ = ["ACCOUNTS", "BUS", "CONFIG", "ENGINE", "STORE", "WEBCHAT", "build_app"]
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", Bus)
 ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
@@ -267,8 +270,20 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         yield
         await store.close()
 
+    async def bus_ctx(app: web.Application) -> AsyncIterator[None]:
+        # Nodes sharing a Redis store share their events too; alone, the bus is in-process.
+        if config.store.backend != "redis":
+            app[BUS] = Bus()
+            yield
+            return
+        bus = RedisBus(config.store.redis_url, config.store.redis_prefix)
+        await bus.start()
+        app[BUS] = bus
+        yield
+        await bus.close()
+
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-        engine = Engine(app[STORE], the_clock, config)
+        engine = Engine(app[STORE], the_clock, config, app[BUS])
         accounts = Accounts(app[STORE], the_clock, config.auth)
         if demo:
             await seed_demo(app[STORE], accounts, config)
@@ -287,7 +302,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         for sock in list(open_sockets):
             await sock.going_away()
 
-    app.cleanup_ctx.extend([store_ctx, engine_ctx])
+    app.cleanup_ctx.extend([store_ctx, bus_ctx, engine_ctx])
     app.on_shutdown.append(close_sockets)
     r = app.router
     r.add_post("/api/login", login)

@@ -1,0 +1,128 @@
+"""Engine events for every node: the in-process :class:`Bus`, carried over Redis pub/sub.
+
+Listeners on this node are told at once, as with the in-process bus; what is published also
+goes to Redis, on the channel ``bus:{topic}`` (see :mod:`contact_center.store.redis_keys`),
+tagged with this node's id, and every other node tells its own listeners of the topic. A node
+subscribes to a topic's channel while one of its sockets listens to it.
+
+Delivery to other nodes is at most once, in the order published from one node: a node cut off
+from Redis misses what was published meanwhile. That is why every conversation message carries
+its sequence number and a client that reconnects asks for what came after the last it saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+import structlog
+
+from contact_center.bus import Bus, Listener
+from contact_center.store.redis_keys import Keys
+
+__all__ = ["RedisBus"]
+
+_log = structlog.get_logger("contact_center.redis_bus")
+_SEP = "\x1f"  # between the publishing node's id and the message
+
+
+class RedisBus(Bus):
+    """A :class:`Bus` shared by every engine node on one Redis."""
+
+    def __init__(self, url: str, prefix: str = "cc:", node_id: str | None = None) -> None:
+        super().__init__()
+        self.node_id = node_id or uuid.uuid4().hex[:12]
+        self.keys = Keys(prefix)
+        self._redis: Any = aioredis.Redis.from_url(url, decode_responses=True)  # Any: see RedisStore
+        self._pubsub: Any = self._redis.pubsub(ignore_subscribe_messages=True)
+        self._outgoing: list[tuple[str, str]] = []
+        self._sender: asyncio.Task[None] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribing: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Open the subscriber connection (on this node's own channel) and start reading."""
+        await self._pubsub.subscribe(self.keys.node(self.node_id))
+        self._reader = asyncio.get_running_loop().create_task(self._read(), context=contextvars.Context())
+
+    async def close(self) -> None:
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
+        await asyncio.gather(*self._subscribing, return_exceptions=True)
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._redis.aclose()
+
+    # ------------------------------------------------------------------ this node's side
+
+    def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]:
+        first = topic not in self._subs
+        stop_local = super().subscribe(topic, listener)
+        if first:
+            self._spawn(self._pubsub.subscribe(self.keys.bus(topic)))
+
+        def unsubscribe() -> None:
+            stop_local()
+            if topic not in self._subs:  # this node's last listener of the topic left
+                self._spawn(self._pubsub.unsubscribe(self.keys.bus(topic)))
+
+        return unsubscribe
+
+    def publish(self, topic: str, message: dict[str, Any]) -> None:
+        super().publish(topic, message)
+        self._outgoing.append((self.keys.bus(topic), self.node_id + _SEP + orjson.dumps(message).decode()))
+        if self._sender is None:
+            # Everything published in this turn of the loop goes in one pipeline, in order.
+            self._sender = asyncio.get_running_loop().create_task(self._send(), context=contextvars.Context())
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work, context=contextvars.Context())
+        self._subscribing.add(task)
+        task.add_done_callback(self._subscribing.discard)
+
+    async def _send(self) -> None:
+        try:
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for channel, payload in batch:
+                            pipe.publish(channel, payload)
+                        await pipe.execute()
+                except Exception as exc:  # at most once: clients resume by sequence number
+                    _log.warning("bus.publish_failed", error=repr(exc), messages=len(batch))
+        finally:
+            self._sender = None
+
+    # ------------------------------------------------------------------ the other nodes' side
+
+    async def _read(self) -> None:
+        pause = 0.1
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: try again, a little later each time
+                _log.warning("bus.read_failed", error=repr(exc), retry_in_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            pause = 0.1
+            if message is None or message.get("type") != "message":
+                continue
+            node, _, body = message["data"].partition(_SEP)
+            if node == self.node_id:
+                continue  # told here already, when it was published
+            topic = message["channel"].removeprefix(self.keys.bus(""))
+            try:
+                Bus.publish(self, topic, orjson.loads(body))
+            except Exception:  # one listener's fault must not stop this node hearing the rest
+                _log.exception("bus.deliver_failed", topic=topic)
