@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -47,7 +47,6 @@ __all__ = ["RedisStore"]
 
 _log = structlog.get_logger("contact_center.store.redis")
 
-T = TypeVar("T")
 _Read = Callable[[list[Any]], Any]  # turns an op's replies into its result
 _CONNECT_TIMEOUT_S = 2.0  # an unreachable Redis is reported after this, not waited on
 _REPLY_TIMEOUT_S = 5.0
@@ -158,19 +157,16 @@ def _own_error(failure: Exception) -> Exception:
     return failure
 
 
-def _event_json(e: NewEvent | None, **fields: Any) -> str:
+def _event_json(e: NewEvent) -> str:
     """An event's stored JSON: everything but its id, sequence number and customer (which the key says)."""
-    if e is not None:
-        fields = {
-            "contact_id": e.contact_id,
-            "channel": e.channel,
-            "kind": e.kind,
-            "at": e.at,
-            "actor": e.actor,
-            "data": dict(e.data),
-            "client_id": None,
-        }
-    return orjson.dumps(fields).decode()
+    return _stored_json(e.contact_id, e.channel, e.kind, e.at, e.actor, dict(e.data), None)
+
+
+def _stored_json(
+    contact_id: str | None, channel: str | None, kind: str, at: float, actor: str, data: Any, client_id: str | None
+) -> str:
+    fields = {"contact_id": contact_id, "channel": channel, "kind": kind, "at": at, "actor": actor, "data": data}
+    return orjson.dumps({**fields, "client_id": client_id}).decode()
 
 
 def _event(stored: str, customer_id: str) -> HistoryEvent:
@@ -502,16 +498,7 @@ class RedisStore:
         if fields is not None:  # a conversation's first message: the contact and its first events before it
             self._save_contact(pipe, fields)
             self._append_events(pipe, extra)
-        body = _event_json(
-            None,
-            contact_id=contact.id,
-            channel=contact.channel.value,
-            kind="message",
-            at=at,
-            actor=actor,
-            data={"text": text},
-            client_id=client_id,
-        )
+        body = _stored_json(contact.id, contact.channel.value, "message", at, actor, {"text": text}, client_id)
         customer_id = contact.customer_id
         keys = (k.event_ids, k.conversation(contact.id), k.messages(contact.id), k.history(customer_id))
         pipe.fcall("cc_add_message", len(keys), *keys, client_id, body)

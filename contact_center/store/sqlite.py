@@ -47,7 +47,6 @@ def _json(value: Any) -> str:
 
 T = TypeVar("T")
 BUSY_BATCH = 64  # writes in the last commit from which the next waits a turn of the loop (see _flush)
-_Sink = asyncio.Future[Any] | Written  # where a queued write's outcome goes
 _Entry = tuple[Any, ...]  # a queued write: (sink, op, *args), see SqliteStore._queue
 
 
