@@ -46,6 +46,8 @@ class StoreConfig:
     data_dir: Path = Path("data")
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "cc:"
+    node_id: str = ""  # this engine node's name among those sharing Redis; empty: made up at start
+    lease_s: float = 3.0  # a node silent this long is taken for dead; its work passes to the others
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,12 +191,21 @@ def _store(t: _Table, base: Path) -> StoreConfig:
         "a redis://, rediss:// or unix:// URL",
     )
     redis_prefix = t.get("redis_prefix", "cc:", _str, "a key prefix")
+    node_id = t.get(
+        "node_id",
+        "",
+        lambda v: isinstance(v, str) and len(v) <= 64 and "\x1f" not in v,
+        "a name of up to 64 characters",
+    )
+    lease_s = float(t.get("lease_s", 3.0, _number(0.2), "a number of seconds > 0.2"))
     t.done()
     return StoreConfig(
         backend=backend,
         data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
         redis_url=redis_url,
         redis_prefix=redis_prefix,
+        node_id=node_id,
+        lease_s=lease_s,
     )
 
 

@@ -4,28 +4,41 @@ Channel adapters and the agent desk call the coroutines here; the engine records
 change in the store *before* it tells anyone (the caller's return value, or a message on
 the :class:`Bus`), so whatever a client saw acknowledged survives a crash.
 
-State changes run one at a time under a lock; routing is a pure pass over a snapshot
-(:func:`routing.route`) whose decisions are then carried out here.
+What the engine works on is two kinds of record: contacts (:class:`Contact`, with their open
+offer) and agents' presences (:class:`Presence`). Everything else it keeps (the queue, each
+agent's load, held contacts and offers, the timers) is derived from those records by
+:meth:`Engine._apply`, whether a record was changed here, announced by another node, or read
+again from the store. A change runs under a lock as one unit: the records it makes are
+applied at once and committed together; only then do its messages go out. Routing is a pure
+pass over a snapshot (:func:`routing.route`) whose decisions are carried out the same way.
+
+Several nodes can share one store (Redis). Each keeps the records in memory as every node
+committed them (announced on the bus topic ``state``), and each commit names the version of
+every record it changed: a change made on a record another node changed first is refused
+whole (:class:`Stale`), the records are read again and the change is tried afresh. So two
+nodes deciding at once never give one contact to two agents, nor an agent more than its room.
+Timers are the work of the node that made the change; another node takes them over when that
+node's lease has lapsed (:class:`~contact_center.leases.Leases`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import dataclasses
 import uuid
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
 from contact_center.bus import Bus
 from contact_center.clock import Clock, Timer
 from contact_center.config import Config
-from contact_center.exceptions import ClientError, Forbidden, NotFound, NotHeld
+from contact_center.exceptions import ClientError, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, normalise_phone, require_text
 from contact_center.model import (
     Agent,
@@ -37,16 +50,40 @@ from contact_center.model import (
     HistoryEvent,
     IdentityKind,
     Offer,
-    OfferState,
+    Presence,
 )
 from contact_center.queue import IntegratedQueue
-from contact_center.store import NewEvent, Store
+from contact_center.records import contact_from_record, presence_from_record
+from contact_center.store import Changes, NewEvent, Store
 from routing import AgentState, Snapshot, route
 
-__all__ = ["Answer", "Engine"]
+__all__ = ["Answer", "Engine", "NodeLiveness"]
+
+T = TypeVar("T")
 
 # Told the outcome of a posted message: the recorded event, or the exception that stopped it.
 Answer = Callable[[HistoryEvent | BaseException], None]
+
+log = structlog.get_logger("contact_center.engine")
+
+_OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
+_OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
+_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
+_CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
+_ATTEMPTS = 4  # a change refused as stale is tried again this many times in all
+_TICK_S = 1.0  # a routing pass at least this often while contacts wait (widening goes by time)
+_REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
+
+
+class NodeLiveness(Protocol):
+    """Whether another engine node still holds its lease (see :mod:`contact_center.leases`)."""
+
+    @property
+    def takeover_s(self) -> float: ...
+
+    async def alive(self, node_id: str) -> bool: ...
+
+    async def dead(self, nodes: Iterable[str]) -> set[str]: ...
 
 
 def _answer_future() -> tuple[asyncio.Future[HistoryEvent], Answer]:
@@ -64,41 +101,54 @@ def _answer_future() -> tuple[asyncio.Future[HistoryEvent], Answer]:
     return future, answer
 
 
-log = structlog.get_logger("contact_center.engine")
-
-# Messages published inside a unit of work wait here until its records are durable.
-_OUTBOX: contextvars.ContextVar[list[tuple[str, dict[str, Any]]] | None] = contextvars.ContextVar(
-    "contact_center_outbox", default=None
-)
-
-_OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
-_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
-_CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
-
-
 @dataclass(slots=True)
 class _AgentRuntime:
-    """What the engine knows of an agent beyond its account."""
+    """An agent's account and presence, with what is derived from the open contacts."""
 
     agent: Agent
-    connections: int = 0
-    idle_since: float = 0.0
+    presence: Presence
     offers: dict[str, Offer] = field(default_factory=dict)
     held: set[str] = field(default_factory=set)
     load: Counter[str] = field(default_factory=Counter)
-    grace: Timer | None = None
     snapshot: AgentState | None = None
 
     def state(self) -> AgentState:
         """This agent as the router sees it; ``load`` is the live counter, read during the pass only."""
-        if self.snapshot is None or self.snapshot.idle_since != self.idle_since:
+        idle = self.presence.idle_since
+        if self.snapshot is None or self.snapshot.idle_since != idle:
             a = self.agent
-            self.snapshot = AgentState(a.id, a.skills, a.capacity, self.load, self.idle_since)
+            self.snapshot = AgentState(a.id, a.skills, a.capacity, self.load, idle)
         return self.snapshot
 
 
 def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
     return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
+
+
+class _Unit:
+    """One change in the making: the records it wrote, the versions they had, its events and messages."""
+
+    __slots__ = ("before", "contacts", "events", "expected", "outbox", "presences")
+
+    def __init__(self) -> None:
+        self.outbox: list[tuple[str, dict[str, Any]]] = []
+        self.contacts: dict[str, Contact] = {}
+        self.presences: dict[str, Presence] = {}
+        self.expected: dict[str, int] = {}
+        self.before: dict[str, Contact | Presence | None] = {}
+        self.events: list[NewEvent] = []
+
+    def empty(self) -> bool:
+        return not (self.contacts or self.presences or self.events)
+
+    def changes(self, node: str) -> Changes:
+        return Changes(
+            tuple(self.contacts.values()), tuple(self.presences.values()), self.expected, tuple(self.events), node
+        )
+
+
+# The unit a change on this task is part of (none outside a change: publish at once).
+_UNIT: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("contact_center_unit", default=None)
 
 
 class _Written:
@@ -130,81 +180,130 @@ class _Written:
 class Engine:
     """The core service behind every channel and the desk."""
 
-    def __init__(self, store: Store, clock: Clock, config: Config, bus: Bus | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        config: Config,
+        bus: Bus | None = None,
+        *,
+        node_id: str = "local",
+        liveness: NodeLiveness | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.config = config
         self.bus = bus if bus is not None else Bus()  # in-process, unless nodes share one (RedisBus)
+        self.node_id = node_id
+        self.shared = store.shared
+        self._liveness = liveness
         self._lock = asyncio.Lock()
-        self._contacts: dict[str, Contact] = {}
+        self._contacts: dict[str, Contact] = {}  # open contacts, by id
         self._queue = IntegratedQueue(config.webchat, config.routing.policy)
         self._offers: dict[str, Offer] = {}
         self._timers: dict[str, Timer] = {}
         self._agents: dict[str, _AgentRuntime] = {}
         self._floor: dict[str, AgentState] = {}  # agents able to take offers now (see _refresh)
-        self._values: dict[str, float] = {}
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
-        self._open_count: Counter[str] = Counter()  # customer id -> open contacts; drops caches at 0
+        self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
         self._route_task: asyncio.Task[int] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._route_timer: Timer | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._stop_listening: Callable[[], None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._desks: Counter[str] = Counter()  # agent id -> desks connected to this node
 
     # ------------------------------------------------------------------ life cycle
 
     async def start(self) -> None:
-        """Load agents and open contacts; contacts offered before a restart queue again."""
+        """Load agents and open contacts.
+
+        Alone on its store, the engine was the only one running: contacts offered before a
+        restart queue again, wrap-ups end, agents are offline until their desks come back.
+        Sharing a store, it joins the nodes already running and takes the records as they are.
+        """
         now = self.clock.now()
-        for agent in await self.store.list_agents():
-            self._add_agent_runtime(agent, now)
-            if agent.status != AgentStatus.OFFLINE:
-                agent.status = AgentStatus.OFFLINE
-                await self.store.set_agent_status(agent.id, AgentStatus.OFFLINE)
-        for contact in await self.store.open_contacts():
-            await self._value(contact.customer_id)
-            await self._restore(contact, now)
-        await self.store.barrier()
+        agents = await self.store.list_agents()
+        for agent in agents:
+            self._agents[agent.id] = _AgentRuntime(agent, Presence(agent.id, agent.status, idle_since=now))
+        if self.shared:
+            self._stop_listening = self.bus.subscribe("state", self._heard)
+            await self.resync()
+        else:
+            contacts = await self.store.open_contacts()
+            for contact in contacts:
+                customer = await self.store.get_customer(contact.customer_id)
+                contact.value = customer.value if customer else 0.0
+            await self._run(partial(self._restore, contacts, now))
+        self._ticker = asyncio.get_running_loop().create_task(self._tick(), context=contextvars.Context())
+        log.info("engine.started", node=self.node_id, open_contacts=len(self._contacts), waiting=len(self._queue))
+
+    def _restore(self, contacts: list[Contact], now: float) -> None:
+        for rt in self._agents.values():
+            if rt.presence.status != AgentStatus.OFFLINE:
+                self._set_presence(rt, status=AgentStatus.OFFLINE)
+        for loaded in contacts:
+            self._apply(loaded)
+            contact = dataclasses.replace(loaded)
+            if contact.state == ContactState.OFFERED:
+                contact.move(ContactState.QUEUED)
+                contact.offer = None
+                self._put(contact, "contact.requeued", "system", reason="restart")
+            elif contact.state == ContactState.WRAP_UP:
+                contact.move(ContactState.CLOSED)
+                contact.closed_at = now
+                self._put(contact, "contact.closed", "system", disposition=contact.disposition)
+            elif contact.state == ContactState.ASSIGNED and contact.agent_id not in self._agents:
+                self._requeue(contact, "agent_removed")
         for rt in self._agents.values():
             if rt.held:
-                self._start_grace(rt)
-        log.info("engine.started", open_contacts=len(self._contacts), waiting=len(self._queue))
+                self._set_presence(rt, grace_until=now + self.config.desk.reconnect_grace_s)
 
-    async def _restore(self, contact: Contact, now: float) -> None:
-        if contact.state == ContactState.OFFERED:
-            contact.move(ContactState.QUEUED)
-            self._record(contact, "contact.requeued", "system", reason="restart")
-        if contact.state == ContactState.WRAP_UP:
-            contact.move(ContactState.CLOSED)
-            contact.closed_at = now
-            self._record(contact, "contact.closed", "system", disposition=contact.disposition)
-            return
-        rt = self._agents.get(contact.agent_id or "")
-        if contact.state == ContactState.ASSIGNED and rt is None:
-            self._requeue(contact, "agent_removed")
-        self._remember(contact)
-        if contact.state == ContactState.QUEUED:
-            self._enqueue(contact)
-        elif rt is not None:
-            rt.held.add(contact.id)
-            rt.load[contact.channel.value] += 1
-            self._refresh(rt)
+    async def resync(self) -> None:
+        """Take every open contact and every presence as the store has them (joining, or after missing news)."""
+        contacts = await self.store.open_contacts()
+        _, presences = await self.store.current((), list(self._agents))
+        for presence in presences:
+            self._heard_presence(presence, force=True)
+        open_ids = {c.id for c in contacts}
+        for contact in contacts:
+            self._heard_contact(contact, force=True)
+        for contact_id in [cid for cid in self._contacts if cid not in open_ids]:
+            gone = await self.store.get_contact(contact_id)
+            if gone is not None:
+                self._heard_contact(gone, force=True)
+        self.route_soon()
 
     def stop(self) -> None:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for rt in self._agents.values():
-            if rt.grace is not None:
-                rt.grace.cancel()
-        if self._route_task is not None:
-            self._route_task.cancel()
-
-    def _add_agent_runtime(self, agent: Agent, now: float) -> _AgentRuntime:
-        rt = _AgentRuntime(agent=agent, idle_since=now)
-        self._agents[agent.id] = rt
-        return rt
+        for task in (self._route_task, self._ticker):
+            if task is not None:
+                task.cancel()
+        if self._route_timer is not None:
+            self._route_timer.cancel()
+        if self._stop_listening is not None:
+            self._stop_listening()
 
     def add_agent(self, agent: Agent) -> None:
         """Make a newly created account known to the running engine."""
-        self._add_agent_runtime(agent, self.clock.now())
+        self._agents.setdefault(agent.id, _AgentRuntime(agent, Presence(agent.id, idle_since=self.clock.now())))
+
+    async def _learn_agent(self, agent_id: str) -> _AgentRuntime:
+        """An agent created on another node: its account (and presence) from the store."""
+        agent = await self.store.get_agent(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} does not exist")
+        self.add_agent(agent)
+        rt = self._agents[agent_id]
+        _, presences = await self.store.current((), [agent_id])
+        for presence in presences:
+            self._heard_presence(presence, force=True)
+        for contact in list(self._contacts.values()):  # contacts heard of before the agent
+            if agent_id in (contact.agent_id, contact.offer.agent_id if contact.offer else None):
+                self._apply(contact)
+        return rt
 
     # ------------------------------------------------------------------ queries
 
@@ -212,10 +311,7 @@ class Engine:
         return self._contacts.get(contact_id)
 
     def agent(self, agent_id: str) -> Agent:
-        rt = self._agents.get(agent_id)
-        if rt is None:
-            raise NotFound(f"agent {agent_id} does not exist")
-        return rt.agent
+        return self._runtime(agent_id).agent
 
     def waiting(self) -> list[str]:
         """Ids of the queued contacts in queue order."""
@@ -236,7 +332,7 @@ class Engine:
                 "username": rt.agent.username,
                 "name": rt.agent.display_name,
                 "role": rt.agent.role.value,
-                "status": rt.agent.status.value,
+                "status": rt.presence.status.value,
                 "skills": rt.agent.skills,
                 "capacity": rt.agent.capacity,
             },
@@ -310,9 +406,8 @@ class Engine:
             wanted.append((IdentityKind.PHONE, normalise_phone(phone)))
         if name:
             await self.store.set_customer(customer_id, name=require_text("name", name, 120), value=None)
-        async with self._lock:
-            for kind, value in wanted:
-                customer_id = await self._attach(customer_id, kind, value)
+        for kind, value in wanted:
+            customer_id = await self._attach(customer_id, kind, value)
         return customer_id
 
     async def _attach(self, customer_id: str, kind: IdentityKind, value: str) -> str:
@@ -336,40 +431,36 @@ class Engine:
             {"merged": customer_id, "by": kind.value, "value": value},
         )
         await self.store.merge_customers(owner, customer_id, event)
-        for contact in self._contacts.values():
-            if contact.customer_id == customer_id:
-                contact.customer_id = owner
-                if contact.channel == Channel.CHAT and contact.state in _OPEN_CHAT:
-                    self._chat_of[owner] = contact.id
-        self._chat_of.pop(customer_id, None)
-        self._open_count[owner] += self._open_count.pop(customer_id, 0)
-        self._values.pop(customer_id, None)
-        self._values.pop(owner, None)
-        await self._value(owner)  # the merged customer's value is the higher of the two
-        for contact in self._contacts.values():
-            if contact.customer_id == owner:
-                self._queue.revalue(contact, self._values.get(owner, 0.0))
+        merged = await self.store.get_customer(owner)
+        worth = merged.value if merged is not None else 0.0  # the higher of the two
+
+        def move() -> None:
+            for contact in list(self._contacts.values()):
+                if contact.customer_id in (customer_id, owner):
+                    self._put(dataclasses.replace(contact, customer_id=owner, value=worth))
+
+        await self._run(move)
         log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
         self._publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
+        self.route_soon()
         return owner
 
     async def set_customer_value(self, customer_id: str, value: float) -> None:
         if await self.store.get_customer(customer_id) is None:
             raise NotFound(f"customer {customer_id} does not exist")
         await self.store.set_customer(customer_id, name=None, value=value)
-        async with self._lock:
-            if customer_id in self._open_count:
-                self._values[customer_id] = value
-            for contact in self._contacts.values():
-                if contact.customer_id == customer_id:
-                    self._queue.revalue(contact, value)
+
+        def revalue() -> None:
+            for contact in list(self._contacts.values()):
+                if contact.customer_id == customer_id and contact.value != value:
+                    self._put(dataclasses.replace(contact, value=value))
+
+        await self._run(revalue)
         self.route_soon()
 
     async def _value(self, customer_id: str) -> float:
-        if customer_id not in self._values:
-            customer = await self.store.get_customer(customer_id)
-            self._values[customer_id] = customer.value if customer else 0.0
-        return self._values[customer_id]
+        customer = await self.store.get_customer(customer_id)
+        return customer.value if customer else 0.0
 
     # ------------------------------------------------------------------ chat, customer side
 
@@ -395,14 +486,24 @@ class Engine:
         contact = self.open_chat(customer_id)
         if contact is None:
             skills = self.chat_skills(topic, language)
-            await self._value(customer_id)
-            first = None
-            async with self._unit():
-                contact = self.open_chat(customer_id)
-                if contact is None:
-                    contact, first = self._open_chat_contact(customer_id, text, client_id, skills, topic, language)
+            value = await self._value(customer_id)
+
+            def open_or_join() -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]] | None]:
+                found = self.open_chat(customer_id)
+                if found is not None:
+                    return found, None
+                return self._open_chat_contact(customer_id, value, text, client_id, skills, topic, language)
+
+            opened, first = await self._run(open_or_join)
+            contact = opened
             if first is not None:
-                event, _ = await first
+                try:
+                    event, _ = await first
+                except BaseException:
+                    self._drop(contact)  # not recorded: it never was
+                    raise
+                self._known_version(f"contact:{contact.id}", contact.version)
+                self.route_soon()
                 self._publish_message(contact, event)
                 return contact, event
         # Appending to an open conversation needs no lock: the store numbers messages.
@@ -427,14 +528,33 @@ class Engine:
         return True
 
     def _open_chat_contact(
-        self, customer_id: str, text: str, client_id: str, skills: list[tuple[str, int]], topic: str, language: str
+        self,
+        customer_id: str,
+        value: float,
+        text: str,
+        client_id: str,
+        skills: list[tuple[str, int]],
+        topic: str,
+        language: str,
     ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
-        contact = self._new_contact(customer_id, Channel.CHAT, skills)
+        """A new chat and its first message, written together (the store announces the new record)."""
+        now = self.clock.now()
+        contact = Contact(
+            id=uuid.uuid4().hex[:16],
+            channel=Channel.CHAT,
+            customer_id=customer_id,
+            state=ContactState.QUEUED,
+            created_at=now,
+            enqueued_at=now,
+            skills=skills,
+            value=value,
+            last_seq=1,
+            version=1,
+            node=self.node_id,
+        )
         created = self._event(contact, "contact.created", "customer", topic=topic, language=language)
-        first = self.store.add_message(contact, "customer", text, client_id, self.clock.now(), [created], create=True)
-        contact.last_seq = 1
-        self._remember(contact)
-        self._enqueue(contact)
+        first = self.store.add_message(contact, "customer", text, client_id, now, [created], create=True)
+        self._apply(contact)
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
         return contact, first
 
@@ -455,46 +575,31 @@ class Engine:
 
     async def customer_left(self, customer_id: str) -> Contact | None:
         """The customer ended the chat: abandoned if no agent had it yet."""
-        async with self._unit():
+
+        def leave() -> Contact | None:
             contact = self.open_chat(customer_id)
             if contact is None:
                 return None
             if contact.state == ContactState.ASSIGNED:
-                self._record(contact, "customer.left", "customer")
+                self._note(contact, "customer.left", "customer")
                 self._publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
             else:
                 self._abandon(contact)
-        self._publish(f"customer:{customer_id}", {"type": "ended", "contact_id": contact.id, "by": "customer"})
+            return contact
+
+        contact = await self._run(leave)
+        if contact is not None:
+            self._publish(f"customer:{customer_id}", {"type": "ended", "contact_id": contact.id, "by": "customer"})
+            self.route_soon()
         return contact
 
     def _abandon(self, contact: Contact) -> None:
-        for offer in list(self._offers.values()):
-            if offer.contact_id == contact.id:
-                self._end_offer(offer, OfferState.REVOKED, "abandoned")
-        updated = dataclasses.replace(contact)
-        updated.move(ContactState.ABANDONED)
-        updated.closed_at = self.clock.now()
-        self._record(updated, "contact.abandoned", "customer")
-        self._forget(updated)
-
-    def _remember(self, contact: Contact) -> None:
-        """A contact the engine starts working on (created, or found open at start)."""
-        self._contacts[contact.id] = contact
-        self._open_count[contact.customer_id] += 1
-        if contact.channel == Channel.CHAT:
-            self._chat_of[contact.customer_id] = contact.id
-
-    def _forget(self, contact: Contact) -> None:
-        """A contact that is finished: drop it and, with the customer's last one, the caches."""
-        self._contacts.pop(contact.id, None)
-        self._queue.settled(contact.id)
-        customer = contact.customer_id
-        if self._chat_of.get(customer) == contact.id:
-            del self._chat_of[customer]
-        self._open_count[customer] -= 1
-        if self._open_count[customer] <= 0:
-            del self._open_count[customer]
-            self._values.pop(customer, None)
+        offer = contact.offer
+        ended = dataclasses.replace(contact, offer=None, closed_at=self.clock.now())
+        ended.move(ContactState.ABANDONED)
+        self._put(ended, "contact.abandoned", "customer")
+        if offer is not None:
+            self._offer_closed(offer, "abandoned")
 
     # ------------------------------------------------------------------ agents
 
@@ -506,52 +611,81 @@ class Engine:
 
     async def agent_connected(self, agent_id: str) -> dict[str, Any]:
         """A desk connected; returns what it must show (offers, held contacts, status)."""
-        async with self._unit():
+        if agent_id not in self._agents:
+            await self._learn_agent(agent_id)
+
+        def connect() -> dict[str, Any]:
             rt = self._runtime(agent_id)
-            rt.connections += 1
-            self._refresh(rt)
-            if rt.grace is not None:
-                rt.grace.cancel()
-                rt.grace = None
-            if rt.agent.status == AgentStatus.OFFLINE:
-                self._set_status(rt, AgentStatus.AWAY)
+            connections = dict(rt.presence.connections)
+            connections[self.node_id] = connections.get(self.node_id, 0) + 1
+            status = AgentStatus.AWAY if rt.presence.status == AgentStatus.OFFLINE else rt.presence.status
+            self._set_presence(rt, connections=connections, grace_until=None, status=status)
             return self.agent_view(agent_id)
+
+        view = await self._run(connect)
+        self._desks[agent_id] += 1
+        self.route_soon()
+        return view
 
     async def agent_disconnected(self, agent_id: str) -> None:
         """A desk went away: its offers go back at once; held contacts after a grace period."""
-        async with self._unit():
+
+        def disconnect() -> None:
             rt = self._runtime(agent_id)
-            rt.connections = max(0, rt.connections - 1)
-            self._refresh(rt)
-            if rt.connections:
-                return
-            for offer in list(rt.offers.values()):
-                self._return_offer(offer, OfferState.REVOKED, "agent_disconnected")
-            self._start_grace(rt)
+            connections = dict(rt.presence.connections)
+            left = connections.get(self.node_id, 0) - 1
+            if left > 0:
+                connections[self.node_id] = left
+            else:
+                connections.pop(self.node_id, None)
+            self._set_presence(rt, connections=connections)
+            if not connections:
+                self._gone_for_now(rt, "agent_disconnected")
+
+        self._desks[agent_id] -= 1
+        if self._desks[agent_id] <= 0:
+            del self._desks[agent_id]
+        await self._run(disconnect)
         self.route_soon()
 
-    def _start_grace(self, rt: _AgentRuntime) -> None:
-        def expire() -> None:
-            rt.grace = None
-            self._spawn(self._agent_gone(rt.agent.id))
+    def _gone_for_now(self, rt: _AgentRuntime, reason: str) -> None:
+        """No desk of the agent is left: its offers go back; held contacts wait out the grace period."""
+        for offer in list(rt.offers.values()):
+            self._return_offer(self._contacts[offer.contact_id], reason, declined=False)
+        self._set_presence(rt, grace_until=self.clock.now() + self.config.desk.reconnect_grace_s)
 
-        rt.grace = self.clock.call_later(self.config.desk.reconnect_grace_s, expire)
+    async def nodes_gone(self, nodes: set[str]) -> None:
+        """Engine nodes that died (their leases lapsed): their agents' desks there count no more."""
+
+        def strike() -> None:
+            for rt in self._agents.values():
+                connections = rt.presence.connections
+                if not any(node in connections for node in nodes):
+                    continue
+                kept = {node: n for node, n in connections.items() if node not in nodes}
+                self._set_presence(rt, connections=kept)
+                if not kept:
+                    self._gone_for_now(rt, "node_gone")
+                log.info("agent.node_gone", agent_id=rt.agent.id, nodes=sorted(nodes & set(connections)))
+
+        await self._run(strike)
+        self.route_soon()
 
     async def _agent_gone(self, agent_id: str) -> None:
-        async with self._unit():
+        def gone() -> None:
             rt = self._agents[agent_id]
-            if rt.connections:
+            if rt.presence.grace_until is None or rt.presence.connected:
                 return
             for contact_id in sorted(rt.held):
                 contact = self._contacts[contact_id]
                 if contact.state == ContactState.WRAP_UP:
-                    self._finish_wrap_up_locked(contact_id)
+                    self._finish_wrap_up_now(contact_id)
                 else:
                     self._requeue(contact, "agent_offline")
-                    self._release(rt, contact)
-                    self._enqueue(contact)
-            self._set_status(rt, AgentStatus.OFFLINE)
-        log.info("agent.offline", agent_id=agent_id)
+            self._set_presence(rt, grace_until=None, status=AgentStatus.OFFLINE)
+            log.info("agent.offline", agent_id=agent_id)
+
+        await self._run(gone)
         self.route_soon()
 
     async def set_status(self, agent_id: str, status: str) -> AgentStatus:
@@ -563,55 +697,45 @@ class Engine:
         if target not in _CHOOSABLE:
             raise ClientError(f"status: must be one of {', '.join(s.value for s in _CHOOSABLE)}", "invalid_field")
         assert target is not None
-        async with self._unit():
+
+        def choose() -> None:
             rt = self._runtime(agent_id)
-            self._set_status(rt, target)
+            self._set_presence(rt, status=target)
             if target != AgentStatus.AVAILABLE:
                 for offer in list(rt.offers.values()):
-                    self._return_offer(offer, OfferState.REVOKED, "agent_unavailable")
+                    self._return_offer(self._contacts[offer.contact_id], "agent_unavailable", declined=False)
+
+        await self._run(choose)
         self.route_soon()
         return target
 
-    def _set_status(self, rt: _AgentRuntime, status: AgentStatus) -> None:
-        if rt.agent.status == status:
-            return
-        rt.agent.move(status)
-        self.store.stage_agent_status(rt.agent.id, status)
-        if status == AgentStatus.AVAILABLE and not rt.held:
-            rt.idle_since = self.clock.now()
-        self._refresh(rt)
-        self._publish(f"agent:{rt.agent.id}", {"type": "status", "status": status.value})
-        log.info("agent.status", agent_id=rt.agent.id, status=status.value)
-
     async def accept(self, agent_id: str, offer_id: str) -> Contact:
-        async with self._unit():
+        def take() -> Contact:
             offer = self._held_offer(agent_id, offer_id)
-            contact = dataclasses.replace(self._contacts[offer.contact_id])
+            contact = dataclasses.replace(self._contacts[offer.contact_id], offer=None, agent_id=agent_id)
             contact.move(ContactState.ASSIGNED)
-            contact.agent_id = agent_id
             rt = self._agents[agent_id]
-            self._record(
+            self._put(
                 contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=rt.agent.display_name
             )
-            self._contacts[contact.id] = contact
-            self._end_offer(offer, OfferState.ACCEPTED, "accepted")
-            rt.held.add(contact.id)
-            rt.load[contact.channel.value] += 1
-            self._refresh(rt)
-            rt.idle_since = self.clock.now()
-            self._refresh(rt)
-            self._queue.settled(contact.id)
+            self._offer_closed(offer, "accepted")
+            self._set_presence(rt, idle_since=self.clock.now())
+            return contact
+
+        contact = await self._run(take)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
         self._publish(
             f"customer:{contact.customer_id}",
-            {"type": "agent_joined", "contact_id": contact.id, "agent": rt.agent.display_name},
+            {"type": "agent_joined", "contact_id": contact.id, "agent": self._agents[agent_id].agent.display_name},
         )
         return contact
 
     async def reject(self, agent_id: str, offer_id: str) -> None:
-        async with self._unit():
+        def decline() -> None:
             offer = self._held_offer(agent_id, offer_id)
-            self._return_offer(offer, OfferState.REJECTED, "rejected")
+            self._return_offer(self._contacts[offer.contact_id], "rejected", declined=True)
+
+        await self._run(decline)
         self.route_soon()
 
     def _held_offer(self, agent_id: str, offer_id: str) -> Offer:
@@ -656,74 +780,43 @@ class Engine:
         if disposition not in self.config.desk.dispositions:
             choices = ", ".join(self.config.desk.dispositions)
             raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
-        async with self._unit():
+
+        def wrap() -> tuple[Contact, float]:
             held = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
-            contact = dataclasses.replace(held)
+            wrap_s = self._agents[agent_id].agent.wrap_up_s
+            contact = dataclasses.replace(held, disposition=disposition, wrap_until=self.clock.now() + wrap_s)
             contact.move(ContactState.WRAP_UP)
-            contact.disposition = disposition
-            self._record(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
-            self._contacts[contact.id] = contact
-            wrap = self._agents[agent_id].agent.wrap_up_s
-            self._timers[f"wrap:{contact.id}"] = self.clock.call_later(
-                wrap, lambda: self._spawn(self._finish_wrap_up(contact.id))
-            )
+            self._put(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
+            return contact, wrap_s
+
+        contact, wrap_s = await self._run(wrap)
         self._publish(f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"})
         self._publish(
             f"agent:{agent_id}",
-            {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap},
+            {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap_s},
         )
         return contact
 
     async def _finish_wrap_up(self, contact_id: str) -> None:
-        async with self._unit():
-            self._finish_wrap_up_locked(contact_id)
+        await self._run(partial(self._finish_wrap_up_now, contact_id))
         self.route_soon()
 
-    def _finish_wrap_up_locked(self, contact_id: str) -> None:
-        timer = self._timers.pop(f"wrap:{contact_id}", None)
-        if timer is not None:
-            timer.cancel()
+    def _finish_wrap_up_now(self, contact_id: str) -> None:
         held = self._contacts.get(contact_id)
         if held is None or held.state != ContactState.WRAP_UP:
             return
-        contact = dataclasses.replace(held)
+        contact = dataclasses.replace(held, closed_at=self.clock.now(), wrap_until=None)
         contact.move(ContactState.CLOSED)
-        contact.closed_at = self.clock.now()
-        self._record(contact, "contact.closed", "system", disposition=contact.disposition)
-        self._forget(contact)
+        self._put(contact, "contact.closed", "system", disposition=contact.disposition)
         rt = self._agents.get(contact.agent_id or "")
         if rt is not None:
-            self._release(rt, contact)
             if not rt.held:
-                rt.idle_since = self.clock.now()
-                self._refresh(rt)
+                self._set_presence(rt, idle_since=self.clock.now())
             self._publish(
                 f"agent:{rt.agent.id}", {"type": "contact_state", "contact_id": contact_id, "state": "closed"}
             )
 
-    def _release(self, rt: _AgentRuntime, contact: Contact) -> None:
-        rt.held.discard(contact.id)
-        rt.load[contact.channel.value] -= 1
-        self._refresh(rt)
-
     # ------------------------------------------------------------------ the queue and routing
-
-    def _new_contact(self, customer_id: str, channel: Channel, skills: list[tuple[str, int]]) -> Contact:
-        now = self.clock.now()
-        return Contact(
-            id=uuid.uuid4().hex[:16],
-            channel=channel,
-            customer_id=customer_id,
-            state=ContactState.QUEUED,
-            created_at=now,
-            enqueued_at=now,
-            skills=skills,
-        )
-
-    def _enqueue(self, contact: Contact) -> None:
-        """Put the contact in the queue; its customer's value must be cached (see _value)."""
-        self._queue.put(contact, self._values.get(contact.customer_id, 0.0))
-        self.route_soon()
 
     def route_soon(self) -> None:
         """Run a routing pass on the next turn of the loop (one pass for many changes)."""
@@ -736,102 +829,441 @@ class Engine:
             except RuntimeError:  # no running loop: the caller routes by hand
                 self._route_task = None
 
+    def _route_after(self, delay: float) -> None:
+        """Route a little later: news from another node, which that node routes first."""
+        if self._route_timer is None:
+
+            def due() -> None:
+                self._route_timer = None
+                self.route_soon()
+
+            self._route_timer = self.clock.call_later(delay, due)
+
+    async def _tick(self) -> None:
+        """Route while contacts wait (widening goes by time); strike off the desks of nodes that died."""
+        reaped = 0.0
+        while True:
+            await asyncio.sleep(_TICK_S)
+            if self._queue and self._floor:
+                self.route_soon()
+            if self._liveness is not None and reaped + self._liveness.takeover_s <= self.clock.now():
+                reaped = self.clock.now()
+                try:
+                    await self._reap()
+                except Exception as exc:  # Redis away: next time
+                    log.warning("engine.reap_failed", error=repr(exc))
+
+    async def _reap(self) -> None:
+        assert self._liveness is not None
+        peers = {n for rt in self._agents.values() for n in rt.presence.connections if n != self.node_id}
+        dead = await self._liveness.dead(peers)
+        if dead:
+            log.warning("engine.nodes_gone", nodes=sorted(dead))
+            await self.nodes_gone(dead)
+
+    async def rejoin(self) -> None:
+        """This node's lease had lapsed (it was cut off): read the records again and count its desks in again."""
+        await self.resync()
+
+        def recount() -> None:
+            for agent_id, rt in self._agents.items():
+                mine = self._desks.get(agent_id, 0)
+                if rt.presence.connections.get(self.node_id, 0) != mine:
+                    connections = {n: c for n, c in rt.presence.connections.items() if n != self.node_id}
+                    if mine:
+                        connections[self.node_id] = mine
+                    self._set_presence(
+                        rt, connections=connections, grace_until=None if mine else rt.presence.grace_until
+                    )
+
+        await self._run(recount)
+        self.route_soon()
+
     async def route_now(self) -> int:
-        """Run one routing pass and carry out its offers; returns how many were made."""
-        async with self._unit():
-            if not self._queue:
+        """Run one routing pass and carry out its offers; returns how many were made.
+
+        Each offer is its own unit: one refused as stale (another node offered the contact,
+        or gave the agent work, first) fails alone, and the next pass sees why.
+        """
+        units = []
+        async with self._lock:
+            if not self._queue or not self._floor:
                 return 0
             now = self.clock.now()
-            agents = tuple(self._floor.values())
-            if not agents:
-                return 0
-            decisions = route(Snapshot(self._queue.snapshot(), agents, now), self.config.routing.policy)
+            decisions = route(
+                Snapshot(self._queue.snapshot(), tuple(self._floor.values()), now), self.config.routing.policy
+            )
             for decision in decisions:
-                self._offer(decision.contact_id, decision.agent_id, decision.level, now)
-            return len(decisions)
+                unit = _Unit()
+                token = _UNIT.set(unit)
+                try:
+                    self._offer(decision.contact_id, decision.agent_id, decision.level, now)
+                finally:
+                    _UNIT.reset(token)
+                units.append(unit)
+        outcomes = await asyncio.gather(*(self._commit(unit) for unit in units), return_exceptions=True)
+        stale = sum(1 for o in outcomes if isinstance(o, Stale))
+        failed = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, Stale)]
+        if stale:
+            log.info("routing.stale", offers=len(units), stale=stale)
+            self.route_soon()
+        if failed:
+            log.warning("routing.commit_failed", offers=len(units), failed=len(failed), error=repr(failed[0]))
+        return len(units) - stale - len(failed)
 
     def _refresh(self, rt: _AgentRuntime) -> None:
         """Keep the floor up to date: the agents that may be offered work now, as the router sees them.
 
-        Called whenever an agent's connections, status, idle time or load change. An agent
-        full on every channel is left off, so a pass never looks at it.
+        Called whenever an agent's presence or load changes. An agent full on every channel is
+        left off, so a pass never looks at it.
         """
-        if rt.connections > 0 and rt.agent.status == AgentStatus.AVAILABLE and _has_room(rt.load, rt.agent.capacity):
+        p = rt.presence
+        if p.connections and p.status == AgentStatus.AVAILABLE and _has_room(rt.load, rt.agent.capacity):
             self._floor[rt.agent.id] = rt.state()
         else:
             self._floor.pop(rt.agent.id, None)
 
     def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
-        contact = dataclasses.replace(self._contacts[contact_id])
-        contact.move(ContactState.OFFERED)
         offer = Offer(
             id=uuid.uuid4().hex[:16],
             contact_id=contact_id,
             agent_id=agent_id,
             created_at=now,
             expires_at=now + self.config.routing.offer_timeout_s,
+            level=level,
         )
-        self._record(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
-        self._contacts[contact_id] = contact
-        self._queue.take(contact_id)
-        rt = self._agents[agent_id]
-        rt.offers[offer.id] = offer
-        rt.load[contact.channel.value] += 1
-        self._refresh(rt)
-        self._offers[offer.id] = offer
-        self._timers[f"offer:{offer.id}"] = self.clock.call_later(
-            self.config.routing.offer_timeout_s, lambda: self._spawn(self._offer_timed_out(offer.id))
-        )
+        contact = dataclasses.replace(self._contacts[contact_id], offer=offer)
+        contact.move(ContactState.OFFERED)
+        self._put(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
+        # The agent's record changes with its load: two nodes giving it work at once cannot both commit.
+        self._set_presence(self._agents[agent_id])
         log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
         self._publish(f"agent:{agent_id}", self._offer_json(offer))
 
     async def _offer_timed_out(self, offer_id: str) -> None:
-        async with self._unit():
+        def lapse() -> None:
             offer = self._offers.get(offer_id)
             if offer is None:
                 return
-            self._return_offer(offer, OfferState.TIMED_OUT, "timed_out")
-            rt = self._agents[offer.agent_id]
-            if rt.agent.status == AgentStatus.AVAILABLE:
+            self._return_offer(self._contacts[offer.contact_id], "timed_out", declined=True)
+            rt = self._agents.get(offer.agent_id)
+            if rt is not None and rt.presence.status == AgentStatus.AVAILABLE:
                 # An agent who lets an offer lapse is likely away from the desk.
-                self._set_status(rt, AgentStatus.AWAY)
+                self._set_presence(rt, status=AgentStatus.AWAY)
+
+        await self._run(lapse)
         self.route_soon()
 
-    def _return_offer(self, offer: Offer, state: OfferState, reason: str) -> None:
-        """Put an offered contact back in the queue at its original place."""
-        contact = dataclasses.replace(self._contacts[offer.contact_id])
-        contact.move(ContactState.QUEUED)
-        self._record(contact, "contact.requeued", "system", agent_id=offer.agent_id, reason=reason)
-        self._contacts[contact.id] = contact
-        self._end_offer(offer, state, reason)
-        if state in (OfferState.REJECTED, OfferState.TIMED_OUT):
-            self._queue.declined(contact.id, offer.agent_id)
-        self._enqueue(contact)
+    def _return_offer(self, contact: Contact, reason: str, *, declined: bool) -> None:
+        """Put an offered contact back in the queue at its original place.
+
+        ``declined``: the agent rejected it or let the offer lapse, so it is not offered there again.
+        """
+        offer = contact.offer
+        assert offer is not None
+        back = dataclasses.replace(contact, offer=None)
+        back.move(ContactState.QUEUED)
+        if declined and offer.agent_id not in back.declined:
+            back.declined = (*back.declined, offer.agent_id)
+        self._put(back, "contact.requeued", "system", agent_id=offer.agent_id, reason=reason)
+        self._offer_closed(offer, reason)
         log.info("offer.returned", contact_id=contact.id, agent_id=offer.agent_id, reason=reason)
 
-    def _end_offer(self, offer: Offer, state: OfferState, reason: str, *, notify: bool = True) -> None:
-        offer.move(state)
-        self._offers.pop(offer.id, None)
-        timer = self._timers.pop(f"offer:{offer.id}", None)
-        if timer is not None:
-            timer.cancel()
-        rt = self._agents[offer.agent_id]
-        rt.offers.pop(offer.id, None)
-        contact = self._contacts[offer.contact_id]
-        rt.load[contact.channel.value] -= 1
-        self._refresh(rt)
-        if notify:
-            self._publish(
-                f"agent:{offer.agent_id}",
-                {"type": "offer_closed", "offer_id": offer.id, "contact_id": offer.contact_id, "reason": reason},
-            )
+    def _offer_closed(self, offer: Offer, reason: str) -> None:
+        self._publish(
+            f"agent:{offer.agent_id}",
+            {"type": "offer_closed", "offer_id": offer.id, "contact_id": offer.contact_id, "reason": reason},
+        )
 
     def _requeue(self, contact: Contact, reason: str) -> None:
+        """An assigned contact goes back to the queue: its agent is gone."""
         agent_id = contact.agent_id
-        contact.move(ContactState.QUEUED)
-        contact.agent_id = None
-        self._record(contact, "contact.requeued", "system", agent_id=agent_id, reason=reason)
+        back = dataclasses.replace(contact, agent_id=None)
+        back.move(ContactState.QUEUED)
+        self._put(back, "contact.requeued", "system", agent_id=agent_id, reason=reason)
         self._publish(f"customer:{contact.customer_id}", {"type": "agent_left", "contact_id": contact.id})
+
+    # ------------------------------------------------------------------ records and what derives from them
+
+    def _put(self, contact: Contact, kind: str | None = None, actor: str = "system", **data: Any) -> None:
+        """Make ``contact`` the current record (a new version) within the unit, with its history event."""
+        unit = _UNIT.get()
+        assert unit is not None, "a record changes only within a unit (_run)"
+        key = f"contact:{contact.id}"
+        old = self._contacts.get(contact.id)
+        base = old.version if old is not None else contact.version
+        if key not in unit.expected:
+            unit.expected[key] = base
+            unit.before[key] = old
+        contact.version = base + 1
+        contact.node = self.node_id
+        self._apply(contact)
+        unit.contacts[contact.id] = contact
+        if kind is not None:
+            unit.events.append(self._event(contact, kind, actor, **data))
+        if contact.state == ContactState.QUEUED:
+            self.route_soon()
+
+    def _note(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
+        """A history event of the contact that changes nothing of its record."""
+        unit = _UNIT.get()
+        assert unit is not None
+        unit.events.append(self._event(contact, kind, actor, **data))
+
+    def _set_presence(self, rt: _AgentRuntime, **changes: Any) -> None:
+        """A new version of the agent's presence within the unit (with no changes: its load changed)."""
+        unit = _UNIT.get()
+        assert unit is not None, "a record changes only within a unit (_run)"
+        old = rt.presence
+        key = f"agent:{old.agent_id}"
+        if key not in unit.expected:
+            unit.expected[key] = old.version
+            unit.before[key] = old
+        new = dataclasses.replace(old, **changes)
+        if new.status != old.status:
+            new.status = old.status
+            new.move(changes["status"])
+            if new.status == AgentStatus.AVAILABLE and not rt.held and "idle_since" not in changes:
+                new.idle_since = self.clock.now()
+            self._publish(f"agent:{old.agent_id}", {"type": "status", "status": new.status.value})
+            log.info("agent.status", agent_id=old.agent_id, status=new.status.value)
+        new.version = old.version + 1
+        new.node = self.node_id
+        self._apply_presence(rt, new)
+        unit.presences[old.agent_id] = new
+
+    def _apply(self, new: Contact) -> None:
+        """Make ``new`` the contact's record here, and bring what derives from it in line."""
+        old = self._contacts.get(new.id)
+        if old is not None:
+            self._unindex(old)
+        if new.state in _OPEN:
+            self._contacts[new.id] = new
+            self._index(new)
+        else:
+            self._contacts.pop(new.id, None)
+
+    def _drop(self, contact: Contact) -> None:
+        if self._contacts.get(contact.id) is contact:
+            self._unindex(contact)
+            del self._contacts[contact.id]
+
+    def _index(self, c: Contact) -> None:
+        if c.channel == Channel.CHAT:
+            self._chat_of[c.customer_id] = c.id
+        if c.state == ContactState.QUEUED:
+            self._queue.put(c)
+        elif c.state == ContactState.OFFERED and c.offer is not None:
+            offer = c.offer
+            self._offers[offer.id] = offer
+            rt = self._agent_or_learn(offer.agent_id)
+            if rt is not None:
+                rt.offers[offer.id] = offer
+                rt.load[c.channel.value] += 1
+                self._refresh(rt)
+            self._arm(f"offer:{c.id}", c.node, offer.expires_at, partial(self._offer_timed_out, offer.id))
+        elif c.state in _HELD and c.agent_id:
+            rt = self._agent_or_learn(c.agent_id)
+            if rt is not None:
+                rt.held.add(c.id)
+                rt.load[c.channel.value] += 1
+                self._refresh(rt)
+            if c.state == ContactState.WRAP_UP and c.wrap_until is not None:
+                self._arm(f"wrap:{c.id}", c.node, c.wrap_until, partial(self._finish_wrap_up, c.id))
+
+    def _unindex(self, c: Contact) -> None:
+        if self._chat_of.get(c.customer_id) == c.id:
+            del self._chat_of[c.customer_id]
+        self._queue.remove(c.id)
+        self._disarm(f"offer:{c.id}")
+        self._disarm(f"wrap:{c.id}")
+        if c.state == ContactState.OFFERED and c.offer is not None:
+            self._offers.pop(c.offer.id, None)
+            rt = self._agents.get(c.offer.agent_id)
+            if rt is not None and rt.offers.pop(c.offer.id, None) is not None:
+                rt.load[c.channel.value] -= 1
+                self._refresh(rt)
+        elif c.state in _HELD and c.agent_id:
+            rt = self._agents.get(c.agent_id)
+            if rt is not None and c.id in rt.held:
+                rt.held.discard(c.id)
+                rt.load[c.channel.value] -= 1
+                self._refresh(rt)
+
+    def _apply_presence(self, rt: _AgentRuntime, new: Presence) -> None:
+        rt.presence = new
+        rt.agent.status = new.status
+        self._refresh(rt)
+        key = f"grace:{new.agent_id}"
+        if new.grace_until is None:
+            self._disarm(key)
+        else:
+            self._arm(key, new.node, new.grace_until, partial(self._agent_gone, new.agent_id))
+
+    def _agent_or_learn(self, agent_id: str) -> _AgentRuntime | None:
+        rt = self._agents.get(agent_id)
+        if rt is None and self.shared:
+            self._spawn(self._learn_agent(agent_id))
+        return rt
+
+    # ------------------------------------------------------------------ units of work
+
+    async def _run(self, change: Callable[[], T]) -> T:
+        """Make one change under the lock, commit it, then publish what it told.
+
+        A change refused as stale (another node changed one of its records first) is made
+        again on the records as they are now; a change that raises commits what it had done.
+        """
+        for attempt in range(_ATTEMPTS):
+            unit = _Unit()
+            failure: BaseException | None = None
+            async with self._lock:
+                token = _UNIT.set(unit)
+                try:
+                    result = change()
+                except BaseException as exc:  # what it did before raising is committed like any other change
+                    failure = exc
+                finally:
+                    _UNIT.reset(token)
+                durable = asyncio.ensure_future(self._commit(unit))
+            try:
+                await asyncio.shield(durable)
+            except Stale:
+                if failure is not None:
+                    raise failure from None
+                if attempt + 1 == _ATTEMPTS:
+                    raise
+                log.info("unit.stale", attempt=attempt + 1)
+                continue
+            if failure is not None:
+                raise failure
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _commit(self, unit: _Unit) -> None:
+        """Commit the unit's records and events; then publish its messages. Stale: read the records again."""
+        if unit.empty():
+            await self.store.barrier()
+            self._tell(unit)
+            return
+        try:
+            await self.store.commit(unit.changes(self.node_id))
+        except Stale:
+            await self._reread(unit)
+            raise
+        except BaseException:
+            self._undo(unit)
+            raise
+        for key, version in unit.expected.items():
+            self._known_version(key, version + 1)
+        self._tell(unit)
+
+    def _tell(self, unit: _Unit) -> None:
+        for topic, message in unit.outbox:
+            self.bus.publish(topic, message)
+
+    def _undo(self, unit: _Unit) -> None:
+        """Nothing of the unit was recorded: put back the records it changed, where nothing changed them since."""
+        for contact_id, contact in unit.contacts.items():
+            if self._contacts.get(contact_id, contact) is contact:
+                before = unit.before[f"contact:{contact_id}"]
+                if isinstance(before, Contact):
+                    self._apply(before)
+                else:
+                    self._drop(contact)
+        for agent_id, presence in unit.presences.items():
+            rt = self._agents.get(agent_id)
+            before = unit.before[f"agent:{agent_id}"]
+            if rt is not None and rt.presence is presence and isinstance(before, Presence):
+                self._apply_presence(rt, before)
+
+    async def _reread(self, unit: _Unit) -> None:
+        """After a stale commit: the unit's records as the store has them now."""
+        contacts, presences = await self.store.current(list(unit.contacts), list(unit.presences))
+        found = {c.id for c in contacts}
+        for contact in contacts:
+            self._heard_contact(contact, force=True)
+        for contact_id in unit.contacts:
+            if contact_id not in found:  # never recorded: it does not exist
+                self._drop(unit.contacts[contact_id])
+        for presence in presences:
+            self._heard_presence(presence, force=True)
+
+    def _known_version(self, key: str, version: int) -> bool:
+        """Note a version the store has; False if a later one is known already."""
+        known = self._known.get(key, -1)
+        if version < known:
+            return False
+        self._known[key] = version
+        self._known.move_to_end(key)
+        while len(self._known) > _REMEMBERED + len(self._contacts) + len(self._agents):
+            self._known.popitem(last=False)
+        return True
+
+    # ------------------------------------------------------------------ news from other nodes
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        """Records another node committed (the bus topic ``state``)."""
+        for record in message.get("contacts", ()):
+            self._heard_contact(contact_from_record(record))
+        for record in message.get("presences", ()):
+            self._heard_presence(presence_from_record(record))
+        if message.get("contacts") or message.get("presences"):
+            self._route_after(0.05)
+
+    def _heard_contact(self, contact: Contact, *, force: bool = False) -> None:
+        key = f"contact:{contact.id}"
+        if not self._known_version(key, contact.version):
+            return
+        local = self._contacts.get(contact.id)
+        if local is not None and not force and local.version >= contact.version:
+            return
+        if local is not None:
+            contact.last_seq = max(contact.last_seq, local.last_seq)
+        self._apply(contact)
+
+    def _heard_presence(self, presence: Presence, *, force: bool = False) -> None:
+        rt = self._agents.get(presence.agent_id)
+        if rt is None:
+            if self.shared:
+                self._spawn(self._learn_agent(presence.agent_id))
+            return
+        if not self._known_version(f"agent:{presence.agent_id}", presence.version):
+            return
+        if not force and rt.presence.version >= presence.version:
+            return
+        self._apply_presence(rt, presence)
+
+    # ------------------------------------------------------------------ timers
+
+    def _arm(self, key: str, owner: str, at: float, work: Callable[[], Awaitable[None]]) -> None:
+        """Run ``work`` at ``at``; if another node owns the timer, only once that node is gone."""
+        self._disarm(key)
+        delay = max(0.0, at - self.clock.now())
+        if owner and owner != self.node_id and self._liveness is not None:
+            delay += self._liveness.takeover_s
+            work = partial(self._take_over, key, owner, work)
+        self._timers[key] = self.clock.call_later(delay, lambda: self._fire(key, work))
+
+    def _fire(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
+        self._timers.pop(key, None)
+        self._spawn(work())
+
+    async def _take_over(self, key: str, owner: str, work: Callable[[], Awaitable[None]]) -> None:
+        assert self._liveness is not None
+        if await self._liveness.alive(owner):  # the owner will do it (or has): look again later
+            if key not in self._timers:
+                self._timers[key] = self.clock.call_later(
+                    self._liveness.takeover_s, lambda: self._fire(key, partial(self._take_over, key, owner, work))
+                )
+            return
+        log.info("timer.taken_over", timer=key, owner=owner)
+        await work()
+
+    def _disarm(self, key: str) -> None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
 
     # ------------------------------------------------------------------ history and helpers
 
@@ -842,7 +1274,7 @@ class Engine:
 
     async def transcript(self, agent_id: str, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
         contact = self._contacts.get(contact_id)
-        offered = any(o.contact_id == contact_id and o.agent_id == agent_id for o in self._offers.values())
+        offered = contact is not None and contact.offer is not None and contact.offer.agent_id == agent_id
         if contact is None or (contact.agent_id != agent_id and not offered):
             raise Forbidden(f"contact {contact_id!r} is not yours")
         return await self.store.messages(contact_id, after_seq)
@@ -850,46 +1282,13 @@ class Engine:
     def _event(self, contact: Contact, kind: str, actor: str, **data: Any) -> NewEvent:
         return NewEvent(contact.customer_id, contact.id, contact.channel.value, kind, self.clock.now(), actor, data)
 
-    def _record(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
-        """Stage the contact as it is now and one history event; a unit waits for both."""
-        self.store.stage([contact], [self._event(contact, kind, actor, **data)])
-
     def _publish(self, topic: str, message: dict[str, Any]) -> None:
         """Publish now, or, inside a unit of work, once what it recorded is durable."""
-        outbox = _OUTBOX.get()
-        if outbox is None:
+        unit = _UNIT.get()
+        if unit is None:
             self.bus.publish(topic, message)
         else:
-            outbox.append((topic, message))
-
-    @contextlib.asynccontextmanager
-    async def _unit(self) -> AsyncIterator[None]:
-        """One state change: made under the lock, recorded, then told.
-
-        The body changes the in-memory state and stages its records without waiting;
-        the lock is released, the records are committed (shared with whatever else was
-        staged meanwhile), and only then do the messages it published go out.
-        """
-        outbox: list[tuple[str, dict[str, Any]]] = []
-        async with self._lock:
-            token = _OUTBOX.set(outbox)
-            try:
-                yield
-            finally:
-                _OUTBOX.reset(token)
-        if not outbox:
-            await self.store.barrier()
-            return
-        durable = asyncio.ensure_future(self.store.barrier())
-
-        def tell(done: asyncio.Future[None]) -> None:
-            # Runs even if the caller was cancelled meanwhile: a change made is always told.
-            if not done.cancelled() and done.exception() is None:
-                for topic, message in outbox:
-                    self.bus.publish(topic, message)
-
-        durable.add_done_callback(tell)
-        await asyncio.shield(durable)
+            unit.outbox.append((topic, message))
 
     def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
         message = event.as_message()

@@ -7,6 +7,7 @@
     ├── InvalidTransition        a lifecycle was asked to move where it may not
     ├── NotFound                 a contact, customer, agent or offer does not exist
     ├── Conflict                 a record that must be unique exists already (a username, say)
+    │   └── Stale                another engine node changed the record first; nothing recorded
     ├── StoreUnavailable         the store cannot be reached now; nothing was recorded
     ├── AuthError                no, bad or expired credentials
     │   └── Forbidden            valid credentials, wrong role or someone else's data
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidTransition",
     "NotFound",
     "NotHeld",
+    "Stale",
     "StoreUnavailable",
 ]
 
@@ -71,6 +73,13 @@ class Conflict(ContactCenterError):
     """A record that must be unique exists already: a customer id, an identity, a username."""
 
     code = "conflict"
+
+
+class Stale(Conflict):
+    """A change was made on a record another engine node changed meanwhile; nothing was recorded.
+
+    The engine reads the record again and retries; a client hears of it only if that keeps failing.
+    """
 
 
 class StoreUnavailable(ContactCenterError):

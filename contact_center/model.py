@@ -28,6 +28,7 @@ __all__ = [
     "IdentityKind",
     "Offer",
     "OfferState",
+    "Presence",
     "Role",
     "transition",
 ]
@@ -132,6 +133,13 @@ class Contact:
 
     ``enqueued_at`` is the contact's original place in the queue and is never reset.
     ``last_seq`` numbers the messages of the conversation, 1, 2, 3, ...
+
+    The rest is what routing needs, so that every engine node sharing a store sees the same:
+    ``value`` is the customer's value when the contact was queued or revalued, ``offer`` the
+    open offer while the contact is offered, ``declined`` the agents not to offer it to again
+    (they rejected it or let an offer lapse), ``wrap_until`` the end of wrap-up. ``version``
+    counts the record's changes; a node commits a change only if the record is still at the
+    version it read. ``node`` is the node that made the latest change and runs its timers.
     """
 
     id: str
@@ -147,6 +155,12 @@ class Contact:
     disposition: str | None = None
     closed_at: float | None = None
     last_seq: int = 0
+    value: float = 0.0
+    offer: Offer | None = None
+    declined: tuple[str, ...] = ()
+    wrap_until: float | None = None
+    version: int = 0
+    node: str = ""
 
     def move(self, target: ContactState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""
@@ -183,10 +197,38 @@ class Offer:
     created_at: float
     expires_at: float
     state: OfferState = OfferState.PENDING
+    level: int = 0
 
     def move(self, target: OfferState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""
         self.state = transition(f"offer {self.id}", self.state, target, OFFER_MOVES)
+
+
+@dataclass(slots=True)
+class Presence:
+    """An agent at work, as every engine node sees it: status, desks, idle time, reconnect grace.
+
+    ``connections`` counts the agent's open desk sockets per engine node, so a node that dies
+    can be struck off. ``grace_until`` is set while held contacts wait for the agent to come
+    back. ``version`` and ``node`` are as for :class:`Contact`.
+    """
+
+    agent_id: str
+    status: AgentStatus = AgentStatus.OFFLINE
+    connections: dict[str, int] = field(default_factory=dict)
+    idle_since: float = 0.0
+    grace_until: float | None = None
+    version: int = 0
+    node: str = ""
+
+    @property
+    def connected(self) -> int:
+        return sum(self.connections.values())
+
+    def move(self, target: AgentStatus) -> None:
+        """Move to ``target`` or raise :class:`InvalidTransition`."""
+        if target != self.status:
+            self.status = transition(f"agent {self.agent_id}", self.status, target, AGENT_STATUS_MOVES)
 
 
 @dataclass(frozen=True, slots=True)

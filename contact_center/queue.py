@@ -1,9 +1,10 @@
 """The integrated queue: every waiting contact of every channel, in one order.
 
 What the router needs to know of a waiting contact is kept here as a ready
-:class:`routing.WaitingContact`: its skills, its original place, its customer's value,
-its channel's service-level deadline, and the agents it must not go to again (those who
-rejected it or let its offer lapse). The order itself is :func:`routing.priority_key`.
+:class:`routing.WaitingContact`, made from the contact's record: its skills, its original
+place, its customer's value, its channel's service-level deadline, and the agents it must not
+go to again (those who rejected it or let its offer lapse). The order itself is
+:func:`routing.priority_key`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ class IntegratedQueue:
         self._webchat = webchat
         self._policy = policy
         self._waiting: dict[str, WaitingContact] = {}
-        self._declined: dict[str, set[str]] = {}
 
     def __len__(self) -> int:
         return len(self._waiting)
@@ -28,27 +28,13 @@ class IntegratedQueue:
     def __contains__(self, contact_id: object) -> bool:
         return contact_id in self._waiting
 
-    def put(self, contact: Contact, value: float) -> None:
-        """Enter the queue, or enter it again at the contact's original place (``enqueued_at``)."""
-        self._waiting[contact.id] = self._entry(contact, value)
+    def put(self, contact: Contact) -> None:
+        """Enter the queue, at the contact's original place (``enqueued_at``), or update its entry."""
+        self._waiting[contact.id] = self._entry(contact)
 
-    def revalue(self, contact: Contact, value: float) -> None:
-        """The customer's value changed (or the contact now belongs to a merged customer)."""
-        if contact.id in self._waiting:
-            self._waiting[contact.id] = self._entry(contact, value)
-
-    def take(self, contact_id: str) -> None:
-        """The contact leaves the queue for an offer; who declined it is remembered."""
-        del self._waiting[contact_id]
-
-    def declined(self, contact_id: str, agent_id: str) -> None:
-        """``agent_id`` rejected the contact or let its offer lapse: not to that agent again."""
-        self._declined.setdefault(contact_id, set()).add(agent_id)
-
-    def settled(self, contact_id: str) -> None:
-        """The contact was accepted or is finished: forget it, and who declined it."""
+    def remove(self, contact_id: str) -> None:
+        """The contact left the queue (offered, finished); nothing if it was not in it."""
         self._waiting.pop(contact_id, None)
-        self._declined.pop(contact_id, None)
 
     def snapshot(self) -> tuple[WaitingContact, ...]:
         return tuple(self._waiting.values())
@@ -57,7 +43,7 @@ class IntegratedQueue:
         """Contact ids in the order they are served."""
         return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, self._policy, now))]
 
-    def _entry(self, contact: Contact, value: float) -> WaitingContact:
+    def _entry(self, contact: Contact) -> WaitingContact:
         due = at_risk = None
         if contact.channel == Channel.CHAT:
             target = self._webchat.service_level_s
@@ -69,8 +55,8 @@ class IntegratedQueue:
             skills=tuple(SkillRequirement(s, lvl) for s, lvl in contact.skills),
             enqueued_at=contact.enqueued_at,
             priority=contact.priority,
-            value=value,
+            value=contact.value,
             due_at=due,
             at_risk_at=at_risk,
-            excluded_agents=frozenset(self._declined.get(contact.id, ())),
+            excluded_agents=frozenset(contact.declined),
         )

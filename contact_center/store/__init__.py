@@ -6,15 +6,15 @@
 """
 
 from contact_center.config import StoreConfig
-from contact_center.store.base import NewEvent, Session, Store, Written
+from contact_center.store.base import Changes, NewEvent, Session, Store, Written
 from contact_center.store.redis import RedisStore
 from contact_center.store.sqlite import SqliteStore
 
-__all__ = ["NewEvent", "RedisStore", "Session", "SqliteStore", "Store", "Written", "open_store"]
+__all__ = ["Changes", "NewEvent", "RedisStore", "Session", "SqliteStore", "Store", "Written", "open_store"]
 
 
-async def open_store(config: StoreConfig) -> Store:
-    """The store ``[store] backend`` names, ready for use."""
+async def open_store(config: StoreConfig, node_id: str = "") -> Store:
+    """The store ``[store] backend`` names, ready for use; ``node_id`` names this engine node to the others."""
     if config.backend == "redis":
-        return await RedisStore(config.redis_url, config.redis_prefix).open()
+        return await RedisStore(config.redis_url, config.redis_prefix, node_id).open()
     return SqliteStore(config.data_dir / "contact-center.sqlite3")

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 import structlog
 
-from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind
+from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
-__all__ = ["NewEvent", "Session", "Store", "Written"]
+__all__ = ["Changes", "NewEvent", "Session", "Store", "Written"]
 
 # Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
 Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
@@ -67,7 +67,27 @@ class Session:
     expires_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """One unit of the engine's work, recorded whole or not at all.
+
+    ``contacts`` and ``presences`` are records as they are after the change; ``expected``
+    holds, for each (``contact:{id}``, ``agent:{id}``), the version the change was made on.
+    A store that several nodes share (``shared``) records the unit only if every record is
+    still at that version, else raises :class:`~contact_center.exceptions.Stale`, and tells
+    the other nodes what it recorded. A store for one node has nothing to check.
+    """
+
+    contacts: tuple[Contact, ...] = ()
+    presences: tuple[Presence, ...] = ()
+    expected: Mapping[str, int] = field(default_factory=dict)
+    events: tuple[NewEvent, ...] = ()
+    node: str = ""
+
+
 class Store(Protocol):
+    shared: bool  # engine nodes may share it: commits check versions and are announced
+
     # customers and identities
     async def create_customer(self, customer: Customer) -> None: ...
     async def get_customer(self, customer_id: str) -> Customer | None: ...
@@ -80,6 +100,10 @@ class Store(Protocol):
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
     def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> Awaitable[list[HistoryEvent]]: ...
     def stage_agent_status(self, agent_id: str, status: AgentStatus) -> Awaitable[None]: ...
+    def commit(self, changes: Changes) -> Awaitable[list[HistoryEvent]]: ...
+    async def current(
+        self, contact_ids: Sequence[str], agent_ids: Sequence[str]
+    ) -> tuple[list[Contact], list[Presence]]: ...
     async def barrier(self) -> None: ...
     def add_message(
         self,

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -28,19 +29,20 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from contact_center.exceptions import Conflict, StoreUnavailable
+from contact_center.exceptions import Conflict, Stale, StoreUnavailable
 from contact_center.model import (
     Agent,
     AgentStatus,
-    Channel,
     Contact,
     ContactState,
     Customer,
     HistoryEvent,
     IdentityKind,
+    Presence,
     Role,
 )
-from contact_center.store.base import NewEvent, Session, Written, settle
+from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
+from contact_center.store.base import Changes, NewEvent, Session, Written, settle
 from contact_center.store.redis_keys import Keys
 
 __all__ = ["RedisStore"]
@@ -50,6 +52,7 @@ _log = structlog.get_logger("contact_center.store.redis")
 _Read = Callable[[list[Any]], Any]  # turns an op's replies into its result
 _CONNECT_TIMEOUT_S = 2.0  # an unreachable Redis is reported after this, not waited on
 _REPLY_TIMEOUT_S = 5.0
+_SEP = "\x1f"  # between a node's id and its message, as RedisBus writes them
 _OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 
 # One library of functions; keys a function finds on its way (while merging) are built from
@@ -139,7 +142,47 @@ local function merge_customers(keys, args)
   return 1
 end
 
+-- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
+-- check: [key, version] pairs (key without the prefix, a hash whose field v is its version);
+-- contacts: [id, customer_id, open (1/0), enqueued_at, version, record];
+-- presences: [agent_id, version, record, status]; events: [customer_id, json].
+-- Records nothing unless every key is at its version; returns the events' ids.
+local function commit(keys, args)
+  local p = args[1]
+  local unit = cjson.decode(args[3])
+  for _, c in ipairs(unit.check) do
+    local v = tonumber(redis.call('HGET', p .. c[1], 'v') or '0')
+    if v ~= c[2] then
+      return redis.error_reply('STALE ' .. c[1] .. ' is at version ' .. v .. ', not ' .. c[2])
+    end
+  end
+  for _, c in ipairs(unit.contacts) do
+    redis.call('HSET', p .. 'contact:' .. c[1], 'v', c[5], 'customer_id', c[2], 'record', c[6])
+    redis.call('SADD', p .. 'customer:' .. c[2] .. ':contacts', c[1])
+    if c[3] == 1 then
+      redis.call('ZADD', p .. 'contacts:open', c[4], c[1])
+    else
+      redis.call('ZREM', p .. 'contacts:open', c[1])
+    end
+  end
+  for _, a in ipairs(unit.presences) do
+    redis.call('HSET', p .. 'agent:' .. a[1], 'v', a[2], 'record', a[3])
+    redis.call('HSET', p .. 'user:' .. a[1], 'status', a[4])
+  end
+  local ids = {}
+  for _, e in ipairs(unit.events) do
+    local id = redis.call('INCR', p .. 'events:next')
+    redis.call('ZADD', p .. 'history:' .. e[1], id, id .. '::' .. e[2])
+    ids[#ids + 1] = id
+  end
+  if args[2] ~= '' then
+    redis.call('PUBLISH', p .. 'bus:state', args[2])
+  end
+  return ids
+end
+
 redis.register_function('cc_append_event', append_event)
+redis.register_function('cc_commit', commit)
 redis.register_function('cc_add_message', add_message)
 redis.register_function('cc_create_customer', create_customer)
 redis.register_function('cc_create_user', create_user)
@@ -152,6 +195,8 @@ def _own_error(failure: Exception) -> Exception:
     text = str(failure)
     if text.startswith("CONFLICT "):
         return Conflict(text.removeprefix("CONFLICT "))
+    if text.startswith("STALE "):
+        return Stale(text.removeprefix("STALE "))
     if "Function not found" in text:
         return StoreUnavailable("the store (Redis) came back without its functions; nothing was recorded, try again")
     return failure
@@ -187,40 +232,30 @@ def _event(stored: str, customer_id: str) -> HistoryEvent:
     )
 
 
-def _contact_fields(c: Contact) -> dict[str, Any]:
-    """The contact's hash fields as they are now (a queued write must not see later changes)."""
-    return {
-        "id": c.id,
-        "channel": c.channel.value,
-        "customer_id": c.customer_id,
-        "state": c.state.value,
-        "created_at": repr(c.created_at),
-        "enqueued_at": repr(c.enqueued_at),
-        "skills": orjson.dumps(c.skills).decode(),
-        "priority": c.priority,
-        "subject": c.subject,
-        "agent_id": c.agent_id or "",
-        "disposition": c.disposition or "",
-        "closed_at": "" if c.closed_at is None else repr(c.closed_at),
-    }
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A contact as it is written: taken when the write is asked for, not when it runs."""
+
+    id: str
+    customer_id: str
+    open: bool
+    enqueued_at: float
+    version: int
+    record: dict[str, Any]
+    json: str
+
+
+def _row(c: Contact) -> _Row:
+    record = contact_record(c)
+    return _Row(c.id, c.customer_id, c.state in _OPEN, c.enqueued_at, c.version, record, orjson.dumps(record).decode())
 
 
 def _contact(h: dict[str, str], last_seq: str | None) -> Contact:
-    return Contact(
-        id=h["id"],
-        channel=Channel(h["channel"]),
-        customer_id=h["customer_id"],
-        state=ContactState(h["state"]),
-        created_at=float(h["created_at"]),
-        enqueued_at=float(h["enqueued_at"]),
-        skills=[(s, int(n)) for s, n in orjson.loads(h["skills"])],
-        priority=int(h["priority"]),
-        subject=h["subject"],
-        agent_id=h["agent_id"] or None,
-        disposition=h["disposition"] or None,
-        closed_at=float(h["closed_at"]) if h["closed_at"] else None,
-        last_seq=int(last_seq or 0),
-    )
+    contact = contact_from_record(orjson.loads(h["record"]))
+    contact.customer_id = h["customer_id"]  # a merge moves contacts to the surviving customer
+    contact.version = int(h["v"])
+    contact.last_seq = int(last_seq or 0)
+    return contact
 
 
 def _agent(h: dict[str, str]) -> Agent:
@@ -239,9 +274,12 @@ def _agent(h: dict[str, str]) -> Agent:
 class RedisStore:
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
-    def __init__(self, url: str, prefix: str = "cc:") -> None:
+    shared = True
+
+    def __init__(self, url: str, prefix: str = "cc:", node_id: str = "") -> None:
         self.url = url
         self.keys = Keys(prefix)
+        self.node_id = node_id  # announcements of what this node wrote carry it (see RedisBus)
         # Any: redis-py annotates replies as bytes | str whatever decode_responses says; with
         # decode_responses=True they are str, and the readers below take them as such.
         # No automatic retries: redis-py would send a whole MULTI/EXEC again after a dropped
@@ -356,14 +394,22 @@ class RedisStore:
 
         return read
 
-    def _save_contact(self, pipe: Any, fields: dict[str, Any]) -> None:
+    def _save_contacts(self, pipe: Any, rows: Sequence[_Row]) -> None:
+        """Write contacts as they are (versions unchecked: new records) and announce them to other nodes."""
         k = self.keys
-        pipe.hset(k.contact(fields["id"]), mapping=fields)
-        pipe.sadd(k.customer_contacts(fields["customer_id"]), fields["id"])
-        if ContactState(fields["state"]) in _OPEN:
-            pipe.zadd(k.open_contacts, {fields["id"]: float(fields["enqueued_at"])})
-        else:
-            pipe.zrem(k.open_contacts, fields["id"])
+        for row in rows:
+            pipe.hset(k.contact(row.id), mapping={"v": row.version, "customer_id": row.customer_id, "record": row.json})
+            pipe.sadd(k.customer_contacts(row.customer_id), row.id)
+            if row.open:
+                pipe.zadd(k.open_contacts, {row.id: row.enqueued_at})
+            else:
+                pipe.zrem(k.open_contacts, row.id)
+        if rows:
+            pipe.publish(k.bus("state"), self._announcement([r.record for r in rows], []))
+
+    def _announcement(self, contacts: list[dict[str, Any]], presences: list[dict[str, Any]]) -> str:
+        """What other nodes hear on the bus topic ``state``: the records, tagged with this node (see RedisBus)."""
+        return self.node_id + _SEP + orjson.dumps({"contacts": contacts, "presences": presences}).decode()
 
     # ------------------------------------------------------------------ customers and identities
 
@@ -445,16 +491,65 @@ class RedisStore:
         return await self.stage(contacts, events)
 
     def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
-        rows = [_contact_fields(c) for c in contacts]
+        rows = [_row(c) for c in contacts]
         staged = tuple(events)
 
         def build(pipe: Any) -> _Read:
-            for fields in rows:
-                self._save_contact(pipe, fields)
+            self._save_contacts(pipe, rows)
             read = self._append_events(pipe, staged)
             return lambda replies: read(replies[len(replies) - len(staged) :] if staged else [])
 
         return self._enqueue(build)
+
+    def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
+        """Queue a unit of work: one ``cc_commit``, recorded whole if no record moved on meanwhile (else Stale)."""
+        rows = [_row(c) for c in changes.contacts]
+        presences = [presence_record(p) for p in changes.presences]
+        events = changes.events
+        unit = {
+            "check": [[key, version] for key, version in changes.expected.items()],
+            "contacts": [[r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json] for r in rows],
+            "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
+            "events": [[e.customer_id, _event_json(e)] for e in events],
+        }
+        body = orjson.dumps(unit).decode()
+        announcement = self._announcement([r.record for r in rows], presences)
+
+        def build(pipe: Any) -> _Read:
+            pipe.fcall("cc_commit", 0, self.keys.prefix, announcement, body)
+
+            def read(replies: list[Any]) -> list[HistoryEvent]:
+                return [
+                    HistoryEvent(int(i), e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, dict(e.data))
+                    for i, e in zip(replies[0], events, strict=True)
+                ]
+
+            return read
+
+        return self._enqueue(build)
+
+    async def current(
+        self, contact_ids: Sequence[str], agent_ids: Sequence[str]
+    ) -> tuple[list[Contact], list[Presence]]:
+        """The records as Redis has them now (those that exist)."""
+        k = self.keys
+        async with self._reachable():
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for contact_id in contact_ids:
+                    pipe.hgetall(k.contact(contact_id))
+                    pipe.hget(k.conversation(contact_id), "last")
+                for agent_id in agent_ids:
+                    pipe.hgetall(k.agent(agent_id))
+                replies = await pipe.execute()
+        n = 2 * len(contact_ids)
+        contacts = [_contact(h, last) for h, last in zip(replies[:n:2], replies[1:n:2], strict=True) if h]
+        presences = []
+        for h in replies[n:]:
+            if h:
+                presence = presence_from_record(orjson.loads(h["record"]))
+                presence.version = int(h["v"])
+                presences.append(presence)
+        return contacts, presences
 
     def stage_agent_status(self, agent_id: str, status: AgentStatus) -> asyncio.Future[None]:
         def build(pipe: Any) -> _Read:
@@ -476,8 +571,8 @@ class RedisStore:
     ) -> asyncio.Future[tuple[HistoryEvent, bool]]:
         """Queue a message for ``contact``'s conversation, once per ``client_id`` (see the SQLite store)."""
         future: asyncio.Future[tuple[HistoryEvent, bool]] = asyncio.get_running_loop().create_future()
-        fields = _contact_fields(contact) if create else None
-        self._queue((future, self._build_message, contact, actor, text, client_id, at, tuple(extra), fields))
+        row = _row(contact) if create else None
+        self._queue((future, self._build_message, contact, actor, text, client_id, at, tuple(extra), row))
         return future
 
     def post_message(self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written) -> None:
@@ -492,18 +587,18 @@ class RedisStore:
         client_id: str,
         at: float,
         extra: tuple[NewEvent, ...],
-        fields: dict[str, Any] | None,
+        row: _Row | None,
     ) -> _Read:
         k = self.keys
-        if fields is not None:  # a conversation's first message: the contact and its first events before it
-            self._save_contact(pipe, fields)
+        if row is not None:  # a conversation's first message: the contact and its first events before it
+            self._save_contacts(pipe, [row])
             self._append_events(pipe, extra)
         body = _stored_json(contact.id, contact.channel.value, "message", at, actor, {"text": text}, client_id)
         customer_id = contact.customer_id
         keys = (k.event_ids, k.conversation(contact.id), k.messages(contact.id), k.history(customer_id))
         pipe.fcall("cc_add_message", len(keys), *keys, client_id, body)
         after = 0
-        if fields is None and extra:  # otherwise its events follow the message, as in the SQLite store
+        if row is None and extra:  # otherwise its events follow the message, as in the SQLite store
             self._append_events(pipe, extra)
             after = len(extra)
 

@@ -14,16 +14,19 @@ key                            type    holds
 ``customer:{id}:contacts``     set     ids of the customer's contacts
 ``customer:{id}:sessions``     set     token hashes of the customer's (chat visitor) sessions
 ``identity:{kind}:{value}``    string  the customer id the identity belongs to
-``contact:{id}``               hash    the contact's fields (skills as JSON)
+``contact:{id}``               hash    ``v``: version, ``customer_id``, ``record``: the contact as JSON
 ``contacts:open``              zset    ids of unfinished contacts, scored by original arrival
 ``events:next``                string  the last event id given out
 ``history:{customer}``         zset    the customer's events, scored by event id
 ``messages:{contact}``         zset    a conversation's messages, scored by sequence number
 ``conversation:{contact}``     hash    ``last``: last sequence number; ``c:{client_id}``: its number
 ``user:{id}``                  hash    an agent's or supervisor's account
+``agent:{id}``                 hash    ``v``: version, ``record``: the agent's presence as JSON
 ``users``                      hash    username -> user id
 ``session:{token hash}``       hash    kind, subject_id, expires_at
-``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``)
+``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``);
+                                      ``bus:state``: records a node committed, for the others
+``lease:{node id}``            string  present while the node is alive (expires unless renewed)
 ``node:{node id}``             pubsub  a node's own channel (keeps its subscriber connection open)
 =============================  ======  ==========================================================
 
@@ -81,6 +84,12 @@ class Keys:
 
     def user(self, user_id: str) -> str:
         return f"{self.prefix}user:{user_id}"
+
+    def agent(self, agent_id: str) -> str:
+        return f"{self.prefix}agent:{agent_id}"
+
+    def lease(self, node_id: str) -> str:
+        return f"{self.prefix}lease:{node_id}"
 
     @property
     def users(self) -> str:

@@ -32,9 +32,10 @@ from contact_center.model import (
     Customer,
     HistoryEvent,
     IdentityKind,
+    Presence,
     Role,
 )
-from contact_center.store.base import NewEvent, Session, Written, settle
+from contact_center.store.base import Changes, NewEvent, Session, Written, settle
 
 __all__ = ["BUSY_BATCH", "SqliteStore"]
 
@@ -231,7 +232,13 @@ class _Checkpointer:
 
 
 class SqliteStore:
-    """The :class:`~contact_center.store.base.Store` port on one SQLite file."""
+    """The :class:`~contact_center.store.base.Store` port on one SQLite file.
+
+    One engine node: its lock orders every change, so commits have no versions to check, and
+    what only a running engine needs (offers, presences) is not kept (a restart re-queues).
+    """
+
+    shared = False
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -492,6 +499,24 @@ class SqliteStore:
             db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
 
         return self._enqueue(op)
+
+    def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
+        """Queue a unit of work: its contacts, its events and its agents' statuses."""
+        statuses = [(p.status.value, p.agent_id) for p in changes.presences]
+        recorded = self.stage(changes.contacts, changes.events)
+        if statuses:
+
+            def op(db: sqlite3.Connection) -> None:
+                db.executemany("UPDATE users SET status = ? WHERE id = ?", statuses)
+
+            self._enqueue(op)
+        return recorded
+
+    async def current(
+        self, contact_ids: Sequence[str], agent_ids: Sequence[str]
+    ) -> tuple[list[Contact], list[Presence]]:
+        contacts = [c for cid in contact_ids if (c := await self.get_contact(cid)) is not None]
+        return contacts, []
 
     async def barrier(self) -> None:
         """Return once everything staged or queued so far is committed."""

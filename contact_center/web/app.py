@@ -7,6 +7,9 @@ then the engine with its channels on top. Errors from the engine become JSON bod
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +35,7 @@ from contact_center.exceptions import (
     NotFound,
     StoreUnavailable,
 )
+from contact_center.leases import Leases
 from contact_center.model import Role
 from contact_center.redis_bus import RedisBus
 from contact_center.store import Store, open_store
@@ -264,8 +268,10 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     app[CONFIG] = config
     the_clock = clock or SystemClock()
 
+    node_id = config.store.node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = await open_store(config.store)
+        store = await open_store(config.store, node_id)
         app[STORE] = store
         yield
         await store.close()
@@ -276,14 +282,20 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
             app[BUS] = Bus()
             yield
             return
-        bus = RedisBus(config.store.redis_url, config.store.redis_prefix)
+        bus = RedisBus(config.store.redis_url, config.store.redis_prefix, node_id)
         await bus.start()
         app[BUS] = bus
         yield
         await bus.close()
 
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
-        engine = Engine(app[STORE], the_clock, config, app[BUS])
+        leases = None
+        if config.store.backend == "redis":
+            leases = Leases(config.store.redis_url, config.store.redis_prefix, node_id, config.store.lease_s)
+            await leases.start()
+        engine = Engine(app[STORE], the_clock, config, app[BUS], node_id=node_id, liveness=leases)
+        if leases is not None:
+            leases.on_lapsed = engine.rejoin
         accounts = Accounts(app[STORE], the_clock, config.auth)
         if demo:
             await seed_demo(app[STORE], accounts, config)
@@ -293,6 +305,8 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         app[DESK] = DeskEndpoint(engine, accounts, config, app[SOCKETS])
         yield
         engine.stop()
+        if leases is not None:
+            await leases.close()
 
     sockets: set[JsonSocket] = set()
     app[SOCKETS] = sockets

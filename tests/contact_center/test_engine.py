@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from contact_center.exceptions import BadMessage, ClientError, NotHeld
@@ -264,6 +266,7 @@ async def test_finished_contacts_leave_nothing_behind(env: EngineEnv):
     await env.settle()
     engine = env.engine
     for customer_id in (customer.id, gone.id):
-        assert customer_id not in engine._chat_of and customer_id not in engine._open_count
-        assert customer_id not in engine._values
+        assert customer_id not in engine._chat_of
     assert engine._contacts == {} and len(engine._queue) == 0 and engine.waiting() == []
+    assert engine._offers == {} and not any(k.startswith(("offer:", "wrap:")) for k in engine._timers)
+    assert +engine._agents[a.id].load == Counter() and engine._agents[a.id].held == set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from contact_center.config import parse_config
 from contact_center.model import Channel, Contact, ContactState
 from contact_center.queue import IntegratedQueue
@@ -9,16 +11,16 @@ from contact_center.queue import IntegratedQueue
 CONFIG = parse_config({})
 
 
-def contact(cid: str, at: float, channel: Channel = Channel.CHAT) -> Contact:
-    return Contact(cid, channel, f"cust-{cid}", ContactState.QUEUED, at, at, [("general", 1)])
+def contact(cid: str, at: float, channel: Channel = Channel.CHAT, value: float = 0.0) -> Contact:
+    return Contact(cid, channel, f"cust-{cid}", ContactState.QUEUED, at, at, [("general", 1)], value=value)
 
 
 def test_order_is_value_then_arrival_across_channels():
     """An email and two chats share one order: the VIP first, then by original arrival."""
     queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
-    queue.put(contact("email", 100.0, Channel.EMAIL), 0.0)
-    queue.put(contact("chat-old", 50.0), 0.0)
-    queue.put(contact("chat-vip", 120.0), 5000.0)
+    queue.put(contact("email", 100.0, Channel.EMAIL))
+    queue.put(contact("chat-old", 50.0))
+    queue.put(contact("chat-vip", 120.0, value=5000.0))
     assert queue.order(now=121.0) == ["chat-vip", "chat-old", "email"]
 
 
@@ -26,17 +28,17 @@ def test_a_returned_contact_keeps_its_place_and_its_declines():
     """Taken for an offer and put back after a reject: same place, and the rejecting agent is excluded."""
     queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
     first, second = contact("first", 10.0), contact("second", 20.0)
-    queue.put(first, 0.0)
-    queue.put(second, 0.0)
-    queue.take("first")
+    queue.put(first)
+    queue.put(second)
+    queue.remove("first")
     assert "first" not in queue and len(queue) == 1
-    queue.declined("first", "agent-a")
-    queue.put(first, 0.0)
+    queue.put(dataclasses.replace(first, declined=("agent-a",)))
     assert queue.order(now=30.0) == ["first", "second"]
     entry = next(w for w in queue.snapshot() if w.contact_id == "first")
     assert entry.excluded_agents == frozenset({"agent-a"})
-    queue.settled("first")
-    queue.put(first, 0.0)
+    queue.remove("first")
+    queue.remove("first")  # not queued: nothing happens
+    queue.put(first)
     assert next(w for w in queue.snapshot() if w.contact_id == "first").excluded_agents == frozenset()
 
 
@@ -44,11 +46,10 @@ def test_chat_deadline_and_revalue():
     """A chat is due service_level_s after arrival; revaluing moves it up without changing its arrival."""
     queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
     chat, other = contact("chat", 100.0), contact("other", 90.0)
-    queue.put(chat, 0.0)
-    queue.put(other, 0.0)
+    queue.put(chat)
+    queue.put(other)
     (entry,) = [w for w in queue.snapshot() if w.contact_id == "chat"]
     assert entry.due_at == 100.0 + CONFIG.webchat.service_level_s
     assert queue.order(now=101.0) == ["other", "chat"]
-    queue.revalue(chat, 2000.0)
-    queue.revalue(contact("not-queued", 1.0), 2000.0)
+    queue.put(dataclasses.replace(chat, value=2000.0))
     assert queue.order(now=101.0) == ["chat", "other"] and len(queue) == 2

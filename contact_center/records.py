@@ -1,0 +1,94 @@
+"""Contacts and presences as plain JSON-ready dicts: how nodes sharing a store hand them over.
+
+The Redis store keeps each record in this form, and a committed change is announced to the
+other nodes in it (see :mod:`contact_center.replica`). Reading tolerates missing keys, so
+records written before a field existed still load.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contact_center.model import AgentStatus, Channel, Contact, ContactState, Offer, OfferState, Presence
+
+__all__ = ["contact_from_record", "contact_record", "presence_from_record", "presence_record"]
+
+
+def contact_record(c: Contact) -> dict[str, Any]:
+    offer = c.offer
+    return {
+        "id": c.id,
+        "channel": c.channel.value,
+        "customer_id": c.customer_id,
+        "state": c.state.value,
+        "created_at": c.created_at,
+        "enqueued_at": c.enqueued_at,
+        "skills": c.skills,
+        "priority": c.priority,
+        "subject": c.subject,
+        "agent_id": c.agent_id,
+        "disposition": c.disposition,
+        "closed_at": c.closed_at,
+        "last_seq": c.last_seq,
+        "value": c.value,
+        "offer": None
+        if offer is None
+        else [offer.id, offer.agent_id, offer.created_at, offer.expires_at, offer.state.value, offer.level],
+        "declined": c.declined,
+        "wrap_until": c.wrap_until,
+        "version": c.version,
+        "node": c.node,
+    }
+
+
+def contact_from_record(d: dict[str, Any]) -> Contact:
+    raw = d.get("offer")
+    offer = None
+    if raw:
+        offer_id, agent_id, created_at, expires_at, state, level = raw
+        offer = Offer(offer_id, d["id"], agent_id, created_at, expires_at, OfferState(state), level)
+    return Contact(
+        id=d["id"],
+        channel=Channel(d["channel"]),
+        customer_id=d["customer_id"],
+        state=ContactState(d["state"]),
+        created_at=d["created_at"],
+        enqueued_at=d["enqueued_at"],
+        skills=[(s, int(n)) for s, n in d["skills"]],
+        priority=d.get("priority", 0),
+        subject=d.get("subject", ""),
+        agent_id=d.get("agent_id"),
+        disposition=d.get("disposition"),
+        closed_at=d.get("closed_at"),
+        last_seq=d.get("last_seq", 0),
+        value=d.get("value", 0.0),
+        offer=offer,
+        declined=tuple(d.get("declined", ())),
+        wrap_until=d.get("wrap_until"),
+        version=d.get("version", 0),
+        node=d.get("node", ""),
+    )
+
+
+def presence_record(p: Presence) -> dict[str, Any]:
+    return {
+        "agent_id": p.agent_id,
+        "status": p.status.value,
+        "connections": p.connections,
+        "idle_since": p.idle_since,
+        "grace_until": p.grace_until,
+        "version": p.version,
+        "node": p.node,
+    }
+
+
+def presence_from_record(d: dict[str, Any]) -> Presence:
+    return Presence(
+        agent_id=d["agent_id"],
+        status=AgentStatus(d["status"]),
+        connections={node: int(n) for node, n in d.get("connections", {}).items() if n},
+        idle_since=d.get("idle_since", 0.0),
+        grace_until=d.get("grace_until"),
+        version=d.get("version", 0),
+        node=d.get("node", ""),
+    )
