@@ -121,6 +121,17 @@ class _AgentRuntime:
         return self.snapshot
 
 
+def _burden(contact: Contact | None) -> tuple[str, str] | None:
+    """The agent and channel a contact counts against (offered, assigned or in wrap-up), if any."""
+    if contact is None:
+        return None
+    if contact.state == ContactState.OFFERED and contact.offer is not None:
+        return contact.offer.agent_id, contact.channel.value
+    if contact.state in _HELD and contact.agent_id:
+        return contact.agent_id, contact.channel.value
+    return None
+
+
 def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
     return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
 
@@ -242,6 +253,13 @@ class Engine:
         for rt in self._agents.values():
             if rt.presence.status != AgentStatus.OFFLINE:
                 self._set_presence(rt, status=AgentStatus.OFFLINE)
+        loads: dict[str, Counter[str]] = {}
+        for loaded in contacts:
+            burden = _burden(loaded)
+            if burden is not None and burden[0] in self._agents:
+                loads.setdefault(burden[0], Counter())[burden[1]] += 1
+        for agent_id, load in loads.items():
+            self._set_presence(self._agents[agent_id], load=dict(load))
         for loaded in contacts:
             self._apply(loaded)
             contact = dataclasses.replace(loaded)
@@ -700,6 +718,8 @@ class Engine:
 
         def choose() -> None:
             rt = self._runtime(agent_id)
+            if rt.presence.status == target:  # confirmed all the same, to every desk of the agent
+                self._publish(f"agent:{agent_id}", {"type": "status", "status": target.value})
             self._set_presence(rt, status=target)
             if target != AgentStatus.AVAILABLE:
                 for offer in list(rt.offers.values()):
@@ -934,9 +954,8 @@ class Engine:
         )
         contact = dataclasses.replace(self._contacts[contact_id], offer=offer)
         contact.move(ContactState.OFFERED)
+        # The agent's load (in its record) goes up with it: two nodes giving it work at once cannot both commit.
         self._put(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
-        # The agent's record changes with its load: two nodes giving it work at once cannot both commit.
-        self._set_presence(self._agents[agent_id])
         log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
         self._publish(f"agent:{agent_id}", self._offer_json(offer))
 
@@ -999,6 +1018,13 @@ class Engine:
         contact.node = self.node_id
         self._apply(contact)
         unit.contacts[contact.id] = contact
+        was, now = _burden(old), _burden(contact)
+        if was != now:  # the agents' loads are in their records, checked like any other
+            for burden, step in ((was, -1), (now, 1)):
+                if burden is not None and (rt := self._agents.get(burden[0])) is not None:
+                    load = dict(rt.presence.load)
+                    load[burden[1]] = max(0, load.get(burden[1], 0) + step)
+                    self._set_presence(rt, load={ch: n for ch, n in load.items() if n})
         if kind is not None:
             unit.events.append(self._event(contact, kind, actor, **data))
         if contact.state == ContactState.QUEUED:
@@ -1059,15 +1085,11 @@ class Engine:
             rt = self._agent_or_learn(offer.agent_id)
             if rt is not None:
                 rt.offers[offer.id] = offer
-                rt.load[c.channel.value] += 1
-                self._refresh(rt)
             self._arm(f"offer:{c.id}", c.node, offer.expires_at, partial(self._offer_timed_out, offer.id))
         elif c.state in _HELD and c.agent_id:
             rt = self._agent_or_learn(c.agent_id)
             if rt is not None:
                 rt.held.add(c.id)
-                rt.load[c.channel.value] += 1
-                self._refresh(rt)
             if c.state == ContactState.WRAP_UP and c.wrap_until is not None:
                 self._arm(f"wrap:{c.id}", c.node, c.wrap_until, partial(self._finish_wrap_up, c.id))
 
@@ -1080,19 +1102,18 @@ class Engine:
         if c.state == ContactState.OFFERED and c.offer is not None:
             self._offers.pop(c.offer.id, None)
             rt = self._agents.get(c.offer.agent_id)
-            if rt is not None and rt.offers.pop(c.offer.id, None) is not None:
-                rt.load[c.channel.value] -= 1
-                self._refresh(rt)
+            if rt is not None:
+                rt.offers.pop(c.offer.id, None)
         elif c.state in _HELD and c.agent_id:
             rt = self._agents.get(c.agent_id)
-            if rt is not None and c.id in rt.held:
+            if rt is not None:
                 rt.held.discard(c.id)
-                rt.load[c.channel.value] -= 1
-                self._refresh(rt)
 
     def _apply_presence(self, rt: _AgentRuntime, new: Presence) -> None:
         rt.presence = new
         rt.agent.status = new.status
+        rt.load = Counter(new.load)
+        rt.snapshot = None
         self._refresh(rt)
         key = f"grace:{new.agent_id}"
         if new.grace_until is None:

@@ -209,13 +209,17 @@ class Presence:
     """An agent at work, as every engine node sees it: status, desks, idle time, reconnect grace.
 
     ``connections`` counts the agent's open desk sockets per engine node, so a node that dies
-    can be struck off. ``grace_until`` is set while held contacts wait for the agent to come
-    back. ``version`` and ``node`` are as for :class:`Contact`.
+    can be struck off. ``load`` counts the contacts offered to or held by the agent, per channel:
+    it is part of the record (not worked out from contacts a node may not have heard of yet),
+    so a change that gives the agent work is checked against the load it was decided on.
+    ``grace_until`` is set while held contacts wait for the agent to come back. ``version``
+    and ``node`` are as for :class:`Contact`.
     """
 
     agent_id: str
     status: AgentStatus = AgentStatus.OFFLINE
     connections: dict[str, int] = field(default_factory=dict)
+    load: dict[str, int] = field(default_factory=dict)
     idle_since: float = 0.0
     grace_until: float | None = None
     version: int = 0

@@ -361,8 +361,11 @@ class RedisStore:
             part = replies[start:end]
             failure = next((r for r in part if isinstance(r, Exception)), None)
             if failure is not None:
-                _log.error("store.write_failed", error=repr(failure))
                 error = _own_error(failure)
+                if isinstance(error, Stale):  # another node was first: the engine reads again and retries
+                    _log.info("store.stale", error=str(error))
+                else:
+                    _log.error("store.write_failed", error=repr(failure))
                 if isinstance(error, StoreUnavailable):
                     self._loaded = False  # Redis restarted empty: load the functions again first
                 settle(sink, error, failed=True)

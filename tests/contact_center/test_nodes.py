@@ -1,0 +1,316 @@
+"""Several engine nodes on one Redis: real processes on loopback, one queue between them.
+
+Each node is ``python -m contact_center serve`` with its own port and node id, sharing a
+key prefix on the suite's private redis-server. Clients talk to whichever node a test picks,
+as a load balancer would send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.clients import WsClient, desk, login, widget
+from tests.conftest import PASSWORD, free_port
+
+pytestmark = pytest.mark.timeout(180)
+
+LEASE_S = 1.0
+OFFER_TIMEOUT_S = 4
+WRAP_UP_S = 2
+
+
+@dataclass
+class Node:
+    name: str
+    port: int
+    config: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.config.with_suffix(".log")
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """This node's structured log lines whose event is ``name``."""
+        found = []
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                entry = json.loads(line)
+                if entry.get("event") == name:
+                    found.append(entry)
+        return found
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@dataclass
+class Cluster:
+    workdir: Path
+    redis_url: str
+    prefix: str = field(default_factory=lambda: f"nodes:{uuid.uuid4().hex[:10]}:")
+    nodes: list[Node] = field(default_factory=list)
+
+    def node(self, name: str) -> Node:
+        port = free_port()
+        config = self.workdir / f"{name}.toml"
+        config.write_text(
+            f"""
+[server]
+port = {port}
+[store]
+backend = "redis"
+redis_url = "{self.redis_url}"
+redis_prefix = "{self.prefix}"
+node_id = "{name}"
+lease_s = {LEASE_S}
+[webchat]
+allowed_origins = ["http://127.0.0.1:{port}"]
+max_frames_per_s = 1000
+frame_burst = 1000
+[desk]
+default_wrap_up_s = {WRAP_UP_S}
+[routing]
+offer_timeout_s = {OFFER_TIMEOUT_S}
+[logging]
+format = "json"
+"""
+        )
+        node = Node(name, port, config)
+        self.nodes.append(node)
+        return node
+
+    def add_agent(self, username: str, chats: int = 3, languages: tuple[str, ...] = ("en", "id")) -> None:
+        """Create an agent through the CLI of a (not yet running) node: the account lands in Redis."""
+        config = self.nodes[0].config if self.nodes else self.node("cli").config
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "contact_center", "--config", str(config), "user", "add", username),
+                *("--skill", "general=3", *(x for lang in languages for x in ("--skill", f"lang_{lang}=3"))),
+                *("--capacity", f"chat={chats}", "--password-stdin"),
+            ],
+            input=f"{PASSWORD}\n".encode(),
+            capture_output=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+
+    async def start(self, name: str) -> Node:
+        node = next((n for n in self.nodes if n.name == name), None) or self.node(name)
+        with node.log.open("ab") as err:
+            node.proc = subprocess.Popen(
+                [sys.executable, "-m", "contact_center", "--config", str(node.config), "serve"],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"{node.url}/api/health") as r:
+                        if r.status == 200:
+                            return node
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+        node.stop()
+        raise AssertionError(f"node {name} did not start: {node.log.read_text()}")
+
+
+@pytest.fixture
+async def cluster(tmp_path: Path, redis_url: str) -> AsyncIterator[Cluster]:
+    nodes = Cluster(tmp_path, redis_url)
+    yield nodes
+    for node in nodes.nodes:
+        node.stop()
+
+
+async def waiting(node: Node, username: str = "ayu") -> list[str]:
+    """The queue as ``node`` shows it (GET /api/queue): contact ids in order."""
+    token = await login(node, username)  # type: ignore[arg-type]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{node.url}/api/queue", headers={"Authorization": f"Bearer {token}"}) as r:
+            assert r.status == 200, await r.text()
+            return [c["id"] for c in (await r.json())["waiting"]]
+
+
+async def drain(client: WsClient, quiet: float = 0.2) -> list[dict[str, Any]]:
+    """Everything the client has been sent, until nothing more comes for ``quiet`` seconds."""
+    got, client.received = client.received, []
+    while True:
+        try:
+            async with asyncio.timeout(quiet):
+                got.append(await client.next())
+        except TimeoutError:
+            return got
+
+
+async def test_a_chat_arriving_on_one_node_is_answered_from_another(cluster: Cluster):
+    """The customer is on node A, the agent on node B: the offer crosses, and so do the messages."""
+    cluster.add_agent("ayu")
+    a, b = await cluster.start("a"), await cluster.start("b")
+    agent, _ = await desk(b, "ayu")  # type: ignore[arg-type]
+    customer, _ = await widget(a, {"topic": "general", "language": "id"})  # type: ignore[arg-type]
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Halo, pesanan saya belum sampai"})
+    ack = await customer.expect("ack", client_id="c-1")
+    offer = await agent.expect("offer")
+    assert offer["contact"]["id"] == ack["contact_id"]
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    await customer.expect("agent_joined")
+    await agent.send({"type": "reply", "contact_id": ack["contact_id"], "client_id": "a-1", "text": "Baik, saya cek"})
+    got = await customer.expect("message", client_id="a-1")
+    assert got["text"] == "Baik, saya cek" and got["seq"] == 2
+    await customer.send({"type": "message", "client_id": "c-2", "text": "Terima kasih"})
+    assert (await agent.expect("message", client_id="c-2"))["seq"] == 3
+    assert await waiting(a) == [] and await waiting(b) == []
+
+
+async def test_racing_nodes_never_give_a_contact_twice_nor_an_agent_more_than_its_room(cluster: Cluster):
+    """Three nodes route the same arrivals at once, round after round: one chat per agent, the rest wait."""
+    cluster.add_agent("ayu", chats=1)
+    cluster.add_agent("budi", chats=1)
+    nodes = [await cluster.start(name) for name in ("a", "b", "c")]
+    desks: dict[str, list[WsClient]] = {"ayu": [], "budi": []}
+    for name in desks:
+        for node in nodes:  # every node has both agents on its floor
+            client, welcome = await desk(node, name, available=not desks[name])  # type: ignore[arg-type]
+            assert welcome["agent"]["status"] == "available" or not desks[name]
+            desks[name].append(client)
+    for round_no in range(12):
+        customers = []
+        for node in nodes:
+            for _ in range(2):
+                client, _ = await widget(node, {"topic": "general", "language": "en"})  # type: ignore[arg-type]
+                customers.append(client)
+        await asyncio.gather(
+            *(c.send({"type": "message", "client_id": "m", "text": f"round {round_no}"}) for c in customers)
+        )
+        contact_ids = {(await c.expect("ack", client_id="m"))["contact_id"] for c in customers}
+        assert len(contact_ids) == 6
+        await asyncio.sleep(0.6)  # every node has heard of every arrival and had its go
+        offered: dict[str, set[str]] = {}
+        for name, clients in desks.items():
+            heard = [await drain(client) for client in clients][0]  # noqa: RUF015 (drain every desk; one suffices)
+            opened = {m["contact"]["id"] for m in heard if m["type"] == "offer"}
+            closed = {m["contact_id"] for m in heard if m["type"] == "offer_closed"}
+            offered[name] = opened - closed
+        # Each free agent holds exactly one offer (its room), and no chat is offered to both.
+        assert all(len(ids) == 1 for ids in offered.values()), offered
+        assert not offered["ayu"] & offered["budi"]
+        queued = [await waiting(node) for node in nodes]
+        assert queued[0] == queued[1] == queued[2], "every node shows one queue"
+        assert set(queued[0]) == contact_ids - offered["ayu"] - offered["budi"]
+        for c in customers:
+            await c.send({"type": "leave"})
+            await c.expect("ended")
+            await c.close()
+        await asyncio.sleep(0.3)
+        assert [await waiting(node) for node in nodes] == [[], [], []]
+        for clients in desks.values():  # offers made and taken back while the customers left
+            for client in clients:
+                await drain(client)
+    refused = sum(len(node.events("routing.stale")) + len(node.events("unit.stale")) for node in nodes)
+    assert refused > 0, "the nodes never raced: the test proved nothing"
+
+
+async def test_a_killed_node_leaves_no_contact_stuck(cluster: Cluster):
+    """SIGKILL node A mid-work: its desks' offers go back in place, its clients resume on B, its timers run on B."""
+    cluster.add_agent("ayu", chats=1, languages=("en",))  # so the test knows who is offered what
+    cluster.add_agent("budi", chats=2, languages=("id",))
+    a, b = await cluster.start("a"), await cluster.start("b")
+
+    # budi (desk on B) holds a chat whose customer is on A, and will close another one on A's clock.
+    budi, _ = await desk(b, "budi")  # type: ignore[arg-type]
+    talking, hello = await widget(a, {"topic": "general", "language": "id"})  # type: ignore[arg-type]
+    await talking.send({"type": "message", "client_id": "t-1", "text": "Halo"})
+    talk_id = (await talking.expect("ack", client_id="t-1"))["contact_id"]
+    offer = await budi.expect("offer")
+    await budi.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await budi.expect("assigned")
+    for i in range(2, 6):
+        await talking.send({"type": "message", "client_id": f"t-{i}", "text": f"pesan {i}"})
+        await talking.expect("ack", client_id=f"t-{i}")
+
+    # ayu's desk is on A, offered a chat from a customer on B; ayu's offer is A's, and so is its timer.
+    ayu, _ = await desk(a, "ayu")  # type: ignore[arg-type]
+    waiting_customer, _ = await widget(b, {"topic": "general", "language": "en"})  # type: ignore[arg-type]
+    await waiting_customer.send({"type": "message", "client_id": "w-1", "text": "Hello?"})
+    waiting_id = (await waiting_customer.expect("ack", client_id="w-1"))["contact_id"]
+    ayu_offer = await ayu.expect("offer")
+    assert ayu_offer["contact"]["id"] == waiting_id
+
+    # One more chat arrives on A, which offers it to budi (on B): that offer's timer is A's.
+    late, _ = await widget(a, {"topic": "general", "language": "id"})  # type: ignore[arg-type]
+    await late.send({"type": "message", "client_id": "l-1", "text": "Anyone?"})
+    late_id = (await late.expect("ack", client_id="l-1"))["contact_id"]
+    late_offer = await budi.expect("offer")
+    assert late_offer["contact"]["id"] == late_id
+
+    a.kill()
+
+    # B strikes A's desks off within a lease or two: ayu's offer goes back, the chat waits in its place.
+    async with asyncio.timeout(5 * LEASE_S + 3):
+        while waiting_id not in await waiting(b):
+            await asyncio.sleep(0.1)
+    # A's offer to budi lapses on B's clock, once past its time and A's lease: taken over, not stuck.
+    closed = await budi.expect("offer_closed", timeout=OFFER_TIMEOUT_S + 4 * LEASE_S, offer_id=late_offer["offer_id"])
+    assert closed["reason"] == "timed_out"
+    assert any(e["timer"] == f"offer:{late_id}" for e in b.events("timer.taken_over"))
+    assert await waiting(b) == [waiting_id, late_id], "both back in their places, in arrival order"
+
+    # ayu's desk comes back on B and is offered the same chat again.
+    ayu, _ = await desk(b, "ayu")  # type: ignore[arg-type]
+    again = await ayu.expect("offer", timeout=5)
+    assert again["contact"]["id"] == waiting_id and again["offer_id"] != ayu_offer["offer_id"]
+
+    # The customer who was on A resumes on B: every message once, in order, and the chat goes on.
+    budi_reply = {"type": "reply", "contact_id": talk_id, "client_id": "b-1", "text": "Sebentar ya"}
+    await budi.send(budi_reply)  # while the customer has no socket
+    await budi.expect("ack", client_id="b-1")
+    resumed, back = await widget(b, {"token": hello["token"], "contact_id": talk_id, "last_seq": 3})  # type: ignore[arg-type]
+    assert back["contact"] == {"id": talk_id, "state": "assigned"}
+    seqs = [(await resumed.expect("message"))["seq"] for _ in range(3)]
+    assert seqs == [4, 5, 6]
+    await resumed.nothing("message")
+    await resumed.send({"type": "message", "client_id": "t-3", "text": "pesan 3"})  # a resend: recorded before
+    assert (await resumed.expect("ack", client_id="t-3"))["seq"] == 3
+    await resumed.send({"type": "message", "client_id": "t-6", "text": "masih di sini"})
+    assert (await resumed.expect("ack", client_id="t-6"))["seq"] == 7
+    assert (await budi.expect("message", client_id="t-6"))["seq"] == 7
+
+    budi_close = {"type": "close", "contact_id": talk_id, "disposition": "resolved"}
+    await budi.send(budi_close)
+    await budi.expect("contact_state", state="wrap_up")
+    await budi.expect("contact_state", state="closed", timeout=WRAP_UP_S + 5)
+    assert b.events("engine.nodes_gone"), "B never noticed A was gone"
