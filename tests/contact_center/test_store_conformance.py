@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_center.exceptions import Conflict
+from contact_center.exceptions import Conflict, Stale
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -25,9 +25,10 @@ from contact_center.model import (
     Customer,
     HistoryEvent,
     IdentityKind,
+    Presence,
     Role,
 )
-from contact_center.store import NewEvent, Session, SqliteStore, Store
+from contact_center.store import Changes, NewEvent, Session, SqliteStore, Store
 from contact_center.store.redis import RedisStore
 
 BACKENDS = ["sqlite", "redis"]
@@ -169,6 +170,46 @@ async def test_a_staged_contact_and_its_event_are_kept_as_they_were_when_staged(
         2,
         [("general", 2), ("lang_id", 1)],
     )
+
+
+async def test_a_committed_unit_is_recorded_whole_and_read_back_as_it_is_now(store: Store):
+    """commit() records a unit's contacts, agents' statuses and events together; current() reads them back."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    await store.create_user(agent("ayu"), "hash")
+    contact = chat(state=ContactState.ASSIGNED, agent_id="id-ayu", value=250.0, version=1)
+    presence = Presence("id-ayu", AgentStatus.AVAILABLE, {"node-a": 1}, {"chat": 1}, idle_since=9.0, version=1)
+    event = NewEvent("ana", "c1", "chat", "contact.assigned", 11.0, "agent:id-ayu")
+    recorded = await store.commit(Changes((contact,), (presence,), {"contact:c1": 0, "agent:id-ayu": 0}, (event,)))
+    assert [e.kind for e in recorded] == ["contact.assigned"] and recorded[0].id > 0
+    contacts, presences = await store.current(["c1", "nobody"], ["id-ayu"])
+    assert [(c.id, c.state, c.agent_id, c.value) for c in contacts] == [
+        ("c1", ContactState.ASSIGNED, "id-ayu", 250.0 if store.shared else 0.0)
+    ]
+    assert (await store.get_agent("id-ayu")).status == AgentStatus.AVAILABLE  # type: ignore[union-attr]
+    if store.shared:  # what several nodes need is kept: versions and presences
+        assert contacts[0].version == 1
+        assert presences == [presence]
+    else:
+        assert presences == []
+    assert [e.kind for e in await store.history("ana")] == ["contact.assigned"]
+
+
+async def test_a_unit_made_on_an_old_version_records_nothing_when_the_store_is_shared(store: Store):
+    """Two nodes change one contact from the same version: the second commit is refused whole (Stale)."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    first = chat(state=ContactState.OFFERED, version=1)
+    await store.commit(Changes((first,), (), {"contact:c1": 0}, (NewEvent("ana", "c1", "chat", "first", 1.0, "x"),)))
+    second = chat(state=ContactState.ABANDONED, version=1)
+    late = store.commit(Changes((second,), (), {"contact:c1": 0}, (NewEvent("ana", "c1", "chat", "second", 2.0, "x"),)))
+    if not store.shared:  # one node: its lock orders changes, there is nothing to check
+        await late
+        return
+    with pytest.raises(Stale, match="contact:c1"):
+        await late
+    got = await store.get_contact("c1")
+    assert got is not None and got.state == ContactState.OFFERED
+    assert [e.kind for e in await store.history("ana")] == ["first"]
+    assert [c.id for c in await store.open_contacts()] == ["c1"]
 
 
 async def test_open_contacts_are_the_unfinished_ones_in_queue_order(store: Store):
