@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -110,6 +111,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def start_engine(config: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``python -m contact_center serve`` as its own process, once it answers /api/health; stderr goes to ``log``."""
+    import aiohttp
+
+    with log.open("ab") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "contact_center", "--config", str(config), "serve"],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    async with aiohttp.ClientSession() as http:
+        for _ in range(300):
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/api/health") as r:
+                    if r.status == 200:
+                        return proc
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise AssertionError(f"engine did not start: {log.read_text()}")
 
 
 @dataclass

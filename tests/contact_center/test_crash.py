@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -13,7 +12,7 @@ import aiohttp
 import pytest
 
 from tests.clients import WsClient
-from tests.conftest import PASSWORD, free_port
+from tests.conftest import PASSWORD, free_port, start_engine
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -35,26 +34,6 @@ format = "json"
 """
     )
     return path
-
-
-async def start_engine(config: Path, port: int) -> subprocess.Popen[bytes]:
-    log = config.parent / "engine.log"
-    with log.open("ab") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "contact_center", "--config", str(config), "serve"],
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/api/health") as r:
-                    if r.status == 200:
-                        return proc
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"engine did not start: {log.read_text()}")
 
 
 async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
@@ -84,7 +63,7 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
         check=True,
     )
     assert b"created agent ayu" in add.stdout
-    proc = await start_engine(config, port)
+    proc = await start_engine(config, port, config.parent / "engine.log")
     url = f"ws://127.0.0.1:{port}/ws/chat"
     origin = f"http://127.0.0.1:{port}"
     try:
@@ -104,7 +83,7 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
         proc.wait()
     assert acked == list(range(1, 41))
 
-    proc = await start_engine(config, port)
+    proc = await start_engine(config, port, config.parent / "engine.log")
     try:
         again = WsClient(await connect(url, origin=origin))  # type: ignore[arg-type]
         await again.send({"type": "hello", "token": welcome["token"]})

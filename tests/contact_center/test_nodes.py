@@ -23,7 +23,7 @@ import aiohttp
 import pytest
 
 from tests.clients import WsClient, desk, login, widget
-from tests.conftest import PASSWORD, free_port
+from tests.conftest import PASSWORD, free_port, start_engine
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -129,22 +129,8 @@ format = "json"
 
     async def start(self, name: str) -> Node:
         node = next((n for n in self.nodes if n.name == name), None) or self.node(name)
-        with node.log.open("ab") as err:
-            node.proc = subprocess.Popen(
-                [sys.executable, "-m", "contact_center", "--config", str(node.config), "serve"],
-                stdout=subprocess.DEVNULL,
-                stderr=err,
-            )
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"{node.url}/api/health") as r:
-                        if r.status == 200:
-                            return node
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
-        node.stop()
-        raise AssertionError(f"node {name} did not start: {node.log.read_text()}")
+        node.proc = await start_engine(node.config, node.port, node.log)
+        return node
 
 
 @pytest.fixture
