@@ -19,26 +19,29 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 import structlog
 
 from contact_center.bus import Bus, Listener
+from contact_center.store.redis_client import redis_client
 from contact_center.store.redis_keys import Keys
 
 __all__ = ["RedisBus"]
 
 _log = structlog.get_logger("contact_center.redis_bus")
 _SEP = "\x1f"  # between the publishing node's id and the message
+_SEND_TIMEOUT_S = 5.0  # a publish not answered by then is given up (at most once)
 
 
 class RedisBus(Bus):
     """A :class:`Bus` shared by every engine node on one Redis."""
 
-    def __init__(self, url: str, prefix: str = "cc:", node_id: str | None = None) -> None:
+    def __init__(
+        self, url: str, prefix: str = "cc:", node_id: str | None = None, *, count: Callable[[], None] | None = None
+    ) -> None:
         super().__init__()
         self.node_id = node_id or uuid.uuid4().hex[:12]
         self.keys = Keys(prefix)
-        self._redis: Any = aioredis.Redis.from_url(url, decode_responses=True)  # Any: see RedisStore
+        self._redis: Any = redis_client(url, count=count)
         self._pubsub: Any = self._redis.pubsub(ignore_subscribe_messages=True)
         self._outgoing: list[tuple[str, str]] = []
         self._sender: asyncio.Task[None] | None = None
@@ -92,7 +95,7 @@ class RedisBus(Bus):
             while self._outgoing:
                 batch, self._outgoing = self._outgoing, []
                 try:
-                    async with self._redis.pipeline(transaction=False) as pipe:
+                    async with asyncio.timeout(_SEND_TIMEOUT_S), self._redis.pipeline(transaction=False) as pipe:
                         for channel, payload in batch:
                             pipe.publish(channel, payload)
                         await pipe.execute()

@@ -5,6 +5,8 @@
 ``config.toml`` names.
 """
 
+from collections.abc import Callable
+
 from contact_center.config import StoreConfig
 from contact_center.store.base import Changes, NewEvent, Session, Store, Written
 from contact_center.store.redis import RedisStore
@@ -13,8 +15,11 @@ from contact_center.store.sqlite import SqliteStore
 __all__ = ["Changes", "NewEvent", "RedisStore", "Session", "SqliteStore", "Store", "Written", "open_store"]
 
 
-async def open_store(config: StoreConfig, node_id: str = "") -> Store:
-    """The store ``[store] backend`` names, ready for use; ``node_id`` names this engine node to the others."""
+async def open_store(config: StoreConfig, node_id: str = "", *, count: Callable[[], None] | None = None) -> Store:
+    """The store ``[store] backend`` names, ready for use.
+
+    ``node_id`` names this engine node to the others; ``count`` is told of each Redis round trip.
+    """
     if config.backend == "redis":
-        return await RedisStore(config.redis_url, config.redis_prefix, node_id).open()
+        return await RedisStore(config.redis_url, config.redis_prefix, node_id, count=count).open()
     return SqliteStore(config.data_dir / "contact-center.sqlite3")

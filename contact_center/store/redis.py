@@ -22,10 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import redis.asyncio as aioredis
 import structlog
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -43,6 +40,7 @@ from contact_center.model import (
 )
 from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
 from contact_center.store.base import Changes, NewEvent, Session, Written, settle
+from contact_center.store.redis_client import redis_client
 from contact_center.store.redis_keys import Keys
 
 __all__ = ["RedisStore"]
@@ -258,6 +256,32 @@ def _contact(h: dict[str, str], last_seq: str | None) -> Contact:
     return contact
 
 
+def _customer(customer_id: str, h: dict[str, str], ids: set[str]) -> Customer | None:
+    if not h or h.get("merged_into"):
+        return None
+    identities = []
+    for iv in ids:
+        kind, value = iv.split(":", 1)
+        identities.append((IdentityKind(kind), value))
+    return Customer(
+        id=customer_id,
+        name=h.get("name", ""),
+        value=float(h.get("value", 0.0)),
+        created_at=float(h.get("created_at", 0.0)),
+        identities=sorted(identities),
+    )
+
+
+def _presence(h: dict[str, str]) -> Presence:
+    presence = presence_from_record(orjson.loads(h["record"]))
+    presence.version = int(h["v"])
+    return presence
+
+
+def _session_fields(h: dict[str, str]) -> tuple[str, str, float]:
+    return h["kind"], h["subject_id"], float(h["expires_at"])
+
+
 def _agent(h: dict[str, str]) -> Agent:
     return Agent(
         id=h["id"],
@@ -276,24 +300,19 @@ class RedisStore:
 
     shared = True
 
-    def __init__(self, url: str, prefix: str = "cc:", node_id: str = "") -> None:
+    def __init__(
+        self, url: str, prefix: str = "cc:", node_id: str = "", *, count: Callable[[], None] | None = None
+    ) -> None:
         self.url = url
         self.keys = Keys(prefix)
         self.node_id = node_id  # announcements of what this node wrote carry it (see RedisBus)
-        # Any: redis-py annotates replies as bytes | str whatever decode_responses says; with
-        # decode_responses=True they are str, and the readers below take them as such.
-        # No automatic retries: redis-py would send a whole MULTI/EXEC again after a dropped
-        # connection, and if the first had run, events would be recorded twice. A client told
-        # "store_unavailable" sends again instead, and messages are recorded once per client_id.
-        self._redis: Any = aioredis.Redis.from_url(
-            url,
-            decode_responses=True,
-            retry=Retry(NoBackoff(), 0),
-            socket_connect_timeout=_CONNECT_TIMEOUT_S,
-            socket_timeout=_REPLY_TIMEOUT_S,
-        )
+        # No automatic retries (see redis_client): a client told "store_unavailable" sends
+        # again instead, and messages are recorded once per client_id.
+        self._redis: Any = redis_client(url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S)
         self._pending: list[tuple[Any, ...]] = []  # (sink, build, *args): build(pipe, *args) -> read
         self._flusher: asyncio.Task[None] | None = None
+        self._lookups: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]] = []
+        self._looking: asyncio.Task[None] | None = None
         self._loaded = False
         self._closed = False
 
@@ -306,9 +325,13 @@ class RedisStore:
 
     @contextlib.asynccontextmanager
     async def _reachable(self) -> AsyncIterator[None]:
-        """Redis down, restarting or too slow: the engine's own error, which a client is told by code."""
+        """Redis down, restarting or too slow: the engine's own error, which a client is told by code.
+
+        The whole request (a pipeline of many replies) must be answered within ``_REPLY_TIMEOUT_S``.
+        """
         try:
-            yield
+            async with asyncio.timeout(_REPLY_TIMEOUT_S):
+                yield
         except (ConnectionError, TimeoutError, RedisConnectionError, RedisTimeoutError) as exc:
             _log.warning("store.unreachable", url=self.url, error=repr(exc))
             raise StoreUnavailable(f"the store (Redis) cannot be reached: {exc}; nothing was recorded") from exc
@@ -377,6 +400,56 @@ class RedisStore:
             else:
                 settle(sink, value, failed=False)
 
+    # ------------------------------------------------------------------ batched reads
+
+    def _lookup(self, build: Callable[[Any], _Read]) -> asyncio.Future[Any]:
+        """Queue a read: the reads asked for in one turn of the loop go to Redis as one pipeline.
+
+        Reads do not wait behind writes (a caller that needs its write seen awaits it first),
+        and one read pipeline is in flight at a time: under load, many clients' reads share a
+        round trip, and a burst of them never needs a connection each.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._lookups.append((future, build))
+        if self._looking is None:
+            self._looking = asyncio.get_running_loop().create_task(self._look(), context=contextvars.Context())
+        return future
+
+    async def _look(self) -> None:
+        try:
+            while self._lookups:
+                batch, self._lookups = self._lookups, []
+                await self._read_batch(batch)
+        finally:
+            self._looking = None
+
+    async def _read_batch(self, batch: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]]) -> None:
+        pipe = self._redis.pipeline(transaction=False)
+        reads = []
+        for future, build in batch:
+            start = len(pipe)
+            read = build(pipe)
+            reads.append((future, read, start, len(pipe)))
+        try:
+            async with self._reachable():
+                replies = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            for future, *_ in reads:
+                settle(future, exc, failed=True)
+            return
+        for future, read, start, end in reads:
+            part = replies[start:end]
+            failure = next((r for r in part if isinstance(r, Exception)), None)
+            if failure is not None:
+                settle(future, failure, failed=True)
+                continue
+            try:
+                value = read(part)
+            except Exception as exc:
+                settle(future, exc, failed=True)
+            else:
+                settle(future, value, failed=False)
+
     async def barrier(self) -> None:
         """Return once everything staged or queued so far is committed."""
         if self._pending or self._flusher is not None:
@@ -429,30 +502,21 @@ class RedisStore:
         await self._enqueue(build)
 
     async def get_customer(self, customer_id: str) -> Customer | None:
-        async with self._reachable():
-            k = self.keys
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hgetall(k.customer(customer_id))
-                pipe.smembers(k.customer_identities(customer_id))
-                h, ids = await pipe.execute()
-            if not h or h.get("merged_into"):
-                return None
-            identities = []
-            for iv in ids:
-                kind, value = iv.split(":", 1)
-                identities.append((IdentityKind(kind), value))
-            return Customer(
-                id=customer_id,
-                name=h.get("name", ""),
-                value=float(h.get("value", 0.0)),
-                created_at=float(h.get("created_at", 0.0)),
-                identities=sorted(identities),
-            )
+        def build(pipe: Any) -> _Read:
+            pipe.hgetall(self.keys.customer(customer_id))
+            pipe.smembers(self.keys.customer_identities(customer_id))
+            return lambda replies: _customer(customer_id, *replies)
+
+        result: Customer | None = await self._lookup(build)
+        return result
 
     async def find_customer(self, kind: IdentityKind, value: str) -> str | None:
-        async with self._reachable():
-            found = await self._redis.get(self.keys.identity(kind.value, value))
-            return None if found is None else str(found)
+        def build(pipe: Any) -> _Read:
+            pipe.get(self.keys.identity(kind.value, value))
+            return lambda replies: None if replies[0] is None else str(replies[0])
+
+        result: str | None = await self._lookup(build)
+        return result
 
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
         k = self.keys
@@ -536,23 +600,22 @@ class RedisStore:
     ) -> tuple[list[Contact], list[Presence]]:
         """The records as Redis has them now (those that exist)."""
         k = self.keys
-        async with self._reachable():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for contact_id in contact_ids:
-                    pipe.hgetall(k.contact(contact_id))
-                    pipe.hget(k.conversation(contact_id), "last")
-                for agent_id in agent_ids:
-                    pipe.hgetall(k.agent(agent_id))
-                replies = await pipe.execute()
         n = 2 * len(contact_ids)
-        contacts = [_contact(h, last) for h, last in zip(replies[:n:2], replies[1:n:2], strict=True) if h]
-        presences = []
-        for h in replies[n:]:
-            if h:
-                presence = presence_from_record(orjson.loads(h["record"]))
-                presence.version = int(h["v"])
-                presences.append(presence)
-        return contacts, presences
+
+        def build(pipe: Any) -> _Read:
+            for contact_id in contact_ids:
+                pipe.hgetall(k.contact(contact_id))
+                pipe.hget(k.conversation(contact_id), "last")
+            for agent_id in agent_ids:
+                pipe.hgetall(k.agent(agent_id))
+            return read
+
+        def read(replies: list[Any]) -> tuple[list[Contact], list[Presence]]:
+            contacts = [_contact(h, last) for h, last in zip(replies[:n:2], replies[1:n:2], strict=True) if h]
+            return contacts, [_presence(h) for h in replies[n:] if h]
+
+        result: tuple[list[Contact], list[Presence]] = await self._lookup(build)
+        return result
 
     def stage_agent_status(self, agent_id: str, status: AgentStatus) -> asyncio.Future[None]:
         def build(pipe: Any) -> _Read:
@@ -612,12 +675,13 @@ class RedisStore:
         return read
 
     async def get_contact(self, contact_id: str) -> Contact | None:
-        async with self._reachable():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hgetall(self.keys.contact(contact_id))
-                pipe.hget(self.keys.conversation(contact_id), "last")
-                h, last = await pipe.execute()
-            return _contact(h, last) if h else None
+        def build(pipe: Any) -> _Read:
+            pipe.hgetall(self.keys.contact(contact_id))
+            pipe.hget(self.keys.conversation(contact_id), "last")
+            return lambda replies: _contact(*replies) if replies[0] else None
+
+        result: Contact | None = await self._lookup(build)
+        return result
 
     async def open_contacts(self) -> list[Contact]:
         async with self._reachable():
@@ -630,18 +694,23 @@ class RedisStore:
             return [_contact(h, last) for h, last in zip(replies[::2], replies[1::2], strict=True) if h]
 
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
-        async with self._reachable():
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hget(self.keys.contact(contact_id), "customer_id")
-                pipe.zrangebyscore(self.keys.messages(contact_id), f"({after_seq}", "+inf")
-                customer_id, stored = await pipe.execute()
-            return [_event(s, customer_id or "") for s in stored]
+        def build(pipe: Any) -> _Read:
+            pipe.hget(self.keys.contact(contact_id), "customer_id")
+            pipe.zrangebyscore(self.keys.messages(contact_id), f"({after_seq}", "+inf")
+            return lambda replies: [_event(s, replies[0] or "") for s in replies[1]]
+
+        result: list[HistoryEvent] = await self._lookup(build)
+        return result
 
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
-        async with self._reachable():
-            top = f"({before_id}" if before_id is not None else "+inf"
-            stored = await self._redis.zrevrangebyscore(self.keys.history(customer_id), top, "-inf", start=0, num=limit)
-            return [_event(s, customer_id) for s in reversed(stored)]
+        top = f"({before_id}" if before_id is not None else "+inf"
+
+        def build(pipe: Any) -> _Read:
+            pipe.zrevrangebyscore(self.keys.history(customer_id), top, "-inf", start=0, num=limit)
+            return lambda replies: [_event(s, customer_id) for s in reversed(replies[0])]
+
+        result: list[HistoryEvent] = await self._lookup(build)
+        return result
 
     # ------------------------------------------------------------------ accounts and sessions
 
@@ -675,9 +744,12 @@ class RedisStore:
             return (_agent(h), h["password_hash"]) if h else None
 
     async def get_agent(self, agent_id: str) -> Agent | None:
-        async with self._reachable():
-            h = await self._redis.hgetall(self.keys.user(agent_id))
-            return _agent(h) if h else None
+        def build(pipe: Any) -> _Read:
+            pipe.hgetall(self.keys.user(agent_id))
+            return lambda replies: _agent(replies[0]) if replies[0] else None
+
+        result: Agent | None = await self._lookup(build)
+        return result
 
     async def list_agents(self) -> list[Agent]:
         async with self._reachable():
@@ -704,9 +776,12 @@ class RedisStore:
         await self._enqueue(build)
 
     async def get_session(self, token_hash: str) -> Session | None:
-        async with self._reachable():
-            h = await self._redis.hgetall(self.keys.session(token_hash))
-            return Session(h["kind"], h["subject_id"], float(h["expires_at"])) if h else None
+        def build(pipe: Any) -> _Read:
+            pipe.hgetall(self.keys.session(token_hash))
+            return lambda replies: Session(*_session_fields(replies[0])) if replies[0] else None
+
+        result: Session | None = await self._lookup(build)
+        return result
 
     async def delete_session(self, token_hash: str) -> None:
         def build(pipe: Any) -> _Read:

@@ -261,6 +261,28 @@ async def test_messages_are_numbered_in_order_once_per_client_id(store: Store):
     assert (await store.get_contact("c1")).last_seq == 3  # type: ignore[union-attr]
 
 
+async def test_a_burst_of_reads_at_once_is_answered_each_with_its_own_record(store: Store):
+    """Hundreds of clients reading at the same moment (a shift logging in) each get their own answer."""
+    for i in range(20):
+        await store.create_customer(Customer(id=f"cu{i}", name=f"Pelanggan {i}", created_at=float(i)))
+    await store.add_message(chat("c1", "cu3"), "customer", "halo", "m1", 11.0, create=True)
+    await store.create_session("tok-7", Session("customer", "cu7", 99.0))
+    reads = []
+    for i in range(400):
+        reads.append(store.get_customer(f"cu{i % 25}"))  # some of them unknown
+        reads.append(store.messages("c1"))
+        reads.append(store.get_session("tok-7" if i % 2 else "no-such-token"))
+    answers = await asyncio.gather(*reads)
+    for i in range(400):
+        customer, messages, session = answers[3 * i : 3 * i + 3]
+        if i % 25 < 20:
+            assert customer is not None and customer.name == f"Pelanggan {i % 25}"
+        else:
+            assert customer is None
+        assert [m.data["text"] for m in messages] == ["halo"]
+        assert session == (Session("customer", "cu7", 99.0) if i % 2 else None)
+
+
 async def test_a_posted_message_is_told_after_it_is_durable(store: Store):
     """post_message calls back once the message is written, never before it returns, and numbers it as
     add_message would; a repeat is told with new=False."""
