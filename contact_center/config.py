@@ -90,6 +90,7 @@ class DeskConfig:
 @dataclass(frozen=True, slots=True)
 class RoutingConfig:
     offer_timeout_s: float = 20.0
+    leader: bool = True  # nodes sharing Redis: one routes for all (False: every node routes, racing)
     policy: RoutingPolicy = field(default_factory=RoutingPolicy)
 
 
@@ -306,6 +307,7 @@ def _routing(t: _Table) -> RoutingConfig:
             raise ConfigError(f"{t.key('exclusive_channels')}: unknown channel {channel!r}")
     cfg = RoutingConfig(
         offer_timeout_s=float(t.get("offer_timeout_s", 20.0, _number(0), "a number > 0")),
+        leader=t.get("leader", True, lambda v: isinstance(v, bool), "true or false"),
         policy=RoutingPolicy(
             widening=_widening(t),
             value_bands=tuple(float(b) for b in bands),

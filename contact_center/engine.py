@@ -40,6 +40,7 @@ from contact_center.clock import Clock, Timer
 from contact_center.config import Config
 from contact_center.exceptions import ClientError, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, normalise_phone, require_text
+from contact_center.metrics import Metrics
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -76,10 +77,15 @@ _REMEMBERED = 50_000  # versions of finished contacts kept, so a late announceme
 
 
 class NodeLiveness(Protocol):
-    """Whether another engine node still holds its lease (see :mod:`contact_center.leases`)."""
+    """Whether another engine node still holds its lease, and whether this one routes (:mod:`~.leases`)."""
 
     @property
     def takeover_s(self) -> float: ...
+
+    @property
+    def sole_router(self) -> bool: ...
+
+    def leading(self) -> bool: ...
 
     async def alive(self, node_id: str) -> bool: ...
 
@@ -200,6 +206,7 @@ class Engine:
         *,
         node_id: str = "local",
         liveness: NodeLiveness | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -208,6 +215,9 @@ class Engine:
         self.node_id = node_id
         self.shared = store.shared
         self._liveness = liveness
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.metrics.gauge("cc_contacts_waiting", lambda: len(self._queue))
+        self.metrics.gauge("cc_agents_on_floor", lambda: len(self._floor))
         self._lock = asyncio.Lock()
         self._contacts: dict[str, Contact] = {}  # open contacts, by id
         self._queue = IntegratedQueue(config.webchat, config.routing.policy)
@@ -739,7 +749,6 @@ class Engine:
                 contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=rt.agent.display_name
             )
             self._offer_closed(offer, "accepted")
-            self._set_presence(rt, idle_since=self.clock.now())
             return contact
 
         contact = await self._run(take)
@@ -839,7 +848,12 @@ class Engine:
     # ------------------------------------------------------------------ the queue and routing
 
     def route_soon(self) -> None:
-        """Run a routing pass on the next turn of the loop (one pass for many changes)."""
+        """Run a routing pass on the next turn of the loop (one pass for many changes).
+
+        Only on the node that routes (the holder of the routing lease, when nodes share a store).
+        """
+        if self._liveness is not None and not self._liveness.leading():
+            return
         if self._route_task is None or self._route_task.done():
             try:
                 # A fresh context: the pass is its own unit, not part of the caller's.
@@ -926,10 +940,13 @@ class Engine:
         failed = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, Stale)]
         if stale:
             log.info("routing.stale", offers=len(units), stale=stale)
+            self.metrics.inc("cc_commits_stale_total", stale, unit="offer")
             self.route_soon()
         if failed:
             log.warning("routing.commit_failed", offers=len(units), failed=len(failed), error=repr(failed[0]))
-        return len(units) - stale - len(failed)
+        made = len(units) - stale - len(failed)
+        self.metrics.inc("cc_offers_total", made)
+        return made
 
     def _refresh(self, rt: _AgentRuntime) -> None:
         """Keep the floor up to date: the agents that may be offered work now, as the router sees them.
@@ -956,6 +973,9 @@ class Engine:
         contact.move(ContactState.OFFERED)
         # The agent's load (in its record) goes up with it: two nodes giving it work at once cannot both commit.
         self._put(contact, "contact.offered", "system", agent_id=agent_id, offer_id=offer.id, level=level)
+        # Given work now: others idle longer go first next time. Set here, not on accept, so that
+        # an accept (on whichever node the agent's desk is) changes the contact's record alone.
+        self._set_presence(self._agents[agent_id], idle_since=now)
         log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
         self._publish(f"agent:{agent_id}", self._offer_json(offer))
 
@@ -1152,6 +1172,7 @@ class Engine:
             except Stale:
                 if failure is not None:
                     raise failure from None
+                self.metrics.inc("cc_commits_stale_total", unit="change")
                 if attempt + 1 == _ATTEMPTS:
                     raise
                 log.info("unit.stale", attempt=attempt + 1)
@@ -1230,7 +1251,10 @@ class Engine:
         for record in message.get("presences", ()):
             self._heard_presence(presence_from_record(record))
         if message.get("contacts") or message.get("presences"):
-            self._route_after(0.05)
+            if self._liveness is not None and self._liveness.sole_router:
+                self.route_soon()
+            else:  # every node routes: let the node that made the change go first
+                self._route_after(0.05)
 
     def _heard_contact(self, contact: Contact, *, force: bool = False) -> None:
         key = f"contact:{contact.id}"

@@ -27,6 +27,7 @@ key                            type    holds
 ``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``);
                                       ``bus:state``: records a node committed, for the others
 ``lease:{node id}``            string  present while the node is alive (expires unless renewed)
+``router``                     string  the id of the node that routes for all (expires unless renewed)
 ``node:{node id}``             pubsub  a node's own channel (keeps its subscriber connection open)
 =============================  ======  ==========================================================
 
@@ -90,6 +91,10 @@ class Keys:
 
     def lease(self, node_id: str) -> str:
         return f"{self.prefix}lease:{node_id}"
+
+    @property
+    def router(self) -> str:
+        return f"{self.prefix}router"
 
     @property
     def users(self) -> str:

@@ -36,13 +36,14 @@ from contact_center.exceptions import (
     StoreUnavailable,
 )
 from contact_center.leases import Leases
+from contact_center.metrics import Metrics
 from contact_center.model import Role
 from contact_center.redis_bus import RedisBus
 from contact_center.store import Store, open_store
 from contact_center.web.desk import DeskEndpoint
 from contact_center.wsjson import JsonSocket
 
-__all__ = ["ACCOUNTS", "BUS", "CONFIG", "ENGINE", "STORE", "WEBCHAT", "build_app"]
+__all__ = ["ACCOUNTS", "BUS", "CONFIG", "ENGINE", "METRICS", "STORE", "WEBCHAT", "build_app"]
 
 CONFIG = web.AppKey("config", Config)
 STORE = web.AppKey("store", Store)
@@ -51,6 +52,7 @@ ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
+METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
 
 STATIC = Path(__file__).parent / "static"
@@ -228,6 +230,11 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Counters and gauges in Prometheus's text format (no personal data: counts only)."""
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
 # ---------------------------------------------------------------------- pages
 
 
@@ -267,11 +274,14 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
     app[CONFIG] = config
     the_clock = clock or SystemClock()
+    app[METRICS] = meter = Metrics()
 
     node_id = config.store.node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     async def store_ctx(app: web.Application) -> AsyncIterator[None]:
-        store = await open_store(config.store, node_id)
+        store = await open_store(
+            config.store, node_id, count=meter.counter("cc_redis_round_trips_total", client="store")
+        )
         app[STORE] = store
         yield
         await store.close()
@@ -282,7 +292,8 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
             app[BUS] = Bus()
             yield
             return
-        bus = RedisBus(config.store.redis_url, config.store.redis_prefix, node_id)
+        count = meter.counter("cc_redis_round_trips_total", client="bus")
+        bus = RedisBus(config.store.redis_url, config.store.redis_prefix, node_id, count=count)
         await bus.start()
         app[BUS] = bus
         yield
@@ -291,11 +302,14 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
         leases = None
         if config.store.backend == "redis":
-            leases = Leases(config.store.redis_url, config.store.redis_prefix, node_id, config.store.lease_s)
+            count = meter.counter("cc_redis_round_trips_total", client="leases")
+            store, lead = config.store, config.routing.leader
+            leases = Leases(store.redis_url, store.redis_prefix, node_id, store.lease_s, lead=lead, count=count)
             await leases.start()
-        engine = Engine(app[STORE], the_clock, config, app[BUS], node_id=node_id, liveness=leases)
+        engine = Engine(app[STORE], the_clock, config, app[BUS], node_id=node_id, liveness=leases, metrics=meter)
         if leases is not None:
             leases.on_lapsed = engine.rejoin
+            leases.on_lead = engine.route_soon
         accounts = Accounts(app[STORE], the_clock, config.auth)
         if demo:
             await seed_demo(app[STORE], accounts, config)
@@ -310,6 +324,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
 
     sockets: set[JsonSocket] = set()
     app[SOCKETS] = sockets
+    meter.gauge("cc_sockets_open", lambda: len(sockets))
 
     async def close_sockets(app: web.Application) -> None:
         open_sockets: set[JsonSocket] = app[SOCKETS]
@@ -329,6 +344,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     r.add_get("/api/customers/{customer_id}/history", history)
     r.add_get("/api/health", health)
     r.add_get("/api/openapi.json", openapi)
+    r.add_get("/metrics", metrics)
     r.add_get("/ws/chat", chat_ws)
     r.add_get("/ws/desk", desk_ws)
     r.add_get("/", _page("demo.html"))

@@ -38,6 +38,7 @@ def test_shipped_config_loads():
         ({"routing": {"widening": [{"after_s": 60}, {"after_s": 30}]}}, "routing.widening: steps must be in"),
         ({"routing": {"widening": [{"after_s": 60, "relax": 1}]}}, "routing.widening[0].relax: unknown key"),
         ({"routing": {"exclusive_channels": ["pager"]}}, "routing.exclusive_channels"),
+        ({"routing": {"leader": "yes"}}, "routing.leader: must be true or false"),
         ({"logging": {"level": "loud"}}, "logging.level"),
         ({"store": {"backend": "mysql"}}, "store.backend"),
         ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),

@@ -82,6 +82,7 @@ class Cluster:
     redis_url: str
     prefix: str = field(default_factory=lambda: f"nodes:{uuid.uuid4().hex[:10]}:")
     nodes: list[Node] = field(default_factory=list)
+    leader: bool = True  # routing.leader: one node routes for all (False: every node routes)
 
     def node(self, name: str) -> Node:
         port = free_port()
@@ -104,6 +105,7 @@ frame_burst = 1000
 default_wrap_up_s = {WRAP_UP_S}
 [routing]
 offer_timeout_s = {OFFER_TIMEOUT_S}
+leader = {str(self.leader).lower()}
 [logging]
 format = "json"
 """
@@ -182,8 +184,35 @@ async def test_a_chat_arriving_on_one_node_is_answered_from_another(cluster: Clu
     assert await waiting(a) == [] and await waiting(b) == []
 
 
+async def test_one_node_routes_for_all_and_another_takes_over_when_it_dies(cluster: Cluster):
+    """Offers for chats arriving on every node come from the leader alone; killed, a survivor routes in its place."""
+    cluster.add_agent("ayu", chats=10)
+    nodes = [await cluster.start(name) for name in ("a", "b", "c")]
+    leaders = [n for n in nodes if n.events("lease.leading")]
+    assert len(leaders) == 1, [n.name for n in leaders]
+    leader = leaders[0]
+    survivors = [n for n in nodes if n is not leader]
+    agent, _ = await desk(survivors[1], "ayu")  # type: ignore[arg-type]
+    for i, node in enumerate(nodes):
+        customer, _ = await widget(node, {"topic": "general", "language": "en"})  # type: ignore[arg-type]
+        await customer.send({"type": "message", "client_id": "m", "text": f"hello from {node.name}"})
+        contact_id = (await customer.expect("ack", client_id="m"))["contact_id"]
+        assert (await agent.expect("offer"))["contact"]["id"] == contact_id, i
+    assert [len(n.events("offer.made")) for n in nodes] == [3 if n is leader else 0 for n in nodes]
+
+    leader.kill()
+    customer, _ = await widget(survivors[0], {"topic": "general", "language": "en"})  # type: ignore[arg-type]
+    await customer.send({"type": "message", "client_id": "m", "text": "anyone there?"})
+    contact_id = (await customer.expect("ack", client_id="m"))["contact_id"]
+    # The routing lease lapses within a lease; a survivor takes it at its next renewal and routes.
+    offer = await agent.expect("offer", timeout=3 * LEASE_S + 2)
+    assert offer["contact"]["id"] == contact_id
+    assert sum(len(n.events("lease.leading")) for n in survivors) == 1
+
+
 async def test_racing_nodes_never_give_a_contact_twice_nor_an_agent_more_than_its_room(cluster: Cluster):
-    """Three nodes route the same arrivals at once, round after round: one chat per agent, the rest wait."""
+    """Three nodes that all route (no leader) race for the same arrivals, round after round: one chat per agent."""
+    cluster.leader = False
     cluster.add_agent("ayu", chats=1)
     cluster.add_agent("budi", chats=1)
     nodes = [await cluster.start(name) for name in ("a", "b", "c")]
