@@ -27,9 +27,19 @@ from argon2 import PasswordHasher
 
 from contact_center.auth import hash_token
 from contact_center.model import Agent, AgentStatus, Role
-from contact_center.store import Session, SqliteStore
+from contact_center.store import Session, SqliteStore, Store
 
-__all__ = ["EngineProcess", "cpu_seconds", "free_port", "messages", "pin", "rss_kib", "stolen_seconds"]
+__all__ = [
+    "EngineProcess",
+    "config_text",
+    "cpu_seconds",
+    "free_port",
+    "messages",
+    "pin",
+    "rss_kib",
+    "seed_agents",
+    "stolen_seconds",
+]
 
 
 def messages(data: str | bytes) -> list[dict[str, Any]]:
@@ -60,23 +70,13 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-@dataclass
-class EngineProcess:
-    port: int
-    workdir: Path
-    proc: subprocess.Popen[bytes] | None = None
-    tokens: list[str] | None = None
-
-    @classmethod
-    async def create(cls, agents: int, capacity_chat: int = 3, max_frame_bytes: int = 65536) -> EngineProcess:
-        port = free_port()
-        workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-        (workdir / "config.toml").write_text(
-            f"""
+def config_text(port: int, store: str, *, max_frame_bytes: int = 65536, log_level: str = "info") -> str:
+    """An engine's config.toml for the benchmarks; ``store`` is the body of its ``[store]`` table."""
+    return f"""
 [server]
 port = {port}
 [store]
-data_dir = "data"
+{store}
 [webchat]
 allowed_origins = ["http://127.0.0.1:{port}"]
 max_frame_bytes = {max_frame_bytes}
@@ -86,30 +86,58 @@ frame_burst = 1000000
 [desk]
 default_wrap_up_s = 0
 [logging]
-level = "info"
+level = "{log_level}"
 format = "json"
 """
+
+
+async def seed_agents(store: Store, agents: int, capacity_chat: int = 3) -> list[str]:
+    """Write ``agents`` accounts straight into ``store``, each with a session; returns their tokens."""
+    pw_hash = PasswordHasher().hash(secrets.token_hex(8))
+    tokens = []
+    for i in range(agents):
+        agent = Agent(
+            id=uuid.uuid4().hex,
+            username=f"agent{i:04d}",
+            display_name=f"Agent {i}",
+            role=Role.AGENT,
+            skills={"general": 1 + i % 5, "lang_en": 3, "lang_id": 3},
+            capacity={"chat": capacity_chat, "email": 5, "call": 1},
+            wrap_up_s=0.0,
+            status=AgentStatus.OFFLINE,
         )
+        await store.create_user(agent, pw_hash)
+        token = secrets.token_urlsafe(24)
+        await store.create_session(hash_token(token), Session("user", agent.id, time.time() + 86400))
+        tokens.append(token)
+    return tokens
+
+
+@dataclass
+class EngineProcess:
+    port: int
+    workdir: Path
+    proc: subprocess.Popen[bytes] | None = None
+    tokens: list[str] | None = None
+
+    @classmethod
+    async def create(cls, agents: int, capacity_chat: int = 3, max_frame_bytes: int = 65536) -> EngineProcess:
+        """An engine on the embedded store, with ``agents`` made up front."""
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+        (workdir / "config.toml").write_text(config_text(port, 'data_dir = "data"', max_frame_bytes=max_frame_bytes))
         store = SqliteStore(workdir / "data" / "contact-center.sqlite3")
-        pw_hash = PasswordHasher().hash(secrets.token_hex(8))
-        tokens = []
-        for i in range(agents):
-            agent = Agent(
-                id=uuid.uuid4().hex,
-                username=f"agent{i:04d}",
-                display_name=f"Agent {i}",
-                role=Role.AGENT,
-                skills={"general": 1 + i % 5, "lang_en": 3, "lang_id": 3},
-                capacity={"chat": capacity_chat, "email": 5, "call": 1},
-                wrap_up_s=0.0,
-                status=AgentStatus.OFFLINE,
-            )
-            await store.create_user(agent, pw_hash)
-            token = secrets.token_urlsafe(24)
-            await store.create_session(hash_token(token), Session("user", agent.id, time.time() + 86400))
-            tokens.append(token)
+        tokens = await seed_agents(store, agents, capacity_chat)
         await store.close()
         return cls(port=port, workdir=workdir, tokens=tokens)
+
+    @classmethod
+    def on(cls, store: str, log_level: str = "info") -> EngineProcess:
+        """An engine whose ``[store]`` table is ``store`` (accounts made elsewhere, as on Redis)."""
+        port = free_port()
+        workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+        (workdir / "config.toml").write_text(config_text(port, store, log_level=log_level))
+        return cls(port=port, workdir=workdir)
 
     @property
     def url(self) -> str:
