@@ -233,6 +233,9 @@ class Engine:
         self._stop_listening: Callable[[], None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._desks: Counter[str] = Counter()  # agent id -> desks connected to this node
+        self._resyncing: asyncio.Task[None] | None = None
+        self._resync_wanted = False
+        self._after_resync: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------------ life cycle
 
@@ -288,25 +291,78 @@ class Engine:
                 self._set_presence(rt, grace_until=now + self.config.desk.reconnect_grace_s)
 
     async def resync(self) -> None:
-        """Take every open contact and every presence as the store has them (joining, or after missing news)."""
-        contacts = await self.store.open_contacts()
-        _, presences = await self.store.current((), list(self._agents))
-        for presence in presences:
-            self._heard_presence(presence, force=True)
-        open_ids = {c.id for c in contacts}
-        for contact in contacts:
-            self._heard_contact(contact, force=True)
-        for contact_id in [cid for cid in self._contacts if cid not in open_ids]:
-            gone = await self.store.get_contact(contact_id)
-            if gone is not None:
-                self._heard_contact(gone, force=True)
+        """Take every open contact and every presence as the store has them, and count this node's desks in.
+
+        For a node joining the others, and for one that may have missed news or failed to
+        record a change (Redis away, the bus reconnected, its lease lapsed): what it holds in
+        memory becomes what the store holds, and the agents' presences say again how many
+        desks each has on this node.
+        """
+        async with self._lock:  # no unit is made meanwhile; those queued are written first
+            await self.store.barrier()
+            contacts = await self.store.open_contacts()
+            _, presences = await self.store.current((), list(self._agents))
+            for presence in presences:
+                self._heard_presence(presence, force=True)
+            open_ids = {c.id for c in contacts}
+            for contact in contacts:
+                self._heard_contact(contact, force=True)
+            for contact_id in [cid for cid in self._contacts if cid not in open_ids]:
+                gone = await self.store.get_contact(contact_id)
+                if gone is not None:
+                    self._heard_contact(gone, force=True)
+        await self._run(self._recount_desks)
         self.route_soon()
+
+    def resync_soon(self, then: Callable[[], None] | None = None) -> None:
+        """Resync once the store answers again; many calls meanwhile make one resync, after which ``then`` runs."""
+        if not self.shared:
+            return
+        if then is not None:
+            self._after_resync.append(then)
+        self._resync_wanted = True
+        if self._resyncing is None or self._resyncing.done():
+            self._resyncing = asyncio.get_running_loop().create_task(
+                self._resync_until_done(), context=contextvars.Context()
+            )
+
+    async def _resync_until_done(self) -> None:
+        pause = 0.1
+        while self._resync_wanted:
+            self._resync_wanted = False
+            try:
+                await self.resync()
+            except Exception as exc:  # the store is still away: a little later each time
+                self._resync_wanted = True
+                log.warning("engine.resync_failed", error=repr(exc), retry_in_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+            else:
+                log.info("engine.resynced", node=self.node_id, open_contacts=len(self._contacts))
+                if not self._resync_wanted:
+                    after, self._after_resync = self._after_resync, []
+                    for then in after:
+                        then()
+
+    def _recount_desks(self) -> None:
+        """Make each agent's presence count the desks it has on this node now."""
+        for agent_id, rt in self._agents.items():
+            mine = self._desks.get(agent_id, 0)
+            if rt.presence.connections.get(self.node_id, 0) == mine:
+                continue
+            connections = {n: c for n, c in rt.presence.connections.items() if n != self.node_id}
+            if mine:
+                connections[self.node_id] = mine
+            grace = None if connections else rt.presence.grace_until
+            self._set_presence(rt, connections=connections, grace_until=grace)
+            if not connections:
+                self._gone_for_now(rt, "agent_disconnected")
 
     def stop(self) -> None:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        for task in (self._route_task, self._ticker):
+        for task in (self._route_task, self._ticker, self._resyncing):
             if task is not None:
                 task.cancel()
         if self._route_timer is not None:
@@ -895,24 +951,6 @@ class Engine:
             log.warning("engine.nodes_gone", nodes=sorted(dead))
             await self.nodes_gone(dead)
 
-    async def rejoin(self) -> None:
-        """This node's lease had lapsed (it was cut off): read the records again and count its desks in again."""
-        await self.resync()
-
-        def recount() -> None:
-            for agent_id, rt in self._agents.items():
-                mine = self._desks.get(agent_id, 0)
-                if rt.presence.connections.get(self.node_id, 0) != mine:
-                    connections = {n: c for n, c in rt.presence.connections.items() if n != self.node_id}
-                    if mine:
-                        connections[self.node_id] = mine
-                    self._set_presence(
-                        rt, connections=connections, grace_until=None if mine else rt.presence.grace_until
-                    )
-
-        await self._run(recount)
-        self.route_soon()
-
     async def route_now(self) -> int:
         """Run one routing pass and carry out its offers; returns how many were made.
 
@@ -1195,6 +1233,7 @@ class Engine:
             raise
         except BaseException:
             self._undo(unit)
+            self.resync_soon()  # shared: what else this node holds may be off too; read it all again
             raise
         for key, version in unit.expected.items():
             self._known_version(key, version + 1)

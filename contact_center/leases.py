@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -87,7 +87,7 @@ class Leases:
         self.node_id = node_id
         self.lease_s = lease_s
         self.keys = Keys(prefix)
-        self.on_lapsed: Callable[[], Awaitable[None]] | None = None
+        self.on_lapsed: Callable[[], None] | None = None
         self.on_lead: Callable[[], None] | None = None
         self._lead = lead
         self._redis: Any = redis_client(
@@ -166,10 +166,7 @@ class Leases:
             if not held:
                 _log.warning("lease.lapsed", node=self.node_id)
                 if self.on_lapsed is not None:
-                    try:
-                        await self.on_lapsed()
-                    except Exception as exc:  # tried again at the next lapse or restart
-                        _log.warning("lease.rejoin_failed", node=self.node_id, error=repr(exc))
+                    self.on_lapsed()  # must not wait: the lease is renewed on time meanwhile
             self._held = True
 
     async def alive(self, node_id: str) -> bool:

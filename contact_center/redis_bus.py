@@ -7,7 +7,9 @@ subscribes to a topic's channel while one of its sockets listens to it.
 
 Delivery to other nodes is at most once, in the order published from one node: a node cut off
 from Redis misses what was published meanwhile. That is why every conversation message carries
-its sequence number and a client that reconnects asks for what came after the last it saw.
+its sequence number and a client that reconnects asks for what came after the last it saw, and
+why a node that listens again after an outage is told so (``on_reconnect``: the engine reads
+every record again).
 """
 
 from __future__ import annotations
@@ -41,17 +43,36 @@ class RedisBus(Bus):
         super().__init__()
         self.node_id = node_id or uuid.uuid4().hex[:12]
         self.keys = Keys(prefix)
-        self._redis: Any = redis_client(url, count=count)
+        # A publish may go twice (it met a connection broken by a Redis restart): receivers skip repeats.
+        self._redis: Any = redis_client(url, count=count, retries=1)
         self._pubsub: Any = self._redis.pubsub(ignore_subscribe_messages=True)
         self._outgoing: list[tuple[str, str]] = []
         self._sender: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribing: set[asyncio.Task[None]] = set()
+        self.on_reconnect: Callable[[], None] | None = None  # told when it listens again after an outage
 
     async def start(self) -> None:
         """Open the subscriber connection (on this node's own channel) and start reading."""
         await self._pubsub.subscribe(self.keys.node(self.node_id))
+        # Called after redis-py subscribed again on a new connection, however that came about.
+        self._pubsub.connection.register_connect_callback(self._connected)
         self._reader = asyncio.get_running_loop().create_task(self._read(), context=contextvars.Context())
+
+    async def _connected(self, connection: Any) -> None:
+        """Connected again (redis-py subscribed again to what it knew of): a subscription that was in
+        flight when the connection broke is made now, and the engine is told news was missed."""
+        _log.info("bus.reconnected", node=self.node_id)
+        known = {self._decoded(c) for c in self._pubsub.channels}
+        missing = [self.keys.bus(t) for t in self._subs if self.keys.bus(t) not in known]
+        if missing:
+            await self._pubsub.subscribe(*missing)
+        if self.on_reconnect is not None:
+            self.on_reconnect()
+
+    @staticmethod
+    def _decoded(channel: str | bytes) -> str:
+        return channel.decode() if isinstance(channel, bytes) else channel
 
     async def close(self) -> None:
         if self._sender is not None:
@@ -88,7 +109,12 @@ class RedisBus(Bus):
     def _spawn(self, work: Any) -> None:
         task = asyncio.get_running_loop().create_task(work, context=contextvars.Context())
         self._subscribing.add(task)
-        task.add_done_callback(self._subscribing.discard)
+        task.add_done_callback(self._subscribed)
+
+    def _subscribed(self, task: asyncio.Task[None]) -> None:
+        self._subscribing.discard(task)
+        if not task.cancelled() and task.exception() is not None:  # made good when the bus reconnects
+            _log.warning("bus.subscribe_failed", error=repr(task.exception()))
 
     async def _send(self) -> None:
         try:
@@ -106,19 +132,29 @@ class RedisBus(Bus):
 
     # ------------------------------------------------------------------ the other nodes' side
 
-    async def _read(self) -> None:
+    async def _reconnect(self) -> None:
+        """Connect and subscribe again, with backoff (``_connected`` then says news was missed)."""
         pause = 0.1
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                await self._pubsub.connect()  # subscribes again to every channel it had
+            except Exception as exc:
+                _log.warning("bus.reconnect_failed", error=repr(exc), retry_in_s=pause)
+                pause = min(pause * 2, 2.0)
+                continue
+            return
+
+    async def _read(self) -> None:
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=None)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis away: try again, a little later each time
-                _log.warning("bus.read_failed", error=repr(exc), retry_in_s=pause)
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 2.0)
+            except Exception as exc:  # Redis away: wait until it answers and this node listens again
+                _log.warning("bus.read_failed", error=repr(exc))
+                await self._reconnect()
                 continue
-            pause = 0.1
             if message is None or message.get("type") != "message":
                 continue
             node, _, body = message["data"].partition(_SEP)

@@ -135,6 +135,10 @@ class JsonSocket:
         """Close at server shutdown; clients reconnect (to this node when back, or another)."""
         await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
 
+    async def resume_please(self) -> None:
+        """Close with 1012: this node may have missed events for the client, which reconnects and resumes."""
+        await self.ws.close(code=WSCloseCode.SERVICE_RESTART, message=b"reconnect and resume")
+
     async def finish(self) -> None:
         """Flush what is queued (waiting at most 5 s for a slow peer) and close the socket."""
         if self._registry is not None:

@@ -57,6 +57,12 @@ class WsClient:
     async def close(self) -> None:
         await self.conn.close()
 
+    async def closed_by_server(self, timeout: float = 10.0) -> int | None:
+        """Wait until the server closes the socket; its close code."""
+        async with asyncio.timeout(timeout):
+            await self.conn.wait_closed()
+        return self.conn.close_code
+
 
 async def widget(
     server: Server, hello: dict[str, Any] | None = None, origin: str | None = None
@@ -97,3 +103,14 @@ async def offered_chat(server: Server):
     await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
     assigned = await agent.expect("assigned")
     return agent, customer, welcome, assigned
+
+
+async def send_until_acked(client: WsClient, message: dict[str, Any], tries: int = 20) -> dict[str, Any]:
+    """What the widget and desk do with an unacknowledged message: send it again, same client_id, until acked."""
+    for _ in range(tries):
+        await client.send(message)
+        try:
+            return await client.expect("ack", timeout=0.5, client_id=message["client_id"])
+        except TimeoutError:
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"{message['client_id']} was never acknowledged")

@@ -309,6 +309,8 @@ class RedisStore:
         # No automatic retries (see redis_client): a client told "store_unavailable" sends
         # again instead, and messages are recorded once per client_id.
         self._redis: Any = redis_client(url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S)
+        # Reads may run twice: they go again on a fresh connection if theirs broke (Redis restarted).
+        self._reader: Any = redis_client(url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S, retries=1)
         self._pending: list[tuple[Any, ...]] = []  # (sink, build, *args): build(pipe, *args) -> read
         self._flusher: asyncio.Task[None] | None = None
         self._lookups: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]] = []
@@ -424,7 +426,7 @@ class RedisStore:
             self._looking = None
 
     async def _read_batch(self, batch: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]]) -> None:
-        pipe = self._redis.pipeline(transaction=False)
+        pipe = self._reader.pipeline(transaction=False)
         reads = []
         for future, build in batch:
             start = len(pipe)
@@ -797,3 +799,4 @@ class RedisStore:
         self._closed = True
         await self.barrier()
         await self._redis.aclose()
+        await self._reader.aclose()

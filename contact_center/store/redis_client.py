@@ -1,8 +1,9 @@
 """The one way the engine opens a Redis client: the store, the bus and the leases alike.
 
-Replies come as text (``decode_responses``), and redis-py never retries on its own: after a
-dropped connection it would send a whole MULTI/EXEC again, and had the first one run, its
-events would be recorded twice. Whoever calls decides what to do with a failure.
+Replies come as text (``decode_responses``), and by default redis-py never retries on its own:
+after a dropped connection it would send a whole MULTI/EXEC again, and had the first one run,
+its events would be recorded twice. Whoever calls decides what to do with a failure; clients
+whose requests may run twice (reads, publishes) ask for a retry.
 
 Each client counts its round trips (a command, or a whole pipeline, sent and answered) when
 given a counter; the benchmarks and ``/metrics`` report them.
@@ -26,6 +27,7 @@ def redis_client(
     count: Callable[[], None] | None = None,
     max_connections: int = 32,
     wait_s: float = 5.0,
+    retries: int = 0,
     **options: Any,
 ) -> Any:
     """A redis-py asyncio client for ``url`` (``redis://``, ``rediss://`` or ``unix://``).
@@ -37,6 +39,9 @@ def redis_client(
             for one to be free (up to ``wait_s``) rather than fail, as a burst of clients
             would otherwise see.
         wait_s: how long a request waits for a free connection before it fails.
+        retries: how often a request that met a broken connection is sent again on a new one.
+            Only for requests that may safely run twice (reads, publishes): a connection
+            pooled before Redis restarted fails on its first use.
         options: further redis-py connection options (``socket_connect_timeout``, ``socket_timeout``).
 
     Returns:
@@ -49,7 +54,7 @@ def redis_client(
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
-        retry=Retry(NoBackoff(), 0),
+        retry=Retry(NoBackoff(), retries),
         max_connections=max_connections,
         timeout=wait_s,
         **options,

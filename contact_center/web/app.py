@@ -7,10 +7,12 @@ then the engine with its channels on top. Errors from the engine become JSON bod
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
+CLOSING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("closing")
 
 STATIC = Path(__file__).parent / "static"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -269,6 +272,18 @@ async def desk_ws(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------------- wiring
 
 
+def _resume_clients(app: web.Application) -> None:
+    """This node missed events (its bus was cut off) and has read every record again: each of its
+    clients reconnects and resumes from what is recorded, as after a node's death."""
+    sockets: set[JsonSocket] = app[SOCKETS]
+    log.warning("sockets.resume", sockets=len(sockets))
+    closing: set[asyncio.Task[None]] = app[CLOSING]
+    for sock in list(sockets):
+        task = asyncio.get_running_loop().create_task(sock.resume_please())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
+
 def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False) -> web.Application:
     """Build the application; nothing starts until its runner does."""
     app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
@@ -308,8 +323,11 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
             await leases.start()
         engine = Engine(app[STORE], the_clock, config, app[BUS], node_id=node_id, liveness=leases, metrics=meter)
         if leases is not None:
-            leases.on_lapsed = engine.rejoin
+            leases.on_lapsed = engine.resync_soon
             leases.on_lead = engine.route_soon
+        bus = app[BUS]
+        if isinstance(bus, RedisBus):  # events published while it was cut off never reached this node
+            bus.on_reconnect = partial(engine.resync_soon, then=partial(_resume_clients, app))
         accounts = Accounts(app[STORE], the_clock, config.auth)
         if demo:
             await seed_demo(app[STORE], accounts, config)
@@ -324,6 +342,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
 
     sockets: set[JsonSocket] = set()
     app[SOCKETS] = sockets
+    app[CLOSING] = set()
     meter.gauge("cc_sockets_open", lambda: len(sockets))
 
     async def close_sockets(app: web.Application) -> None:

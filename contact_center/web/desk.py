@@ -17,7 +17,7 @@ from aiohttp import web
 from contact_center.auth import Accounts
 from contact_center.config import Config
 from contact_center.engine import Engine
-from contact_center.exceptions import BadMessage
+from contact_center.exceptions import BadMessage, StoreUnavailable
 from contact_center.fields import require_int, require_text
 from contact_center.model import Contact, HistoryEvent
 from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
@@ -64,7 +64,10 @@ class DeskSession:
     async def close(self) -> None:
         self._unsubscribe()
         if self.agent_id is not None:
-            await self.engine.agent_disconnected(self.agent_id)
+            try:
+                await self.engine.agent_disconnected(self.agent_id)
+            except StoreUnavailable:  # the engine counts its desks again once the store is back
+                log.warning("desk.disconnect_unrecorded", agent_id=self.agent_id)
 
     async def _contact_payload(self, contact: Contact) -> dict[str, Any]:
         customer = await self.engine.store.get_customer(contact.customer_id)
@@ -88,11 +91,15 @@ class DeskSession:
         if self.agent_id is not None:
             raise BadMessage("hello was already said on this socket", "bad_sequence")
         agent_id = await self.accounts.user_id(require_text("token", msg.get("token"), 200))
-        self.agent_id = agent_id
-        self.sock.greeted = True
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
-        self._unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self.sock.send)
-        view = await self.engine.agent_connected(agent_id)
+        unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self.sock.send)
+        try:
+            view = await self.engine.agent_connected(agent_id)
+        except BaseException:  # not connected (the store away): the desk may say hello again
+            unsubscribe()
+            raise
+        self.agent_id, self._unsubscribe = agent_id, unsubscribe
+        self.sock.greeted = True
         contacts = []
         for contact_id in view.pop("contacts"):
             contact = self.engine.contact(contact_id)

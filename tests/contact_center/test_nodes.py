@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.clients import WsClient, desk, login, widget
-from tests.conftest import PASSWORD, free_port, start_engine
+from tests.clients import WsClient, desk, login, send_until_acked, widget
+from tests.conftest import PASSWORD, RedisServer, free_port, start_engine
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -329,3 +329,67 @@ async def test_a_killed_node_leaves_no_contact_stuck(cluster: Cluster):
     await budi.expect("contact_state", state="wrap_up")
     await budi.expect("contact_state", state="closed", timeout=WRAP_UP_S + 5)
     assert b.events("engine.nodes_gone"), "B never noticed A was gone"
+
+
+async def test_redis_away_and_back_loses_nothing_and_no_node_is_taken_for_dead(tmp_path: Path):
+    """Redis (append-only, fsync always) stops for three leases under two nodes, then comes back: clients
+    were told what could not be done, the resent messages cross the nodes once, the desk that left in the
+    dark counts as gone, and neither node struck the other off."""
+    redis = RedisServer(tmp_path, aof=True)
+    redis.start()
+    cluster = Cluster(tmp_path, redis.url)
+    try:
+        cluster.add_agent("ayu", chats=1)
+        cluster.add_agent("budi", chats=1)
+        a, b = await cluster.start("a"), await cluster.start("b")
+        ayu, _ = await desk(b, "ayu")  # type: ignore[arg-type]
+        customer, hello = await widget(a, {"topic": "general", "language": "id"})  # type: ignore[arg-type]
+        await customer.send({"type": "message", "client_id": "c-1", "text": "Halo"})
+        contact_id = (await customer.expect("ack", client_id="c-1"))["contact_id"]
+        await ayu.send({"type": "accept", "offer_id": (await ayu.expect("offer"))["offer_id"]})
+        await ayu.expect("assigned")
+        await customer.expect("agent_joined")
+        budi, _ = await desk(a, "budi")  # type: ignore[arg-type]
+
+        redis.stop()
+        await customer.send({"type": "message", "client_id": "c-2", "text": "Masih di sana?", "ref": "down"})
+        assert (await customer.expect("error", ref="down"))["code"] == "store_unavailable"
+        reply = {"type": "reply", "contact_id": contact_id, "client_id": "r-1", "text": "Ya, sebentar"}
+        await ayu.send({**reply, "ref": "down"})
+        assert (await ayu.expect("error", ref="down"))["code"] == "store_unavailable"
+        await ayu.send({"type": "ping"})
+        await ayu.expect("pong")  # what needs no store is still answered
+        await budi.close()  # budi's desk goes while nothing can be recorded
+        await asyncio.sleep(3 * LEASE_S)  # every lease lapses in the dark
+        redis.start()  # same port and directory: the append-only file is read back
+
+        # Each node missed events while cut off: once it has read everything again, its clients are
+        # asked to reconnect and resume (1012), as the widget and the desk do by themselves.
+        assert await customer.closed_by_server() == 1012
+        assert await ayu.closed_by_server() == 1012
+        customer, back = await widget(a, {"token": hello["token"], "contact_id": contact_id, "last_seq": 1})  # type: ignore[arg-type]
+        assert back["contact"] == {"id": contact_id, "state": "assigned"}
+        ayu, welcome = await desk(b, "ayu", available=False)  # type: ignore[arg-type]
+        assert [m["seq"] for m in welcome["contacts"][0]["messages"]] == [1]
+
+        assert (await send_until_acked(customer, {"type": "message", "client_id": "c-2", "text": "Masih di sana?"}))[
+            "seq"
+        ] == 2
+        assert (await ayu.expect("message", client_id="c-2", timeout=5))["text"] == "Masih di sana?"
+        await ayu.nothing("message", client_id="c-2")  # once, however often it was sent
+        assert (await send_until_acked(ayu, reply))["seq"] == 3
+        assert (await customer.expect("message", client_id="r-1", timeout=5))["text"] == "Ya, sebentar"
+
+        # budi left while Redis was away; once it is back, no chat is offered to his empty desk.
+        newcomer, _ = await widget(b, {"topic": "general", "language": "en"})  # type: ignore[arg-type]
+        await newcomer.send({"type": "message", "client_id": "n-1", "text": "Hello?"})
+        new_id = (await newcomer.expect("ack", client_id="n-1"))["contact_id"]
+        await asyncio.sleep(1.0)
+        assert await waiting(a) == [new_id] and await waiting(b) == [new_id]
+        for node in (a, b):
+            assert node.events("engine.resynced"), f"{node.name} never read the records again"
+            assert not node.events("engine.nodes_gone"), f"{node.name} took a live node for dead"
+    finally:
+        for node in cluster.nodes:
+            node.stop()
+        redis.stop()

@@ -6,22 +6,10 @@ losing nothing acknowledged, so its restart finds everything it had acknowledged
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
-from tests.clients import WsClient, offered_chat, widget
+from tests.clients import WsClient, desk, offered_chat, send_until_acked, widget
 from tests.conftest import RedisServer, Server, make_config, start_server
-
-
-async def send_until_acked(customer: WsClient, message: dict, tries: int = 20) -> dict:
-    """What the widget does with an unacknowledged message: send it again, same client_id, until acked."""
-    for _ in range(tries):
-        await customer.send(message)
-        try:
-            return await customer.expect("ack", timeout=0.5, client_id=message["client_id"])
-        except TimeoutError:
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"{message['client_id']} was never acknowledged")
 
 
 async def test_redis_away_and_back_loses_nothing_and_tells_clients(tmp_path: Path):
@@ -47,6 +35,12 @@ async def test_redis_away_and_back_loses_nothing_and_tells_clients(tmp_path: Pat
         await agent.nothing("error")  # the failure went to its sender alone
 
         redis.start()  # same port, same directory: the append-only file is read back
+        # The engine may have missed events meanwhile: having read everything again, it asks each
+        # client to reconnect and resume (1012), which the widget and the desk do by themselves.
+        assert await customer.closed_by_server() == 1012
+        assert await agent.closed_by_server() == 1012
+        customer, _ = await widget(server, {"token": welcome["token"], "contact_id": contact_id, "last_seq": 1})
+        agent, _ = await desk(server, "ayu", available=False)
         ack = await send_until_acked(customer, {k: v for k, v in lost.items() if k != "ref"})
         assert ack["seq"] == 2
         got = await agent.expect("message", contact_id=contact_id, seq=2)
