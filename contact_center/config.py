@@ -182,13 +182,29 @@ def _server(t: _Table) -> ServerConfig:
     return cfg
 
 
+_REDIS_URL = ("redis://", "rediss://", "unix://")
+
+
+def _store_url(root: _Table, base: Path) -> StoreConfig:
+    """``store = "redis://..."`` (or ``"sqlite"``): the store named in one line, every other key at its default."""
+    url = root.get(
+        "store", "", lambda v: isinstance(v, str) and (v == "sqlite" or v.startswith(_REDIS_URL)), _STORE_URL
+    )
+    if url == "sqlite":
+        return _store(_Table({}, "store"), base)
+    return _store(_Table({"backend": "redis", "redis_url": url}, "store"), base)
+
+
+_STORE_URL = 'a [store] table, "sqlite", or a redis://, rediss:// or unix:// URL'
+
+
 def _store(t: _Table, base: Path) -> StoreConfig:
     backend = t.get("backend", "sqlite", lambda v: v in ("sqlite", "redis"), '"sqlite" or "redis"')
     data_dir = Path(t.get("data_dir", "data", _str, "a directory path"))
     redis_url = t.get(
         "redis_url",
         "redis://127.0.0.1:6379/0",
-        lambda v: isinstance(v, str) and v.startswith(("redis://", "rediss://", "unix://")),
+        lambda v: isinstance(v, str) and v.startswith(_REDIS_URL),
         "a redis://, rediss:// or unix:// URL",
     )
     redis_prefix = t.get("redis_prefix", "cc:", _str, "a key prefix")
@@ -333,7 +349,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
     root = _Table(data, "")
     cfg = Config(
         server=_server(root.table("server")),
-        store=_store(root.table("store"), base),
+        store=_store_url(root, base) if isinstance(data.get("store"), str) else _store(root.table("store"), base),
         auth=_auth(root.table("auth")),
         webchat=_webchat(root.table("webchat")),
         desk=_desk(root.table("desk")),

@@ -42,6 +42,7 @@ def test_shipped_config_loads():
         ({"logging": {"level": "loud"}}, "logging.level"),
         ({"store": {"backend": "mysql"}}, "store.backend"),
         ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),
+        ({"store": "mysql://db/cc"}, 'store: must be a [store] table, "sqlite", or a redis://'),
     ],
 )
 def test_bad_values_name_the_key(data, message):
@@ -72,3 +73,14 @@ def test_the_redis_store_is_chosen_with_its_url_and_prefix(tmp_path):
     )
     default = parse_config({}, tmp_path).store
     assert (default.backend, default.redis_url, default.redis_prefix) == ("sqlite", "redis://127.0.0.1:6379/0", "cc:")
+
+
+def test_the_store_named_in_one_line():
+    """store = "redis://..." chooses the Redis store at that URL; store = "sqlite" the embedded one."""
+    cfg = parse_config({"store": "redis://10.1.2.3:6380/2"})
+    assert (cfg.store.backend, cfg.store.redis_url, cfg.store.redis_prefix) == (
+        "redis",
+        "redis://10.1.2.3:6380/2",
+        "cc:",
+    )
+    assert parse_config({"store": "sqlite"}).store.backend == "sqlite"
