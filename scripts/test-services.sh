@@ -31,3 +31,7 @@ echo "test-services: chromium $(chromium --version 2>/dev/null | awk '{print $2}
 # Redis for the Redis store's tests: the suite starts a private redis-server on a free loopback port.
 need_apt redis-server redis-server
 echo "test-services: $(redis-server --version | awk '{print $1, $2, $3}') ready" >&2
+
+# nginx, to prove the README's load-balancer example (deploy/nginx/) in front of three nodes.
+need_apt nginx nginx
+echo "test-services: $(nginx -v 2>&1 | awk '{print $3}') ready" >&2
