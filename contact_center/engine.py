@@ -228,6 +228,7 @@ class Engine:
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
         self._route_task: asyncio.Task[int] | None = None
+        self._route_again = False
         self._route_timer: Timer | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._stop_listening: Callable[[], None] | None = None
@@ -910,14 +911,23 @@ class Engine:
         """
         if self._liveness is not None and not self._liveness.leading():
             return
-        if self._route_task is None or self._route_task.done():
-            try:
-                # A fresh context: the pass is its own unit, not part of the caller's.
-                self._route_task = asyncio.get_running_loop().create_task(
-                    self.route_now(), context=contextvars.Context()
-                )
-            except RuntimeError:  # no running loop: the caller routes by hand
-                self._route_task = None
+        if self._route_task is not None and not self._route_task.done():
+            self._route_again = True  # the pass under way decided before this change: another follows it
+            return
+        try:
+            # A fresh context: the pass is its own unit, not part of the caller's.
+            self._route_task = asyncio.get_running_loop().create_task(self._routing(), context=contextvars.Context())
+        except RuntimeError:  # no running loop: the caller routes by hand
+            self._route_task = None
+
+    async def _routing(self) -> int:
+        """Routing passes, one after another while changes come in during a pass's commits."""
+        made = 0
+        while True:
+            self._route_again = False
+            made += await self.route_now()
+            if not self._route_again:
+                return made
 
     def _route_after(self, delay: float) -> None:
         """Route a little later: news from another node, which that node routes first."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -270,3 +271,26 @@ async def test_finished_contacts_leave_nothing_behind(env: EngineEnv):
     assert engine._contacts == {} and len(engine._queue) == 0 and engine.waiting() == []
     assert engine._offers == {} and not any(k.startswith(("offer:", "wrap:")) for k in engine._timers)
     assert +engine._agents[a.id].load == Counter() and engine._agents[a.id].held == set()
+
+
+async def test_a_chat_arriving_while_a_pass_commits_is_offered_right_after_it(env: EngineEnv):
+    """A routing pass waiting for its commit does not make a chat that arrives meanwhile wait for the next tick."""
+    ayu = await env.add_agent("ayu")
+    await env.online(ayu)
+    gate = asyncio.Event()
+    commit = env.store.commit
+
+    async def after_gate(durable):  # this pass's commit is slow to come back
+        await gate.wait()
+        return await durable
+
+    env.store.commit = lambda changes: asyncio.ensure_future(after_gate(commit(changes)))  # type: ignore[method-assign]
+    _, first = await chat(env)
+    for _ in range(5):
+        await asyncio.sleep(0)  # the pass for the first chat is under way, its commit held at the gate
+    _, second = await chat(env, client_id="m2")
+    gate.set()
+    async with asyncio.timeout(0.5):  # well inside the engine's one-second routing tick
+        while len(env.of(f"agent:{ayu.id}", "offer")) < 2:
+            await asyncio.sleep(0.01)
+    assert [o["contact"]["id"] for o in env.of(f"agent:{ayu.id}", "offer")] == [first.id, second.id]
