@@ -35,7 +35,8 @@ import orjson
 from tqdm import tqdm
 
 from bench.engine_proc import EngineProcess, cpu_seconds, free_port, messages, seed_agents, stolen_seconds
-from contact_center.store import RedisStore
+from contact_center.model import Channel, Contact, ContactState
+from contact_center.store import Changes, RedisStore
 
 __all__ = ["run"]
 
@@ -123,7 +124,9 @@ class Tally:
         return sum(1 for t in self.offers if start <= t < end)
 
 
-async def agent_desk(http: aiohttp.ClientSession, url: str, token: str, ready: list[int], tally: Tally) -> None:
+async def agent_desk(
+    http: aiohttp.ClientSession, url: str, token: str, ready: list[int], tally: Tally, *, accept: bool = True
+) -> None:
     async with http.ws_connect(f"{url}/ws/desk") as ws:
         await ws.send_str(dumps({"type": "hello", "token": token}))
         await ws.send_str(dumps({"type": "set_status", "status": "available"}))
@@ -132,7 +135,8 @@ async def agent_desk(http: aiohttp.ClientSession, url: str, token: str, ready: l
                 kind = m["type"]
                 if kind == "offer":
                     tally.offers.append(time.perf_counter())
-                    await ws.send_str(dumps({"type": "accept", "offer_id": m["offer_id"]}))
+                    if accept:
+                        await ws.send_str(dumps({"type": "accept", "offer_id": m["offer_id"]}))
                 elif kind == "assigned":
                     contact_id = m["contact"]["id"]
                     await ws.send_str(dumps({"type": "close", "contact_id": contact_id, "disposition": "resolved"}))
@@ -174,12 +178,12 @@ def _sum(scraped: list[dict[str, float]], prefix: str) -> float:
 
 
 @contextlib.contextmanager
-def _nodes(count: int, redis: RedisProcess, prefix: str) -> Iterator[list[EngineProcess]]:
+def _nodes(count: int, redis: RedisProcess, prefix: str, offer_timeout_s: float = 20) -> Iterator[list[EngineProcess]]:
     nodes = []
     try:
         for i in range(count):
             store = f'backend = "redis"\nredis_url = "{redis.url}"\nredis_prefix = "{prefix}"\nnode_id = "n{i}"'
-            nodes.append(EngineProcess.on(store))
+            nodes.append(EngineProcess.on(store, offer_timeout_s=offer_timeout_s))
         yield nodes
     finally:
         for node in nodes:
@@ -254,19 +258,98 @@ async def run_nodes(
     }
 
 
+def _waiting_chat(i: int, now: float) -> Contact:
+    return Contact(
+        id=f"drain{i:06d}",
+        channel=Channel.CHAT,
+        customer_id=f"visitor{i:06d}",
+        state=ContactState.QUEUED,
+        created_at=now,
+        enqueued_at=now + i * 1e-6,
+        skills=[("general", 1), ("lang_id", 1)],
+        version=1,
+    )
+
+
+async def drain_nodes(
+    count: int, redis: RedisProcess, agents: int = 100, capacity: int = 50, contacts: int = 5000
+) -> dict[str, Any]:
+    """A burst of ``contacts`` arrivals (each its own record, as many clients would write them) while
+    ``agents`` desks with room for all wait: how fast the routing node offers them all."""
+    prefix = f"bench:{uuid.uuid4().hex[:8]}:"
+    store = await RedisStore(redis.url, prefix).open()
+    tokens = await seed_agents(store, agents, capacity_chat=capacity)
+    tally, ready = Tally(), [0]
+    try:
+        with _nodes(count, redis, prefix, offer_timeout_s=600) as nodes:
+            for node in nodes:
+                await node.start()
+            async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+                tasks = [
+                    asyncio.create_task(agent_desk(http, nodes[i % count].url, t, ready, tally, accept=False))
+                    for i, t in enumerate(tokens)
+                ]
+                while ready[0] < agents:
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)
+                before = await node_metrics(http, nodes)
+                pids = [n.proc.pid for n in nodes if n.proc is not None]
+                cpu0, redis0 = [cpu_seconds(p) for p in pids], redis.cpu()
+                now = time.time()
+                burst = [_waiting_chat(i, now) for i in range(contacts)]
+                start = time.perf_counter()
+                await asyncio.gather(
+                    *(
+                        store.commit(Changes(contacts=(c,), expected={f"contact:{c.id}": 0}, node="bench"))
+                        for c in burst
+                    )
+                )
+                written = time.perf_counter() - start
+                with tqdm(total=contacts, desc=f"{count} node(s): backlog offered", unit="offer", leave=False) as bar:
+                    while len(tally.offers) < contacts and time.perf_counter() - start < 120:
+                        bar.update(len(tally.offers) - bar.n)
+                        await asyncio.sleep(0.05)
+                node_cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0, strict=True)]
+                redis_cpu = redis.cpu() - redis0
+                after = await node_metrics(http, nodes)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await store.close()
+    elapsed = max(tally.offers) - start if tally.offers else float("nan")
+    trips = _sum(after, "cc_redis_round_trips_total") - _sum(before, "cc_redis_round_trips_total")
+    committed = _sum(after, "cc_offers_total") - _sum(before, "cc_offers_total")
+    return {
+        "nodes": count,
+        "contacts": contacts,
+        "offered": len(tally.offers),
+        "written_s": written,
+        "elapsed_s": elapsed,
+        "offers_per_s": len(tally.offers) / elapsed,
+        "round_trips_per_offer": trips / max(1, committed),
+        "node_cpu_share": [c / elapsed for c in node_cpu],
+        "redis_cpu_share": redis_cpu / elapsed,
+        "errors": tally.errors[:5],
+    }
+
+
 async def run(agents: int = 120, customers: int = 240, warmup_s: float = 3.0, seconds: float = 10.0) -> dict[str, Any]:
     redis = RedisProcess()
     redis.start()
     try:
         ceiling_before = set_ceiling(redis.port)
         runs = [await run_nodes(n, redis, agents, customers, warmup_s, seconds) for n in NODE_COUNTS]
+        drains = [await drain_nodes(n, redis) for n in NODE_COUNTS]
         ceiling_after = set_ceiling(redis.port)
     finally:
         redis.stop()
     ceiling = (ceiling_before + ceiling_after) / 2
     for r in runs:
         r["ratio_to_set"] = r["routed_per_s"] / ceiling
-    return {"set_per_s": ceiling, "set_per_s_each": [ceiling_before, ceiling_after], "runs": runs}
+    for d in drains:
+        d["ratio_to_set"] = d["offers_per_s"] / ceiling
+    return {"set_per_s": ceiling, "set_per_s_each": [ceiling_before, ceiling_after], "runs": runs, "drains": drains}
 
 
 if __name__ == "__main__":

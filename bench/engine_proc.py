@@ -70,7 +70,9 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def config_text(port: int, store: str, *, max_frame_bytes: int = 65536, log_level: str = "info") -> str:
+def config_text(
+    port: int, store: str, *, max_frame_bytes: int = 65536, log_level: str = "info", offer_timeout_s: float = 20
+) -> str:
     """An engine's config.toml for the benchmarks; ``store`` is the body of its ``[store]`` table."""
     return f"""
 [server]
@@ -85,6 +87,8 @@ max_frames_per_s = 1000000
 frame_burst = 1000000
 [desk]
 default_wrap_up_s = 0
+[routing]
+offer_timeout_s = {offer_timeout_s}
 [logging]
 level = "{log_level}"
 format = "json"
@@ -132,11 +136,12 @@ class EngineProcess:
         return cls(port=port, workdir=workdir, tokens=tokens)
 
     @classmethod
-    def on(cls, store: str, log_level: str = "info") -> EngineProcess:
+    def on(cls, store: str, log_level: str = "info", offer_timeout_s: float = 20) -> EngineProcess:
         """An engine whose ``[store]`` table is ``store`` (accounts made elsewhere, as on Redis)."""
         port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-        (workdir / "config.toml").write_text(config_text(port, store, log_level=log_level))
+        text = config_text(port, store, log_level=log_level, offer_timeout_s=offer_timeout_s)
+        (workdir / "config.toml").write_text(text)
         return cls(port=port, workdir=workdir)
 
     @property
