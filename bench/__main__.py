@@ -2,7 +2,7 @@
 and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
-    python -m bench router     # one of: router, e2e, relay, memory
+    python -m bench router     # one of: router, e2e, relay, memory, cluster
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import e2e, memory, relay, router
-from bench.report import write_chart, write_markdown
+from bench import cluster, e2e, memory, relay, router
+from bench.report import write_chart, write_cluster_chart, write_markdown
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or ["router", "e2e", "relay", "memory"]
+    wanted = argv or ["router", "e2e", "relay", "memory", "cluster"]
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
     for name in wanted:
@@ -35,14 +35,19 @@ def main(argv: list[str]) -> int:
             results["relay"] = asyncio.run(relay.run())
         elif name == "memory":
             results["memory"] = asyncio.run(memory.run())
+        elif name == "cluster":
+            results["cluster"] = asyncio.run(cluster.run())
         else:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2
     results["machine"] = {"python": platform.python_version(), "cpus": _cpus(), "when": time.strftime("%Y-%m-%d")}
     RESULTS.mkdir(exist_ok=True)
     latest.write_text(json.dumps(results, indent=2) + "\n")
+    docs = Path(__file__).parents[1] / "docs"
     if "router" in results:
-        write_chart(results["router"], Path(__file__).parents[1] / "docs" / "router-scaling.png")
+        write_chart(results["router"], docs / "router-scaling.png")
+    if "cluster" in results:
+        write_cluster_chart(results["cluster"], docs / "cluster-scaling.png")
     write_markdown(results, Path(__file__).parents[1] / "BENCHMARKS.md")
     print(json.dumps(results, indent=2))
     return 0
