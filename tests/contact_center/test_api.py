@@ -103,7 +103,9 @@ async def test_every_route_is_in_the_openapi_document(server: Server):
     served = {
         (route.resource.canonical, route.method.lower())
         for route in server.app.router.routes()
-        if route.resource is not None and route.resource.canonical.startswith("/api/") and route.method != "HEAD"
+        if route.resource is not None
+        and (route.resource.canonical.startswith("/api/") or route.resource.canonical == "/metrics")
+        and route.method != "HEAD"
     }
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     assert served == documented
