@@ -126,6 +126,27 @@ def _cluster_section(c: dict[str, Any]) -> list[str]:
     return parts
 
 
+def _yardstick(results: dict[str, Any]) -> list[str]:
+    """The machine's speed in this run, by a program of fixed work: compare runs by it, not by date."""
+    if "relay" not in results:
+        return []
+    us = results["relay"]["echo_server_cpu_us_per_msg"]
+    return [
+        f"Yardstick of this machine's speed in this run: the bare aiohttp echo server spent {us:.1f} µs of CPU",
+        "per message (the relay benchmark's baseline; 13.6 to 14.4 µs in the runs committed before 2026-11-29).",
+        "Figures against a fixed load (the end-to-end latency at 200 chats/s) move with it; ratios do not.",
+    ]
+
+
+def _saturated(e: dict[str, Any]) -> list[str]:
+    if e["engine_cpu_share"] < 0.95:
+        return []
+    return [
+        f"At {e['engine_cpu_share']:.0%} of a core the engine was saturated at this rate on this run's machine:",
+        "the latency above is mostly chats waiting their turn.",
+    ]
+
+
 def _verdict(ok: bool) -> str:
     return "meets" if ok else "**misses**"
 
@@ -152,6 +173,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "`.venv/bin/python -m bench router` (or `e2e`, `relay`, `memory`, `cluster`).",
         f"Machine: {m.get('cpus', '?')} cores, Python {m.get('python', '?')}, run on {m.get('when', '?')}.",
         "The engine runs in its own process; the load generator runs beside it on the same two cores.",
+        *_yardstick(results),
         "",
     ]
     if "router" in results:
@@ -212,6 +234,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             "(CPU taken by the hypervisor for other guests during each run, in cores: "
             f"{', '.join(f'{v:.2f}' for v in e.get('stolen_each_run', []))}).",
             f"Engine CPU {e['engine_cpu_share']:.0%} of a core, load generator {e['generator_cpu_share']:.0%}.",
+            *_saturated(e),
             *_quiet_runs(e),
             "The path includes the durable commit of the message and of the offer (group commit, WAL)",
             "before anything is sent. Much of the tail came from the garbage collector's full passes",
