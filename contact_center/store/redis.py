@@ -295,6 +295,35 @@ def _agent(h: dict[str, str]) -> Agent:
     )
 
 
+_Built = list[tuple[Any, _Read, int, int]]  # (sink, read, first reply, after the last)
+
+
+def _built(pipe: Any, batch: Sequence[tuple[Any, ...]]) -> _Built:
+    """Put each entry ``(sink, build, *args)`` of a batch on ``pipe``; where each one's replies will be."""
+    reads = []
+    for sink, build, *args in batch:
+        start = len(pipe)
+        read = build(pipe, *args)
+        reads.append((sink, read, start, len(pipe)))
+    return reads
+
+
+def _hand_out(reads: _Built, replies: list[Any], failed: Callable[[Exception], Exception]) -> None:
+    """Tell each sink its result, read from its own replies, or its own failure (as ``failed`` names it)."""
+    for sink, read, start, end in reads:
+        part = replies[start:end]
+        failure = next((r for r in part if isinstance(r, Exception)), None)
+        if failure is not None:
+            settle(sink, failed(failure), failed=True)
+            continue
+        try:
+            value = read(part)
+        except Exception as exc:
+            settle(sink, exc, failed=True)
+        else:
+            settle(sink, value, failed=False)
+
+
 class RedisStore:
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
@@ -369,11 +398,7 @@ class RedisStore:
                     settle(entry[0], exc, failed=True)
                 return
         pipe = self._redis.pipeline(transaction=True)
-        reads = []
-        for entry in batch:
-            start = len(pipe)
-            read = entry[1](pipe, *entry[2:])
-            reads.append((entry[0], read, start, len(pipe)))
+        reads = _built(pipe, batch)
         try:
             async with self._reachable():
                 replies = await pipe.execute(raise_on_error=False) if len(pipe) else []
@@ -382,25 +407,18 @@ class RedisStore:
             for sink, *_ in reads:
                 settle(sink, exc, failed=True)
             return
-        for sink, read, start, end in reads:
-            part = replies[start:end]
-            failure = next((r for r in part if isinstance(r, Exception)), None)
-            if failure is not None:
-                error = _own_error(failure)
-                if isinstance(error, Stale):  # another node was first: the engine reads again and retries
-                    _log.info("store.stale", error=str(error))
-                else:
-                    _log.error("store.write_failed", error=repr(failure))
-                if isinstance(error, StoreUnavailable):
-                    self._loaded = False  # Redis restarted empty: load the functions again first
-                settle(sink, error, failed=True)
-                continue
-            try:
-                value = read(part)
-            except Exception as exc:
-                settle(sink, exc, failed=True)
-            else:
-                settle(sink, value, failed=False)
+        _hand_out(reads, replies, self._write_failed)
+
+    def _write_failed(self, failure: Exception) -> Exception:
+        """One write of a transaction refused: the engine's own error for its caller alone."""
+        error = _own_error(failure)
+        if isinstance(error, Stale):  # another node was first: the engine reads again and retries
+            _log.info("store.stale", error=str(error))
+        else:
+            _log.error("store.write_failed", error=repr(failure))
+        if isinstance(error, StoreUnavailable):
+            self._loaded = False  # Redis restarted empty: load the functions again first
+        return error
 
     # ------------------------------------------------------------------ batched reads
 
@@ -427,11 +445,7 @@ class RedisStore:
 
     async def _read_batch(self, batch: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]]) -> None:
         pipe = self._reader.pipeline(transaction=False)
-        reads = []
-        for future, build in batch:
-            start = len(pipe)
-            read = build(pipe)
-            reads.append((future, read, start, len(pipe)))
+        reads = _built(pipe, batch)
         try:
             async with self._reachable():
                 replies = await pipe.execute(raise_on_error=False)
@@ -439,18 +453,7 @@ class RedisStore:
             for future, *_ in reads:
                 settle(future, exc, failed=True)
             return
-        for future, read, start, end in reads:
-            part = replies[start:end]
-            failure = next((r for r in part if isinstance(r, Exception)), None)
-            if failure is not None:
-                settle(future, failure, failed=True)
-                continue
-            try:
-                value = read(part)
-            except Exception as exc:
-                settle(future, exc, failed=True)
-            else:
-                settle(future, value, failed=False)
+        _hand_out(reads, replies, lambda failure: failure)
 
     async def barrier(self) -> None:
         """Return once everything staged or queued so far is committed."""
