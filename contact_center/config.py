@@ -8,21 +8,29 @@ objects are passed down to whoever needs them; nothing reads a global.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
 
 from contact_center.exceptions import ConfigError
+from contact_center.sla import DAY_NAMES, BusinessCalendar, Promise, Span, parse_span
 from routing import RoutingPolicy, WideningStep
 
 __all__ = [
     "AuthConfig",
     "Config",
     "DeskConfig",
+    "EmailConfig",
     "LoggingConfig",
     "RoutingConfig",
     "ServerConfig",
+    "SlaConfig",
     "StoreConfig",
     "TopicConfig",
     "WebchatConfig",
@@ -94,6 +102,37 @@ class RoutingConfig:
     policy: RoutingPolicy = field(default_factory=RoutingPolicy)
 
 
+@dataclass(frozen=True)
+class SlaConfig:
+    """The business calendar of the SLA clock (see :mod:`contact_center.sla`)."""
+
+    time_zone: str = "Asia/Jakarta"
+    holidays: str = "ID"  # country whose public holidays close the office ("" for none)
+    holiday_subdivision: str = ""
+    week: tuple[tuple[Span, ...], ...] = field(default_factory=lambda: BusinessCalendar().week)
+    exceptions: Mapping[date, tuple[Span, ...]] = field(default_factory=dict)
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        closed: Container[date] = frozenset()
+        if self.holidays:
+            closed = holidays.country_holidays(self.holidays, subdiv=self.holiday_subdivision or None)
+        return BusinessCalendar(self.time_zone, self.week, closed, self.exceptions)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """The email channel; its promise: ``first_response_h`` working hours for ``target`` of emails."""
+
+    first_response_h: float = 2.0
+    target: float = 0.9
+    at_risk_min: float = 30.0
+
+    @property
+    def promise(self) -> Promise:
+        return Promise(self.first_response_h * 3600, self.target, self.at_risk_min * 60)
+
+
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "info"
@@ -108,6 +147,8 @@ class Config:
     webchat: WebchatConfig = WebchatConfig()
     desk: DeskConfig = DeskConfig()
     routing: RoutingConfig = RoutingConfig()
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    email: EmailConfig = EmailConfig()
     logging: LoggingConfig = LoggingConfig()
 
 
@@ -334,6 +375,67 @@ def _routing(t: _Table) -> RoutingConfig:
     return cfg
 
 
+def _spans(t: _Table, name: str, raw: Any) -> tuple[Span, ...]:
+    if not _str_list(raw) and raw != []:
+        raise ConfigError(f'{t.key(name)}: must be a list of spans like "08:00-17:00", got {raw!r}')
+    try:
+        return tuple(parse_span(text) for text in raw)
+    except ValueError as exc:
+        raise ConfigError(f"{t.key(name)}: {exc}") from None
+
+
+def _week(t: _Table) -> tuple[tuple[Span, ...], ...]:
+    for name in t.data:
+        if name not in DAY_NAMES:
+            raise ConfigError(f"{t.key(name)}: unknown day (one of {', '.join(DAY_NAMES)})")
+    return tuple(_spans(t, name, t.data.get(name, [])) for name in DAY_NAMES)
+
+
+def _exceptions(t: _Table) -> dict[date, tuple[Span, ...]]:
+    found = {}
+    for name, raw in t.data.items():
+        try:
+            day = date.fromisoformat(name)
+        except ValueError:
+            raise ConfigError(f"{t.key(name)}: not a date like 2026-12-24") from None
+        found[day] = _spans(t, name, raw)
+    return found
+
+
+def _sla(t: _Table) -> SlaConfig:
+    default = SlaConfig()
+    zone = t.get("time_zone", default.time_zone, _str, "an IANA time zone like Asia/Jakarta")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{t.key('time_zone')}: unknown time zone {zone!r}") from None
+    country = t.get("holidays", default.holidays, lambda v: isinstance(v, str), 'a country code or ""')
+    if country and country not in holidays.list_supported_countries():
+        raise ConfigError(f"{t.key('holidays')}: no public holidays known for {country!r} (a code like ID)")
+    subdivision = t.get("holiday_subdivision", "", lambda v: isinstance(v, str), "a subdivision code")
+    if subdivision and subdivision not in holidays.list_supported_countries()[country]:
+        raise ConfigError(f"{t.key('holiday_subdivision')}: {country} has no subdivision {subdivision!r}")
+    cfg = SlaConfig(
+        time_zone=zone,
+        holidays=country,
+        holiday_subdivision=subdivision,
+        week=_week(t.table("hours")) if "hours" in t.data else default.week,
+        exceptions=_exceptions(t.table("exceptions")) if "exceptions" in t.data else {},
+    )
+    t.done()
+    return cfg
+
+
+def _email(t: _Table) -> EmailConfig:
+    cfg = EmailConfig(
+        first_response_h=float(t.get("first_response_h", 2.0, _number(0), "a number of working hours > 0")),
+        target=float(t.get("target", 0.9, lambda v: _number(0)(v) and v <= 1, "a share in (0, 1]")),
+        at_risk_min=float(t.get("at_risk_min", 30.0, _number(-1), "a number of working minutes >= 0")),
+    )
+    t.done()
+    return cfg
+
+
 def _logging(t: _Table) -> LoggingConfig:
     levels = ("debug", "info", "warning", "error")
     cfg = LoggingConfig(
@@ -354,6 +456,8 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         webchat=_webchat(root.table("webchat")),
         desk=_desk(root.table("desk")),
         routing=_routing(root.table("routing")),
+        sla=_sla(root.table("sla")),
+        email=_email(root.table("email")),
         logging=_logging(root.table("logging")),
     )
     root.done()

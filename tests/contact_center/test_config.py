@@ -39,6 +39,16 @@ def test_shipped_config_loads():
         ({"routing": {"widening": [{"after_s": 60, "relax": 1}]}}, "routing.widening[0].relax: unknown key"),
         ({"routing": {"exclusive_channels": ["pager"]}}, "routing.exclusive_channels"),
         ({"routing": {"leader": "yes"}}, "routing.leader: must be true or false"),
+        ({"sla": {"time_zone": "Asia/Batavia"}}, "sla.time_zone: unknown time zone 'Asia/Batavia'"),
+        ({"sla": {"holidays": "XX"}}, "sla.holidays: no public holidays known for 'XX'"),
+        ({"sla": {"holidays": "ID", "holiday_subdivision": "ZZ"}}, "sla.holiday_subdivision: ID has no subdivision"),
+        ({"sla": {"hours": {"mon": ["17:00-08:00"]}}}, "sla.hours.mon: '17:00-08:00' ends before it starts"),
+        ({"sla": {"hours": {"monday": ["08:00-17:00"]}}}, "sla.hours.monday: unknown day"),
+        ({"sla": {"hours": {"mon": "08:00-17:00"}}}, "sla.hours.mon: must be a list of spans"),
+        ({"sla": {"exceptions": {"24-12-2026": []}}}, "sla.exceptions.24-12-2026: not a date"),
+        ({"sla": {"exceptions": {"2026-12-24": ["8-12"]}}}, "sla.exceptions.2026-12-24: '8-12' is not a span"),
+        ({"email": {"target": 1.5}}, "email.target: must be a share in"),
+        ({"email": {"first_response_h": 0}}, "email.first_response_h"),
         ({"logging": {"level": "loud"}}, "logging.level"),
         ({"store": {"backend": "mysql"}}, "store.backend"),
         ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),
@@ -84,3 +94,35 @@ def test_the_store_named_in_one_line():
         "cc:",
     )
     assert parse_config({"store": "sqlite"}).store.backend == "sqlite"
+
+
+def test_the_business_calendar_defaults_to_jakarta_office_hours_and_indonesian_holidays(tmp_path):
+    """No [sla] table: Asia/Jakarta, 08:00-17:00 Monday to Friday, Indonesia's public holidays; 2 h for 90 %."""
+    from datetime import date
+
+    cfg = parse_config({}, tmp_path)
+    calendar = cfg.sla.calendar
+    assert calendar.time_zone == "Asia/Jakarta"
+    assert calendar.week[0] == ((8 * 3600, 17 * 3600),) and calendar.week[5] == ()
+    assert date(2026, 8, 17) in calendar.holidays  # Independence Day
+    assert (cfg.email.promise.within_s, cfg.email.promise.target, cfg.email.promise.at_risk_s) == (7200, 0.9, 1800)
+
+
+def test_a_calendar_is_read_from_its_table(tmp_path):
+    """Hours per day (days not named are closed), a subdivision's holidays, dated exceptions."""
+    from datetime import date
+
+    cfg = parse_config(
+        {
+            "sla": {
+                "time_zone": "Asia/Makassar",
+                "holidays": "ID",
+                "hours": {"mon": ["08:00-12:00", "13:00-17:00"], "sat": ["09:00-12:00"]},
+                "exceptions": {"2026-12-24": ["08:00-12:00"], "2026-12-31": []},
+            }
+        },
+        tmp_path,
+    )
+    calendar = cfg.sla.calendar
+    assert calendar.week[0] == ((28800, 43200), (46800, 61200)) and calendar.week[1] == ()
+    assert calendar.exceptions == {date(2026, 12, 24): ((28800, 43200),), date(2026, 12, 31): ()}
