@@ -9,6 +9,7 @@
     ├── Conflict                 a record that must be unique exists already (a username, say)
     │   └── Stale                another engine node changed the record first; nothing recorded
     ├── StoreUnavailable         the store cannot be reached now; nothing was recorded
+    ├── Unparseable              an inbound email that cannot be read; quarantined with the reason
     ├── AuthError                no, bad or expired credentials
     │   └── Forbidden            valid credentials, wrong role or someone else's data
     └── ClientError              a client sent something we refuse; has a wire ``code``
@@ -36,6 +37,7 @@ __all__ = [
     "NotHeld",
     "Stale",
     "StoreUnavailable",
+    "Unparseable",
 ]
 
 
@@ -86,6 +88,12 @@ class StoreUnavailable(ContactCenterError):
     """The store cannot be reached now (Redis down or restarting); nothing of the request was recorded."""
 
     code = "store_unavailable"
+
+
+class Unparseable(ContactCenterError):
+    """An inbound email that cannot be read as one; it is kept, quarantined with this reason."""
+
+    code = "unparseable"
 
 
 class AuthError(ContactCenterError):
