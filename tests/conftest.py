@@ -25,6 +25,7 @@ from contact_center.engine import Engine
 from contact_center.model import Agent, Role
 from contact_center.store import SqliteStore
 from contact_center.web import ACCOUNTS, ENGINE, build_app
+from tests.mailserver import Dovecot, Mailbox, SmtpSink
 
 PASSWORD = "correct-horse-battery"
 
@@ -245,3 +246,31 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One private Dovecot IMAP server for the run; the suite fails without one."""
+    server = Dovecot()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Mailbox:
+    """A fresh, empty mailbox on the run's Dovecot."""
+    return dovecot.mailbox()
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it is sent."""
+    sink = SmtpSink()
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
