@@ -6,7 +6,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import holidays
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contact_center.sla import (
     BusinessCalendar,
@@ -14,7 +17,9 @@ from contact_center.sla import (
     Period,
     PeriodStat,
     Promise,
+    Timeline,
     attainment,
+    attainment_of_many,
     parse_span,
     period_start,
     week_of,
@@ -181,3 +186,67 @@ def test_attainment_per_period_counts_met_breached_and_pending():
     assert week.share == pytest.approx(0.6)
     assert attainment([], JAKARTA, Promise(), now, Period.MONTH) == []
     assert PeriodStat(date(2026, 11, 1), 1, 0, 0, 1).share is None
+
+
+CALENDARS = {
+    "jakarta": JAKARTA,
+    "amsterdam, split shifts": BusinessCalendar(
+        "Europe/Amsterdam",
+        week=week_of({d: ["08:30-12:00", "13:00-17:30"] for d in ("mon", "tue", "wed", "thu", "fri")}),
+        holidays=holidays.country_holidays("NL"),
+        exceptions={date(2026, 10, 26): (), date(2026, 10, 24): (parse_span("10:00-14:00"),)},
+    ),
+    "round the clock on weekdays": BusinessCalendar(
+        "America/New_York", week=week_of({d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri")})
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CALENDARS))
+@settings(max_examples=60, deadline=None)
+@given(
+    starts=st.lists(st.floats(min_value=0, max_value=60 * 86400), min_size=1, max_size=40),
+    lengths=st.lists(st.floats(min_value=0, max_value=20 * 86400), min_size=40, max_size=40),
+    add=st.sampled_from([0.0, 1.0, 1800.0, 7200.0, 5.5 * 3600, 40 * 3600]),
+)
+def test_the_array_timeline_agrees_with_the_calendar_instant_by_instant(name, starts, lengths, add):
+    """Working time and deadlines for whole arrays equal the calendar's own answers (summer time included)."""
+    calendar = CALENDARS[name]
+    origin = at("2026-09-28 00:00", calendar.time_zone)  # a Monday; the range crosses the end of summer time
+    timeline = Timeline(calendar, date(2026, 9, 27), date(2027, 3, 31))
+    a = np.array([origin + s for s in starts])
+    b = a + np.array(lengths[: len(starts)])
+    assert timeline.working_seconds(a, b) == pytest.approx(
+        [calendar.working_seconds(x, y) for x, y in zip(a, b, strict=True)]
+    )
+    assert timeline.add(a, add) == pytest.approx([calendar.add(x, add) for x in a])
+
+
+def test_attainment_of_arrays_is_the_attainment_of_records():
+    """The array form gives the same periods and counts as the record form, per day and per month."""
+    now = at("2026-11-24 09:30")
+    arrived = [at("2026-11-23 09:00")] * 3 + [at("2026-11-23 16:00"), at("2026-11-24 08:30"), at("2026-11-24 08:00")]
+    answered = [
+        at("2026-11-23 10:59"),
+        at("2026-11-23 11:00"),
+        at("2026-11-23 11:01"),
+        None,
+        None,
+        at("2026-11-24 08:05"),
+    ]
+    records = [FirstResponse(a, b) for a, b in zip(arrived, answered, strict=True)]
+    for period in (Period.DAY, Period.MONTH):
+        arrays = attainment_of_many(
+            arrived, [np.nan if x is None else x for x in answered], JAKARTA, Promise(), now, period
+        )
+        assert arrays == attainment(records, JAKARTA, Promise(), now, period)
+    assert attainment_of_many([], [], JAKARTA, Promise(), now, Period.DAY) == []
+
+
+def test_a_timeline_refuses_instants_outside_its_days():
+    """Asking about a moment it was not built for is an error, not a silent wrong answer."""
+    timeline = Timeline(JAKARTA, date(2026, 11, 23), date(2026, 11, 27))
+    with pytest.raises(ValueError, match="outside"):
+        timeline.position([at("2026-12-01 09:00")])
+    with pytest.raises(ValueError, match="after the timeline"):
+        timeline.add([at("2026-11-27 16:00")], 2 * H)
