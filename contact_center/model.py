@@ -140,6 +140,9 @@ class Contact:
     (they rejected it or let an offer lapse), ``wrap_until`` the end of wrap-up. ``version``
     counts the record's changes; a node commits a change only if the record is still at the
     version it read. ``node`` is the node that made the latest change and runs its timers.
+
+    An email contact carries its thread's ``ticket`` reference; ``answered_at`` is the first
+    response sent to the customer (the SLA clock measures it against its deadline).
     """
 
     id: str
@@ -161,6 +164,8 @@ class Contact:
     wrap_until: float | None = None
     version: int = 0
     node: str = ""
+    ticket: str = ""
+    answered_at: float | None = None
 
     def move(self, target: ContactState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""

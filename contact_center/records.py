@@ -38,6 +38,8 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "wrap_until": c.wrap_until,
         "version": c.version,
         "node": c.node,
+        "ticket": c.ticket,
+        "answered_at": c.answered_at,
     }
 
 
@@ -67,6 +69,8 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         wrap_until=d.get("wrap_until"),
         version=d.get("version", 0),
         node=d.get("node", ""),
+        ticket=d.get("ticket", ""),
+        answered_at=d.get("answered_at"),
     )
 
 

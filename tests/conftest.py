@@ -26,6 +26,7 @@ from contact_center.model import Agent, Role
 from contact_center.store import SqliteStore
 from contact_center.web import ACCOUNTS, ENGINE, build_app
 from tests.mailserver import Dovecot, Mailbox, SmtpSink
+from tests.stores import reopen, store  # noqa: F401  (fixtures for every store test)
 
 PASSWORD = "correct-horse-battery"
 
@@ -93,10 +94,10 @@ class EngineEnv:
 
 async def make_engine_env(config: Config, clock: ManualClock | None = None) -> EngineEnv:
     clock = clock or ManualClock()
-    store = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
-    engine = Engine(store, clock, config)
+    sqlite = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
+    engine = Engine(sqlite, clock, config)
     await engine.start()
-    return EngineEnv(engine, Accounts(store, clock, config.auth), clock, store, config)
+    return EngineEnv(engine, Accounts(sqlite, clock, config.auth), clock, sqlite, config)
 
 
 @pytest.fixture

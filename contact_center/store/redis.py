@@ -27,6 +27,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contact_center.exceptions import Conflict, Stale, StoreUnavailable
+from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -143,8 +144,10 @@ end
 -- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
 -- check: [key, version] pairs (key without the prefix, a hash whose field v is its version);
 -- contacts: [id, customer_id, open (1/0), enqueued_at, version, record];
--- presences: [agent_id, version, record, status]; events: [customer_id, json].
--- Records nothing unless every key is at its version; returns the events' ids.
+-- presences: [agent_id, version, record, status]; events: [customer_id, json];
+-- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
+-- in ARGV from 4 on. Records nothing unless every key is at its version, no mail's place in its
+-- mailbox is recorded and no outbox key is taken; returns the events' ids.
 local function commit(keys, args)
   local p = args[1]
   local unit = cjson.decode(args[3])
@@ -152,6 +155,16 @@ local function commit(keys, args)
     local v = tonumber(redis.call('HGET', p .. c[1], 'v') or '0')
     if v ~= c[2] then
       return redis.error_reply('STALE ' .. c[1] .. ' is at version ' .. v .. ', not ' .. c[2])
+    end
+  end
+  for _, m in ipairs(unit.mails) do
+    if m.src ~= '' and redis.call('EXISTS', m.src) == 1 then
+      return redis.error_reply('CONFLICT mail ' .. m.where .. ' is recorded already')
+    end
+  end
+  for _, o in ipairs(unit.outbound) do
+    if redis.call('EXISTS', o.unique) == 1 then
+      return redis.error_reply('CONFLICT outbox: ' .. o.name .. ' is queued already')
     end
   end
   for _, c in ipairs(unit.contacts) do
@@ -166,6 +179,39 @@ local function commit(keys, args)
   for _, a in ipairs(unit.presences) do
     redis.call('HSET', p .. 'agent:' .. a[1], 'v', a[2], 'record', a[3])
     redis.call('HSET', p .. 'user:' .. a[1], 'status', a[4])
+  end
+  for _, m in ipairs(unit.mails) do
+    redis.call('HSET', m.key, 'meta', m.meta, 'raw', args[m.raw])
+    for _, part in ipairs(m.parts) do
+      redis.call('HSET', m.key, part[1], args[part[2]])
+    end
+    if m.src ~= '' then
+      redis.call('SET', m.src, m.id)
+      local uidv = redis.call('HGET', m.box, 'uidvalidity')
+      local last = tonumber(redis.call('HGET', m.box, 'last_uid') or '0')
+      if uidv ~= m.uidv or last < m.uid then
+        redis.call('HSET', m.box, 'uidvalidity', m.uidv, 'last_uid', m.uid)
+      end
+    end
+    for _, t in ipairs(m.threads) do
+      redis.call('SET', t[1], t[2], 'NX')
+    end
+    if m.ticket ~= '' then
+      if m.at >= tonumber(redis.call('HGET', m.ticket, 'at') or '-1') then
+        redis.call('HSET', m.ticket, 'contact_id', m.contact, 'at', m.at)
+      end
+    end
+    if m.listed ~= '' then
+      redis.call('ZADD', m.listed, m.at, m.id)
+    end
+  end
+  for _, o in ipairs(unit.outbound) do
+    redis.call('HSET', o.key, 'meta', o.meta, 'raw', args[o.raw])
+    redis.call('SET', o.unique, o.id)
+    redis.call('ZADD', o.due, o.next, o.id)
+    if o.acks ~= '' then
+      redis.call('ZADD', o.acks, o.created, o.id)
+    end
   end
   local ids = {}
   for _, e in ipairs(unit.events) do
@@ -186,6 +232,16 @@ redis.register_function('cc_create_customer', create_customer)
 redis.register_function('cc_create_user', create_user)
 redis.register_function('cc_merge_customers', merge_customers)
 """
+
+
+def _ms(at: float) -> int:
+    return round(at * 1000)
+
+
+def _mail(h: dict[bytes, bytes]) -> MailRecord:
+    meta = orjson.loads(h[b"meta"])
+    blobs = [h.get(f"p:{i}".encode()) for i in range(len(meta["attachments"]))]
+    return MailRecord.from_meta(meta, h[b"raw"], blobs)
 
 
 def _own_error(failure: Exception) -> Exception:
@@ -340,6 +396,10 @@ class RedisStore:
         self._redis: Any = redis_client(url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S)
         # Reads may run twice: they go again on a fresh connection if theirs broke (Redis restarted).
         self._reader: Any = redis_client(url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S, retries=1)
+        # Mail and attachments come back as bytes.
+        self._blobs: Any = redis_client(
+            url, count=count, socket_connect_timeout=_CONNECT_TIMEOUT_S, retries=1, decode=False, max_connections=4
+        )
         self._pending: list[tuple[Any, ...]] = []  # (sink, build, *args): build(pipe, *args) -> read
         self._flusher: asyncio.Task[None] | None = None
         self._lookups: list[tuple[asyncio.Future[Any], Callable[[Any], _Read]]] = []
@@ -578,17 +638,20 @@ class RedisStore:
         rows = [_row(c) for c in changes.contacts]
         presences = [presence_record(p) for p in changes.presences]
         events = changes.events
+        blobs: list[bytes] = []
         unit = {
             "check": [[key, version] for key, version in changes.expected.items()],
             "contacts": [[r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json] for r in rows],
             "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
             "events": [[e.customer_id, _event_json(e)] for e in events],
+            "mails": [self._mail_unit(m, blobs) for m in changes.mails],
+            "outbound": [self._outbound_unit(o, blobs) for o in changes.outbound],
         }
         body = orjson.dumps(unit).decode()
         announcement = self._announcement([r.record for r in rows], presences)
 
         def build(pipe: Any) -> _Read:
-            pipe.fcall("cc_commit", 0, self.keys.prefix, announcement, body)
+            pipe.fcall("cc_commit", 0, self.keys.prefix, announcement, body, *blobs)
 
             def read(replies: list[Any]) -> list[HistoryEvent]:
                 return [
@@ -599,6 +662,50 @@ class RedisStore:
             return read
 
         return self._enqueue(build)
+
+    def _blob(self, blobs: list[bytes], data: bytes) -> int:
+        """Pass ``data`` as an argument of its own (bytes, not JSON); its index in the function's ARGV."""
+        blobs.append(data)
+        return 3 + len(blobs)
+
+    def _mail_unit(self, m: MailRecord, blobs: list[bytes]) -> dict[str, Any]:
+        k = self.keys
+        src = m.source
+        at = _ms(m.at)
+        ref = orjson.dumps([m.id, m.digest, m.contact_id, m.ticket]).decode()
+        listed = k.contact_mails(m.contact_id) if m.contact_id else k.quarantined if m.quarantine else ""
+        return {
+            "id": m.id,
+            "key": k.mail(m.id),
+            "meta": orjson.dumps(m.meta()).decode(),
+            "raw": self._blob(blobs, m.raw),
+            "parts": [[f"p:{i}", self._blob(blobs, a.data)] for i, a in enumerate(m.attachments) if a.data is not None],
+            "src": k.mail_source(src.mailbox, src.uidvalidity, src.uid) if src else "",
+            "where": f"{src.mailbox} UID {src.uid} (UIDVALIDITY {src.uidvalidity})" if src else m.id,
+            "box": k.mailbox(src.mailbox) if src else "",
+            "uidv": str(src.uidvalidity) if src else "",
+            "uid": src.uid if src else 0,
+            "threads": [[k.thread_id(mid), ref] for mid in m.thread_ids],
+            "ticket": k.ticket(m.ticket) if m.ticket and m.contact_id else "",
+            "contact": m.contact_id or "",
+            "at": at,
+            "listed": listed,
+        }
+
+    def _outbound_unit(self, o: Outbound, blobs: list[bytes]) -> dict[str, Any]:
+        k = self.keys
+        return {
+            "id": o.id,
+            "name": o.key,
+            "key": k.outbox(o.id),
+            "unique": k.outbox_key(o.key),
+            "meta": orjson.dumps(o.meta()).decode(),
+            "raw": self._blob(blobs, o.raw),
+            "due": k.outbox_due,
+            "next": _ms(o.next_at),
+            "acks": k.acks(o.recipients[0]) if o.kind == "ack" and o.recipients else "",
+            "created": _ms(o.created_at),
+        }
 
     async def current(
         self, contact_ids: Sequence[str], agent_ids: Sequence[str]
@@ -717,6 +824,101 @@ class RedisStore:
         result: list[HistoryEvent] = await self._lookup(build)
         return result
 
+    # ------------------------------------------------------------------ email
+
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        def build(pipe: Any) -> _Read:
+            pipe.hmget(self.keys.mailbox(mailbox), "uidvalidity", "last_uid")
+            return lambda replies: None if replies[0][0] is None else (int(replies[0][0]), int(replies[0][1]))
+
+        result: tuple[int, int] | None = await self._lookup(build)
+        return result
+
+    async def thread(self, message_ids: Sequence[str]) -> list[ThreadEntry]:
+        wanted = list(dict.fromkeys(message_ids))
+
+        def build(pipe: Any) -> _Read:
+            for mid in wanted:
+                pipe.get(self.keys.thread_id(mid))
+            return lambda replies: [
+                ThreadEntry(mid, *orjson.loads(ref)) for mid, ref in zip(wanted, replies, strict=True) if ref
+            ]
+
+        result: list[ThreadEntry] = await self._lookup(build)
+        return result
+
+    async def ticket_contact(self, ticket: str) -> str | None:
+        def build(pipe: Any) -> _Read:
+            pipe.hget(self.keys.ticket(ticket), "contact_id")
+            return lambda replies: replies[0]
+
+        result: str | None = await self._lookup(build)
+        return result
+
+    async def next_ticket(self) -> int:
+        async with self._reachable():
+            return int(await self._redis.incr(self.keys.ticket_numbers))
+
+    async def _mails(self, ids: Sequence[str]) -> list[MailRecord]:
+        async with self._reachable(), self._blobs.pipeline(transaction=False) as pipe:
+            for mail_id in ids:
+                pipe.hgetall(self.keys.mail(mail_id))
+            replies = await pipe.execute()
+        return [_mail(h) for h in replies if h]
+
+    async def mail(self, mail_id: str) -> MailRecord | None:
+        found = await self._mails([mail_id])
+        return found[0] if found else None
+
+    async def mails_of(self, contact_id: str) -> list[MailRecord]:
+        async with self._reachable():
+            ids = await self._reader.zrange(self.keys.contact_mails(contact_id), 0, -1)
+        return await self._mails(ids)
+
+    async def quarantined(self, limit: int = 100) -> list[MailRecord]:
+        async with self._reachable():
+            ids = await self._reader.zrevrange(self.keys.quarantined, 0, limit - 1)
+        return await self._mails(ids)
+
+    async def _outbound(self, ids: Sequence[str]) -> list[Outbound]:
+        async with self._reachable(), self._blobs.pipeline(transaction=False) as pipe:
+            for outbound_id in ids:
+                pipe.hmget(self.keys.outbox(outbound_id), "meta", "raw")
+            replies = await pipe.execute()
+        return [Outbound.from_meta(orjson.loads(meta), raw) for meta, raw in replies if meta is not None]
+
+    async def outbound_due(self, now: float, limit: int = 100) -> list[Outbound]:
+        async with self._reachable():
+            ids = await self._reader.zrangebyscore(self.keys.outbox_due, "-inf", _ms(now), start=0, num=limit)
+        return await self._outbound(ids)
+
+    async def outbound(self, outbound_id: str) -> Outbound | None:
+        found = await self._outbound([outbound_id])
+        return found[0] if found else None
+
+    async def update_outbound(self, outbound: Outbound) -> None:
+        k = self.keys
+        meta = orjson.dumps(outbound.meta()).decode()
+        queued = outbound.state == OutboundState.QUEUED
+
+        def build(pipe: Any) -> _Read:
+            pipe.hset(k.outbox(outbound.id), "meta", meta)
+            if queued:
+                pipe.zadd(k.outbox_due, {outbound.id: _ms(outbound.next_at)})
+            else:
+                pipe.zrem(k.outbox_due, outbound.id)
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def acks_to(self, address: str, since: float) -> list[float]:
+        def build(pipe: Any) -> _Read:
+            pipe.zrangebyscore(self.keys.acks(address), f"({_ms(since)}", "+inf", withscores=True)
+            return lambda replies: [score / 1000 for _, score in replies[0]]
+
+        result: list[float] = await self._lookup(build)
+        return result
+
     # ------------------------------------------------------------------ accounts and sessions
 
     async def create_user(self, agent: Agent, password_hash: str) -> None:
@@ -803,3 +1005,4 @@ class RedisStore:
         await self.barrier()
         await self._redis.aclose()
         await self._reader.aclose()
+        await self._blobs.aclose()

@@ -28,6 +28,7 @@ def redis_client(
     max_connections: int = 32,
     wait_s: float = 5.0,
     retries: int = 0,
+    decode: bool = True,
     **options: Any,
 ) -> Any:
     """A redis-py asyncio client for ``url`` (``redis://``, ``rediss://`` or ``unix://``).
@@ -42,6 +43,7 @@ def redis_client(
         retries: how often a request that met a broken connection is sent again on a new one.
             Only for requests that may safely run twice (reads, publishes): a connection
             pooled before Redis restarted fails on its first use.
+        decode: replies as text; False for a client that reads bytes (mail, attachments).
         options: further redis-py connection options (``socket_connect_timeout``, ``socket_timeout``).
 
     Returns:
@@ -53,7 +55,7 @@ def redis_client(
     options.setdefault("socket_timeout", None)
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
-        decode_responses=True,
+        decode_responses=decode,
         retry=Retry(NoBackoff(), retries),
         max_connections=max_connections,
         timeout=wait_s,

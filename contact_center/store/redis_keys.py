@@ -29,6 +29,18 @@ key                            type    holds
 ``lease:{node id}``            string  present while the node is alive (expires unless renewed)
 ``router``                     string  the id of the node that routes for all (expires unless renewed)
 ``node:{node id}``             pubsub  a node's own channel (keeps its subscriber connection open)
+``mail:{id}``                  hash    ``meta``: the mail as JSON, ``raw``: its bytes, ``p:{n}``: attachment n
+``mailsrc:{mb}:{uidv}:{uid}``  string  the id of the mail fetched from that place in a mailbox
+``mailbox:{name}``             hash    ``uidvalidity``, ``last_uid``: the highest UID recorded under it
+``threadid:{message id}``      string  JSON [mail id, digest, contact id, ticket]: where replies belong
+``ticket:{ref}``               hash    ``contact_id``, ``at``: the ticket's latest contact
+``tickets:next``               string  the last ticket number given out
+``contact:{id}:mails``         zset    the contact's mails, scored by time (ms)
+``mails:quarantined``          zset    ids of fetched mails that could not be read, by time (ms)
+``outbox:{id}``                hash    ``meta``: a mail to send as JSON, ``raw``: its bytes
+``outbox:key:{key}``           string  the outbox id queued under a once-only key (``ack:{ticket}``)
+``outbox:due``                 zset    ids of queued mails, scored by their next attempt (ms)
+``acks:{address}``             zset    outbox ids of acknowledgements to an address, by time (ms)
 =============================  ======  ==========================================================
 
 An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
@@ -108,3 +120,42 @@ class Keys:
 
     def node(self, node_id: str) -> str:
         return f"{self.prefix}node:{node_id}"
+
+    def mail(self, mail_id: str) -> str:
+        return f"{self.prefix}mail:{mail_id}"
+
+    def mail_source(self, mailbox: str, uidvalidity: int, uid: int) -> str:
+        return f"{self.prefix}mailsrc:{mailbox}:{uidvalidity}:{uid}"
+
+    def mailbox(self, name: str) -> str:
+        return f"{self.prefix}mailbox:{name}"
+
+    def thread_id(self, message_id: str) -> str:
+        return f"{self.prefix}threadid:{message_id}"
+
+    def ticket(self, ref: str) -> str:
+        return f"{self.prefix}ticket:{ref}"
+
+    @property
+    def ticket_numbers(self) -> str:
+        return f"{self.prefix}tickets:next"
+
+    def contact_mails(self, contact_id: str) -> str:
+        return f"{self.prefix}contact:{contact_id}:mails"
+
+    @property
+    def quarantined(self) -> str:
+        return f"{self.prefix}mails:quarantined"
+
+    def outbox(self, outbound_id: str) -> str:
+        return f"{self.prefix}outbox:{outbound_id}"
+
+    def outbox_key(self, key: str) -> str:
+        return f"{self.prefix}outbox:key:{key}"
+
+    @property
+    def outbox_due(self) -> str:
+        return f"{self.prefix}outbox:due"
+
+    def acks(self, address: str) -> str:
+        return f"{self.prefix}acks:{address}"

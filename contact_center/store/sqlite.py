@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ import orjson
 import structlog
 
 from contact_center.exceptions import Conflict
+from contact_center.mail import MailRecord, Outbound, ThreadEntry
 from contact_center.model import (
     Agent,
     AgentStatus,
@@ -35,6 +37,7 @@ from contact_center.model import (
     Presence,
     Role,
 )
+from contact_center.store import sqlite_mail as mail_sql
 from contact_center.store.base import Changes, NewEvent, Session, Written, settle
 
 __all__ = ["BUSY_BATCH", "SqliteStore"]
@@ -64,7 +67,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
-    closed_at REAL
+    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -92,6 +95,36 @@ CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
+-- Email. A fetched mail's place (mailbox, uidvalidity, uid) is unique: the same message is
+-- never recorded twice; mails sent have no place (NULLs are distinct).
+CREATE TABLE IF NOT EXISTS mails (
+    id TEXT PRIMARY KEY, direction TEXT NOT NULL, at REAL NOT NULL, message_id TEXT NOT NULL,
+    digest TEXT NOT NULL, mailbox TEXT, uidvalidity INTEGER, uid INTEGER, contact_id TEXT,
+    quarantine TEXT, meta TEXT NOT NULL, raw BLOB NOT NULL, UNIQUE (mailbox, uidvalidity, uid)
+);
+CREATE INDEX IF NOT EXISTS mails_contact ON mails (contact_id, at) WHERE contact_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS mails_quarantined ON mails (at) WHERE quarantine IS NOT NULL;
+CREATE TABLE IF NOT EXISTS mail_parts (
+    mail_id TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB, PRIMARY KEY (mail_id, idx)
+);
+CREATE TABLE IF NOT EXISTS thread_ids (
+    message_id TEXT PRIMARY KEY, mail_id TEXT NOT NULL, digest TEXT NOT NULL, contact_id TEXT,
+    ticket TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    ticket TEXT PRIMARY KEY, contact_id TEXT NOT NULL, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ticket_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT);
+CREATE TABLE IF NOT EXISTS mailboxes (
+    mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, recipient TEXT NOT NULL,
+    created_at REAL NOT NULL, next_at REAL NOT NULL, state TEXT NOT NULL, meta TEXT NOT NULL,
+    raw BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (recipient, created_at) WHERE kind = 'ack';
 """
 
 _OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
@@ -140,6 +173,8 @@ def _contact(row: sqlite3.Row) -> Contact:
         disposition=row["disposition"],
         closed_at=row["closed_at"],
         last_seq=row["last_seq"],
+        ticket=row["ticket"],
+        answered_at=row["answered_at"],
     )
 
 
@@ -158,6 +193,8 @@ def _contact_row(c: Contact) -> tuple[Any, ...]:
         c.agent_id,
         c.disposition,
         c.closed_at,
+        c.ticket,
+        c.answered_at,
     )
 
 
@@ -251,6 +288,7 @@ class SqliteStore:
         # own, so a commit never waits for one; see _Checkpointer.
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
         self._db.executescript(SCHEMA)
         self._pending: list[_Entry] = []
         self._message_op = self._write_message  # one bound method, not one per message
@@ -261,6 +299,13 @@ class SqliteStore:
         self._waited = False
         self._convs: dict[str, _Conversation] = {}  # open conversations, as the writer knows them
         self._checkpointer = _Checkpointer(path)
+
+    def _migrate(self) -> None:
+        """Bring a file written by an earlier version up to the schema: columns added since."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(contacts)")}
+        if have and "ticket" not in have:
+            self._db.execute("ALTER TABLE contacts ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
+            self._db.execute("ALTER TABLE contacts ADD COLUMN answered_at REAL")
 
     def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit and return its result once it is durable.
@@ -388,12 +433,12 @@ class SqliteStore:
         """Insert or update a contact row; ``c`` may be the row already taken (see _contact_row)."""
         db.execute(
             "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
-            " skills, priority, subject, agent_id, disposition, closed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
             " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
             " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
-            " closed_at = excluded.closed_at",
+            " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at",
             c if isinstance(c, tuple) else _contact_row(c),
         )
 
@@ -501,16 +546,29 @@ class SqliteStore:
         return self._enqueue(op)
 
     def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
-        """Queue a unit of work: its contacts, its events and its agents' statuses."""
+        """Queue a unit of work: its contacts, events, agents' statuses, mails and outbox, in one op.
+
+        One op, so the whole unit is one transaction even when its batch is run again op by op
+        (a mail recorded already fails the unit, for its caller alone).
+        """
+        if not (changes.presences or changes.mails or changes.outbound):
+            return self.stage(changes.contacts, changes.events)
+        rows = [_contact_row(c) for c in changes.contacts]
         statuses = [(p.status.value, p.agent_id) for p in changes.presences]
-        recorded = self.stage(changes.contacts, changes.events)
-        if statuses:
+        events, mails, outbound = tuple(changes.events), changes.mails, changes.outbound
+        finished = [c.id for c in changes.contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
 
-            def op(db: sqlite3.Connection) -> None:
-                db.executemany("UPDATE users SET status = ? WHERE id = ?", statuses)
+        def op(db: sqlite3.Connection) -> list[HistoryEvent]:
+            for row in rows:
+                self._save_contact(db, row)
+            for contact_id in finished:
+                self._convs.pop(contact_id, None)
+            db.executemany("UPDATE users SET status = ? WHERE id = ?", statuses)
+            mail_sql.write_mails(db, mails)
+            mail_sql.write_outbound(db, outbound)
+            return self._insert_events(db, events)
 
-            self._enqueue(op)
-        return recorded
+        return self._enqueue(op)
 
     async def current(
         self, contact_ids: Sequence[str], agent_ids: Sequence[str]
@@ -633,6 +691,51 @@ class SqliteStore:
         before = before_id if before_id is not None else 2**62
         rows = self._db.execute(_HISTORY, (customer_id, before, customer_id, before, limit)).fetchall()
         return [_event(r) for r in reversed(rows)]
+
+    # email
+
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None:
+        """The mailbox's UIDVALIDITY and the highest UID recorded under it; None before its first mail."""
+        return mail_sql.mailbox_cursor(self._db, mailbox)
+
+    async def thread(self, message_ids: Sequence[str]) -> list[ThreadEntry]:
+        """What each of ``message_ids`` that is known leads to, in the order asked."""
+        return mail_sql.thread(self._db, message_ids)
+
+    async def ticket_contact(self, ticket: str) -> str | None:
+        """The latest contact of a ticket."""
+        return mail_sql.ticket_contact(self._db, ticket)
+
+    async def next_ticket(self) -> int:
+        """A ticket number never given out before (numbers taken and not used leave gaps)."""
+        result: int = await self._enqueue(mail_sql.next_ticket)
+        return result
+
+    async def mail(self, mail_id: str) -> MailRecord | None:
+        return mail_sql.mail(self._db, mail_id)
+
+    async def mails_of(self, contact_id: str) -> list[MailRecord]:
+        """A contact's mails, received and sent, oldest first."""
+        return mail_sql.mails_of(self._db, contact_id)
+
+    async def quarantined(self, limit: int = 100) -> list[MailRecord]:
+        """Fetched mails that could not be read, newest first."""
+        return mail_sql.quarantined(self._db, limit)
+
+    async def outbound_due(self, now: float, limit: int = 100) -> list[Outbound]:
+        """Queued mails whose next attempt is due at ``now``, earliest first."""
+        return mail_sql.outbound_due(self._db, now, limit)
+
+    async def outbound(self, outbound_id: str) -> Outbound | None:
+        return mail_sql.outbound(self._db, outbound_id)
+
+    async def update_outbound(self, outbound: Outbound) -> None:
+        """Record an attempt's outcome: state, attempts, next attempt, error, time sent."""
+        await self._enqueue(partial(mail_sql.update_outbound, o=outbound))
+
+    async def acks_to(self, address: str, since: float) -> list[float]:
+        """When acknowledgements to ``address`` were queued after ``since``."""
+        return mail_sql.acks_to(self._db, address, since)
 
     # accounts and sessions
 

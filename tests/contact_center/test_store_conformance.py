@@ -1,17 +1,13 @@
 """The store port's contract, run against every backend.
 
 Each test speaks only the :class:`~contact_center.store.Store` protocol. ``backend`` names the
-implementation; the fixture opens a store on fresh data and can open it again on the same data,
-as a restarted engine would. A new backend joins by adding its name to ``BACKENDS`` and a branch
-to ``_open``: the tests stay as they are.
+implementation; the fixtures (``store``, ``reopen``: see :mod:`tests.stores`) open a store on
+fresh data and can open it again on the same data, as a restarted engine would.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
@@ -28,46 +24,8 @@ from contact_center.model import (
     Presence,
     Role,
 )
-from contact_center.store import Changes, NewEvent, Session, SqliteStore, Store
-from contact_center.store.redis import RedisStore
-
-BACKENDS = ["sqlite", "redis"]
-
-Opener = Callable[[], Awaitable[Store]]
-
-
-def _open(backend: str, data: Path, redis_url: str) -> Opener:
-    prefix = f"test:{uuid.uuid4().hex[:12]}:"  # this test's own keys in the run's Redis
-
-    async def opener() -> Store:
-        if backend == "sqlite":
-            return SqliteStore(data / "contact-center.sqlite3")
-        if backend == "redis":
-            return await RedisStore(redis_url, prefix).open()
-        raise AssertionError(f"no such backend {backend}")
-
-    return opener
-
-
-@pytest.fixture(params=BACKENDS)
-async def reopen(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> AsyncIterator[Opener]:
-    """Opens a store on this test's data; every store it opened is closed at the end."""
-    opened: list[Store] = []
-    opener = _open(request.param, tmp_path, redis_url)
-
-    async def tracked() -> Store:
-        store = await opener()
-        opened.append(store)
-        return store
-
-    yield tracked
-    for store in opened:
-        await store.close()
-
-
-@pytest.fixture
-async def store(reopen: Opener) -> Store:
-    return await reopen()
+from contact_center.store import Changes, NewEvent, Session, Store
+from tests.stores import Opener
 
 
 def chat(contact_id: str = "c1", customer_id: str = "ana", **kw: object) -> Contact:

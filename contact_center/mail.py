@@ -1,0 +1,207 @@
+"""Email as the store keeps it: each mail fetched or sent, the outbox, and the threads they form.
+
+A mail fetched from a mailbox is recorded in the same unit of work as what it did to the queue
+(a new contact, or a message joined to an open one) and its history event, together with its
+place in the mailbox (:class:`MailSource`): the store refuses the same place twice and keeps,
+per mailbox, the highest UID recorded, so a restarted poller fetches each message once.
+
+A mail the engine sends goes into the outbox in the unit that decided to send it (an agent's
+reply, an acknowledgement), with its bytes already made; the sender only delivers what is
+there and notes each attempt (:class:`Outbound`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = [
+    "Direction",
+    "MailRecord",
+    "MailSource",
+    "Outbound",
+    "OutboundState",
+    "StoredAttachment",
+    "ThreadEntry",
+]
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class OutboundState(StrEnum):
+    QUEUED = "queued"  # waiting for its (next) attempt
+    SENT = "sent"  # the SMTP server took it (250)
+    FAILED = "failed"  # refused for good (5xx) or out of attempts
+
+
+@dataclass(frozen=True, slots=True)
+class MailSource:
+    """Where a fetched mail sits: a mailbox, the mailbox's UIDVALIDITY, and the message's UID in it."""
+
+    mailbox: str
+    uidvalidity: int
+    uid: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAttachment:
+    filename: str
+    content_type: str
+    size: int
+    data: bytes | None  # None: not kept, ``refused`` says why
+    content_id: str | None = None
+    inline: bool = False
+    refused: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailRecord:
+    """One mail, as received or sent.
+
+    ``summary`` holds what the desk shows (subject, addresses, date, texts, safe HTML, the
+    problems met while reading it). ``quarantine`` is the reason a fetched mail could not be
+    read as an email; it then belongs to no contact. ``duplicate_of`` names the mail already
+    recorded with the same bytes: its place in the mailbox is recorded, nothing else happens.
+    ``thread_ids`` are the Message-IDs under which later replies find this mail's contact.
+    """
+
+    id: str
+    direction: Direction
+    at: float
+    message_id: str
+    digest: str
+    raw: bytes
+    summary: Mapping[str, Any] = field(default_factory=dict)
+    attachments: tuple[StoredAttachment, ...] = ()
+    source: MailSource | None = None
+    contact_id: str | None = None
+    customer_id: str | None = None
+    ticket: str = ""
+    quarantine: str | None = None
+    duplicate_of: str | None = None
+    thread_ids: tuple[str, ...] = ()
+
+    def meta(self) -> dict[str, Any]:
+        """Everything but the bytes, as JSON-ready values (how both stores keep it)."""
+        return {
+            "id": self.id,
+            "direction": self.direction.value,
+            "at": self.at,
+            "message_id": self.message_id,
+            "digest": self.digest,
+            "summary": dict(self.summary),
+            "attachments": [
+                [a.filename, a.content_type, a.size, a.content_id, a.inline, a.refused, a.data is not None]
+                for a in self.attachments
+            ],
+            "source": None if self.source is None else [self.source.mailbox, self.source.uidvalidity, self.source.uid],
+            "contact_id": self.contact_id,
+            "customer_id": self.customer_id,
+            "ticket": self.ticket,
+            "quarantine": self.quarantine,
+            "duplicate_of": self.duplicate_of,
+            "thread_ids": list(self.thread_ids),
+        }
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any], raw: bytes, blobs: list[bytes | None]) -> MailRecord:
+        """The record from :meth:`meta`, its bytes, and the attachments' bytes in order (None: not kept)."""
+        source = meta.get("source")
+        attachments = tuple(
+            StoredAttachment(name, ctype, size, blob if kept else None, cid, inline, refused)
+            for (name, ctype, size, cid, inline, refused, kept), blob in zip(meta["attachments"], blobs, strict=True)
+        )
+        return cls(
+            id=meta["id"],
+            direction=Direction(meta["direction"]),
+            at=meta["at"],
+            message_id=meta["message_id"],
+            digest=meta["digest"],
+            raw=raw,
+            summary=meta.get("summary", {}),
+            attachments=attachments,
+            source=None if source is None else MailSource(source[0], int(source[1]), int(source[2])),
+            contact_id=meta.get("contact_id"),
+            customer_id=meta.get("customer_id"),
+            ticket=meta.get("ticket", ""),
+            quarantine=meta.get("quarantine"),
+            duplicate_of=meta.get("duplicate_of"),
+            thread_ids=tuple(meta.get("thread_ids", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadEntry:
+    """What a Message-ID leads to: the mail that carried it, its digest, its contact and ticket."""
+
+    message_id: str
+    mail_id: str
+    digest: str
+    contact_id: str | None
+    ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A mail to send: its bytes are made once, when it is decided, so every attempt sends the same.
+
+    ``key`` is unique in the outbox: a second acknowledgement of one thread (``ack:{ticket}``)
+    or a second send of one reply cannot be queued. ``mail_id`` is the mail's own record
+    (direction out), written in the same unit.
+    """
+
+    id: str
+    key: str
+    kind: str  # "reply" or "ack"
+    mail_id: str
+    contact_id: str | None
+    sender: str
+    recipients: tuple[str, ...]
+    raw: bytes
+    created_at: float
+    next_at: float
+    attempts: int = 0
+    state: OutboundState = OutboundState.QUEUED
+    sent_at: float | None = None
+    last_error: str = ""
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "kind": self.kind,
+            "mail_id": self.mail_id,
+            "contact_id": self.contact_id,
+            "sender": self.sender,
+            "recipients": list(self.recipients),
+            "created_at": self.created_at,
+            "next_at": self.next_at,
+            "attempts": self.attempts,
+            "state": self.state.value,
+            "sent_at": self.sent_at,
+            "last_error": self.last_error,
+        }
+
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any], raw: bytes) -> Outbound:
+        return cls(
+            id=meta["id"],
+            key=meta["key"],
+            kind=meta["kind"],
+            mail_id=meta["mail_id"],
+            contact_id=meta.get("contact_id"),
+            sender=meta["sender"],
+            recipients=tuple(meta["recipients"]),
+            raw=raw,
+            created_at=meta["created_at"],
+            next_at=meta["next_at"],
+            attempts=meta.get("attempts", 0),
+            state=OutboundState(meta.get("state", "queued")),
+            sent_at=meta.get("sent_at"),
+            last_error=meta.get("last_error", ""),
+        )
