@@ -7,6 +7,7 @@ objects are passed down to whoever needs them; nothing reads a global.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
@@ -121,12 +122,49 @@ class SlaConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MailboxConfig:
+    """An IMAP mailbox the email channel reads; its mail needs ``skills``."""
+
+    name: str
+    host: str
+    port: int
+    username: str
+    password: str
+    address: str  # the address customers write to; replies go out from it
+    folder: str = "INBOX"
+    tls: bool = True
+    skills: tuple[tuple[str, int], ...] = (("general", 1),)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    tls: str = "none"  # "none", "starttls" or "tls"
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class EmailConfig:
     """The email channel; its promise: ``first_response_h`` working hours for ``target`` of emails."""
 
     first_response_h: float = 2.0
     target: float = 0.9
     at_risk_min: float = 30.0
+    mailboxes: tuple[MailboxConfig, ...] = ()
+    smtp: SmtpConfig = SmtpConfig()
+    ticket_prefix: str = "CS"
+    poll_s: float = 30.0  # how often a mailbox without IDLE is looked at (IDLE: at most this long idle)
+    max_attachment_mb: float = 25.0
+    acks_per_sender: int = 3  # acknowledgements to one address ...
+    ack_window_min: float = 60.0  # ... within this many minutes, at most
+    retry_max_h: float = 48.0  # a mail not sent by then is given up (failed)
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset(m.address for m in self.mailboxes)
 
     @property
     def promise(self) -> Promise:
@@ -426,11 +464,77 @@ def _sla(t: _Table) -> SlaConfig:
     return cfg
 
 
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_TICKET_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+def _address(v: Any) -> bool:
+    return isinstance(v, str) and bool(_ADDRESS.match(v))
+
+
+def _mailbox(t: _Table, names: set[str]) -> MailboxConfig:
+    name = t.get("name", "", lambda v: _str(v) and ":" not in v, "a name without ':'")
+    if not name:
+        raise ConfigError(f"{t.key('name')}: required")
+    if name in names:
+        raise ConfigError(f"{t.key('name')}: {name!r} is used by another mailbox")
+    names.add(name)
+    for required in ("host", "username", "password", "address"):
+        if required not in t.data:
+            raise ConfigError(f"{t.key(required)}: required")
+    tls = t.get("tls", True, lambda v: isinstance(v, bool), "true or false")
+    cfg = MailboxConfig(
+        name=name,
+        host=t.get("host", "", _str, "a host name"),
+        port=t.get("port", 993 if tls else 143, lambda v: _int(1)(v) and v < 65536, "a port 1-65535"),
+        username=t.get("username", "", _str, "a user name"),
+        password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
+        address=t.get("address", "", _address, "an email address").lower(),
+        folder=t.get("folder", "INBOX", _str, "a folder name"),
+        tls=tls,
+        skills=_skills(t, "skills") if "skills" in t.data else (("general", 1),),
+    )
+    t.done()
+    return cfg
+
+
+def _smtp(t: _Table) -> SmtpConfig:
+    cfg = SmtpConfig(
+        host=t.get("host", "127.0.0.1", _str, "a host name"),
+        port=t.get("port", 25, lambda v: _int(1)(v) and v < 65536, "a port 1-65535"),
+        username=t.get("username", "", lambda v: isinstance(v, str), "a string"),
+        password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
+        tls=t.get("tls", "none", lambda v: v in ("none", "starttls", "tls"), "none, starttls or tls"),
+        timeout_s=float(t.get("timeout_s", 30.0, _number(0), "a number of seconds > 0")),
+    )
+    t.done()
+    return cfg
+
+
 def _email(t: _Table) -> EmailConfig:
+    raw_boxes: list[Any] = t.get(
+        "mailboxes", [], lambda v: isinstance(v, list), "an array of tables ([[email.mailboxes]])"
+    )
+    t.seen.add("mailboxes")
+    names: set[str] = set()
+    boxes = tuple(_mailbox(_Table(box, f"{t.key('mailboxes')}[{i}]"), names) for i, box in enumerate(raw_boxes))
     cfg = EmailConfig(
         first_response_h=float(t.get("first_response_h", 2.0, _number(0), "a number of working hours > 0")),
         target=float(t.get("target", 0.9, lambda v: _number(0)(v) and v <= 1, "a share in (0, 1]")),
         at_risk_min=float(t.get("at_risk_min", 30.0, _number(-1), "a number of working minutes >= 0")),
+        mailboxes=boxes,
+        smtp=_smtp(t.table("smtp")),
+        ticket_prefix=t.get(
+            "ticket_prefix",
+            "CS",
+            lambda v: isinstance(v, str) and bool(_TICKET_PREFIX.match(v)),
+            "1-8 capital letters or digits, starting with a letter",
+        ),
+        poll_s=float(t.get("poll_s", 30.0, _number(0), "a number of seconds > 0")),
+        max_attachment_mb=float(t.get("max_attachment_mb", 25.0, _number(0), "a number of megabytes > 0")),
+        acks_per_sender=t.get("acks_per_sender", 3, _int(0), "a whole number >= 0"),
+        ack_window_min=float(t.get("ack_window_min", 60.0, _number(0), "a number of minutes > 0")),
+        retry_max_h=float(t.get("retry_max_h", 48.0, _number(0), "a number of hours > 0")),
     )
     t.done()
     return cfg

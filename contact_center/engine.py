@@ -220,7 +220,7 @@ class Engine:
         self.metrics.gauge("cc_agents_on_floor", lambda: len(self._floor))
         self._lock = asyncio.Lock()
         self._contacts: dict[str, Contact] = {}  # open contacts, by id
-        self._queue = IntegratedQueue(config.webchat, config.routing.policy)
+        self._queue = IntegratedQueue(config.webchat, config.routing.policy, config.sla.calendar, config.email.promise)
         self._offers: dict[str, Offer] = {}
         self._timers: dict[str, Timer] = {}
         self._agents: dict[str, _AgentRuntime] = {}

@@ -142,7 +142,8 @@ class Contact:
     version it read. ``node`` is the node that made the latest change and runs its timers.
 
     An email contact carries its thread's ``ticket`` reference; ``answered_at`` is the first
-    response sent to the customer (the SLA clock measures it against its deadline).
+    response sent to the customer (the SLA clock measures it against its deadline), and
+    ``breached_at`` the moment its deadline passed unanswered (recorded once).
     """
 
     id: str
@@ -166,6 +167,7 @@ class Contact:
     node: str = ""
     ticket: str = ""
     answered_at: float | None = None
+    breached_at: float | None = None
 
     def move(self, target: ContactState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""

@@ -40,6 +40,7 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "node": c.node,
         "ticket": c.ticket,
         "answered_at": c.answered_at,
+        "breached_at": c.breached_at,
     }
 
 
@@ -71,6 +72,7 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         node=d.get("node", ""),
         ticket=d.get("ticket", ""),
         answered_at=d.get("answered_at"),
+        breached_at=d.get("breached_at"),
     )
 
 

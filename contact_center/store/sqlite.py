@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
-    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL
+    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -175,6 +175,7 @@ def _contact(row: sqlite3.Row) -> Contact:
         last_seq=row["last_seq"],
         ticket=row["ticket"],
         answered_at=row["answered_at"],
+        breached_at=row["breached_at"],
     )
 
 
@@ -195,6 +196,7 @@ def _contact_row(c: Contact) -> tuple[Any, ...]:
         c.closed_at,
         c.ticket,
         c.answered_at,
+        c.breached_at,
     )
 
 
@@ -306,6 +308,7 @@ class SqliteStore:
         if have and "ticket" not in have:
             self._db.execute("ALTER TABLE contacts ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
             self._db.execute("ALTER TABLE contacts ADD COLUMN answered_at REAL")
+            self._db.execute("ALTER TABLE contacts ADD COLUMN breached_at REAL")
 
     def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit and return its result once it is durable.
@@ -433,12 +436,13 @@ class SqliteStore:
         """Insert or update a contact row; ``c`` may be the row already taken (see _contact_row)."""
         db.execute(
             "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
-            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at, breached_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
             " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
             " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
-            " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at",
+            " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at,"
+            " breached_at = excluded.breached_at",
             c if isinstance(c, tuple) else _contact_row(c),
         )
 

@@ -53,3 +53,21 @@ def test_chat_deadline_and_revalue():
     assert queue.order(now=101.0) == ["other", "chat"]
     queue.put(dataclasses.replace(chat, value=2000.0))
     assert queue.order(now=101.0) == ["chat", "other"] and len(queue) == 2
+
+
+def test_an_email_is_due_in_working_hours_until_it_is_answered():
+    """Friday 16:00 in Jakarta: due Monday 09:00, at risk from 08:30; once answered it has no deadline."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    jakarta = ZoneInfo("Asia/Jakarta")
+    friday = datetime(2026, 11, 27, 16, 0, tzinfo=jakarta).timestamp()
+    queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy, CONFIG.sla.calendar, CONFIG.email.promise)
+    mail = contact("mail", friday, Channel.EMAIL)
+    queue.put(mail)
+    (entry,) = queue.snapshot()
+    assert entry.due_at == datetime(2026, 11, 30, 9, 0, tzinfo=jakarta).timestamp()
+    assert entry.at_risk_at == datetime(2026, 11, 30, 8, 30, tzinfo=jakarta).timestamp()
+    queue.put(dataclasses.replace(mail, answered_at=friday + 60))
+    (entry,) = queue.snapshot()
+    assert (entry.due_at, entry.at_risk_at) == (None, None)

@@ -194,7 +194,7 @@ async def test_acknowledgements_to_an_address_are_counted_from_a_moment_on(store
 async def test_a_contacts_ticket_and_first_response_are_kept(store: Store):
     """The email contact's ticket and answered_at survive like its other fields."""
     await _customer(store)
-    contact = email_contact(state=ContactState.ASSIGNED, agent_id="a1", answered_at=150.5)
+    contact = email_contact(state=ContactState.ASSIGNED, agent_id="a1", answered_at=150.5, breached_at=140.0)
     await store.commit(Changes(contacts=(contact,), expected={"contact:e1": 0}))
     got = await store.get_contact("e1")
-    assert got is not None and (got.ticket, got.answered_at) == ("T-1", 150.5)
+    assert got is not None and (got.ticket, got.answered_at, got.breached_at) == ("T-1", 150.5, 140.0)

@@ -1,0 +1,106 @@
+"""The automatic acknowledgement: the ticket and the time by which an answer will come.
+
+Written in the customer's language (English or Indonesian), in plain words, with the deadline
+as a local date and hour in the office's time zone. The caller works out the deadline from the
+SLA clock and passes it in as an aware ``datetime``; nothing here knows what time it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["Acknowledgement", "acknowledgement", "when"]
+
+_DAYS = {
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+    "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+}
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+}  # fmt: skip
+
+_TEXT = {
+    "en": {
+        "subject": "We have received your email",
+        "greeting": "Hello {name},",
+        "anonymous": "Hello,",
+        "received": (
+            "Thank you for writing to us. We have received your email, and a member of our team will answer "
+            "it by {due}."
+        ),
+        "ticket": (
+            "Your ticket number is {ticket}. If you write to us about this again, please keep it in the "
+            "subject line, so that your messages stay together."
+        ),
+        "automatic": "This message was sent automatically; there is no need to reply to it.",
+        "signature": "Customer Service",
+    },
+    "id": {
+        "subject": "Email Anda sudah kami terima",
+        "greeting": "Halo {name},",
+        "anonymous": "Halo,",
+        "received": (
+            "Terima kasih telah menghubungi kami. Email Anda sudah kami terima, dan tim kami akan membalasnya "
+            "paling lambat {due}."
+        ),
+        "ticket": (
+            "Nomor tiket Anda: {ticket}. Jika Anda menulis lagi tentang hal ini, mohon tetap cantumkan nomor "
+            "ini di subjek email, agar pesan Anda tetap terkumpul."
+        ),
+        "automatic": "Pesan ini dikirim secara otomatis; Anda tidak perlu membalasnya.",
+        "signature": "Layanan Pelanggan",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    subject: str
+    text: str
+    language: str
+
+
+def when(at: datetime, language: str) -> str:
+    """``at`` as people write it: "Monday 30 November 2026 at 09:00 WIB", "Senin, 30 November 2026 pukul 09.00 WIB"."""
+    day = _DAYS[language][at.weekday()]
+    month = _MONTHS[language][at.month - 1]
+    zone = at.tzname() or ""
+    if language == "id":
+        return f"{day}, {at.day} {month} {at.year} pukul {at:%H.%M} {zone}".rstrip()
+    return f"{day} {at.day} {month} {at.year} at {at:%H:%M} {zone}".rstrip()
+
+
+def acknowledgement(language: str, ticket: str, due: datetime, subject: str, name: str = "") -> Acknowledgement:
+    """The acknowledgement of a new email.
+
+    Args:
+        language: ``"en"`` or ``"id"``.
+        ticket: the thread's ticket reference, put in the subject as ``[ticket]``.
+        due: the first-response deadline, in the office's time zone.
+        subject: the customer's subject (kept after ours, so the thread is recognisable).
+        name: the customer's name, when known.
+
+    Raises:
+        ValueError: an unknown language.
+    """
+    if language not in _TEXT:
+        raise ValueError(f"no acknowledgement in language {language!r} (one of {', '.join(_TEXT)})")
+    t = _TEXT[language]
+    greeting = t["greeting"].format(name=name.strip()) if name.strip() else t["anonymous"]
+    body = "\n\n".join(
+        [
+            greeting,
+            t["received"].format(due=when(due, language)),
+            t["ticket"].format(ticket=ticket),
+            t["automatic"],
+            t["signature"],
+        ]
+    )
+    title = f"[{ticket}] {t['subject']}"
+    if subject.strip():
+        title += f": {subject.strip()}"
+    return Acknowledgement(title, body + "\n", language)
