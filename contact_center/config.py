@@ -161,6 +161,9 @@ class EmailConfig:
     acks_per_sender: int = 3  # acknowledgements to one address ...
     ack_window_min: float = 60.0  # ... within this many minutes, at most
     retry_max_h: float = 48.0  # a mail not sent by then is given up (failed)
+    retry_first_s: float = 30.0  # the first retry of a mail the server deferred; each next one waits twice as long
+    language: str = "id"  # of acknowledgements when a customer's language cannot be told
+    domain: str = ""  # of the Message-IDs the engine makes; empty: the first mailbox's
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -535,6 +538,9 @@ def _email(t: _Table) -> EmailConfig:
         acks_per_sender=t.get("acks_per_sender", 3, _int(0), "a whole number >= 0"),
         ack_window_min=float(t.get("ack_window_min", 60.0, _number(0), "a number of minutes > 0")),
         retry_max_h=float(t.get("retry_max_h", 48.0, _number(0), "a number of hours > 0")),
+        retry_first_s=float(t.get("retry_first_s", 30.0, _number(0), "a number of seconds > 0")),
+        language=t.get("language", "id", lambda v: v in ("en", "id"), "en or id"),
+        domain=t.get("domain", "", lambda v: isinstance(v, str) and "@" not in v, "a domain name"),
     )
     t.done()
     return cfg

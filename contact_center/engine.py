@@ -38,8 +38,9 @@ import structlog
 from contact_center.bus import Bus
 from contact_center.clock import Clock, Timer
 from contact_center.config import Config
-from contact_center.exceptions import ClientError, Forbidden, NotFound, NotHeld, Stale
+from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, normalise_phone, require_text
+from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
 from contact_center.model import (
     Agent,
@@ -74,6 +75,7 @@ _CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
 _ATTEMPTS = 4  # a change refused as stale is tried again this many times in all
 _TICK_S = 1.0  # a routing pass at least this often while contacts wait (widening goes by time)
 _REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
+_MAX_EMAIL_CHARS = 50_000  # an agent's email reply
 
 
 class NodeLiveness(Protocol):
@@ -145,7 +147,7 @@ def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
 class _Unit:
     """One change in the making: the records it wrote, the versions they had, its events and messages."""
 
-    __slots__ = ("before", "contacts", "events", "expected", "outbox", "presences")
+    __slots__ = ("before", "contacts", "events", "expected", "mails", "outbound", "outbox", "presences")
 
     def __init__(self) -> None:
         self.outbox: list[tuple[str, dict[str, Any]]] = []
@@ -154,13 +156,21 @@ class _Unit:
         self.expected: dict[str, int] = {}
         self.before: dict[str, Contact | Presence | None] = {}
         self.events: list[NewEvent] = []
+        self.mails: list[MailRecord] = []  # mails fetched or sent, recorded with the unit
+        self.outbound: list[Outbound] = []  # mails to send, queued with the unit
 
     def empty(self) -> bool:
-        return not (self.contacts or self.presences or self.events)
+        return not (self.contacts or self.presences or self.events or self.mails or self.outbound)
 
     def changes(self, node: str) -> Changes:
         return Changes(
-            tuple(self.contacts.values()), tuple(self.presences.values()), self.expected, tuple(self.events), node
+            tuple(self.contacts.values()),
+            tuple(self.presences.values()),
+            self.expected,
+            tuple(self.events),
+            node,
+            tuple(self.mails),
+            tuple(self.outbound),
         )
 
 
@@ -237,6 +247,8 @@ class Engine:
         self._resyncing: asyncio.Task[None] | None = None
         self._resync_wanted = False
         self._after_resync: list[Callable[[], None]] = []
+        self.composer: Composer | None = None  # makes the mails the engine sends (the email channel's)
+        self.on_outbound: Callable[[], None] | None = None  # told when a unit queued mail to send
 
     # ------------------------------------------------------------------ life cycle
 
@@ -370,6 +382,10 @@ class Engine:
             self._route_timer.cancel()
         if self._stop_listening is not None:
             self._stop_listening()
+
+    def leading(self) -> bool:
+        """This node does the work done once for all: routing, reading mailboxes, sending mail."""
+        return self._liveness is None or self._liveness.leading()
 
     def add_agent(self, agent: Agent) -> None:
         """Make a newly created account known to the running engine."""
@@ -685,6 +701,229 @@ class Engine:
         self._put(ended, "contact.abandoned", "customer")
         if offer is not None:
             self._offer_closed(offer, "abandoned")
+
+    # ------------------------------------------------------------------ email
+
+    async def receive_mail(self, arrival: Arrival) -> MailOutcome:
+        """File a fetched mail: into the open contact of its thread, or a new contact in the queue.
+
+        The mail, the contact, the history events and the acknowledgement (once per thread, never
+        to a machine, at most ``acks_per_sender`` per window) are recorded as one unit, with the
+        mail's place in its mailbox: a place recorded before files nothing (``recorded``). The
+        same bytes filed before under another place are noted as a ``duplicate``, nothing more.
+        """
+        record = arrival.record
+        known = await self.store.thread([record.message_id])
+        if known and known[0].digest == record.digest:
+            again = dataclasses.replace(record, duplicate_of=known[0].mail_id, thread_ids=())
+            self.metrics.inc("cc_mails_filed_total", outcome="duplicate")
+            return await self._file_alone(again, MailOutcome("duplicate", known[0].contact_id, known[0].ticket))
+        if known:  # the sender used this Message-ID for another mail: this one gets its own
+            own = f"<{record.digest[:40]}@reused-message-id.invalid>"
+            problems = [
+                *record.summary.get("problems", ()),
+                f"Message-ID {record.message_id} was reused; kept as {own}",
+            ]
+            record = dataclasses.replace(record, message_id=own, summary={**record.summary, "problems": problems})
+        customer_id = await self._customer_by_email(arrival.address, arrival.name)
+        ticket, latest = await self._thread_of(arrival, customer_id)
+        first = not ticket
+        if first:
+            ticket = f"{self.config.email.ticket_prefix}-{await self.store.next_ticket()}"
+        no_ack = await self._ack_refusal(arrival) if first else "not the first mail of its thread"
+        value = await self._value(customer_id)
+        file = partial(self._file_mail, arrival, record, customer_id, value, ticket, latest, no_ack)
+        try:
+            outcome = await self._run(file)
+        except Conflict:
+            log.info("email.recorded_already", mail_id=record.id, source=str(record.source))
+            outcome = MailOutcome("recorded", None, ticket)
+        self.metrics.inc("cc_mails_filed_total", outcome=outcome.kind)
+        return outcome
+
+    async def quarantine_mail(self, record: MailRecord) -> MailOutcome:
+        """Keep a fetched mail that cannot be read, with the reason, for supervisors; it files nothing."""
+        log.warning("email.quarantined", mail_id=record.id, reason=record.quarantine, source=str(record.source))
+        self.metrics.inc("cc_mails_quarantined_total")
+        return await self._file_alone(record, MailOutcome("quarantined"))
+
+    async def _file_alone(self, record: MailRecord, outcome: MailOutcome) -> MailOutcome:
+        try:
+            await self.store.commit(Changes(mails=(record,), node=self.node_id))
+        except Conflict:
+            return MailOutcome("recorded", outcome.contact_id, outcome.ticket)
+        return outcome
+
+    async def _customer_by_email(self, address: str, name: str) -> str:
+        try:
+            address = normalise_email(address)
+        except ClientError:
+            address = address.strip().lower()  # as the mail has it: still the person to answer
+        found = await self.store.find_customer(IdentityKind.EMAIL, address)
+        if found is not None:
+            return found
+        customer = Customer(uuid.uuid4().hex[:16], name[:120], 0.0, self.clock.now(), [(IdentityKind.EMAIL, address)])
+        try:
+            await self.store.create_customer(customer)
+        except Conflict:  # created meanwhile by a chat's identify or another mail
+            found = await self.store.find_customer(IdentityKind.EMAIL, address)
+            if found is not None:
+                return found
+            raise
+        return customer.id
+
+    async def _thread_of(self, arrival: Arrival, customer_id: str) -> tuple[str, str | None]:
+        """The ticket the mail continues and the ticket's latest contact; ("", None) for a new thread.
+
+        By its In-Reply-To and References first; then by a ticket reference in the subject, which
+        only the ticket's own customer can use (anyone can type one).
+        """
+        for entry in await self.store.thread(arrival.thread_ids):
+            if entry.ticket:
+                return entry.ticket, await self.store.ticket_contact(entry.ticket)
+        if arrival.ticket_ref:
+            latest = await self.store.ticket_contact(arrival.ticket_ref)
+            contact = await self.store.get_contact(latest) if latest else None
+            if contact is not None and contact.customer_id == customer_id:
+                return arrival.ticket_ref, latest
+        return "", None
+
+    async def _ack_refusal(self, arrival: Arrival) -> str | None:
+        if arrival.ack_refusal is not None:
+            return arrival.ack_refusal
+        if self.composer is None:
+            return "no mail composer is configured"
+        cfg = self.config.email
+        since = self.clock.now() - cfg.ack_window_min * 60
+        sent = await self.store.acks_to(arrival.address, since)
+        if len(sent) >= cfg.acks_per_sender:
+            return f"{len(sent)} acknowledgements went to {arrival.address} in the last {cfg.ack_window_min:g} minutes"
+        return None
+
+    def _file_mail(
+        self,
+        arrival: Arrival,
+        record: MailRecord,
+        customer_id: str,
+        value: float,
+        ticket: str,
+        latest: str | None,
+        no_ack: str | None,
+    ) -> MailOutcome:
+        unit = _UNIT.get()
+        assert unit is not None
+        now = self.clock.now()
+        contact = self._contacts.get(latest) if latest else None
+        if contact is None or contact.state not in _OPEN_CHAT:
+            # A new thread, or one whose contact is finished or being wrapped up: a new contact.
+            contact = Contact(
+                id=uuid.uuid4().hex[:16],
+                channel=Channel.EMAIL,
+                customer_id=customer_id,
+                state=ContactState.QUEUED,
+                created_at=now,
+                enqueued_at=now,
+                skills=list(arrival.skills),
+                subject=arrival.subject[:300],
+                value=value,
+                ticket=ticket,
+            )
+            self._put(
+                contact, "contact.created", "customer", ticket=ticket, follows=latest, mailbox=arrival.mailbox_address
+            )
+            kind = "new"
+        else:
+            kind = "joined"
+        mail = dataclasses.replace(
+            record,
+            contact_id=contact.id,
+            customer_id=contact.customer_id,
+            ticket=ticket,
+            thread_ids=(record.message_id,),
+        )
+        unit.mails.append(mail)
+        self._note(contact, "email.received", "customer", mail_id=mail.id, subject=arrival.subject[:300],
+                   address=arrival.address, preview=arrival.text[:300])  # fmt: skip
+        acknowledged = False
+        if kind == "new" and no_ack is None and self.composer is not None:
+            due = self.config.email.promise.due(self.config.sla.calendar, now)
+            ack, outbound = self.composer.acknowledgement(arrival, contact, due, now)
+            unit.mails.append(ack)
+            unit.outbound.append(outbound)
+            self._note(contact, "email.acknowledged", "system", mail_id=ack.id, due_at=due)
+            acknowledged = True
+        elif no_ack is not None and kind == "new":
+            self._note(contact, "email.not_acknowledged", "system", reason=no_ack)
+        if kind == "joined" and contact.agent_id:
+            self._publish(f"agent:{contact.agent_id}", {"type": "email", "contact_id": contact.id, "mail_id": mail.id})
+        log.info("email.filed", contact_id=contact.id, ticket=ticket, outcome=kind, acknowledged=acknowledged)
+        return MailOutcome("filed" if kind == "joined" else "new", contact.id, ticket, acknowledged, no_ack)
+
+    async def email_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> dict[str, Any]:
+        """The agent answers an email contact: the reply goes to the outbox, once per ``client_id``.
+
+        The first reply is the contact's first response (``answered_at``), measured by the SLA
+        clock; each reply is an ``email.sent`` history event. A repeat of ``client_id`` queues
+        nothing and returns the reply queued first.
+        """
+        text = require_text("text", text, _MAX_EMAIL_CHARS)
+        client_id = require_text("client_id", client_id, 64)
+        held = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+        if held.channel != Channel.EMAIL:
+            raise ClientError(f"contact {contact_id!r} is a {held.channel.value}, not an email", "wrong_channel")
+        if self.composer is None:
+            raise ClientError("email is not configured on this engine (no SMTP)", "email_unavailable")
+        thread = await self.store.mails_of(contact_id)
+        author = self._runtime(agent_id).agent.display_name
+        key = f"reply:{contact_id}:{client_id}"
+
+        def send() -> dict[str, Any]:
+            unit = _UNIT.get()
+            assert unit is not None and self.composer is not None
+            contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
+            now = self.clock.now()
+            mail, outbound = self.composer.reply(contact, thread, text, author, key, now)
+            unit.mails.append(mail)
+            unit.outbound.append(outbound)
+            first = contact.answered_at is None
+            data = {"mail_id": mail.id, "first_response": first, "text": text[:300]}
+            if first:
+                due = self.config.email.promise.due(self.config.sla.calendar, contact.created_at)
+                self._put(dataclasses.replace(contact, answered_at=now), "email.sent", f"agent:{agent_id}",
+                          within_promise=now <= due, **data)  # fmt: skip
+            else:
+                self._note(contact, "email.sent", f"agent:{agent_id}", **data)
+            return {"contact_id": contact_id, "mail_id": mail.id, "outbound_id": outbound.id, "first_response": first}
+
+        try:
+            sent = await self._run(send)
+        except Conflict:  # this client_id's reply is queued already
+            queued = next((m for m in await self.store.mails_of(contact_id) if m.summary.get("key") == key), None)
+            if queued is None:
+                raise
+            return {"contact_id": contact_id, "mail_id": queued.id, "outbound_id": None, "first_response": False}
+        self._publish(f"agent:{agent_id}", {"type": "email_sent", "contact_id": contact_id, "mail_id": sent["mail_id"]})
+        return sent
+
+    async def _at_risk(self, contact_id: str) -> None:
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact.answered_at is not None:
+            return
+        due = self.config.email.promise.due(self.config.sla.calendar, contact.created_at)
+        log.warning("sla.at_risk", contact_id=contact_id, due_at=due)
+        self._publish("supervisors", {"type": "sla_at_risk", "contact_id": contact_id, "due_at": due})
+
+    async def _breach(self, contact_id: str) -> None:
+        def breach() -> None:
+            contact = self._contacts.get(contact_id)
+            if contact is None or contact.answered_at is not None or contact.breached_at is not None:
+                return
+            due = self.config.email.promise.due(self.config.sla.calendar, contact.created_at)
+            self._put(dataclasses.replace(contact, breached_at=self.clock.now()), "sla.breached", "system", due_at=due)
+            log.warning("sla.breached", contact_id=contact_id, due_at=due)
+            self._publish("supervisors", {"type": "sla_breached", "contact_id": contact_id, "due_at": due})
+
+        await self._run(breach)
 
     # ------------------------------------------------------------------ agents
 
@@ -1145,6 +1384,12 @@ class Engine:
     def _index(self, c: Contact) -> None:
         if c.channel == Channel.CHAT:
             self._chat_of[c.customer_id] = c.id
+        elif c.channel == Channel.EMAIL and c.answered_at is None and c.breached_at is None:
+            calendar, promise = self.config.sla.calendar, self.config.email.promise
+            at_risk = promise.at_risk(calendar, c.created_at)
+            if at_risk > self.clock.now():  # a warning is for what is still ahead
+                self._arm(f"risk:{c.id}", c.node, at_risk, partial(self._at_risk, c.id))
+            self._arm(f"sla:{c.id}", c.node, promise.due(calendar, c.created_at), partial(self._breach, c.id))
         if c.state == ContactState.QUEUED:
             self._queue.put(c)
         elif c.state == ContactState.OFFERED and c.offer is not None:
@@ -1167,6 +1412,8 @@ class Engine:
         self._queue.remove(c.id)
         self._disarm(f"offer:{c.id}")
         self._disarm(f"wrap:{c.id}")
+        self._disarm(f"risk:{c.id}")
+        self._disarm(f"sla:{c.id}")
         if c.state == ContactState.OFFERED and c.offer is not None:
             self._offers.pop(c.offer.id, None)
             rt = self._agents.get(c.offer.agent_id)
@@ -1248,6 +1495,8 @@ class Engine:
         for key, version in unit.expected.items():
             self._known_version(key, version + 1)
         self._tell(unit)
+        if unit.outbound and self.on_outbound is not None:
+            self.on_outbound()
 
     def _tell(self, unit: _Unit) -> None:
         for topic, message in unit.outbox:

@@ -12,13 +12,19 @@ there and notes each attempt (:class:`Outbound`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from contact_center.model import Contact
 
 __all__ = [
+    "Arrival",
+    "Composer",
     "Direction",
+    "MailOutcome",
     "MailRecord",
     "MailSource",
     "Outbound",
@@ -205,3 +211,50 @@ class Outbound:
             sent_at=meta.get("sent_at"),
             last_error=meta.get("last_error", ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A mail fetched from a mailbox and read by the email channel, for the engine to file.
+
+    ``record`` is the mail with its place in the mailbox, not yet tied to a contact.
+    ``thread_ids`` are its In-Reply-To and References; ``ticket_ref`` a ticket reference found in
+    its subject. ``ack_refusal`` says why no automatic reply may answer it (a machine, a list,
+    ourselves), or None.
+    """
+
+    record: MailRecord
+    address: str
+    name: str
+    subject: str
+    text: str
+    thread_ids: tuple[str, ...]
+    ticket_ref: str
+    skills: tuple[tuple[str, int], ...]
+    mailbox_address: str
+    ack_refusal: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailOutcome:
+    """What a fetched mail did: ``filed`` (``new`` contact or ``joined`` an open one), ``duplicate``
+    (the same bytes were filed before), ``recorded`` (its place was recorded already) or
+    ``quarantined``; with the contact, the ticket and why no acknowledgement went, if none did."""
+
+    kind: str
+    contact_id: str | None = None
+    ticket: str = ""
+    acknowledged: bool = False
+    no_ack: str | None = None
+
+
+class Composer(Protocol):
+    """Makes the mails the engine sends (the email channel provides it): bytes, record and outbox entry."""
+
+    def acknowledgement(
+        self, arrival: Arrival, contact: Contact, due_at: float, now: float
+    ) -> tuple[MailRecord, Outbound]: ...
+
+    def reply(
+        self, contact: Contact, thread: Sequence[MailRecord], text: str, author: str, key: str, now: float
+    ) -> tuple[MailRecord, Outbound]: ...

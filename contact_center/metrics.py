@@ -20,6 +20,10 @@ DECLARED: dict[str, tuple[str, str]] = {
     "cc_contacts_waiting": ("gauge", "Contacts in the integrated queue, as this node sees it."),
     "cc_agents_on_floor": ("gauge", "Available agents with room, connected to any node."),
     "cc_sockets_open": ("gauge", "Widget and desk websockets open on this node."),
+    "cc_mails_filed_total": ("counter", "Fetched mails filed, by outcome (new, filed, duplicate, recorded)."),
+    "cc_mails_quarantined_total": ("counter", "Fetched mails kept aside because they could not be read or filed."),
+    "cc_mails_sent_total": ("counter", "Mails the SMTP server took, by kind (ack, reply)."),
+    "cc_mails_deferred_total": ("counter", "SMTP attempts that failed for now and will be retried."),
 }
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]

@@ -1,9 +1,9 @@
 """Real mail servers for the tests: Debian's Dovecot (IMAP) and aiosmtpd (SMTP), on loopback ports.
 
 Dovecot runs as its own process with a config written here: plain logins over loopback, one
-maildir per user under a folder the ``dovecot`` user owns, users in a passwd file the test adds
-to (Dovecot reads it again when it changes). Each test takes a fresh user, so one server serves
-a whole run. The SMTP sink keeps every message it is sent and can be stopped and started again
+maildir per user under a folder the ``dovecot`` user owns, and one password for every user name
+(a static passdb): a test's fresh user exists the moment it logs in, with an empty INBOX, so one
+server serves a whole run. The SMTP sink keeps every message it is sent and can be stopped and started again
 on the same port, as a mail server going down and coming back.
 """
 
@@ -41,6 +41,7 @@ info_log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_login_user = dovenull
 default_internal_user = dovecot
 mail_location = maildir:{root}/mail/%u
@@ -48,8 +49,8 @@ mail_uid = dovecot
 mail_gid = dovecot
 first_valid_uid = 1
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -102,6 +103,7 @@ class Dovecot:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="cc-dovecot-")))
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen[bytes] | None = None
+    password: str = field(default_factory=lambda: uuid.uuid4().hex)  # every user's, on this private server
 
     def start(self) -> None:
         binary = shutil.which("dovecot")
@@ -113,9 +115,7 @@ class Dovecot:
             (self.root / sub).mkdir(exist_ok=True)
         (self.root / "mail").chmod(0o755)
         os.chown(self.root / "mail", account.pw_uid, account.pw_gid)
-        (self.root / "users").write_text("")
-        (self.root / "users").chmod(0o644)
-        (self.root / "dovecot.conf").write_text(_CONFIG.format(root=self.root, port=self.port))
+        (self.root / "dovecot.conf").write_text(_CONFIG.format(root=self.root, port=self.port, password=self.password))
         self.proc = subprocess.Popen(
             [binary, "-F", "-c", str(self.root / "dovecot.conf")],
             stdout=subprocess.DEVNULL,
@@ -138,10 +138,7 @@ class Dovecot:
     def mailbox(self, name: str | None = None) -> Mailbox:
         """A new user with an empty INBOX."""
         user = f"{name or 'support'}-{uuid.uuid4().hex[:8]}@shop.test"
-        password = uuid.uuid4().hex
-        with (self.root / "users").open("a") as users:
-            users.write(f"{user}:{{PLAIN}}{password}\n")
-        return Mailbox("127.0.0.1", self.port, user, password)
+        return Mailbox("127.0.0.1", self.port, user, self.password)
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

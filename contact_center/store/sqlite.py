@@ -374,7 +374,10 @@ class SqliteStore:
                 try:
                     value = self._run([entry])[0]
                 except Exception as exc:  # this op's own failure, for its caller alone
-                    _log.error("store.write_failed", error=repr(exc))
+                    if isinstance(exc, Conflict):  # a repeat the caller expects to be refused
+                        _log.info("store.write_refused", error=str(exc))
+                    else:
+                        _log.error("store.write_failed", error=repr(exc))
                     settle(entry[0], exc, failed=True)
                 else:
                     settle(entry[0], value, failed=False)

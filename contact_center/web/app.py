@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.email import EmailChannel
 from channels.webchat import WebchatChannel
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
@@ -54,6 +55,7 @@ ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
+EMAIL = web.AppKey("email", EmailChannel)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
 CLOSING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("closing")
@@ -335,7 +337,10 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         app[ENGINE], app[ACCOUNTS] = engine, accounts
         app[WEBCHAT] = WebchatChannel(engine, accounts, config.webchat, app[SOCKETS])
         app[DESK] = DeskEndpoint(engine, accounts, config, app[SOCKETS])
+        app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, the_clock)
+        mail.start()
         yield
+        await mail.stop()
         engine.stop()
         if leases is not None:
             await leases.close()

@@ -19,7 +19,8 @@ from contact_center.config import Config
 from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage, StoreUnavailable
 from contact_center.fields import require_int, require_text
-from contact_center.model import Contact, HistoryEvent
+from contact_center.mail import MailRecord
+from contact_center.model import Channel, Contact, HistoryEvent
 from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
@@ -29,6 +30,39 @@ log = structlog.get_logger("contact_center.desk")
 
 def _nothing() -> None:
     pass
+
+
+def mail_json(mail: MailRecord) -> dict[str, Any]:
+    """A mail as the desk shows it: texts, safe HTML (for a sandboxed frame), attachments by link."""
+    s = mail.summary
+    return {
+        "id": mail.id,
+        "direction": mail.direction.value,
+        "at": mail.at,
+        "kind": s.get("kind", "mail"),
+        "subject": s.get("subject", ""),
+        "from": s.get("from", ""),
+        "from_name": s.get("from_name", ""),
+        "to": s.get("to", []),
+        "cc": s.get("cc", []),
+        "text": s.get("visible_text", s.get("text", "")),
+        "folded": s.get("folded_text", ""),
+        "html": s.get("html"),
+        "problems": s.get("problems", []),
+        "attachments": [
+            {
+                "n": n,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "inline": a.inline,
+                "content_id": a.content_id,
+                "refused": a.refused,
+                "url": None if a.data is None else f"/api/mails/{mail.id}/attachments/{n}",
+            }
+            for n, a in enumerate(mail.attachments)
+        ],
+    }
 
 
 def _ack(event: HistoryEvent) -> dict[str, Any]:
@@ -50,6 +84,7 @@ class DeskSession:
             "accept": self.accept,
             "reject": self.reject,
             "reply": self.reply,
+            "email_reply": self.email_reply,
             "typing": self.typing,
             "close": self.close_contact,
             "transcript": self.transcript,
@@ -72,7 +107,9 @@ class DeskSession:
     async def _contact_payload(self, contact: Contact) -> dict[str, Any]:
         customer = await self.engine.store.get_customer(contact.customer_id)
         messages = await self.engine.store.messages(contact.id)
+        mails = await self.engine.store.mails_of(contact.id) if contact.channel == Channel.EMAIL else []
         return {
+            "mails": [mail_json(m) for m in mails],
             "contact": self.engine.contact_json(contact),
             "customer": None
             if customer is None
@@ -125,6 +162,13 @@ class DeskSession:
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
         reply: Reply[HistoryEvent] = Reply(self.sock, msg, _ack)
         self.engine.post_agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
+
+    async def email_reply(self, msg: dict[str, Any]) -> None:
+        """Answer an email contact; ``email_queued`` once the reply is in the outbox (durable)."""
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        queued = await self.engine.email_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
+        self.sock.send({"type": "email_queued", "client_id": msg.get("client_id"), **queued})
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None

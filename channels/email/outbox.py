@@ -1,0 +1,161 @@
+"""Outbound email: the outbox delivered over SMTP, each mail once, retried while the server is away.
+
+A mail is in the outbox, its bytes made, from the unit that decided to send it. The sender
+takes what is due, and **before** each SMTP transaction records the attempt and when to try
+next; after the server's 250 it records the mail sent. So a crash can only fall inside one
+transaction: that mail is sent again at its next attempt, with the same bytes and the same
+Message-ID, which mail programs show once. Nothing is sent twice otherwise, and nothing queued
+is forgotten.
+
+A server that answers 4xx, refuses the connection or times out is tried again with backoff
+(``retry_first_s``, 30 s by default, doubling, at most 30 min apart) until ``retry_max_h``
+after the mail was queued; a 5xx answer fails the mail at once. A failed mail is a history
+event of its contact, for the agent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Callable
+
+import aiosmtplib
+import structlog
+
+from contact_center.clock import Clock
+from contact_center.config import SmtpConfig
+from contact_center.engine import Engine
+from contact_center.mail import Outbound, OutboundState
+from contact_center.store import NewEvent
+
+__all__ = ["OutboxSender", "backoff_s"]
+
+log = structlog.get_logger("channels.email")
+
+_MAX_RETRY_S = 30 * 60.0
+_IDLE_S = 2.0  # how often the outbox is looked at when nothing woke the sender
+
+
+def backoff_s(attempts: int, first_s: float = 30.0) -> float:
+    """Seconds to wait after the ``attempts``-th attempt: 30, 60, 120, ... up to 30 minutes."""
+    return min(_MAX_RETRY_S, first_s * 2.0 ** max(0, attempts - 1))
+
+
+class OutboxSender:
+    """Delivers the outbox for the engine, for as long as it runs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        smtp: SmtpConfig,
+        clock: Clock,
+        retry_max_h: float = 48.0,
+        retry_first_s: float = 30.0,
+        may_send: Callable[[], bool] = lambda: True,
+    ) -> None:
+        self.engine = engine
+        self.smtp = smtp
+        self.clock = clock
+        self.retry_max_s = retry_max_h * 3600
+        self.retry_first_s = retry_first_s
+        self.may_send = may_send
+        self.sent = 0
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look at the outbox now: something was queued."""
+        self._wake.set()
+
+    def stop_soon(self) -> None:
+        """Finish the attempt under way (its outcome recorded), then return from :meth:`run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            if self.may_send():
+                try:
+                    await self.drain()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store away: next time
+                    log.warning("email.outbox_failed", error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), _IDLE_S)
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Attempt every mail due now, oldest first; returns how many the server took."""
+        took = 0
+        while True:
+            due = await self.engine.store.outbound_due(self.clock.now(), 50)
+            if not due:
+                return took
+            for outbound in due:
+                if self._stopping:
+                    return took
+                took += await self.attempt(outbound)
+
+    async def attempt(self, outbound: Outbound) -> bool:
+        """One SMTP transaction for ``outbound``, recorded before and after; True if it was sent."""
+        now = self.clock.now()
+        tries = outbound.attempts + 1
+        pending = dataclasses.replace(outbound, attempts=tries, next_at=now + backoff_s(tries, self.retry_first_s))
+        await self.engine.store.update_outbound(pending)  # before sending: a crash now sends it again later
+        bound = structlog.contextvars.bound_contextvars(outbox_id=outbound.id, contact_id=outbound.contact_id)
+        with bound:
+            try:
+                await self._send(outbound)
+            except aiosmtplib.SMTPResponseException as exc:
+                return await self._failed(pending, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                return await self._failed(pending, repr(exc), permanent=False)
+            await self.engine.store.update_outbound(
+                dataclasses.replace(pending, state=OutboundState.SENT, sent_at=self.clock.now(), last_error="")
+            )
+            self.sent += 1
+            self.engine.metrics.inc("cc_mails_sent_total", kind=outbound.kind)
+            log.info("email.sent", kind=outbound.kind, attempts=tries)
+            return True
+
+    async def _send(self, outbound: Outbound) -> None:
+        smtp = self.smtp
+        await aiosmtplib.send(
+            outbound.raw,
+            sender=outbound.sender,
+            recipients=list(outbound.recipients),
+            hostname=smtp.host,
+            port=smtp.port,
+            username=smtp.username or None,
+            password=smtp.password or None,
+            use_tls=smtp.tls == "tls",
+            start_tls=smtp.tls == "starttls",
+            timeout=smtp.timeout_s,
+        )
+
+    async def _failed(self, pending: Outbound, error: str, *, permanent: bool) -> bool:
+        out_of_time = pending.next_at > pending.created_at + self.retry_max_s
+        if not (permanent or out_of_time):
+            log.warning("email.send_deferred", error=error, attempts=pending.attempts, next_at=pending.next_at)
+            self.engine.metrics.inc("cc_mails_deferred_total")
+            await self.engine.store.update_outbound(dataclasses.replace(pending, last_error=error))
+            return False
+        log.error("email.send_failed", error=error, attempts=pending.attempts)
+        await self.engine.store.update_outbound(
+            dataclasses.replace(pending, state=OutboundState.FAILED, last_error=error)
+        )
+        contact = await self.engine.store.get_contact(pending.contact_id) if pending.contact_id else None
+        if contact is not None:
+            event = NewEvent(
+                contact.customer_id,
+                contact.id,
+                "email",
+                "email.failed",
+                self.clock.now(),
+                "system",
+                {"mail_id": pending.mail_id, "kind": pending.kind, "error": error, "attempts": pending.attempts},
+            )
+            await self.engine.store.record((), [event])
+        return False
