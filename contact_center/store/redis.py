@@ -31,6 +31,7 @@ from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
 from contact_center.model import (
     Agent,
     AgentStatus,
+    Channel,
     Contact,
     ContactState,
     Customer,
@@ -143,7 +144,7 @@ end
 
 -- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
 -- check: [key, version] pairs (key without the prefix, a hash whose field v is its version);
--- contacts: [id, customer_id, open (1/0), enqueued_at, version, record];
+-- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla] (sla: see _sla);
 -- presences: [agent_id, version, record, status]; events: [customer_id, json];
 -- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
 -- in ARGV from 4 on. Records nothing unless every key is at its version, no mail's place in its
@@ -169,6 +170,12 @@ local function commit(keys, args)
   end
   for _, c in ipairs(unit.contacts) do
     redis.call('HSET', p .. 'contact:' .. c[1], 'v', c[5], 'customer_id', c[2], 'record', c[6])
+    if c[7] ~= '' then
+      redis.call('ZADD', p .. 'sla:email', c[7][1], c[1])
+      if c[7][2] ~= '' then
+        redis.call('HSET', p .. 'sla:email:answered', c[1], c[7][2])
+      end
+    end
     redis.call('SADD', p .. 'customer:' .. c[2] .. ':contacts', c[1])
     if c[3] == 1 then
       redis.call('ZADD', p .. 'contacts:open', c[4], c[1])
@@ -302,6 +309,15 @@ class _Row:
 def _row(c: Contact) -> _Row:
     record = contact_record(c)
     return _Row(c.id, c.customer_id, c.state in _OPEN, c.enqueued_at, c.version, record, orjson.dumps(record).decode())
+
+
+def _sla(row: _Row) -> list[Any] | str:
+    """What the SLA clock keeps of an email contact: [arrival (ms), first response (s) or ""]; "" for others."""
+    r = row.record
+    if r["channel"] != Channel.EMAIL.value:
+        return ""
+    answered = r.get("answered_at")
+    return [_ms(r["created_at"]), "" if answered is None else repr(answered)]
 
 
 def _contact(h: dict[str, str], last_seq: str | None) -> Contact:
@@ -641,7 +657,9 @@ class RedisStore:
         blobs: list[bytes] = []
         unit = {
             "check": [[key, version] for key, version in changes.expected.items()],
-            "contacts": [[r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json] for r in rows],
+            "contacts": [
+                [r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json, _sla(r)] for r in rows
+            ],
             "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
             "events": [[e.customer_id, _event_json(e)] for e in events],
             "mails": [self._mail_unit(m, blobs) for m in changes.mails],
@@ -918,6 +936,16 @@ class RedisStore:
 
         result: list[float] = await self._lookup(build)
         return result
+
+    async def first_responses(self, since: float, until: float) -> list[tuple[float, float | None]]:
+        async with self._reachable():
+            found = await self._reader.zrangebyscore(self.keys.sla_email, _ms(since), f"({_ms(until)}", withscores=True)
+            answered = await self._reader.hgetall(self.keys.sla_answered) if found else {}
+        out: list[tuple[float, float | None]] = []
+        for contact_id, score in found:
+            first = answered.get(contact_id)
+            out.append((score / 1000, None if first is None else float(first)))
+        return out
 
     # ------------------------------------------------------------------ accounts and sessions
 

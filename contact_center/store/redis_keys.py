@@ -41,6 +41,8 @@ key                            type    holds
 ``outbox:key:{key}``           string  the outbox id queued under a once-only key (``ack:{ticket}``)
 ``outbox:due``                 zset    ids of queued mails, scored by their next attempt (ms)
 ``acks:{address}``             zset    outbox ids of acknowledgements to an address, by time (ms)
+``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
+``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
 =============================  ======  ==========================================================
 
 An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
@@ -156,6 +158,14 @@ class Keys:
     @property
     def outbox_due(self) -> str:
         return f"{self.prefix}outbox:due"
+
+    @property
+    def sla_email(self) -> str:
+        return f"{self.prefix}sla:email"
+
+    @property
+    def sla_answered(self) -> str:
+        return f"{self.prefix}sla:email:answered"
 
     def acks(self, address: str) -> str:
         return f"{self.prefix}acks:{address}"

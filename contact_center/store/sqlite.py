@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS contacts (
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
+CREATE INDEX IF NOT EXISTS contacts_sla ON contacts (channel, created_at, answered_at);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, contact_id TEXT,
     channel TEXT, kind TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL,
@@ -743,6 +744,15 @@ class SqliteStore:
     async def acks_to(self, address: str, since: float) -> list[float]:
         """When acknowledgements to ``address`` were queued after ``since``."""
         return mail_sql.acks_to(self._db, address, since)
+
+    async def first_responses(self, since: float, until: float) -> list[tuple[float, float | None]]:
+        """Each email contact that arrived in [since, until): its arrival and first response (None: none yet)."""
+        rows = self._db.execute(
+            "SELECT created_at, answered_at FROM contacts"
+            " WHERE channel = 'email' AND created_at >= ? AND created_at < ?",
+            (since, until),
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
 
     # accounts and sessions
 

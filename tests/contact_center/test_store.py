@@ -170,3 +170,27 @@ async def test_close_writes_what_is_queued_even_while_a_commit_waits_a_turn(tmp_
         assert await again.get_customer("last") is not None
     finally:
         await again.close()
+
+
+async def test_a_file_from_before_email_opens_with_its_contacts_whole(tmp_path):
+    """A database written before contacts had tickets and first responses gains the columns, rows intact."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE contacts (
+            id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
+            created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
+            priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT, closed_at REAL);
+        INSERT INTO contacts VALUES ('c1', 'chat', 'ana', 'queued', 1.0, 1.0, '[["general", 1]]', 0, '', NULL,
+            NULL, NULL);
+        """
+    )
+    db.close()
+    store = SqliteStore(path)
+    try:
+        contact = await store.get_contact("c1")
+        assert contact is not None and (contact.ticket, contact.answered_at, contact.breached_at) == ("", None, None)
+        assert [c.id for c in await store.open_contacts()] == ["c1"]
+    finally:
+        await store.close()

@@ -198,3 +198,23 @@ async def test_a_contacts_ticket_and_first_response_are_kept(store: Store):
     await store.commit(Changes(contacts=(contact,), expected={"contact:e1": 0}))
     got = await store.get_contact("e1")
     assert got is not None and (got.ticket, got.answered_at, got.breached_at) == ("T-1", 150.5, 140.0)
+
+
+async def test_first_responses_give_each_email_contacts_arrival_and_answer_in_a_span(store: Store):
+    """Email contacts arrived in [since, until) with their first response (None: unanswered); chats are left out."""
+    await _customer(store)
+    rows = [
+        email_contact("e1", created_at=100.0, answered_at=150.0),
+        email_contact("e2", created_at=200.0),
+        email_contact("e3", created_at=300.0, answered_at=900.0),
+        chat("c1", created_at=250.0),
+    ]
+    await store.commit(Changes(contacts=tuple(rows), expected={f"contact:{c.id}": 0 for c in rows}))
+    assert sorted(await store.first_responses(150.0, 301.0), key=lambda p: p[0]) == [(200.0, None), (300.0, 900.0)]
+    answered = dataclasses.replace(rows[1], answered_at=260.0, version=2)
+    await store.commit(Changes(contacts=(answered,), expected={"contact:e2": 1}))
+    assert sorted(await store.first_responses(0.0, 1e9), key=lambda p: p[0]) == [
+        (100.0, 150.0),
+        (200.0, 260.0),
+        (300.0, 900.0),
+    ]

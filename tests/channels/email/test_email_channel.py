@@ -9,19 +9,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aioimaplib import aioimaplib
 
 from contact_center.config import Config
-from contact_center.model import Channel
+from contact_center.model import Channel, Role
 from contact_center.web import EMAIL
-from tests.clients import desk
+from tests.clients import desk, login
 from tests.conftest import Server, make_config, start_server
 from tests.mailserver import Mailbox, SmtpSink, deliver
 
@@ -280,3 +282,54 @@ async def test_two_auto_responders_never_write_to_each_other(
         assert "email.not_acknowledged" in kinds and "email.acknowledged" not in kinds
     finally:
         running.cancel()
+
+
+async def test_attachments_quarantine_and_the_report_over_rest(
+    engines: Callable[[Config], Any], tmp_path: Path, mailbox: Mailbox, smtp_sink: SmtpSink
+):
+    """The holder gets a photo inline and an HTML file only as a download; others get 403; supervisors see
+    the quarantine, raw mail and the month's attainment."""
+    server: Server = await engines(email_config(tmp_path, [mailbox], smtp_sink))
+    await server.add_agent("ayu")
+    await server.add_agent("budi")
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    msg = customer_mail("Foto paket rusak")
+    msg.add_attachment(b"\x89PNG\r\n\x1a\nfake", maintype="image", subtype="png", filename="rusak.png")
+    msg.add_attachment(b"<script>alert(1)</script>", maintype="text", subtype="html", filename="nota.html")
+    await deliver(mailbox, msg, b"\x00junk\x00")
+    agent, _ = await desk(server, "ayu")
+    server.app[EMAIL].wake()
+    offer = await agent.expect("offer", timeout=15)
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    [mail, _ack] = (await agent.expect("assigned"))["mails"]
+    photo, page = mail["attachments"]
+
+    async def get(token: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with http.get(f"{server.url}{path}") as r:
+                return r.status, dict(r.headers), await r.read()
+
+    ayu, budi, supervisor = [await login(server, name) for name in ("ayu", "budi", "sari")]
+    status, headers, body = await get(ayu, photo["url"])
+    assert status == 200 and headers["Content-Type"] == "image/png" and body.startswith(b"\x89PNG")
+    assert headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in headers["Content-Security-Policy"]
+    status, headers, body = await get(ayu, page["url"])
+    assert headers["Content-Type"] == "application/octet-stream" and headers["Content-Disposition"].startswith(
+        "attachment"
+    )
+    status, _, _ = await get(budi, photo["url"])
+    assert status == 403
+    status, _, body = await get(supervisor, "/api/quarantine")
+    [junk] = json.loads(body)["mails"]
+    assert "From" in junk["reason"] and junk["mailbox"] == "box0"
+    status, headers, body = await get(supervisor, junk["raw_url"])
+    assert status == 200 and headers["Content-Type"] == "message/rfc822" and b"junk" in body
+    status, _, body = await get(supervisor, "/api/reports/email?period=month")
+    report = json.loads(body)
+    assert status == 200 and report["target"] == 0.9
+    assert sum(p["arrived"] for p in report["periods"]) == 1
+    status, _, body = await get(supervisor, "/api/reports/email?period=fortnight")
+    assert status == 400 and b"period" in body
+    status, _, _ = await get(ayu, "/api/reports/email")
+    assert status == 403
+    await agent.close()
