@@ -170,7 +170,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "",
         "All figures come from one run of `make bench` (`python -m bench`), which writes",
         "`bench/results/latest.json`, `docs/router-scaling.png` and this file. One benchmark alone:",
-        "`.venv/bin/python -m bench router` (or `e2e`, `relay`, `memory`, `cluster`).",
+        "`.venv/bin/python -m bench router` (or `e2e`, `relay`, `memory`, `cluster`, `email`).",
         f"Machine: {m.get('cpus', '?')} cores, Python {m.get('python', '?')}, run on {m.get('when', '?')}.",
         "The engine runs in its own process; the load generator runs beside it on the same two cores.",
         *_yardstick(results),
@@ -306,4 +306,59 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
             f"Target at most 50 KiB: {_verdict(mem['engine_kib_per_chat_socket'] <= 50)}.",
             "",
         ]
+    if "email" in results:
+        parts += _email_section(results["email"])
     path.write_text("\n".join(parts))
+
+
+def _email_section(em: dict[str, Any]) -> list[str]:
+    i, r = em["ingest"], em["report"]
+    p = i["paced"]
+    return [
+        "## Email: mails filed per second from Dovecot, and the SLA report over a million events",
+        "",
+        f"{i['mails']:,} mails wait in a private Dovecot mailbox when the engine (its own process, embedded",
+        "store) starts. Filed means fetched over IMAP, parsed, stored with its new contact and history",
+        "events, and its acknowledgement queued, all in one durable unit; acknowledged means the",
+        "acknowledgement was taken by the SMTP server (aiosmtpd, in the load generator's process).",
+        "Both are counted from the engine's start, its start-up included. Baseline in the same run: a bare",
+        "IMAP client fetching the same mails in the same batches of 50 and doing nothing with them.",
+        "",
+        "| | mails per second | engine CPU per mail |",
+        "| --- | --- | --- |",
+        f"| filed | **{i['filed_per_s']:,.0f}** | {i['engine_cpu_ms_per_mail']:.2f} ms |",
+        f"| acknowledged (SMTP server took it) | **{i['acknowledged_per_s']:,.0f}** | |",
+        f"| baseline: bare IMAP fetch | {i['bare_fetch_per_s']:,.0f} | |",
+        "",
+        f"Target at least 200 mails per second: filed {_verdict(i['filed_per_s'] >= 200)}, acknowledged "
+        f"{_verdict(i['acknowledged_per_s'] >= 200)}. Ratio of filing to the bare fetch: "
+        f"{i['ratio_to_bare_fetch']:.3f}: the fetch is a small part of the work, parsing and",
+        "storing the larger. The acknowledgement was first built with the standard library's `EmailMessage`:",
+        "the engine then spent 4.8 ms of CPU per mail and filed 191 per second (measured with this benchmark on",
+        "2026-11-29); its header registry reparsed and refolded every header. Written by hand (RFC 2047 words,",
+        "quoted-printable) it costs about 0.26 ms.",
+        f"Engine RSS after the run: {i['engine_rss_mib']:.0f} MiB.",
+        "",
+        f"Latency, with the engine idle in IMAP IDLE and {p['mails']} mails arriving at {p['per_s']:.0f} per second,",
+        "from the server answering the APPEND to the mail's history event:",
+        "",
+        "| p50 | p95 | p99 |",
+        "| --- | --- | --- |",
+        f"| {p['p50_ms']:.0f} ms | {p['p95_ms']:.0f} ms | {p['p99_ms']:.0f} ms |",
+        "",
+        "Most of it is Dovecot's: it gathers changes for half a second before it tells an idling client.",
+        "",
+        f"**SLA report:** {r['contacts']:,} email contacts over one year, {r['events']:,} history events",
+        "(each arrival and each first response), in the embedded store. One report reads them through a",
+        "covering index, works out every deadline in working hours (Jakarta, Indonesia's holidays) and",
+        "counts met, breached and pending per period. Best of three:",
+        "",
+        "| per month | per day | per year | per contact | baseline: calendar walk per contact |",
+        "| --- | --- | --- | --- | --- |",
+        f"| **{r['seconds']['month']:.2f} s** | {r['seconds']['day']:.2f} s | {r['seconds']['year']:.2f} s | "
+        f"{r['us_per_contact']:.2f} µs | {r['walk_us_per_contact']:.1f} µs |",
+        "",
+        f"Target at most 1 s over one million events: {_verdict(r['seconds']['month'] <= 1.0)} "
+        f"({r['ratio_to_walk']:.0f}x the per-contact walk of the same calendar, measured on 50,000 of them).",
+        "",
+    ]

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import numpy as np
-
 from contact_center.sla import BusinessCalendar, Period, PeriodStat, Promise, attainment_of_many
 from contact_center.store import Store
 
@@ -54,8 +52,6 @@ async def email_attainment(
     zone = calendar.zone
     since = datetime.combine(first, time(), zone).timestamp()
     until = datetime.combine(last + timedelta(days=1), time(), zone).timestamp()
-    pairs = await store.first_responses(since, until)
-    arrived = np.fromiter((a for a, _ in pairs), dtype=np.float64, count=len(pairs))
-    answered = np.fromiter((np.nan if b is None else b for _, b in pairs), dtype=np.float64, count=len(pairs))
+    arrived, answered = await store.first_responses(since, until)
     rows = attainment_of_many(arrived, answered, calendar, promise, now, period)
     return EmailReport(period, first, last, promise.target, rows)

@@ -170,6 +170,8 @@ class _Keep:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.sink.reject:
+            return "550 5.1.1 no such mailbox here"
         if self.sink.refuse:
             return "451 4.3.0 try again later"
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -184,6 +186,7 @@ class SmtpSink:
     port: int = field(default_factory=_free_port)
     received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
     refuse: bool = False  # answer 451 to every message (a server that defers)
+    reject: bool = False  # answer 550 to every message (refused for good)
     _controller: Controller | None = None
 
     def start(self) -> None:

@@ -63,6 +63,7 @@ class OutboxSender:
         self.sent = 0
         self._wake = asyncio.Event()
         self._stopping = False
+        self._client: aiosmtplib.SMTP | None = None  # open while a drain sends
 
     def wake(self) -> None:
         """Look at the outbox now: something was queued."""
@@ -87,16 +88,19 @@ class OutboxSender:
             self._wake.clear()
 
     async def drain(self) -> int:
-        """Attempt every mail due now, oldest first; returns how many the server took."""
+        """Attempt every mail due now, oldest first, over one SMTP connection; how many the server took."""
         took = 0
-        while True:
-            due = await self.engine.store.outbound_due(self.clock.now(), 50)
-            if not due:
-                return took
-            for outbound in due:
-                if self._stopping:
+        try:
+            while True:
+                due = await self.engine.store.outbound_due(self.clock.now(), 50)
+                if not due:
                     return took
-                took += await self.attempt(outbound)
+                for outbound in due:
+                    if self._stopping:
+                        return took
+                    took += await self.attempt(outbound)
+        finally:
+            await self._hang_up()
 
     async def attempt(self, outbound: Outbound) -> bool:
         """One SMTP transaction for ``outbound``, recorded before and after; True if it was sent."""
@@ -121,19 +125,43 @@ class OutboxSender:
             return True
 
     async def _send(self, outbound: Outbound) -> None:
-        smtp = self.smtp
-        await aiosmtplib.send(
-            outbound.raw,
-            sender=outbound.sender,
-            recipients=list(outbound.recipients),
-            hostname=smtp.host,
-            port=smtp.port,
-            username=smtp.username or None,
-            password=smtp.password or None,
-            use_tls=smtp.tls == "tls",
-            start_tls=smtp.tls == "starttls",
-            timeout=smtp.timeout_s,
-        )
+        """One transaction on the open connection (connecting first if there is none).
+
+        A refusal leaves the connection usable after RSET; anything else closes it, and the
+        next mail connects afresh. A mail whose transaction failed is not sent again now,
+        only at its next attempt: the server may have taken it before the connection broke.
+        """
+        if self._client is None:
+            smtp = self.smtp
+            client = aiosmtplib.SMTP(
+                hostname=smtp.host,
+                port=smtp.port,
+                username=smtp.username or None,
+                password=smtp.password or None,
+                use_tls=smtp.tls == "tls",
+                start_tls=smtp.tls == "starttls",
+                timeout=smtp.timeout_s,
+            )
+            await client.connect()
+            self._client = client
+        try:
+            await self._client.sendmail(outbound.sender, list(outbound.recipients), outbound.raw)
+        except aiosmtplib.SMTPResponseException:
+            try:
+                await self._client.rset()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                await self._hang_up()
+            raise
+        except BaseException:
+            await self._hang_up()
+            raise
+
+    async def _hang_up(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await client.quit()
+            client.close()
 
     async def _failed(self, pending: Outbound, error: str, *, permanent: bool) -> bool:
         out_of_time = pending.next_at > pending.created_at + self.retry_max_s

@@ -17,12 +17,17 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 import structlog
 
 from contact_center.mail import MailRecord, Outbound, ThreadEntry
 from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
-__all__ = ["Changes", "NewEvent", "Session", "Store", "Written"]
+__all__ = ["Changes", "FirstResponses", "NewEvent", "Session", "Store", "Written"]
+
+# Email contacts' arrivals and first responses (NaN: not answered yet), for the SLA clock's reports.
+FirstResponses = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 # Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
 Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
@@ -144,7 +149,7 @@ class Store(Protocol):
     async def outbound(self, outbound_id: str) -> Outbound | None: ...
     async def update_outbound(self, outbound: Outbound) -> None: ...
     async def acks_to(self, address: str, since: float) -> list[float]: ...
-    async def first_responses(self, since: float, until: float) -> list[tuple[float, float | None]]: ...
+    async def first_responses(self, since: float, until: float) -> FirstResponses: ...
 
     # accounts and sessions
     async def create_user(self, agent: Agent, password_hash: str) -> None: ...

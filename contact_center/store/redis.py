@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import orjson
 import structlog
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -41,7 +42,7 @@ from contact_center.model import (
     Role,
 )
 from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
-from contact_center.store.base import Changes, NewEvent, Session, Written, settle
+from contact_center.store.base import Changes, FirstResponses, NewEvent, Session, Written, settle
 from contact_center.store.redis_client import redis_client
 from contact_center.store.redis_keys import Keys
 
@@ -937,15 +938,14 @@ class RedisStore:
         result: list[float] = await self._lookup(build)
         return result
 
-    async def first_responses(self, since: float, until: float) -> list[tuple[float, float | None]]:
+    async def first_responses(self, since: float, until: float) -> FirstResponses:
+        """See the SQLite store; here from the ``sla:email`` index and its first responses."""
         async with self._reachable():
             found = await self._reader.zrangebyscore(self.keys.sla_email, _ms(since), f"({_ms(until)}", withscores=True)
-            answered = await self._reader.hgetall(self.keys.sla_answered) if found else {}
-        out: list[tuple[float, float | None]] = []
-        for contact_id, score in found:
-            first = answered.get(contact_id)
-            out.append((score / 1000, None if first is None else float(first)))
-        return out
+            answered = await self._reader.hmget(self.keys.sla_answered, [c for c, _ in found]) if found else []
+        arrived = np.fromiter((score / 1000 for _, score in found), dtype=np.float64, count=len(found))
+        first = np.fromiter((np.nan if a is None else float(a) for a in answered), dtype=np.float64, count=len(found))
+        return arrived, first
 
     # ------------------------------------------------------------------ accounts and sessions
 

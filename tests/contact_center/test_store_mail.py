@@ -4,6 +4,7 @@ threads, tickets, quarantine and the outbox."""
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pytest
 
@@ -210,11 +211,13 @@ async def test_first_responses_give_each_email_contacts_arrival_and_answer_in_a_
         chat("c1", created_at=250.0),
     ]
     await store.commit(Changes(contacts=tuple(rows), expected={f"contact:{c.id}": 0 for c in rows}))
-    assert sorted(await store.first_responses(150.0, 301.0), key=lambda p: p[0]) == [(200.0, None), (300.0, 900.0)]
+    assert await pairs(store, 150.0, 301.0) == [(200.0, None), (300.0, 900.0)]
     answered = dataclasses.replace(rows[1], answered_at=260.0, version=2)
     await store.commit(Changes(contacts=(answered,), expected={"contact:e2": 1}))
-    assert sorted(await store.first_responses(0.0, 1e9), key=lambda p: p[0]) == [
-        (100.0, 150.0),
-        (200.0, 260.0),
-        (300.0, 900.0),
-    ]
+    assert await pairs(store, 0.0, 1e9) == [(100.0, 150.0), (200.0, 260.0), (300.0, 900.0)]
+
+
+async def pairs(store: Store, since: float, until: float) -> list[tuple[float, float | None]]:
+    arrived, answered = await store.first_responses(since, until)
+    found = [(float(a), None if math.isnan(b) else float(b)) for a, b in zip(arrived, answered, strict=True)]
+    return sorted(found, key=lambda p: p[0])
