@@ -456,6 +456,16 @@ class Engine:
             "agent_id": contact.agent_id,
             "disposition": contact.disposition,
             "last_seq": contact.last_seq,
+            **(self._email_json(contact) if contact.channel == Channel.EMAIL else {}),
+        }
+
+    def _email_json(self, contact: Contact) -> dict[str, Any]:
+        calendar, promise = self.config.sla.calendar, self.config.email.promise
+        return {
+            "ticket": contact.ticket,
+            "due_at": promise.due(calendar, contact.created_at),
+            "answered_at": contact.answered_at,
+            "breached_at": contact.breached_at,
         }
 
     def _offer_json(self, offer: Offer) -> dict[str, Any]:

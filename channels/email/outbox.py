@@ -2,10 +2,10 @@
 
 A mail is in the outbox, its bytes made, from the unit that decided to send it. The sender
 takes what is due, and **before** each SMTP transaction records the attempt and when to try
-next; after the server's 250 it records the mail sent. So a crash can only fall inside one
-transaction: that mail is sent again at its next attempt, with the same bytes and the same
-Message-ID, which mail programs show once. Nothing is sent twice otherwise, and nothing queued
-is forgotten.
+next; after the server's 250 it records the mail sent. So only a crash between the server taking
+a mail and that record's commit (milliseconds) sends the mail again, at its next attempt, with
+the same bytes and the same Message-ID, which mail programs show once. Nothing is sent twice
+otherwise, and nothing queued is forgotten.
 
 A server that answers 4xx, refuses the connection or times out is tried again with backoff
 (``retry_first_s``, 30 s by default, doubling, at most 30 min apart) until ``retry_max_h``
@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiosmtplib
 import structlog
@@ -88,41 +88,58 @@ class OutboxSender:
             self._wake.clear()
 
     async def drain(self) -> int:
-        """Attempt every mail due now, oldest first, over one SMTP connection; how many the server took."""
+        """Attempt every mail due now, oldest first, over one SMTP connection; how many the server took.
+
+        Mails go in batches of 50: the attempts of a batch are recorded in one commit before its
+        first transaction; each outcome is queued for the store as soon as the server answered,
+        and the next transaction does not wait for that commit (all are awaited at the batch's end).
+        """
         took = 0
         try:
-            while True:
-                due = await self.engine.store.outbound_due(self.clock.now(), 50)
+            while not self._stopping:
+                now = self.clock.now()
+                due = await self.engine.store.outbound_due(now, 50)
                 if not due:
-                    return took
-                for outbound in due:
+                    break
+                pending = [self._next_attempt(o, now) for o in due]
+                await asyncio.gather(*(self.engine.store.update_outbound(p) for p in pending))
+                outcomes = []
+                for outbound in pending:
                     if self._stopping:
-                        return took
-                    took += await self.attempt(outbound)
+                        break
+                    outcomes.append(await self.attempt(outbound))
+                took += sum(await asyncio.gather(*outcomes))
         finally:
             await self._hang_up()
+        return took
 
-    async def attempt(self, outbound: Outbound) -> bool:
-        """One SMTP transaction for ``outbound``, recorded before and after; True if it was sent."""
-        now = self.clock.now()
+    def _next_attempt(self, outbound: Outbound, now: float) -> Outbound:
+        """``outbound`` as recorded before its next SMTP transaction: one attempt more, and when to try again."""
         tries = outbound.attempts + 1
-        pending = dataclasses.replace(outbound, attempts=tries, next_at=now + backoff_s(tries, self.retry_first_s))
-        await self.engine.store.update_outbound(pending)  # before sending: a crash now sends it again later
-        bound = structlog.contextvars.bound_contextvars(outbox_id=outbound.id, contact_id=outbound.contact_id)
+        return dataclasses.replace(outbound, attempts=tries, next_at=now + backoff_s(tries, self.retry_first_s))
+
+    async def attempt(self, pending: Outbound) -> asyncio.Future[bool]:
+        """One SMTP transaction for ``pending`` (its attempt recorded already); the recording of its
+        outcome, under way, resolves to True if the server took the mail."""
+        bound = structlog.contextvars.bound_contextvars(outbox_id=pending.id, contact_id=pending.contact_id)
         with bound:
             try:
-                await self._send(outbound)
+                await self._send(pending)
             except aiosmtplib.SMTPResponseException as exc:
-                return await self._failed(pending, f"{exc.code} {exc.message}", permanent=exc.code >= 500)
+                error = f"{exc.code} {exc.message}"
+                return asyncio.ensure_future(self._failed(pending, error, permanent=exc.code >= 500))
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                return await self._failed(pending, repr(exc), permanent=False)
-            await self.engine.store.update_outbound(
-                dataclasses.replace(pending, state=OutboundState.SENT, sent_at=self.clock.now(), last_error="")
-            )
+                return asyncio.ensure_future(self._failed(pending, repr(exc), permanent=False))
             self.sent += 1
-            self.engine.metrics.inc("cc_mails_sent_total", kind=outbound.kind)
-            log.info("email.sent", kind=outbound.kind, attempts=tries)
-            return True
+            self.engine.metrics.inc("cc_mails_sent_total", kind=pending.kind)
+            log.info("email.sent", kind=pending.kind, attempts=pending.attempts)
+            sent = dataclasses.replace(pending, state=OutboundState.SENT, sent_at=self.clock.now(), last_error="")
+            return asyncio.ensure_future(self._recorded(self.engine.store.update_outbound(sent)))
+
+    @staticmethod
+    async def _recorded(write: Awaitable[None]) -> bool:
+        await write
+        return True
 
     async def _send(self, outbound: Outbound) -> None:
         """One transaction on the open connection (connecting first if there is none).

@@ -67,6 +67,8 @@
       case "assigned": removeOfferFor(m.contact.id); upsertContact(m); select(m.contact.id); break;
       case "message": addMessage(m); break;
       case "ack": delete unsent[m.client_id]; break;
+      case "email_queued": emailQueued(m); break;
+      case "email": case "email_sent": if (contacts[m.contact_id]) send({ type: "open", contact_id: m.contact_id }); break;
       case "typing": if (current === m.contact_id) { $("typing").textContent = "Customer is typing…"; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000); } break;
       case "customer_left": note(m.contact_id, "The customer left the chat."); break;
       case "contact_state": contactState(m); break;
@@ -118,13 +120,17 @@
   function upsertContact(p) {
     var c = contacts[p.contact.id];
     if (!c) {
-      c = contacts[p.contact.id] = { contact: p.contact, customer: p.customer, messages: {}, pending: {}, unread: false, li: el("li") };
+      c = contacts[p.contact.id] = { contact: p.contact, customer: p.customer, messages: {}, pending: {}, mails: [], unread: false, li: el("li") };
       c.li.addEventListener("click", function () { select(p.contact.id); });
       c.li.setAttribute("data-contact", p.contact.id);
       $("contacts").appendChild(c.li);
     }
     c.contact = p.contact; c.customer = p.customer;
+    var newMail = (p.mails || []).length > c.mails.length;
+    c.mails = p.mails || [];
     (p.messages || []).forEach(addMessage);
+    if (current === c.contact.id && c.contact.channel === "email") renderMails(c);
+    else if (newMail) c.unread = true;
     renderContactItem(c);
   }
   function label(c) { return (c.customer && c.customer.name) || ("Visitor " + c.contact.customer_id.slice(0, 6)); }
@@ -159,12 +165,92 @@
     $("contact-title").textContent = label(c);
     $("contact-state").textContent = c.contact.state.replace("_", "-");
     var box = $("transcript"); box.textContent = "";
+    var isEmail = c.contact.channel === "email";
+    $("reply-text").placeholder = isEmail ? "Write an email reply… (Ctrl+Enter sends)" : "Write a reply…";
+    $("reply-text").classList.toggle("email", isEmail);
+    if (isEmail) renderMails(c);
     Object.keys(c.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (s) { renderMessage(c.messages[s]); });
     Object.keys(c.pending).forEach(function (k) { box.appendChild(c.pending[k]); });
     renderCustomer(c.customer);
     $("history").textContent = "";
     send({ type: "history", customer_id: c.contact.customer_id });
   }
+  // ---- email: each mail as a card; its HTML (made safe by the server) only inside a sandboxed frame
+  function renderMails(c) {
+    var box = $("transcript"); box.textContent = "";
+    var head = c.contact.ticket ? c.contact.ticket + (c.contact.answered_at ? " · answered" : " · due " + fmtTime(c.contact.due_at)) : "";
+    if (head) box.appendChild(el("div", "ticket", head));
+    c.mails.forEach(function (m) { box.appendChild(mailCard(m)); });
+    Object.keys(c.pending).forEach(function (k) { box.appendChild(c.pending[k]); });
+    box.scrollTop = box.scrollHeight;
+  }
+  function mailCard(m) {
+    var card = el("article", "mail " + m.direction + (m.kind === "ack" ? " automatic" : ""));
+    card.setAttribute("data-mail", m.id);
+    var who = m.direction === "in" ? "From " + (m.from_name ? m.from_name + " <" + m.from + ">" : m.from) : (m.kind === "ack" ? "Acknowledgement to " : "To ") + (m.to || []).join(", ");
+    card.appendChild(el("div", "mail-head", who + " · " + fmtTime(m.at)));
+    card.appendChild(el("div", "mail-subject", m.subject || "(no subject)"));
+    if (m.html && m.direction === "in") card.appendChild(htmlFrame(m));
+    else card.appendChild(el("div", "mail-text", m.text));
+    if (m.folded) {
+      var more = el("details", "mail-folded"); more.appendChild(el("summary", "", "Quoted text and signature"));
+      more.appendChild(el("div", "mail-text", m.folded)); card.appendChild(more);
+    }
+    (m.attachments || []).forEach(function (a) { if (!shownInHtml(m, a)) card.appendChild(attachmentRow(a)); });
+    (m.problems || []).forEach(function (p) { card.appendChild(el("div", "mail-problem", p)); });
+    return card;
+  }
+  function shownInHtml(m, a) {
+    return !!(a.url && a.content_id && m.html && m.html.indexOf("cid:" + a.content_id.replace(/^<|>$/g, "")) >= 0);
+  }
+  function htmlFrame(m) {
+    var frame = document.createElement("iframe");
+    frame.className = "mail-html";
+    frame.setAttribute("sandbox", "");           // no script, no forms, no same-origin, no navigation of the desk
+    frame.setAttribute("referrerpolicy", "no-referrer");
+    frame.title = "Mail: " + (m.subject || "");
+    var doc = new DOMParser().parseFromString(m.html, "text/html");   // parsing runs nothing
+    var waits = [];
+    Array.prototype.forEach.call(doc.querySelectorAll("img"), function (img) {
+      var cid = (img.getAttribute("src") || "").replace(/^cid:/i, "");
+      var part = (m.attachments || []).filter(function (a) { return a.url && a.content_id && a.content_id.replace(/^<|>$/g, "") === cid; })[0];
+      if (!part) { img.removeAttribute("src"); return; }
+      waits.push(dataUrl(part.url).then(function (u) { img.setAttribute("src", u); }, function () { img.removeAttribute("src"); }));
+    });
+    Promise.all(waits).then(function () {
+      // The frame inherits the desk's Content-Security-Policy: no inline style or script, images only data:.
+      frame.srcdoc = "<!doctype html><meta charset=utf-8>" + doc.body.innerHTML;
+    });
+    return frame;
+  }
+  function authed(url) { return fetch(url, { headers: { Authorization: "Bearer " + token } }).then(function (r) { if (!r.ok) throw new Error(r.status); return r.blob(); }); }
+  function dataUrl(url) {
+    return authed(url).then(function (blob) {
+      return new Promise(function (ok, fail) { var rd = new FileReader(); rd.onload = function () { ok(rd.result); }; rd.onerror = fail; rd.readAsDataURL(blob); });
+    });
+  }
+  function attachmentRow(a) {
+    var row = el("div", "attachment");
+    var size = a.size > 1048576 ? (a.size / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(a.size / 1024)) + " KB";
+    if (!a.url) { row.appendChild(el("span", "refused", a.filename + " (" + size + ") not kept: " + (a.refused || ""))); return row; }
+    var button = el("button", "download", a.filename + " (" + size + ")");
+    button.addEventListener("click", function () {
+      authed(a.url).then(function (blob) {
+        var link = document.createElement("a"); link.href = URL.createObjectURL(blob); link.download = a.filename;
+        document.body.appendChild(link); link.click(); link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+      }, function () { showError("The attachment could not be fetched"); });
+    });
+    row.appendChild(button);
+    return row;
+  }
+  function emailQueued(m) {
+    delete unsent[m.client_id];
+    var c = contacts[m.contact_id]; if (!c) return;
+    if (c.pending[m.client_id]) { c.pending[m.client_id].remove(); delete c.pending[m.client_id]; }
+    send({ type: "open", contact_id: m.contact_id });   // the sent mail, as recorded
+  }
+
   function contactState(m) {
     var c = contacts[m.contact_id]; if (!c) return;
     if (m.state === "closed") {
@@ -202,12 +288,14 @@
     var id = newId(), c = contacts[current];
     var node = el("div", "msg agent pending", text); c.pending[id] = node; $("transcript").appendChild(node);
     $("reply-text").value = "";
-    unsent[id] = { type: "reply", contact_id: current, client_id: id, text: text };
+    var kind = c.contact.channel === "email" ? "email_reply" : "reply";
+    unsent[id] = { type: kind, contact_id: current, client_id: id, text: text };
     send(unsent[id]);
   }
   $("reply-send").addEventListener("click", reply);
   $("reply-text").addEventListener("keydown", function (e) {
-    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); reply(); return; }
+    var email = current && contacts[current] && contacts[current].contact.channel === "email";
+    if (e.key === "Enter" && (email ? (e.ctrlKey || e.metaKey) : !e.shiftKey)) { e.preventDefault(); reply(); return; }
     var now = Date.now(); if (current && now - lastTyping > 2000) { lastTyping = now; send({ type: "typing", contact_id: current }); }
   });
   $("close-contact").addEventListener("click", function () {
