@@ -399,6 +399,11 @@ def _resume_clients(app: web.Application) -> None:
         task.add_done_callback(closing.discard)
 
 
+def _lead(engine: Engine, mail: EmailChannel) -> None:
+    engine.route_soon()
+    mail.wake()
+
+
 def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False) -> web.Application:
     """Build the application; nothing starts until its runner does."""
     app = web.Application(middlewares=[_errors], client_max_size=1024 * 1024)
@@ -451,6 +456,8 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         app[WEBCHAT] = WebchatChannel(engine, accounts, config.webchat, app[SOCKETS])
         app[DESK] = DeskEndpoint(engine, accounts, config, app[SOCKETS])
         app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, the_clock)
+        if leases is not None:  # the new leader reads the mailboxes and sends the outbox at once
+            leases.on_lead = partial(_lead, engine, mail)
         mail.start()
         yield
         await mail.stop()

@@ -355,3 +355,33 @@ async def test_attachments_quarantine_and_the_report_over_rest(
     status, _, _ = await get(ayu, "/api/reports/email")
     assert status == 403
     await agent.close()
+
+
+async def test_on_redis_one_node_reads_the_mailbox_and_a_survivor_takes_over(
+    tmp_path: Path, redis_url: str, mailbox: Mailbox, smtp_sink: SmtpSink
+):
+    """Two nodes share Redis: one reads the mailbox and sends; it stops, the other goes on. Each mail once."""
+    base = email_config(tmp_path, [mailbox], smtp_sink)
+    store = dataclasses.replace(
+        base.store, backend="redis", redis_url=redis_url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:", lease_s=1.0
+    )
+    nodes = [await start_server(dataclasses.replace(base, store=dataclasses.replace(store, node_id=n))) for n in "ab"]
+    try:
+        await deliver(mailbox, *(customer_mail(f"Soal {i}", From=f"p{i}@pelanggan.test") for i in range(8)))
+        for node in nodes:
+            node.app[EMAIL].wake()
+        await until(lambda: len(email_contacts(nodes[0])) == 8 and len(email_contacts(nodes[1])) == 8)
+        [leader] = [n for n in nodes if n.engine.leading()]
+        [survivor] = [n for n in nodes if n is not leader]
+        await leader.runner.cleanup()
+        nodes.remove(leader)
+        await deliver(mailbox, *(customer_mail(f"Soal {i}", From=f"p{i}@pelanggan.test") for i in range(8, 12)))
+        await until(lambda: len(email_contacts(survivor)) == 12, timeout=15)
+        await smtp_sink.wait_for(12)
+        await asyncio.sleep(1.0)
+        assert len(smtp_sink.received) == 12 and len({m["In-Reply-To"] for _, _, m in smtp_sink.received}) == 12
+        subjects = sorted(c.subject for c in email_contacts(survivor))
+        assert subjects == sorted(f"Soal {i}" for i in range(12))
+    finally:
+        for node in nodes:
+            await node.runner.cleanup()
