@@ -103,15 +103,7 @@ poll_s = 5
 acks_per_sender = 100000
 [email.smtp]
 port = {sink.port}
-[[email.mailboxes]]
-name = "support"
-host = "{box.host}"
-port = {box.port}
-username = "{box.user}"
-password = "{box.password}"
-address = "{box.address}"
-tls = false
-"""
+{box.toml()}"""
 
 
 def _filed(db: Path) -> dict[str, float]:

@@ -95,6 +95,13 @@ class Mailbox:
     def address(self) -> str:
         return self.user
 
+    def toml(self, name: str = "support") -> str:
+        """This mailbox as an engine's ``[[email.mailboxes]]`` table (plain IMAP on loopback)."""
+        return (
+            f'[[email.mailboxes]]\nname = "{name}"\nhost = "{self.host}"\nport = {self.port}\n'
+            f'username = "{self.user}"\npassword = "{self.password}"\naddress = "{self.address}"\ntls = false\n'
+        )
+
 
 @dataclass
 class Dovecot:

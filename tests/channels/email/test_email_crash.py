@@ -37,14 +37,7 @@ acks_per_sender = 1000
 retry_first_s = 1
 [email.smtp]
 port = {sink.port}
-[[email.mailboxes]]
-name = "support"
-host = "{box.host}"
-port = {box.port}
-username = "{box.user}"
-password = "{box.password}"
-address = "{box.address}"
-tls = false
+{box.toml()}
 [logging]
 format = "json"
 """
