@@ -134,6 +134,7 @@ class MailboxConfig:
     folder: str = "INBOX"
     tls: bool = True
     skills: tuple[tuple[str, int], ...] = (("general", 1),)
+    idle: bool = True  # wait in IMAP IDLE where the server offers it; False: poll every email.poll_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,6 +497,7 @@ def _mailbox(t: _Table, names: set[str]) -> MailboxConfig:
         folder=t.get("folder", "INBOX", _str, "a folder name"),
         tls=tls,
         skills=_skills(t, "skills") if "skills" in t.data else (("general", 1),),
+        idle=t.get("idle", True, lambda v: isinstance(v, bool), "true or false"),
     )
     t.done()
     return cfg

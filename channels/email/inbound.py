@@ -151,6 +151,7 @@ class MailboxPoller:
         self.clock = clock
         self.may_poll = may_poll
         self.filed = 0  # messages handed to the engine by this poller
+        self.sweeps = 0  # looks at the mailbox, since the start
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -199,7 +200,7 @@ class MailboxPoller:
             if found is None:
                 raise ConnectionError(f"IMAP folder {self.box.folder!r} has no UIDVALIDITY")
             uidvalidity = int(found.group(1))
-            idle = client.has_capability("IDLE")
+            idle = self.box.idle and client.has_capability("IDLE")
             while self.may_poll():
                 await self.sweep(client, uidvalidity)
                 if idle:
@@ -231,6 +232,7 @@ class MailboxPoller:
 
     async def sweep(self, client: Any, uidvalidity: int) -> int:
         """File every message above the cursor, in UID order; returns how many were handed over."""
+        self.sweeps += 1
         cursor = await self.engine.store.mailbox_cursor(self.box.name)
         last = cursor[1] if cursor is not None and cursor[0] == uidvalidity else 0
         found = await client.uid_search(f"UID {last + 1}:*", charset=None)

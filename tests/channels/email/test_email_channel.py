@@ -42,10 +42,10 @@ def customer_mail(subject: str = "Paket belum sampai", text: str = "", **headers
     return msg
 
 
-def email_config(tmp_path: Path, boxes: list[Mailbox], sink: SmtpSink, **email: Any) -> Config:
+def email_config(tmp_path: Path, boxes: list[Mailbox], sink: SmtpSink, idle: bool = True, **email: Any) -> Config:
     mailboxes = [
         {"name": f"box{i}", "host": b.host, "port": b.port, "username": b.user, "password": b.password,
-         "address": b.address, "tls": False}
+         "address": b.address, "tls": False, "idle": idle}
         for i, b in enumerate(boxes)
     ]  # fmt: skip
     settings = {"mailboxes": mailboxes, "smtp": {"port": sink.port}, "poll_s": 5, "retry_first_s": 0.2} | email
@@ -385,3 +385,47 @@ async def test_on_redis_one_node_reads_the_mailbox_and_a_survivor_takes_over(
     finally:
         for node in nodes:
             await node.runner.cleanup()
+
+
+async def test_without_idle_the_mailbox_is_polled(
+    engines: Callable[[Config], Any], tmp_path: Path, mailbox: Mailbox, smtp_sink: SmtpSink
+):
+    """With IDLE off (a server without it), new mail is found by polling every poll_s, unwoken."""
+    server: Server = await engines(email_config(tmp_path, [mailbox], smtp_sink, idle=False, poll_s=0.3))
+    await until(lambda: server.app[EMAIL].pollers[0].sweeps >= 1)  # the first sweep, of an empty mailbox
+    await deliver(mailbox, customer_mail("Lewat polling"))
+    [contact] = await until(lambda: email_contacts(server), timeout=5)
+    assert contact.subject == "Lewat polling"
+
+
+async def test_a_rebuilt_mailbox_files_only_the_mail_it_had_not_seen(
+    engines: Callable[[Config], Any], tmp_path: Path, dovecot: Any, smtp_sink: SmtpSink
+):
+    """A new UIDVALIDITY fetches everything again: the mails filed before are recognised; the new one is filed."""
+    old, rebuilt = dovecot.mailbox(), dovecot.mailbox()
+    mails = [customer_mail(f"Soal {i}", From=f"p{i}@pelanggan.test").as_bytes() for i in range(3)]
+    await deliver(old, *mails)
+    config = email_config(tmp_path, [old], smtp_sink)
+    first: Server = await engines(config)
+    first.app[EMAIL].wake()
+    await until(lambda: len(email_contacts(first)) == 3)
+    await smtp_sink.wait_for(3)
+    await first.runner.cleanup()
+
+    # The same mailbox, restored elsewhere: the same messages under new UIDs, and one more.
+    await deliver(rebuilt, *mails, customer_mail("Soal baru", From="baru@pelanggan.test").as_bytes())
+    moved = dataclasses.replace(config.email.mailboxes[0], host=rebuilt.host, port=rebuilt.port, username=rebuilt.user)
+    again: Server = await engines(
+        dataclasses.replace(
+            config, store=first.engine.config.store, email=dataclasses.replace(config.email, mailboxes=(moved,))
+        )
+    )
+    again.app[EMAIL].wake()
+    await until(lambda: len(email_contacts(again)) == 4)
+    await asyncio.sleep(0.5)
+    assert len(email_contacts(again)) == 4 and len(smtp_sink.received) in (3, 4)
+    await smtp_sink.wait_for(4)
+    await asyncio.sleep(0.3)
+    assert len(smtp_sink.received) == 4  # the new mail's acknowledgement only
+    cursor = await again.engine.store.mailbox_cursor("box0")
+    assert cursor is not None and cursor[1] == 4
