@@ -59,7 +59,7 @@ class StoredAttachment:
     filename: str
     content_type: str
     size: int
-    data: bytes | None  # None: not kept, ``refused`` says why
+    data: bytes | None  # None: not kept (``refused`` says why), or not read (``mails_of`` without ``whole``)
     content_id: str | None = None
     inline: bool = False
     refused: str | None = None

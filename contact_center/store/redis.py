@@ -889,10 +889,21 @@ class RedisStore:
         found = await self._mails([mail_id])
         return found[0] if found else None
 
-    async def mails_of(self, contact_id: str) -> list[MailRecord]:
+    async def mails_of(self, contact_id: str, *, whole: bool = False) -> list[MailRecord]:
         async with self._reachable():
             ids = await self._reader.zrange(self.keys.contact_mails(contact_id), 0, -1)
-        return await self._mails(ids)
+        if whole:
+            return await self._mails(ids)
+        async with self._reachable(), self._reader.pipeline(transaction=False) as pipe:
+            for mail_id in ids:
+                pipe.hget(self.keys.mail(mail_id), "meta")
+            metas = await pipe.execute()
+        light = []
+        for meta in metas:
+            if meta is not None:
+                found = orjson.loads(meta)
+                light.append(MailRecord.from_meta(found, b"", [None] * len(found["attachments"])))
+        return light
 
     async def quarantined(self, limit: int = 100) -> list[MailRecord]:
         async with self._reachable():

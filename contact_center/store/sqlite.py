@@ -724,9 +724,9 @@ class SqliteStore:
     async def mail(self, mail_id: str) -> MailRecord | None:
         return mail_sql.mail(self._db, mail_id)
 
-    async def mails_of(self, contact_id: str) -> list[MailRecord]:
-        """A contact's mails, received and sent, oldest first."""
-        return mail_sql.mails_of(self._db, contact_id)
+    async def mails_of(self, contact_id: str, *, whole: bool = False) -> list[MailRecord]:
+        """A contact's mails, received and sent, oldest first; their bytes too only if ``whole``."""
+        return mail_sql.mails_of(self._db, contact_id, whole)
 
     async def quarantined(self, limit: int = 100) -> list[MailRecord]:
         """Fetched mails that could not be read, newest first."""

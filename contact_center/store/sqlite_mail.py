@@ -165,9 +165,17 @@ def mail(db: sqlite3.Connection, mail_id: str) -> MailRecord | None:
     return None if row is None else _mail(db, row)
 
 
-def mails_of(db: sqlite3.Connection, contact_id: str) -> list[MailRecord]:
-    rows = db.execute("SELECT meta, raw FROM mails WHERE contact_id = ? ORDER BY at, id", (contact_id,)).fetchall()
-    return [_mail(db, r) for r in rows]
+def mails_of(db: sqlite3.Connection, contact_id: str, whole: bool) -> list[MailRecord]:
+    if whole:
+        rows = db.execute("SELECT meta, raw FROM mails WHERE contact_id = ? ORDER BY at, id", (contact_id,)).fetchall()
+        return [_mail(db, r) for r in rows]
+    rows = db.execute("SELECT meta FROM mails WHERE contact_id = ? ORDER BY at, id", (contact_id,)).fetchall()
+    return [_light(orjson.loads(r[0])) for r in rows]
+
+
+def _light(meta: dict[str, Any]) -> MailRecord:
+    """A mail without its bytes: ``raw`` empty, attachments without data (``refused`` still says which were kept)."""
+    return MailRecord.from_meta(meta, b"", [None] * len(meta["attachments"]))
 
 
 def quarantined(db: sqlite3.Connection, limit: int) -> list[MailRecord]:

@@ -58,7 +58,7 @@ def mail_json(mail: MailRecord) -> dict[str, Any]:
                 "inline": a.inline,
                 "content_id": a.content_id,
                 "refused": a.refused,
-                "url": None if a.data is None else f"/api/mails/{mail.id}/attachments/{n}",
+                "url": None if a.refused else f"/api/mails/{mail.id}/attachments/{n}",
             }
             for n, a in enumerate(mail.attachments)
         ],
