@@ -40,7 +40,7 @@ from contact_center.clock import Clock, Timer
 from contact_center.config import Config
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, normalise_phone, require_text
-from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
+from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, ThreadEntry
 from contact_center.metrics import Metrics
 from contact_center.model import (
     Agent,
@@ -723,7 +723,10 @@ class Engine:
         same bytes filed before under another place are noted as a ``duplicate``, nothing more.
         """
         record = arrival.record
-        known = await self.store.thread([record.message_id])
+        # One look-up for the mail's own Message-ID and the ids it answers.
+        found = await self.store.thread([record.message_id, *arrival.thread_ids])
+        known = [e for e in found if e.message_id == record.message_id]
+        parents = [e for e in found if e.message_id != record.message_id]
         if known and known[0].digest == record.digest:
             again = dataclasses.replace(record, duplicate_of=known[0].mail_id, thread_ids=())
             self.metrics.inc("cc_mails_filed_total", outcome="duplicate")
@@ -736,7 +739,7 @@ class Engine:
             ]
             record = dataclasses.replace(record, message_id=own, summary={**record.summary, "problems": problems})
         customer_id = await self._customer_by_email(arrival.address, arrival.name)
-        ticket, latest = await self._thread_of(arrival, customer_id)
+        ticket, latest = await self._thread_of(arrival, parents, customer_id)
         first = not ticket
         if first:
             ticket = f"{self.config.email.ticket_prefix}-{await self.store.next_ticket()}"
@@ -782,13 +785,16 @@ class Engine:
             raise
         return customer.id
 
-    async def _thread_of(self, arrival: Arrival, customer_id: str) -> tuple[str, str | None]:
+    async def _thread_of(
+        self, arrival: Arrival, parents: list[ThreadEntry], customer_id: str
+    ) -> tuple[str, str | None]:
         """The ticket the mail continues and the ticket's latest contact; ("", None) for a new thread.
 
-        By its In-Reply-To and References first; then by a ticket reference in the subject, which
-        only the ticket's own customer can use (anyone can type one).
+        By the mails it answers (``parents``: its In-Reply-To and References as the store knows
+        them, nearest first); then by a ticket reference in the subject, which only the ticket's
+        own customer can use (anyone can type one).
         """
-        for entry in await self.store.thread(arrival.thread_ids):
+        for entry in parents:
             if entry.ticket:
                 return entry.ticket, await self.store.ticket_contact(entry.ticket)
         if arrival.ticket_ref:
