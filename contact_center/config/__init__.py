@@ -1,0 +1,104 @@
+"""``config.toml``, parsed once into typed, frozen dataclasses.
+
+A wrong type, an unknown key or a bad value fails at load with a :class:`ConfigError`
+naming the key (``routing.offer_timeout_s: must be a number > 0, got 'x'``). Config
+objects are passed down to whoever needs them; nothing reads a global.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from contact_center.config.channels import (
+    EmailConfig,
+    MailboxConfig,
+    SmtpConfig,
+    TopicConfig,
+    WebchatConfig,
+    read_email,
+    read_webchat,
+)
+from contact_center.config.checks import Table
+from contact_center.config.service import (
+    AuthConfig,
+    LoggingConfig,
+    ServerConfig,
+    StoreConfig,
+    read_auth,
+    read_logging,
+    read_server,
+    read_store,
+    read_store_url,
+)
+from contact_center.config.work import DeskConfig, RoutingConfig, SlaConfig, read_desk, read_routing, read_sla
+from contact_center.exceptions import ConfigError
+
+__all__ = [
+    "AuthConfig",
+    "Config",
+    "DeskConfig",
+    "EmailConfig",
+    "LoggingConfig",
+    "MailboxConfig",
+    "RoutingConfig",
+    "ServerConfig",
+    "SlaConfig",
+    "SmtpConfig",
+    "StoreConfig",
+    "TopicConfig",
+    "WebchatConfig",
+    "load_config",
+    "parse_config",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    server: ServerConfig = field(default_factory=ServerConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
+    webchat: WebchatConfig = field(default_factory=WebchatConfig)
+    desk: DeskConfig = field(default_factory=DeskConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    email: EmailConfig = field(default_factory=EmailConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+
+def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
+    """Build a :class:`Config` from parsed TOML; relative paths are taken from ``base``."""
+    root = Table(data, "")
+    cfg = Config(
+        server=read_server(root.table("server")),
+        store=(
+            read_store_url(root, base) if isinstance(data.get("store"), str) else read_store(root.table("store"), base)
+        ),
+        auth=read_auth(root.table("auth")),
+        webchat=read_webchat(root.table("webchat")),
+        desk=read_desk(root.table("desk")),
+        routing=read_routing(root.table("routing")),
+        sla=read_sla(root.table("sla")),
+        email=read_email(root.table("email")),
+        logging=read_logging(root.table("logging")),
+    )
+    root.done()
+    return cfg
+
+
+def load_config(path: Path) -> Config:
+    """Read and check ``path``.
+
+    Raises:
+        ConfigError: the file is missing, is not TOML, or a key is wrong.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(data, path.resolve().parent)

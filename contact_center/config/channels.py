@@ -1,0 +1,197 @@
+"""The sections of the channels: ``[webchat]`` (with its topics) and ``[email]`` (mailboxes, SMTP, the promise)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from contact_center.config.checks import Table, integer, number, skills_table, text, text_list
+from contact_center.exceptions import ConfigError
+from contact_center.sla import Promise
+
+__all__ = ["EmailConfig", "MailboxConfig", "SmtpConfig", "TopicConfig", "WebchatConfig", "read_email", "read_webchat"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    label: str
+    skills: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class WebchatConfig:
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8080", "http://localhost:8080")
+    max_frame_bytes: int = 64 * 1024
+    max_message_chars: int = 4000
+    max_frames_per_s: float = 20.0
+    frame_burst: int = 40
+    service_level_s: float = 30.0
+    at_risk_fraction: float = 0.8
+    languages: tuple[str, ...] = ("en", "id")
+    topics: Mapping[str, TopicConfig] = field(
+        default_factory=lambda: {"general": TopicConfig("General question", (("general", 1),))}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxConfig:
+    """An IMAP mailbox the email channel reads; its mail needs ``skills``."""
+
+    name: str
+    host: str
+    port: int
+    username: str
+    password: str
+    address: str  # the address customers write to; replies go out from it
+    folder: str = "INBOX"
+    tls: bool = True
+    skills: tuple[tuple[str, int], ...] = (("general", 1),)
+    idle: bool = True  # wait in IMAP IDLE where the server offers it; False: poll every email.poll_s
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str = "127.0.0.1"
+    port: int = 25
+    username: str = ""
+    password: str = ""
+    tls: str = "none"  # "none", "starttls" or "tls"
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """The email channel; its promise: ``first_response_h`` working hours for ``target`` of emails."""
+
+    first_response_h: float = 2.0
+    target: float = 0.9
+    at_risk_min: float = 30.0
+    mailboxes: tuple[MailboxConfig, ...] = ()
+    smtp: SmtpConfig = SmtpConfig()
+    ticket_prefix: str = "CS"
+    poll_s: float = 30.0  # how often a mailbox without IDLE is looked at (IDLE: at most this long idle)
+    max_attachment_mb: float = 25.0
+    acks_per_sender: int = 3  # acknowledgements to one address ...
+    ack_window_min: float = 60.0  # ... within this many minutes, at most
+    retry_max_h: float = 48.0  # a mail not sent by then is given up (failed)
+    retry_first_s: float = 30.0  # the first retry of a mail the server deferred; each next one waits twice as long
+    language: str = "id"  # of acknowledgements when a customer's language cannot be told
+    domain: str = ""  # of the Message-IDs the engine makes; empty: the first mailbox's
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        return frozenset(m.address for m in self.mailboxes)
+
+    @property
+    def promise(self) -> Promise:
+        return Promise(self.first_response_h * 3600, self.target, self.at_risk_min * 60)
+
+
+def _topics(t: Table) -> dict[str, TopicConfig]:
+    topics = {}
+    for name in t.data:
+        sub = t.table(name)
+        topics[name] = TopicConfig(label=sub.get("label", name, text, "a text"), skills=skills_table(sub, "skills"))
+        sub.done()
+    if not topics:
+        raise ConfigError(f"{t.path}: at least one topic is required")
+    return topics
+
+
+def read_webchat(t: Table) -> WebchatConfig:
+    default = WebchatConfig()
+    cfg = WebchatConfig(
+        allowed_origins=tuple(t.get("allowed_origins", list(default.allowed_origins), text_list, "a list of origins")),
+        max_frame_bytes=t.get("max_frame_bytes", default.max_frame_bytes, integer(256), "an integer >= 256"),
+        max_message_chars=t.get("max_message_chars", default.max_message_chars, integer(1), "an integer >= 1"),
+        max_frames_per_s=float(t.get("max_frames_per_s", default.max_frames_per_s, number(0), "a number > 0")),
+        frame_burst=t.get("frame_burst", default.frame_burst, integer(1), "an integer >= 1"),
+        service_level_s=float(t.get("service_level_s", 30.0, number(0), "a number > 0")),
+        at_risk_fraction=float(t.get("at_risk_fraction", 0.8, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")),
+        languages=tuple(t.get("languages", ["en", "id"], text_list, "a list of language codes")),
+        topics=_topics(t.table("topics")) if "topics" in t.data else default.topics,
+    )
+    t.done()
+    return cfg
+
+
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_TICKET_PREFIX = re.compile(r"^[A-Z][A-Z0-9]{0,7}$")
+
+
+def _address(v: Any) -> bool:
+    return isinstance(v, str) and bool(_ADDRESS.match(v))
+
+
+def _mailbox(t: Table, names: set[str]) -> MailboxConfig:
+    name = t.get("name", "", lambda v: text(v) and ":" not in v, "a name without ':'")
+    if not name:
+        raise ConfigError(f"{t.key('name')}: required")
+    if name in names:
+        raise ConfigError(f"{t.key('name')}: {name!r} is used by another mailbox")
+    names.add(name)
+    for required in ("host", "username", "password", "address"):
+        if required not in t.data:
+            raise ConfigError(f"{t.key(required)}: required")
+    tls = t.get("tls", True, lambda v: isinstance(v, bool), "true or false")
+    cfg = MailboxConfig(
+        name=name,
+        host=t.get("host", "", text, "a host name"),
+        port=t.get("port", 993 if tls else 143, lambda v: integer(1)(v) and v < 65536, "a port 1-65535"),
+        username=t.get("username", "", text, "a user name"),
+        password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
+        address=t.get("address", "", _address, "an email address").lower(),
+        folder=t.get("folder", "INBOX", text, "a folder name"),
+        tls=tls,
+        skills=skills_table(t, "skills") if "skills" in t.data else (("general", 1),),
+        idle=t.get("idle", True, lambda v: isinstance(v, bool), "true or false"),
+    )
+    t.done()
+    return cfg
+
+
+def _smtp(t: Table) -> SmtpConfig:
+    cfg = SmtpConfig(
+        host=t.get("host", "127.0.0.1", text, "a host name"),
+        port=t.get("port", 25, lambda v: integer(1)(v) and v < 65536, "a port 1-65535"),
+        username=t.get("username", "", lambda v: isinstance(v, str), "a string"),
+        password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
+        tls=t.get("tls", "none", lambda v: v in ("none", "starttls", "tls"), "none, starttls or tls"),
+        timeout_s=float(t.get("timeout_s", 30.0, number(0), "a number of seconds > 0")),
+    )
+    t.done()
+    return cfg
+
+
+def read_email(t: Table) -> EmailConfig:
+    raw_boxes: list[Any] = t.get(
+        "mailboxes", [], lambda v: isinstance(v, list), "an array of tables ([[email.mailboxes]])"
+    )
+    t.seen.add("mailboxes")
+    names: set[str] = set()
+    boxes = tuple(_mailbox(Table(box, f"{t.key('mailboxes')}[{i}]"), names) for i, box in enumerate(raw_boxes))
+    cfg = EmailConfig(
+        first_response_h=float(t.get("first_response_h", 2.0, number(0), "a number of working hours > 0")),
+        target=float(t.get("target", 0.9, lambda v: number(0)(v) and v <= 1, "a share in (0, 1]")),
+        at_risk_min=float(t.get("at_risk_min", 30.0, number(-1), "a number of working minutes >= 0")),
+        mailboxes=boxes,
+        smtp=_smtp(t.table("smtp")),
+        ticket_prefix=t.get(
+            "ticket_prefix",
+            "CS",
+            lambda v: isinstance(v, str) and bool(_TICKET_PREFIX.match(v)),
+            "1-8 capital letters or digits, starting with a letter",
+        ),
+        poll_s=float(t.get("poll_s", 30.0, number(0), "a number of seconds > 0")),
+        max_attachment_mb=float(t.get("max_attachment_mb", 25.0, number(0), "a number of megabytes > 0")),
+        acks_per_sender=t.get("acks_per_sender", 3, integer(0), "a whole number >= 0"),
+        ack_window_min=float(t.get("ack_window_min", 60.0, number(0), "a number of minutes > 0")),
+        retry_max_h=float(t.get("retry_max_h", 48.0, number(0), "a number of hours > 0")),
+        retry_first_s=float(t.get("retry_first_s", 30.0, number(0), "a number of seconds > 0")),
+        language=t.get("language", "id", lambda v: v in ("en", "id"), "en or id"),
+        domain=t.get("domain", "", lambda v: isinstance(v, str) and "@" not in v, "a domain name"),
+    )
+    t.done()
+    return cfg

@@ -1,0 +1,120 @@
+"""The sections that say how the engine runs: ``[server]``, ``[store]``, ``[auth]`` and ``[logging]``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from contact_center.config.checks import Table, integer, number, text
+
+__all__ = [
+    "AuthConfig",
+    "LoggingConfig",
+    "ServerConfig",
+    "StoreConfig",
+    "read_auth",
+    "read_logging",
+    "read_server",
+    "read_store",
+    "read_store_url",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    backend: str = "sqlite"
+    data_dir: Path = Path("data")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "cc:"
+    node_id: str = ""  # this engine node's name among those sharing Redis; empty: made up at start
+    lease_s: float = 3.0  # a node silent this long is taken for dead; its work passes to the others
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    session_ttl_s: float = 8 * 3600.0
+    customer_token_ttl_s: float = 30 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "info"
+    format: str = "auto"
+
+
+def read_server(t: Table) -> ServerConfig:
+    cfg = ServerConfig(
+        host=t.get("host", "127.0.0.1", text, "a host name"),
+        port=t.get("port", 8080, lambda v: integer(0)(v) and v < 65536, "a port 0-65535"),
+    )
+    t.done()
+    return cfg
+
+
+_REDIS_URL = ("redis://", "rediss://", "unix://")
+
+
+def read_store_url(root: Table, base: Path) -> StoreConfig:
+    """``store = "redis://..."`` (or ``"sqlite"``): the store named in one line, every other key at its default."""
+    url = root.get(
+        "store", "", lambda v: isinstance(v, str) and (v == "sqlite" or v.startswith(_REDIS_URL)), _STORE_URL
+    )
+    if url == "sqlite":
+        return read_store(Table({}, "store"), base)
+    return read_store(Table({"backend": "redis", "redis_url": url}, "store"), base)
+
+
+_STORE_URL = 'a [store] table, "sqlite", or a redis://, rediss:// or unix:// URL'
+
+
+def read_store(t: Table, base: Path) -> StoreConfig:
+    backend = t.get("backend", "sqlite", lambda v: v in ("sqlite", "redis"), '"sqlite" or "redis"')
+    data_dir = Path(t.get("data_dir", "data", text, "a directory path"))
+    redis_url = t.get(
+        "redis_url",
+        "redis://127.0.0.1:6379/0",
+        lambda v: isinstance(v, str) and v.startswith(_REDIS_URL),
+        "a redis://, rediss:// or unix:// URL",
+    )
+    redis_prefix = t.get("redis_prefix", "cc:", text, "a key prefix")
+    node_id = t.get(
+        "node_id",
+        "",
+        lambda v: isinstance(v, str) and len(v) <= 64 and "\x1f" not in v,
+        "a name of up to 64 characters",
+    )
+    lease_s = float(t.get("lease_s", 3.0, number(0.2), "a number of seconds > 0.2"))
+    t.done()
+    return StoreConfig(
+        backend=backend,
+        data_dir=data_dir if data_dir.is_absolute() else base / data_dir,
+        redis_url=redis_url,
+        redis_prefix=redis_prefix,
+        node_id=node_id,
+        lease_s=lease_s,
+    )
+
+
+def read_auth(t: Table) -> AuthConfig:
+    cfg = AuthConfig(
+        session_ttl_s=float(t.get("session_ttl_s", 8 * 3600.0, number(0), "a number > 0")),
+        customer_token_ttl_s=float(t.get("customer_token_ttl_s", 30 * 86400.0, number(0), "a number > 0")),
+    )
+    t.done()
+    return cfg
+
+
+def read_logging(t: Table) -> LoggingConfig:
+    levels = ("debug", "info", "warning", "error")
+    cfg = LoggingConfig(
+        level=t.get("level", "info", lambda v: v in levels, " or ".join(levels)),
+        format=t.get("format", "auto", lambda v: v in ("auto", "json", "console"), "auto, json or console"),
+    )
+    t.done()
+    return cfg
