@@ -2,9 +2,11 @@
 
 One :class:`WidgetSession` per socket: ``hello`` first (a new visitor, or a returning
 one by token, resuming after the last message it saw), then messages, typing, page
-views, identification and leave. Every message carries the conversation's sequence
-number; a session never sends the same number twice, and a customer's message is
-recorded once per ``client_id`` however often it is resent.
+views, identification and leave. What a visitor says of itself is a claim; it becomes
+the customer it says it is only with proof (:mod:`contact_center.identities`). Every
+message carries the conversation's sequence number; a session never sends the same
+number twice, and a customer's message is recorded once per ``client_id`` however
+often it is resent.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage
 from contact_center.fields import require_int, require_text
+from contact_center.identities import Identified, Identities
 from contact_center.model import HistoryEvent
 from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
@@ -35,10 +38,14 @@ def _nothing() -> None:
 class WidgetSession:
     """One customer's websocket."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, sock: JsonSocket) -> None:
+    def __init__(
+        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, client: str = ""
+    ) -> None:
         self.engine = engine
         self.accounts = accounts
+        self.identities = identities
         self.sock = sock
+        self.client = client  # the client's address, for the limit on new visitors
         self.customer_id: str | None = None
         self.topic = "general"
         self.language = "en"
@@ -53,6 +60,8 @@ class WidgetSession:
             "typing": self.typing,
             "page_view": self.page_view,
             "identify": self.identify,
+            "verify_email": self.verify_email,
+            "verify_code": self.verify_code,
             "leave": self.leave,
             "ping": self.ping,
         }
@@ -102,6 +111,7 @@ class WidgetSession:
         self.engine.chat_skills(self.topic, self.language)  # names a bad topic or language now
         token = msg.get("token")
         if token is None:
+            await self.identities.admit_visitor(self.client)
             customer = await self.engine.new_visitor()
             customer_id, token = customer.id, await self.accounts.new_customer_token(customer.id)
         else:
@@ -162,13 +172,33 @@ class WidgetSession:
         await self.engine.page_view(self.customer_id, msg.get("url"), msg.get("title", ""))
 
     async def identify(self, msg: dict[str, Any]) -> None:
+        """What the page says of its visitor: claims (email, phone, name), or an identifier the site signed."""
         assert self.customer_id is not None
-        customer_id = await self.engine.identify(
-            self.customer_id, email=msg.get("email") or "", phone=msg.get("phone") or "", name=msg.get("name") or ""
+        identified = await self.identities.identify(
+            self.customer_id,
+            email=msg.get("email") or "",
+            phone=msg.get("phone") or "",
+            name=msg.get("name") or "",
+            identifier=msg.get("identifier") or "",
+            identifier_hash=msg.get("identifier_hash") or "",
         )
-        if customer_id != self.customer_id:
-            self._subscribe(customer_id)
-        self.sock.send({"type": "identified", "customer_id": customer_id})
+        self._now(identified)
+
+    async def verify_email(self, msg: dict[str, Any]) -> None:
+        """Mail a one-time code to the address the visitor gives; ``code_sent`` once it is in the outbox."""
+        assert self.customer_id is not None
+        expires = await self.identities.send_code(self.customer_id, msg.get("email"), self.language)
+        self.sock.send({"type": "code_sent", "email": str(msg.get("email")).strip().lower(), "expires_at": expires})
+
+    async def verify_code(self, msg: dict[str, Any]) -> None:
+        """The visitor typed the code: the address is proven, and the visitor may become its customer."""
+        assert self.customer_id is not None
+        self._now(await self.identities.check_code(self.customer_id, msg.get("code")))
+
+    def _now(self, identified: Identified) -> None:
+        if identified.customer_id != self.customer_id:
+            self._subscribe(identified.customer_id)
+        self.sock.send(identified.to_json())
 
     async def leave(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
@@ -182,11 +212,21 @@ class WidgetSession:
 class WebchatChannel:
     """The ``/ws/chat`` endpoint; refuses pages whose Origin is not allowed."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, config: WebchatConfig, sockets: set[JsonSocket]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        identities: Identities,
+        config: WebchatConfig,
+        sockets: set[JsonSocket],
+        client_of: Callable[[web.Request], str] = lambda request: request.remote or "unknown",
+    ) -> None:
         self.engine = engine
         self.accounts = accounts
+        self.identities = identities
         self.config = config
         self.sockets = sockets
+        self.client_of = client_of
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
@@ -198,7 +238,7 @@ class WebchatChannel:
         ws = JsonSocket.response(self.config)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
-        session = WidgetSession(self.engine, self.accounts, sock)
+        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.client_of(request))
         structlog.contextvars.bind_contextvars(channel="chat")
         try:
             await session.run()

@@ -2,6 +2,10 @@
 
 contact-center serve [--config config.toml] [--demo]
 contact-center user add USERNAME --role agent --skill general=4 --skill lang_id=5 --password-stdin
+contact-center user list
+contact-center user disable USERNAME      (its sessions end; enable gives the account back)
+contact-center user passwd USERNAME [--password-stdin]   (its sessions end, a lockout is lifted)
+contact-center user sessions USERNAME --end
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from aiohttp import web
 
 from contact_center.auth import Accounts
 from contact_center.clock import SystemClock
@@ -25,8 +28,10 @@ from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
 from contact_center.logs import AccessLogger, configure_logging
 from contact_center.model import Role
+from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
 from contact_center.web import build_app
+from contact_center.web.server import serve_app
 
 __all__ = ["main"]
 
@@ -43,10 +48,7 @@ def _pairs(values: list[str], what: str) -> dict[str, int]:
 
 async def _serve(config: Config, demo: bool) -> None:
     app = build_app(config, demo=demo)
-    runner = web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger)
-    await runner.setup()
-    site = web.TCPSite(runner, config.server.host, config.server.port)
-    await site.start()
+    runner, _ = await serve_app(app, config, config.server.host, config.server.port, access_log_class=AccessLogger)
     # Everything made so far (modules, the app, the store) lives as long as the process:
     # keep it out of the garbage collector's full passes, which otherwise pause the loop
     # for tens of milliseconds (measured: the longest gen-2 pause fell from ~40 to ~20 ms),
@@ -69,24 +71,77 @@ async def _serve(config: Config, demo: bool) -> None:
     await runner.cleanup()
 
 
-async def _add_user(config: Config, args: argparse.Namespace) -> None:
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    store = await open_store(config.store)
+def _password(args: argparse.Namespace) -> str:
+    """The password from standard input (``--password-stdin``) or asked at the terminal; never echoed."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise SystemExit("contact-center: --password-stdin: standard input gave no password")
+        return password
+    if not sys.stdin.isatty():
+        raise SystemExit("contact-center: no terminal to ask for the password on; pipe it in with --password-stdin")
     try:
-        accounts = Accounts(store, SystemClock(), config.auth)
-        capacity = dict(config.desk.default_capacity) | _pairs(args.capacity, "capacity")
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        raise SystemExit("contact-center: no password given") from None
+    if first != again:
+        raise SystemExit("contact-center: the two passwords differ; nothing was changed")
+    return first
+
+
+async def _accounts(config: Config) -> tuple[Accounts, Any, RedisBus | None]:
+    """The accounts on the configured store; with Redis, a bus so running nodes hear of ended sessions."""
+    store = await open_store(config.store)
+    bus = None
+    if config.store.backend == "redis":
+        bus = RedisBus(config.store.redis_url, config.store.redis_prefix, "cli")
+        await bus.start()
+    return Accounts(store, SystemClock(), config.auth, bus), store, bus
+
+
+async def _users(config: Config, args: argparse.Namespace) -> None:
+    password = _password(args) if args.user_command in ("add", "passwd") else ""
+    accounts, store, bus = await _accounts(config)
+    try:
+        await _user_command(accounts, config, args, password)
+    finally:
+        accounts.close()
+        if bus is not None:
+            await bus.close()
+        await store.close()
+
+
+async def _user_command(accounts: Accounts, config: Config, args: argparse.Namespace, password: str) -> None:
+    action = args.user_command
+    if action == "add":
         agent = await accounts.add_user(
             args.username,
             password,
             role=Role(args.role),
             display_name=args.name or args.username,
             skills=_pairs(args.skill, "skill"),
-            capacity=capacity,
+            capacity=dict(config.desk.default_capacity) | _pairs(args.capacity, "capacity"),
             wrap_up_s=config.desk.default_wrap_up_s,
         )
-    finally:
-        await store.close()
-    print(f"created {agent.role.value} {agent.username} ({agent.id})")
+        print(f"created {agent.role.value} {agent.username} ({agent.id})")
+    elif action == "list":
+        found = await accounts.users()
+        locks = await accounts.locked_until([a.username for a in found])
+        print(f"{'username':<20} {'role':<11} {'state':<9} name")
+        for agent, lock in zip(found, locks, strict=True):
+            state = "disabled" if agent.disabled else "locked" if lock else "active"
+            print(f"{agent.username:<20} {agent.role.value:<11} {state:<9} {agent.display_name}")
+    elif action in ("disable", "enable"):
+        agent = await accounts.set_disabled((await accounts.user(args.username)).id, action == "disable")
+        print(f"{agent.username}: {'disabled, its sessions ended' if agent.disabled else 'enabled'}")
+    elif action == "passwd":
+        agent = await accounts.set_password(args.username, password)
+        print(f"{agent.username}: new password set; its sessions ended")
+    elif action == "sessions":
+        agent = await accounts.user(args.username)
+        ended = await accounts.end_sessions(agent.id, "ended_by_supervisor")
+        print(f"{agent.username}: {ended} session{'s' if ended != 1 else ''} ended")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +169,15 @@ def _parser() -> argparse.ArgumentParser:
         help="contacts at once on a channel (chat, email, callback, call); repeat",
     )
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user_sub.add_parser("list", help="every account: role, active, disabled or locked")
+    for name, text in (("disable", "disable an account and end its sessions"), ("enable", "enable it again")):
+        user_sub.add_parser(name, help=text).add_argument("username")
+    passwd = user_sub.add_parser("passwd", help="set a new password (asks for it); the user's sessions end")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    sessions = user_sub.add_parser("sessions", help="end every session of a user (--end)")
+    sessions.add_argument("username")
+    sessions.add_argument("--end", action="store_true", required=True, help="end them (desks close at once)")
     return parser
 
 
@@ -135,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             _run(_serve(config, args.demo))
         else:
-            asyncio.run(_add_user(config, args))
+            asyncio.run(_users(config, args))
     except ContactCenterError as exc:
         print(f"contact-center: {exc}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ from contact_center.bus import Bus
 from contact_center.clock import Clock, Timer
 from contact_center.config import Config
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
-from contact_center.fields import normalise_email, normalise_phone, require_text
+from contact_center.fields import normalise_email, require_text
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, ThreadEntry
 from contact_center.metrics import Metrics
 from contact_center.model import (
@@ -53,6 +53,7 @@ from contact_center.model import (
     IdentityKind,
     Offer,
     Presence,
+    Role,
 )
 from contact_center.queue import IntegratedQueue
 from contact_center.records import contact_from_record, presence_from_record
@@ -505,56 +506,71 @@ class Engine:
         )
         return (await self.store.record((), [event]))[0]
 
-    async def identify(self, customer_id: str, *, email: object = "", phone: object = "", name: object = "") -> str:
-        """Attach an email, phone or name; merge into the customer already known by them.
+    async def merge_customers(self, keep: str, gone: str, kind: IdentityKind, value: str, by: str) -> None:
+        """``gone`` proved it is ``keep`` (by ``kind:value``, as ``by`` vouched): one customer from now on.
 
-        Returns the customer id that now stands for this person.
+        ``gone``'s identities, contacts, sessions and history become ``keep``'s; its open contacts
+        go on under ``keep`` with the higher value of the two; its widget follows (``merged``).
+        Only ever for a proven identity (:mod:`~contact_center.identities`): a claim merges nothing.
         """
-        wanted = []
-        if email:
-            wanted.append((IdentityKind.EMAIL, normalise_email(email)))
-        if phone:
-            wanted.append((IdentityKind.PHONE, normalise_phone(phone)))
-        if name:
-            await self.store.set_customer(customer_id, name=require_text("name", name, 120), value=None)
-        for kind, value in wanted:
-            customer_id = await self._attach(customer_id, kind, value)
-        return customer_id
-
-    async def _attach(self, customer_id: str, kind: IdentityKind, value: str) -> str:
         now = self.clock.now()
-        owner = await self.store.find_customer(kind, value)
-        if owner == customer_id:
-            return customer_id
-        if owner is None:
-            event = NewEvent(
-                customer_id, None, None, "identity.added", now, "customer", {"kind": kind.value, "value": value}
-            )
-            await self.store.add_identity(customer_id, kind, value, event)
-            return customer_id
-        event = NewEvent(
-            owner,
-            None,
-            None,
-            "identity.merged",
-            now,
-            "system",
-            {"merged": customer_id, "by": kind.value, "value": value},
-        )
-        await self.store.merge_customers(owner, customer_id, event)
-        merged = await self.store.get_customer(owner)
+        data = {"merged": gone, "by": kind.value, "value": value, "verified_by": by}
+        await self.store.merge_customers(keep, gone, NewEvent(keep, None, None, "identity.merged", now, by, data))
+        merged = await self.store.get_customer(keep)
         worth = merged.value if merged is not None else 0.0  # the higher of the two
 
         def move() -> None:
             for contact in list(self._contacts.values()):
-                if contact.customer_id in (customer_id, owner):
-                    self._put(dataclasses.replace(contact, customer_id=owner, value=worth))
+                if contact.customer_id in (gone, keep):
+                    self._put(dataclasses.replace(contact, customer_id=keep, value=worth))
 
         await self._run(move)
-        log.info("customer.merged", customer_id=owner, merged=customer_id, by=kind.value)
-        self._publish(f"customer:{customer_id}", {"type": "merged", "customer_id": owner})
+        log.info("customer.merged", customer_id=keep, merged=gone, by=kind.value, verified_by=by)
+        self._publish(f"customer:{gone}", {"type": "merged", "customer_id": keep})
         self.route_soon()
-        return owner
+
+    def works_for(self, agent_id: str, customer_id: str) -> bool:
+        """Whether the agent holds, or is offered, a contact of this customer now."""
+        rt = self._agents.get(agent_id)
+        if rt is None:
+            return False
+        ids = [*rt.held, *(offer.contact_id for offer in rt.offers.values())]
+        return any((c := self._contacts.get(i)) is not None and c.customer_id == customer_id for i in ids)
+
+    async def may_read(self, user_id: str, customer_id: str) -> None:
+        """Let a user read a customer's record and history, or raise :class:`Forbidden`.
+
+        Supervisors read everyone's. An agent reads the customers whose contact it holds or is
+        offered, and, with ``desk.history_of_handled``, those it was assigned a contact of before.
+        """
+        agent = self._agents[user_id].agent if user_id in self._agents else await self.store.get_agent(user_id)
+        if agent is None:
+            raise Forbidden("an unknown user reads nothing")
+        if agent.role == Role.SUPERVISOR or self.works_for(user_id, customer_id):
+            return
+        if self.config.desk.history_of_handled and await self._handled(user_id, customer_id):
+            return
+        raise Forbidden(f"customer {customer_id} is not yours to read: you hold no contact of theirs")
+
+    async def _handled(self, agent_id: str, customer_id: str) -> bool:
+        for event in await self.store.history(customer_id, 5000):
+            if event.kind == "contact.assigned" and event.data.get("agent_id") == agent_id:
+                return True
+        return False
+
+    async def send_code(self, address: str, code: str, language: str, minutes: int, event: NewEvent) -> None:
+        """Mail a one-time code through the outbox (durable, sent once), with its history event."""
+        if self.composer is None:
+            raise ClientError("codes cannot be mailed: this engine has no SMTP configured", "verification_unavailable")
+        outbound = self.composer.verification(address, code, language, minutes, self.clock.now())
+
+        def queue() -> None:
+            unit = _UNIT.get()
+            assert unit is not None
+            unit.outbound.append(outbound)
+            unit.events.append(event)
+
+        await self._run(queue)
 
     async def set_customer_value(self, customer_id: str, value: float) -> None:
         if await self.store.get_customer(customer_id) is None:

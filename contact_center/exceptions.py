@@ -9,13 +9,16 @@
     ├── Conflict                 a record that must be unique exists already (a username, say)
     │   └── Stale                another engine node changed the record first; nothing recorded
     ├── StoreUnavailable         the store cannot be reached now; nothing was recorded
+    ├── Busy                     the engine is at a limit it keeps to stay responsive; try again shortly
     ├── Unparseable              an inbound email that cannot be read; quarantined with the reason
     ├── AuthError                no, bad or expired credentials
     │   └── Forbidden            valid credentials, wrong role or someone else's data
     └── ClientError              a client sent something we refuse; has a wire ``code``
         ├── BadMessage           malformed JSON, unknown type, missing or bad field
         ├── FrameTooLarge        a websocket frame over the configured limit
-        └── NotHeld              an action on a contact or offer the agent does not hold
+        ├── NotHeld              an action on a contact or offer the agent does not hold
+        └── Throttled            too many attempts or requests; ``retry_after_s`` says when to try again
+            └── AccountLocked    an account locked after repeated wrong passwords (the right one too)
 
 Each error that reaches a client carries a short, stable ``code`` (written in
 ``docs/protocol.md``) and a message naming what was wrong.
@@ -24,8 +27,10 @@ Each error that reaches a client carries a short, stable ``code`` (written in
 from __future__ import annotations
 
 __all__ = [
+    "AccountLocked",
     "AuthError",
     "BadMessage",
+    "Busy",
     "ClientError",
     "ConfigError",
     "Conflict",
@@ -37,6 +42,7 @@ __all__ = [
     "NotHeld",
     "Stale",
     "StoreUnavailable",
+    "Throttled",
     "Unparseable",
 ]
 
@@ -90,6 +96,12 @@ class StoreUnavailable(ContactCenterError):
     code = "store_unavailable"
 
 
+class Busy(ContactCenterError):
+    """The engine is at a limit it keeps so that it goes on serving everyone (too many password checks queued)."""
+
+    code = "busy"
+
+
 class Unparseable(ContactCenterError):
     """An inbound email that cannot be read as one; it is kept, quarantined with this reason."""
 
@@ -135,3 +147,19 @@ class NotHeld(ClientError):
     """An action on a contact or offer that this agent does not hold."""
 
     code = "not_held"
+
+
+class Throttled(ClientError):
+    """Too many attempts or requests from one client, or for one account; try again after ``retry_after_s``."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after_s: float, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after_s = retry_after_s
+
+
+class AccountLocked(Throttled):
+    """An account locked for a while after repeated wrong passwords; the right password is refused too."""
+
+    code = "account_locked"

@@ -74,6 +74,7 @@ class IdentityKind(StrEnum):
     EMAIL = "email"
     PHONE = "phone"
     VISITOR = "visitor"
+    USER_ID = "user_id"  # the host site's own id of its signed-in user, vouched for by the site
 
 
 CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
@@ -118,13 +119,20 @@ def transition(what: str, current: S, target: S, moves: Mapping[S, frozenset[S]]
 
 @dataclass(slots=True)
 class Customer:
-    """A person, known by one or more identities; ``value`` feeds the router's order."""
+    """A person, known by one or more identities; ``value`` feeds the router's order.
+
+    ``identities`` are proven: the customer wrote from the address, the host site vouched for
+    it, the customer typed a code mailed to it, or an agent confirmed it. ``claims`` are what a
+    chat visitor said of itself without proof ("I am vip@example.com"): shown to agents as
+    unverified, and they give the visitor nothing of whoever holds that identity.
+    """
 
     id: str
     name: str = ""
     value: float = 0.0
     created_at: float = 0.0
     identities: list[tuple[IdentityKind, str]] = field(default_factory=list)
+    claims: list[tuple[IdentityKind, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -186,6 +194,7 @@ class Agent:
     capacity: dict[str, int]
     wrap_up_s: float
     status: AgentStatus = AgentStatus.OFFLINE
+    disabled: bool = False  # a supervisor disabled the account: no login, no session
 
     def move(self, target: AgentStatus) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""

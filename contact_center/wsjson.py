@@ -28,9 +28,19 @@ from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 from contact_center.config import WebchatConfig
 from contact_center.exceptions import BadMessage, ClientError, ContactCenterError, FrameTooLarge
 
-__all__ = ["MAX_BATCH", "MAX_BATCH_BYTES", "PROTOCOL_VERSION", "Handler", "JsonSocket", "Reply", "serve"]
+__all__ = [
+    "MAX_BATCH",
+    "MAX_BATCH_BYTES",
+    "PROTOCOL_VERSION",
+    "SESSION_ENDED",
+    "Handler",
+    "JsonSocket",
+    "Reply",
+    "serve",
+]
 
 PROTOCOL_VERSION = 2
+SESSION_ENDED = 4401  # close code: the desk's session ended; sign in again
 MAX_BATCH = 64  # messages in one outgoing frame at most
 MAX_BATCH_BYTES = 64 * 1024  # a frame takes no more messages once it is this large
 T = TypeVar("T")
@@ -134,6 +144,10 @@ class JsonSocket:
     async def going_away(self) -> None:
         """Close at server shutdown; clients reconnect (to this node when back, or another)."""
         await self.ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down")
+
+    async def session_ended(self) -> None:
+        """Close with 4401: the session behind this socket ended (signed out, expired, ended, disabled)."""
+        await self.ws.close(code=SESSION_ENDED, message=b"session ended")
 
     async def resume_please(self) -> None:
         """Close with 1012: this node may have missed events for the client, which reconnects and resumes."""
@@ -257,12 +271,16 @@ class Reply(Generic[T]):
             self._sock.send(answer)
 
 
-async def serve(sock: JsonSocket, handlers: Mapping[str, Handler]) -> None:
+async def serve(
+    sock: JsonSocket, handlers: Mapping[str, Handler], still_valid: Callable[[], bool] | None = None
+) -> None:
     """Answer ``sock``'s messages until it closes, each by the handler for its ``type``.
 
     Everything but ``hello`` waits until a handler has set ``sock.greeted``. A bad frame, an
-    unknown type or a handler's error is answered with an ``error`` to this client only. One
-    loop, no generator and no coroutine of its own per frame: this is every message's path.
+    unknown type or a handler's error is answered with an ``error`` to this client only. With
+    ``still_valid``, each message after ``hello`` is handled only while it says so (the desk's
+    session has not ended); once it does not, nothing more is read. One loop, no generator and
+    no coroutine of its own per frame: this is every message's path.
     """
     async for frame in sock.ws:
         if frame.type == WSMsgType.ERROR:
@@ -274,6 +292,8 @@ async def serve(sock: JsonSocket, handlers: Mapping[str, Handler]) -> None:
         if not sock.greeted and kind != "hello":
             sock.error(BadMessage("say hello first", "hello_required"), message.get("ref"))
             continue
+        if still_valid is not None and sock.greeted and not still_valid():
+            return
         handler = handlers.get(kind)
         if handler is None:
             sock.error(BadMessage(f"unknown message type {kind!r}", "unknown_type"), message.get("ref"))

@@ -25,6 +25,7 @@ from contact_center.engine import Engine
 from contact_center.model import Agent, Role
 from contact_center.store import SqliteStore
 from contact_center.web import ACCOUNTS, ENGINE, build_app
+from contact_center.web.server import ConnectionGuard, serve_app
 from tests.mailserver import Dovecot, Mailbox, SmtpSink
 from tests.stores import reopen, store  # noqa: F401  (fixtures for every store test)
 
@@ -34,7 +35,11 @@ PASSWORD = "correct-horse-battery"
 def make_config(tmp_path: Path, **overrides: Any) -> Config:
     data: dict[str, Any] = {
         "store": {"data_dir": str(tmp_path / "data")},
-        "webchat": {"allowed_origins": ["http://127.0.0.1:1", "http://shop.test"], "max_frame_bytes": 4096},
+        "webchat": {
+            "allowed_origins": ["http://127.0.0.1:1", "http://shop.test"],
+            "max_frame_bytes": 4096,
+            "new_visitors_per_min": 100_000,  # every test visitor comes from 127.0.0.1
+        },
         "desk": {"reconnect_grace_s": 30, "default_wrap_up_s": 5},
         "routing": {"offer_timeout_s": 20},
         "logging": {"format": "json"},
@@ -97,7 +102,7 @@ async def make_engine_env(config: Config, clock: ManualClock | None = None) -> E
     sqlite = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
     engine = Engine(sqlite, clock, config)
     await engine.start()
-    return EngineEnv(engine, Accounts(sqlite, clock, config.auth), clock, sqlite, config)
+    return EngineEnv(engine, Accounts(sqlite, clock, config.auth, engine.bus), clock, sqlite, config)
 
 
 @pytest.fixture
@@ -144,6 +149,7 @@ class Server:
     ws_url: str
     app: web.Application
     runner: web.AppRunner
+    guard: ConnectionGuard
 
     @property
     def engine(self) -> Engine:
@@ -169,10 +175,8 @@ async def start_server(config: Config) -> Server:
 
     config = replace(config, webchat=replace(config.webchat, allowed_origins=origins))
     app = build_app(config)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    return Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner)
+    runner, guard = await serve_app(app, config, "127.0.0.1", port, access_log=None)
+    return Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner, guard)
 
 
 @pytest.fixture(params=["sqlite", "redis"])

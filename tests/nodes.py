@@ -100,6 +100,7 @@ lease_s = {LEASE_S}
 allowed_origins = ["http://127.0.0.1:{port}", {", ".join(f'"{o}"' for o in self.origins)}]
 max_frames_per_s = 1000
 frame_burst = 1000
+new_visitors_per_min = 100000  # every test visitor comes from 127.0.0.1
 [desk]
 default_wrap_up_s = {WRAP_UP_S}
 [routing]

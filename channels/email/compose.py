@@ -25,6 +25,7 @@ from contact_center.mail import Arrival, Direction, MailRecord, Outbound
 from contact_center.model import Contact
 from contact_center.sla import BusinessCalendar
 from templates_responses import acknowledgement, guess_language
+from templates_responses.verification import code_mail
 
 __all__ = ["MailComposer", "ticket_in_subject"]
 
@@ -130,6 +131,26 @@ class MailComposer:
         refs = [*summary.get("references", ()), *([parent] if parent else [])]
         draft = _Draft(sender, customer, subject, f"{text.rstrip()}\n\n{author}\n", parent, refs)
         return self._queued(draft, "reply", key, contact, now, {"key": key, "author": author})
+
+    def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound:
+        """A one-time code for a chat visitor, to ``address`` only: no record of correspondence, no thread."""
+        mail = code_mail(language, code, minutes)
+        automatic = [*AUTO_HEADERS.items(), ("X-Loop", self._default_from)]
+        draft = _Draft(self._default_from, address, mail.subject, mail.text, None, [], automatic)
+        message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain=self._domain)
+        raw = _bytes(draft, message_id, [], datetime.fromtimestamp(now, self._calendar.zone))
+        return Outbound(
+            id=uuid.uuid4().hex[:20],
+            key=f"code:{uuid.uuid4().hex}",
+            kind="code",
+            mail_id="",
+            contact_id=None,
+            sender=self._default_from,
+            recipients=(address,),
+            raw=raw,
+            created_at=now,
+            next_at=now,
+        )
 
     def _queued(
         self, draft: _Draft, kind: str, key: str, contact: Contact, now: float, extra: dict[str, str]

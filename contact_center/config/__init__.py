@@ -23,12 +23,11 @@ from contact_center.config.channels import (
     read_webchat,
 )
 from contact_center.config.checks import Table
+from contact_center.config.security import AuthConfig, IdentityConfig, read_auth, read_identity
 from contact_center.config.service import (
-    AuthConfig,
     LoggingConfig,
     ServerConfig,
     StoreConfig,
-    read_auth,
     read_logging,
     read_server,
     read_store,
@@ -42,6 +41,7 @@ __all__ = [
     "Config",
     "DeskConfig",
     "EmailConfig",
+    "IdentityConfig",
     "LoggingConfig",
     "MailboxConfig",
     "RoutingConfig",
@@ -61,6 +61,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    identity: IdentityConfig = field(default_factory=IdentityConfig)
     webchat: WebchatConfig = field(default_factory=WebchatConfig)
     desk: DeskConfig = field(default_factory=DeskConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
@@ -78,6 +79,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
             read_store_url(root, base) if isinstance(data.get("store"), str) else read_store(root.table("store"), base)
         ),
         auth=read_auth(root.table("auth")),
+        identity=read_identity(root.table("identity")),
         webchat=read_webchat(root.table("webchat")),
         desk=read_desk(root.table("desk")),
         routing=read_routing(root.table("routing")),

@@ -27,6 +27,7 @@ class WebchatConfig:
     max_message_chars: int = 4000
     max_frames_per_s: float = 20.0
     frame_burst: int = 40
+    new_visitors_per_min: int = 60  # anonymous visitors one client address may start, per minute
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     languages: tuple[str, ...] = ("en", "id")
@@ -74,11 +75,15 @@ class EmailConfig:
     poll_s: float = 30.0  # how often a mailbox without IDLE is looked at (IDLE: at most this long idle)
     max_attachment_mb: float = 25.0
     acks_per_sender: int = 3  # acknowledgements to one address ...
+    acks_per_domain: int = 30  # ... and to one domain ...
     ack_window_min: float = 60.0  # ... within this many minutes, at most
     retry_max_h: float = 48.0  # a mail not sent by then is given up (failed)
     retry_first_s: float = 30.0  # the first retry of a mail the server deferred; each next one waits twice as long
     language: str = "id"  # of acknowledgements when a customer's language cannot be told
     domain: str = ""  # of the Message-IDs the engine makes; empty: the first mailbox's
+    # The authserv-id of the mail server whose Authentication-Results count (channels.email.authentication);
+    # empty: no mail counts as authenticated, and only Message-IDs thread a mail.
+    trusted_authserv_id: str = ""
 
     @property
     def own_addresses(self) -> frozenset[str]:
@@ -108,6 +113,7 @@ def read_webchat(t: Table) -> WebchatConfig:
         max_message_chars=t.get("max_message_chars", default.max_message_chars, integer(1), "an integer >= 1"),
         max_frames_per_s=float(t.get("max_frames_per_s", default.max_frames_per_s, number(0), "a number > 0")),
         frame_burst=t.get("frame_burst", default.frame_burst, integer(1), "an integer >= 1"),
+        new_visitors_per_min=t.get("new_visitors_per_min", default.new_visitors_per_min, integer(1), "an integer >= 1"),
         service_level_s=float(t.get("service_level_s", 30.0, number(0), "a number > 0")),
         at_risk_fraction=float(t.get("at_risk_fraction", 0.8, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")),
         languages=tuple(t.get("languages", ["en", "id"], text_list, "a list of language codes")),
@@ -187,11 +193,15 @@ def read_email(t: Table) -> EmailConfig:
         poll_s=float(t.get("poll_s", 30.0, number(0), "a number of seconds > 0")),
         max_attachment_mb=float(t.get("max_attachment_mb", 25.0, number(0), "a number of megabytes > 0")),
         acks_per_sender=t.get("acks_per_sender", 3, integer(0), "a whole number >= 0"),
+        acks_per_domain=t.get("acks_per_domain", 30, integer(0), "a whole number >= 0"),
         ack_window_min=float(t.get("ack_window_min", 60.0, number(0), "a number of minutes > 0")),
         retry_max_h=float(t.get("retry_max_h", 48.0, number(0), "a number of hours > 0")),
         retry_first_s=float(t.get("retry_first_s", 30.0, number(0), "a number of seconds > 0")),
         language=t.get("language", "id", lambda v: v in ("en", "id"), "en or id"),
         domain=t.get("domain", "", lambda v: isinstance(v, str) and "@" not in v, "a domain name"),
+        trusted_authserv_id=t.get(
+            "trusted_authserv_id", "", lambda v: isinstance(v, str) and not any(c in v for c in " ;\t"), "a host name"
+        ),
     )
     t.done()
     return cfg

@@ -1,18 +1,19 @@
-"""The sections that say how the engine runs: ``[server]``, ``[store]``, ``[auth]`` and ``[logging]``."""
+"""The sections that say how the engine runs: ``[server]``, ``[store]`` and ``[logging]``."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from contact_center.config.checks import Table, integer, number, text
+from contact_center.config.checks import Table, integer, number, text, text_list
+from contact_center.exceptions import ConfigError
 
 __all__ = [
-    "AuthConfig",
     "LoggingConfig",
     "ServerConfig",
     "StoreConfig",
-    "read_auth",
     "read_logging",
     "read_server",
     "read_store",
@@ -22,8 +23,22 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
+    """Where the engine listens, and what one connection may cost it.
+
+    ``header_timeout_s`` bounds how long a new connection may take to send its first request
+    head; ``idle_timeout_s`` how long a kept-alive connection may wait for the next (a request
+    head dribbled in after a response counts as waiting). ``max_connections_per_client`` caps
+    the connections one client address holds at once; a load balancer named in
+    ``trusted_proxies`` is not capped (it caps its own clients), and its ``X-Forwarded-For``
+    names the client for every limit that counts per address.
+    """
+
     host: str = "127.0.0.1"
     port: int = 8080
+    header_timeout_s: float = 10.0
+    idle_timeout_s: float = 75.0
+    max_connections_per_client: int = 64
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,21 +52,33 @@ class StoreConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthConfig:
-    session_ttl_s: float = 8 * 3600.0
-    customer_token_ttl_s: float = 30 * 86400.0
-
-
-@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "info"
     format: str = "auto"
 
 
+def _network(v: Any) -> bool:
+    try:
+        ipaddress.ip_network(v, strict=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def read_server(t: Table) -> ServerConfig:
+    proxies: list[str] = t.get(
+        "trusted_proxies", [], lambda v: v == [] or text_list(v), "a list of addresses or networks"
+    )
+    for proxy in proxies:
+        if not _network(proxy):
+            raise ConfigError(f"{t.key('trusted_proxies')}: {proxy!r} is not an IP address or network")
     cfg = ServerConfig(
         host=t.get("host", "127.0.0.1", text, "a host name"),
         port=t.get("port", 8080, lambda v: integer(0)(v) and v < 65536, "a port 0-65535"),
+        header_timeout_s=float(t.get("header_timeout_s", 10.0, number(0), "a number of seconds > 0")),
+        idle_timeout_s=float(t.get("idle_timeout_s", 75.0, number(0), "a number of seconds > 0")),
+        max_connections_per_client=t.get("max_connections_per_client", 64, integer(1), "an integer >= 1"),
+        trusted_proxies=tuple(proxies),
     )
     t.done()
     return cfg
@@ -99,15 +126,6 @@ def read_store(t: Table, base: Path) -> StoreConfig:
         node_id=node_id,
         lease_s=lease_s,
     )
-
-
-def read_auth(t: Table) -> AuthConfig:
-    cfg = AuthConfig(
-        session_ttl_s=float(t.get("session_ttl_s", 8 * 3600.0, number(0), "a number > 0")),
-        customer_token_ttl_s=float(t.get("customer_token_ttl_s", 30 * 86400.0, number(0), "a number > 0")),
-    )
-    t.done()
-    return cfg
 
 
 def read_logging(t: Table) -> LoggingConfig:

@@ -27,6 +27,9 @@ class DeskConfig:
     )
     default_wrap_up_s: float = 30.0
     dispositions: tuple[str, ...] = ("resolved", "follow_up", "no_response", "spam")
+    # An agent reads the history of customers whose contact it holds or is offered; true: also of
+    # customers it handled before. Supervisors read every history.
+    history_of_handled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ def read_desk(t: Table) -> DeskConfig:
         dispositions=tuple(
             t.get("dispositions", list(default.dispositions), lambda v: text_list(v) and bool(v), "a non-empty list")
         ),
+        history_of_handled=t.get("history_of_handled", False, lambda v: isinstance(v, bool), "true or false"),
     )
     t.done()
     return cfg

@@ -24,7 +24,7 @@ import structlog
 from contact_center.mail import MailRecord, Outbound, ThreadEntry
 from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
-__all__ = ["Changes", "FirstResponses", "NewEvent", "Session", "Store", "Written"]
+__all__ = ["Challenge", "Changes", "FirstResponses", "NewEvent", "Session", "Store", "Strikes", "Written"]
 
 # Email contacts' arrivals and first responses (NaN: not answered yet), for the SLA clock's reports.
 FirstResponses = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -66,10 +66,40 @@ class NewEvent:
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """A bearer token's grant: a user (agent or supervisor) or a customer."""
+    """A bearer token's grant: a user (agent or supervisor) or a customer, until ``expires_at``.
+
+    ``issued_at`` (when known) lets a store forget the session by itself once it lapses.
+    """
 
     kind: str  # "user" or "customer"
     subject_id: str
+    expires_at: float
+    issued_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Strikes:
+    """What a throttle counted under one key: how many, when the last came, and a lockout's end (0: none).
+
+    A count is kept for a window from its first strike and then forgotten; a lockout outlives it.
+    """
+
+    count: int = 0
+    last_at: float = 0.0
+    locked_until: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """A one-time code mailed to ``address`` for a chat visitor (``customer_id``) to type back.
+
+    Only a salted digest of the code is kept; the challenge lapses at ``expires_at``.
+    """
+
+    customer_id: str
+    address: str
+    salt: str
+    digest: str
     expires_at: float
 
 
@@ -108,6 +138,7 @@ class Store(Protocol):
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None: ...
     async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None: ...
     async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None: ...
+    async def add_claim(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None: ...
 
     # contacts, messages and history
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
@@ -149,6 +180,7 @@ class Store(Protocol):
     async def outbound(self, outbound_id: str) -> Outbound | None: ...
     async def update_outbound(self, outbound: Outbound) -> None: ...
     async def acks_to(self, address: str, since: float) -> list[float]: ...
+    async def acks_to_domain(self, domain: str, since: float) -> list[float]: ...
     async def first_responses(self, since: float, until: float) -> FirstResponses: ...
 
     # accounts and sessions
@@ -157,8 +189,23 @@ class Store(Protocol):
     async def get_agent(self, agent_id: str) -> Agent | None: ...
     async def list_agents(self) -> list[Agent]: ...
     async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None: ...
+    async def set_user(
+        self, user_id: str, *, password_hash: str | None = None, disabled: bool | None = None
+    ) -> None: ...
     async def create_session(self, token_hash: str, session: Session) -> None: ...
     async def get_session(self, token_hash: str) -> Session | None: ...
     async def delete_session(self, token_hash: str) -> None: ...
+    async def delete_sessions_of(self, subject_id: str) -> int: ...
+    async def purge_sessions(self, now: float) -> int: ...
+
+    # throttles and one-time codes: shared by every node on the store
+    async def strike(
+        self, key: str, now: float, window_s: float, *, lock_after: int = 0, lock_s: float = 0.0
+    ) -> Strikes: ...
+    async def strikes(self, keys: Sequence[str], now: float) -> list[Strikes]: ...
+    async def forgive(self, key: str) -> None: ...
+    async def put_challenge(self, key: str, challenge: Challenge, now: float) -> None: ...
+    async def challenge(self, key: str, now: float) -> Challenge | None: ...
+    async def drop_challenge(self, key: str) -> None: ...
 
     async def close(self) -> None: ...

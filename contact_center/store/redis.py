@@ -30,7 +30,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from contact_center.exceptions import Conflict, Stale, StoreUnavailable
 from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
 from contact_center.model import (
-    Agent,
     AgentStatus,
     Channel,
     Contact,
@@ -39,10 +38,10 @@ from contact_center.model import (
     HistoryEvent,
     IdentityKind,
     Presence,
-    Role,
 )
 from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
-from contact_center.store.base import Changes, FirstResponses, NewEvent, Session, Written, settle
+from contact_center.store.base import Changes, FirstResponses, NewEvent, Written, settle
+from contact_center.store.redis_accounts import ACCOUNTS_LIBRARY, RedisAccounts
 from contact_center.store.redis_client import redis_client
 from contact_center.store.redis_keys import Keys
 
@@ -112,7 +111,7 @@ local function create_user(keys, args)
   return 1
 end
 
--- ARGV: prefix, keep, gone. Moves identities, contacts, customer sessions and history from
+-- ARGV: prefix, keep, gone. Moves identities, claims, contacts, customer sessions and history from
 -- gone to keep; keep's value becomes the higher of the two; gone is marked merged.
 local function merge_customers(keys, args)
   local p, keep, gone = args[1], args[2], args[3]
@@ -131,7 +130,8 @@ local function merge_customers(keys, args)
       redis.call('SADD', kc .. ':sessions', h)
     end
   end
-  redis.call('DEL', gc .. ':identities', gc .. ':contacts', gc .. ':sessions')
+  redis.call('ZUNIONSTORE', kc .. ':claims', 2, kc .. ':claims', gc .. ':claims', 'AGGREGATE', 'MIN')
+  redis.call('DEL', gc .. ':identities', gc .. ':contacts', gc .. ':sessions', gc .. ':claims')
   redis.call('ZUNIONSTORE', p .. 'history:' .. keep, 2, p .. 'history:' .. keep, p .. 'history:' .. gone)
   redis.call('DEL', p .. 'history:' .. gone)
   local kv = tonumber(redis.call('HGET', kc, 'value') or '0')
@@ -219,6 +219,7 @@ local function commit(keys, args)
     redis.call('ZADD', o.due, o.next, o.id)
     if o.acks ~= '' then
       redis.call('ZADD', o.acks, o.created, o.id)
+      redis.call('ZADD', o.acks_domain, o.created, o.id)
     end
   end
   local ids = {}
@@ -329,19 +330,22 @@ def _contact(h: dict[str, str], last_seq: str | None) -> Contact:
     return contact
 
 
-def _customer(customer_id: str, h: dict[str, str], ids: set[str]) -> Customer | None:
+def _identity(member: str) -> tuple[IdentityKind, str]:
+    kind, value = member.split(":", 1)
+    return IdentityKind(kind), value
+
+
+def _customer(customer_id: str, h: dict[str, str], ids: set[str], claims: list[str]) -> Customer | None:
     if not h or h.get("merged_into"):
         return None
-    identities = []
-    for iv in ids:
-        kind, value = iv.split(":", 1)
-        identities.append((IdentityKind(kind), value))
+    identities = sorted(_identity(iv) for iv in ids)
     return Customer(
         id=customer_id,
         name=h.get("name", ""),
         value=float(h.get("value", 0.0)),
         created_at=float(h.get("created_at", 0.0)),
-        identities=sorted(identities),
+        identities=identities,
+        claims=[c for c in map(_identity, claims) if c not in identities],
     )
 
 
@@ -349,23 +353,6 @@ def _presence(h: dict[str, str]) -> Presence:
     presence = presence_from_record(orjson.loads(h["record"]))
     presence.version = int(h["v"])
     return presence
-
-
-def _session_fields(h: dict[str, str]) -> tuple[str, str, float]:
-    return h["kind"], h["subject_id"], float(h["expires_at"])
-
-
-def _agent(h: dict[str, str]) -> Agent:
-    return Agent(
-        id=h["id"],
-        username=h["username"],
-        display_name=h["display_name"],
-        role=Role(h["role"]),
-        skills=orjson.loads(h["skills"]),
-        capacity=orjson.loads(h["capacity"]),
-        wrap_up_s=float(h["wrap_up_s"]),
-        status=AgentStatus(h["status"]),
-    )
 
 
 _Built = list[tuple[Any, _Read, int, int]]  # (sink, read, first reply, after the last)
@@ -397,7 +384,7 @@ def _hand_out(reads: _Built, replies: list[Any], failed: Callable[[Exception], E
             settle(sink, value, failed=False)
 
 
-class RedisStore:
+class RedisStore(RedisAccounts):
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
     shared = True
@@ -428,6 +415,7 @@ class RedisStore:
         """Load the functions; a store is opened before its first write."""
         async with self._reachable():
             await self._redis.function_load(LIBRARY, replace=True)
+            await self._redis.function_load(ACCOUNTS_LIBRARY, replace=True)
         self._loaded = True
         return self
 
@@ -587,6 +575,7 @@ class RedisStore:
         def build(pipe: Any) -> _Read:
             pipe.hgetall(self.keys.customer(customer_id))
             pipe.smembers(self.keys.customer_identities(customer_id))
+            pipe.zrange(self.keys.customer_claims(customer_id), 0, -1)
             return lambda replies: _customer(customer_id, *replies)
 
         result: Customer | None = await self._lookup(build)
@@ -615,6 +604,14 @@ class RedisStore:
     async def merge_customers(self, keep: str, gone: str, event: NewEvent) -> None:
         def build(pipe: Any) -> _Read:
             pipe.fcall("cc_merge_customers", 0, self.keys.prefix, keep, gone)
+            self._append_events(pipe, [event])
+            return lambda replies: None
+
+        await self._enqueue(build)
+
+    async def add_claim(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
+        def build(pipe: Any) -> _Read:
+            pipe.zadd(self.keys.customer_claims(customer_id), {f"{kind.value}:{value}": _ms(event.at)}, nx=True)
             self._append_events(pipe, [event])
             return lambda replies: None
 
@@ -723,6 +720,9 @@ class RedisStore:
             "due": k.outbox_due,
             "next": _ms(o.next_at),
             "acks": k.acks(o.recipients[0]) if o.kind == "ack" and o.recipients else "",
+            "acks_domain": k.acks_domain(o.recipients[0].rsplit("@", 1)[-1])
+            if o.kind == "ack" and o.recipients
+            else "",
             "created": _ms(o.created_at),
         }
 
@@ -949,6 +949,14 @@ class RedisStore:
         result: list[float] = await self._lookup(build)
         return result
 
+    async def acks_to_domain(self, domain: str, since: float) -> list[float]:
+        def build(pipe: Any) -> _Read:
+            pipe.zrangebyscore(self.keys.acks_domain(domain), f"({_ms(since)}", "+inf", withscores=True)
+            return lambda replies: [score / 1000 for _, score in replies[0]]
+
+        result: list[float] = await self._lookup(build)
+        return result
+
     async def first_responses(self, since: float, until: float) -> FirstResponses:
         """See the SQLite store; here from the ``sla:email`` index and its first responses."""
         async with self._reachable():
@@ -958,83 +966,10 @@ class RedisStore:
         first = np.fromiter((np.nan if a is None else float(a) for a in answered), dtype=np.float64, count=len(found))
         return arrived, first
 
-    # ------------------------------------------------------------------ accounts and sessions
-
-    async def create_user(self, agent: Agent, password_hash: str) -> None:
-        k = self.keys
-        fields = {
-            "id": agent.id,
-            "username": agent.username,
-            "display_name": agent.display_name,
-            "role": agent.role.value,
-            "password_hash": password_hash,
-            "skills": orjson.dumps(agent.skills).decode(),
-            "capacity": orjson.dumps(agent.capacity).decode(),
-            "wrap_up_s": repr(agent.wrap_up_s),
-            "status": agent.status.value,
-        }
-        pairs = [x for item in fields.items() for x in item]
-
-        def build(pipe: Any) -> _Read:
-            pipe.fcall("cc_create_user", 2, k.users, k.user(agent.id), agent.username, agent.id, *pairs)
-            return lambda replies: None
-
-        await self._enqueue(build)
-
-    async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
-        async with self._reachable():
-            user_id = await self._redis.hget(self.keys.users, username)
-            if user_id is None:
-                return None
-            h = await self._redis.hgetall(self.keys.user(user_id))
-            return (_agent(h), h["password_hash"]) if h else None
-
-    async def get_agent(self, agent_id: str) -> Agent | None:
-        def build(pipe: Any) -> _Read:
-            pipe.hgetall(self.keys.user(agent_id))
-            return lambda replies: _agent(replies[0]) if replies[0] else None
-
-        result: Agent | None = await self._lookup(build)
-        return result
-
-    async def list_agents(self) -> list[Agent]:
-        async with self._reachable():
-            names = await self._redis.hgetall(self.keys.users)
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for name in sorted(names):
-                    pipe.hgetall(self.keys.user(names[name]))
-                rows = await pipe.execute()
-            return [_agent(h) for h in rows if h]
+    # ------------------------------------------------------------------ accounts (more in RedisAccounts)
 
     async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
         await self.stage_agent_status(agent_id, status)
-
-    async def create_session(self, token_hash: str, session: Session) -> None:
-        k = self.keys
-        fields = {"kind": session.kind, "subject_id": session.subject_id, "expires_at": repr(session.expires_at)}
-
-        def build(pipe: Any) -> _Read:
-            pipe.hset(k.session(token_hash), mapping=fields)
-            if session.kind == "customer":
-                pipe.sadd(k.customer_sessions(session.subject_id), token_hash)
-            return lambda replies: None
-
-        await self._enqueue(build)
-
-    async def get_session(self, token_hash: str) -> Session | None:
-        def build(pipe: Any) -> _Read:
-            pipe.hgetall(self.keys.session(token_hash))
-            return lambda replies: Session(*_session_fields(replies[0])) if replies[0] else None
-
-        result: Session | None = await self._lookup(build)
-        return result
-
-    async def delete_session(self, token_hash: str) -> None:
-        def build(pipe: Any) -> _Read:
-            pipe.delete(self.keys.session(token_hash))
-            return lambda replies: None
-
-        await self._enqueue(build)
 
     async def close(self) -> None:
         """Write what is queued, then let go of the connections; closing again does nothing."""

@@ -13,6 +13,7 @@ key                            type    holds
 ``customer:{id}:identities``   set     ``{kind}:{value}`` of each identity
 ``customer:{id}:contacts``     set     ids of the customer's contacts
 ``customer:{id}:sessions``     set     token hashes of the customer's (chat visitor) sessions
+``customer:{id}:claims``       zset    ``{kind}:{value}`` the customer claimed without proof, by time (ms)
 ``identity:{kind}:{value}``    string  the customer id the identity belongs to
 ``contact:{id}``               hash    ``v``: version, ``customer_id``, ``record``: the contact as JSON
 ``contacts:open``              zset    ids of unfinished contacts, scored by original arrival
@@ -23,7 +24,10 @@ key                            type    holds
 ``user:{id}``                  hash    an agent's or supervisor's account
 ``agent:{id}``                 hash    ``v``: version, ``record``: the agent's presence as JSON
 ``users``                      hash    username -> user id
-``session:{token hash}``       hash    kind, subject_id, expires_at
+``session:{token hash}``       hash    kind, subject_id, expires_at, issued_at (expires with the session)
+``user:{id}:sessions``         set     token hashes of a user's sessions
+``strikes:{key}``              hash    a throttle's count under a key: n, last, until (a lockout), exp (ms)
+``challenge:{key}``            hash    a one-time code waiting: customer_id, address, salt, digest, expires_at
 ``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``);
                                       ``bus:state``: records a node committed, for the others
 ``lease:{node id}``            string  present while the node is alive (expires unless renewed)
@@ -41,6 +45,7 @@ key                            type    holds
 ``outbox:key:{key}``           string  the outbox id queued under a once-only key (``ack:{ticket}``)
 ``outbox:due``                 zset    ids of queued mails, scored by their next attempt (ms)
 ``acks:{address}``             zset    outbox ids of acknowledgements to an address, by time (ms)
+``acks:domain:{domain}``       zset    outbox ids of acknowledgements to addresses at a domain, by time (ms)
 ``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
 =============================  ======  ==========================================================
@@ -73,6 +78,9 @@ class Keys:
 
     def customer_sessions(self, customer_id: str) -> str:
         return f"{self.prefix}customer:{customer_id}:sessions"
+
+    def customer_claims(self, customer_id: str) -> str:
+        return f"{self.prefix}customer:{customer_id}:claims"
 
     def identity(self, kind: str, value: str) -> str:
         return f"{self.prefix}identity:{kind}:{value}"
@@ -116,6 +124,15 @@ class Keys:
 
     def session(self, token_hash: str) -> str:
         return f"{self.prefix}session:{token_hash}"
+
+    def user_sessions(self, user_id: str) -> str:
+        return f"{self.prefix}user:{user_id}:sessions"
+
+    def strikes(self, key: str) -> str:
+        return f"{self.prefix}strikes:{key}"
+
+    def challenge(self, key: str) -> str:
+        return f"{self.prefix}challenge:{key}"
 
     def bus(self, topic: str) -> str:
         return f"{self.prefix}bus:{topic}"
@@ -169,3 +186,6 @@ class Keys:
 
     def acks(self, address: str) -> str:
         return f"{self.prefix}acks:{address}"
+
+    def acks_domain(self, domain: str) -> str:
+        return f"{self.prefix}acks:domain:{domain}"

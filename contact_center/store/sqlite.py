@@ -28,7 +28,6 @@ import structlog
 from contact_center.exceptions import Conflict
 from contact_center.mail import MailRecord, Outbound, ThreadEntry
 from contact_center.model import (
-    Agent,
     AgentStatus,
     Channel,
     Contact,
@@ -37,10 +36,10 @@ from contact_center.model import (
     HistoryEvent,
     IdentityKind,
     Presence,
-    Role,
 )
 from contact_center.store import sqlite_mail as mail_sql
-from contact_center.store.base import Changes, FirstResponses, NewEvent, Session, Written, settle
+from contact_center.store.base import Changes, FirstResponses, NewEvent, Written, settle
+from contact_center.store.sqlite_accounts import ACCOUNTS_SCHEMA, SqliteAccounts, migrate_accounts
 
 __all__ = ["BUSY_BATCH", "SqliteStore"]
 
@@ -92,14 +91,9 @@ CREATE INDEX IF NOT EXISTS events_by_customer ON events (customer_id, id) WHERE 
 -- Resends are recognised by the writer's per-conversation record (_Conversation), not by an
 -- index: one index fewer to update for every message.
 DROP INDEX IF EXISTS events_client;
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
-    role TEXT NOT NULL, password_hash TEXT NOT NULL, skills TEXT NOT NULL, capacity TEXT NOT NULL,
-    wrap_up_s REAL NOT NULL, status TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
-    expires_at REAL NOT NULL
+CREATE TABLE IF NOT EXISTS claims (
+    customer_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (customer_id, kind, value)
 );
 -- Email. A fetched mail's place (mailbox, uidvalidity, uid) is unique: the same message is
 -- never recorded twice; mails sent have no place (NULLs are distinct).
@@ -131,6 +125,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_at) WHERE state = 'queued';
 CREATE INDEX IF NOT EXISTS outbox_acks ON outbox (recipient, created_at) WHERE kind = 'ack';
+CREATE INDEX IF NOT EXISTS outbox_ack_domains
+    ON outbox (substr(recipient, instr(recipient, '@') + 1), created_at) WHERE kind = 'ack';
 """
 
 _OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
@@ -206,19 +202,6 @@ def _contact_row(c: Contact) -> tuple[Any, ...]:
     )
 
 
-def _agent(row: sqlite3.Row) -> Agent:
-    return Agent(
-        id=row["id"],
-        username=row["username"],
-        display_name=row["display_name"],
-        role=Role(row["role"]),
-        skills=orjson.loads(row["skills"]),
-        capacity=orjson.loads(row["capacity"]),
-        wrap_up_s=row["wrap_up_s"],
-        status=AgentStatus(row["status"]),
-    )
-
-
 @dataclass(slots=True)
 class _Conversation:
     """What the writer knows of an open conversation: its last message number, and the
@@ -276,7 +259,7 @@ class _Checkpointer:
         self._thread.join()
 
 
-class SqliteStore:
+class SqliteStore(SqliteAccounts):
     """The :class:`~contact_center.store.base.Store` port on one SQLite file.
 
     One engine node: its lock orders every change, so commits have no versions to check, and
@@ -298,6 +281,7 @@ class SqliteStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._db.executescript(SCHEMA)
+        self._db.executescript(ACCOUNTS_SCHEMA)
         self._pending: list[_Entry] = []
         self._message_op = self._write_message  # one bound method, not one per message
         self._message_cursor = self._db.cursor()
@@ -315,6 +299,7 @@ class SqliteStore:
             self._db.execute("ALTER TABLE contacts ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
             self._db.execute("ALTER TABLE contacts ADD COLUMN answered_at REAL")
             self._db.execute("ALTER TABLE contacts ADD COLUMN breached_at REAL")
+        migrate_accounts(self._db)
 
     def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run ``op`` in the next group commit and return its result once it is durable.
@@ -484,12 +469,17 @@ class SqliteStore:
         ids = self._db.execute(
             "SELECT kind, value FROM identities WHERE customer_id = ? ORDER BY kind, value", (customer_id,)
         ).fetchall()
+        identities = [(IdentityKind(r["kind"]), r["value"]) for r in ids]
+        claimed = self._db.execute(
+            "SELECT kind, value FROM claims WHERE customer_id = ? ORDER BY at", (customer_id,)
+        ).fetchall()
         return Customer(
             id=row["id"],
             name=row["name"],
             value=row["value"],
             created_at=row["created_at"],
-            identities=[(IdentityKind(r["kind"]), r["value"]) for r in ids],
+            identities=identities,
+            claims=[c for c in ((IdentityKind(r[0]), r[1]) for r in claimed) if c not in identities],
         )
 
     async def find_customer(self, kind: IdentityKind, value: str) -> str | None:
@@ -512,12 +502,26 @@ class SqliteStore:
         def op(db: sqlite3.Connection) -> None:
             for table in ("identities", "contacts", "events"):
                 db.execute(f"UPDATE {table} SET customer_id = ? WHERE customer_id = ?", (keep, gone))  # noqa: S608
+            db.execute("UPDATE OR IGNORE claims SET customer_id = ? WHERE customer_id = ?", (keep, gone))
+            db.execute("DELETE FROM claims WHERE customer_id = ?", (gone,))
             db.execute("UPDATE sessions SET subject_id = ? WHERE kind = 'customer' AND subject_id = ?", (keep, gone))
             db.execute(
                 "UPDATE customers SET value = MAX(value, (SELECT value FROM customers WHERE id = ?)) WHERE id = ?",
                 (gone, keep),
             )
             db.execute("UPDATE customers SET merged_into = ? WHERE id = ?", (keep, gone))
+            self._insert_events(db, [event])
+
+        await self._enqueue(op)
+
+    async def add_claim(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
+        """Note what the customer said of itself, unproven; a claim said again is kept once."""
+
+        def op(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR IGNORE INTO claims (customer_id, kind, value, at) VALUES (?, ?, ?, ?)",
+                (customer_id, kind.value, value, event.at),
+            )
             self._insert_events(db, [event])
 
         await self._enqueue(op)
@@ -557,6 +561,9 @@ class SqliteStore:
             db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
 
         return self._enqueue(op)
+
+    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
+        await self.stage_agent_status(agent_id, status)
 
     def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
         """Queue a unit of work: its contacts, events, agents' statuses, mails and outbox, in one op.
@@ -750,6 +757,10 @@ class SqliteStore:
         """When acknowledgements to ``address`` were queued after ``since``."""
         return mail_sql.acks_to(self._db, address, since)
 
+    async def acks_to_domain(self, domain: str, since: float) -> list[float]:
+        """When acknowledgements to addresses at ``domain`` were queued after ``since``."""
+        return mail_sql.acks_to_domain(self._db, domain, since)
+
     async def first_responses(self, since: float, until: float) -> FirstResponses:
         """Each email contact that arrived in [since, until): its arrival and first response (NaN: none yet).
 
@@ -767,68 +778,6 @@ class SqliteStore:
         answered = pairs[:, 1].copy()
         answered[answered < 0] = np.nan
         return pairs[:, 0].copy(), answered
-
-    # accounts and sessions
-
-    async def create_user(self, agent: Agent, password_hash: str) -> None:
-        row = (
-            agent.id,
-            agent.username,
-            agent.display_name,
-            agent.role.value,
-            password_hash,
-            _json(agent.skills),
-            _json(agent.capacity),
-            agent.wrap_up_s,
-            agent.status.value,
-        )
-
-        def op(db: sqlite3.Connection) -> None:
-            try:
-                db.execute(
-                    "INSERT INTO users (id, username, display_name, role, password_hash, skills, capacity,"
-                    " wrap_up_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-            except sqlite3.IntegrityError as exc:
-                raise Conflict(f"username {agent.username!r} is taken") from exc
-
-        await self._enqueue(op)
-
-    async def user_by_name(self, username: str) -> tuple[Agent, str] | None:
-        row = self._db.execute("SELECT * FROM users WHERE username = ?", (username,)).fetchone()
-        return None if row is None else (_agent(row), str(row["password_hash"]))
-
-    async def get_agent(self, agent_id: str) -> Agent | None:
-        row = self._db.execute("SELECT * FROM users WHERE id = ?", (agent_id,)).fetchone()
-        return None if row is None else _agent(row)
-
-    async def list_agents(self) -> list[Agent]:
-        return [_agent(r) for r in self._db.execute("SELECT * FROM users ORDER BY username").fetchall()]
-
-    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
-        await self.stage_agent_status(agent_id, status)
-
-    async def create_session(self, token_hash: str, session: Session) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.execute(
-                "INSERT INTO sessions (token_hash, kind, subject_id, expires_at) VALUES (?, ?, ?, ?)",
-                (token_hash, session.kind, session.subject_id, session.expires_at),
-            )
-
-        await self._enqueue(op)
-
-    async def get_session(self, token_hash: str) -> Session | None:
-        row = self._db.execute(
-            "SELECT kind, subject_id, expires_at FROM sessions WHERE token_hash = ?", (token_hash,)
-        ).fetchone()
-        return None if row is None else Session(row["kind"], row["subject_id"], row["expires_at"])
-
-    async def delete_session(self, token_hash: str) -> None:
-        def op(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
-
-        await self._enqueue(op)
 
     async def close(self) -> None:
         """Write what is still queued, checkpoint and close the file; closing again does nothing."""

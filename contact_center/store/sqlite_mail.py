@@ -18,6 +18,7 @@ from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
 
 __all__ = [
     "acks_to",
+    "acks_to_domain",
     "mail",
     "mailbox_cursor",
     "mails_of",
@@ -202,5 +203,15 @@ def acks_to(db: sqlite3.Connection, address: str, since: float) -> list[float]:
     rows = db.execute(
         "SELECT created_at FROM outbox WHERE kind = 'ack' AND recipient = ? AND created_at > ? ORDER BY created_at",
         (address, since),
+    ).fetchall()
+    return [float(r[0]) for r in rows]
+
+
+def acks_to_domain(db: sqlite3.Connection, domain: str, since: float) -> list[float]:
+    # The same expression as the index outbox_ack_domains, so SQLite reads the index.
+    rows = db.execute(
+        "SELECT created_at FROM outbox WHERE kind = 'ack' AND substr(recipient, instr(recipient, '@') + 1) = ?"
+        " AND created_at > ? ORDER BY created_at",
+        (domain, since),
     ).fetchall()
     return [float(r[0]) for r in rows]

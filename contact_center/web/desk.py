@@ -4,10 +4,18 @@
 them, holds several contacts at once, replies, and closes with a disposition. On every
 (re)connection the desk gets what the agent holds, with each conversation's messages,
 so a reload or a dropped socket loses nothing.
+
+The socket lives no longer than its session: at the session's expiry, at logout, or when a
+supervisor ends the user's sessions or disables the account (told on the bus to every node),
+the desk is sent ``session_ended`` and the socket is closed with 4401; nothing it sends after
+that is carried out. The bus delivers at most once, and a command-line tool on the embedded
+store has no bus to the engine, so each socket also looks its session up in the store every
+``RECHECK_S`` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -15,17 +23,21 @@ import structlog
 from aiohttp import web
 
 from contact_center.auth import Accounts
+from contact_center.clock import Timer
 from contact_center.config import Config
 from contact_center.engine import Engine
-from contact_center.exceptions import BadMessage, StoreUnavailable
+from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
+from contact_center.identities import Identities
 from contact_center.mail import MailRecord
-from contact_center.model import Channel, Contact, HistoryEvent
+from contact_center.model import Channel, Contact, Customer, HistoryEvent
 from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
 log = structlog.get_logger("contact_center.desk")
+
+RECHECK_S = 30.0  # a desk's session is looked up in the store this often, besides the bus's news
 
 
 def _nothing() -> None:
@@ -65,6 +77,17 @@ def mail_json(mail: MailRecord) -> dict[str, Any]:
     }
 
 
+def customer_json(customer: Customer) -> dict[str, Any]:
+    """A customer as the desk shows it: proven identities, and what the customer only claimed."""
+    return {
+        "id": customer.id,
+        "name": customer.name,
+        "value": customer.value,
+        "identities": [[k.value, v] for k, v in customer.identities],
+        "claims": [[k.value, v] for k, v in customer.claims],
+    }
+
+
 def _ack(event: HistoryEvent) -> dict[str, Any]:
     return {"type": "ack", "client_id": event.client_id, "contact_id": event.contact_id, "seq": event.seq}
 
@@ -72,11 +95,19 @@ def _ack(event: HistoryEvent) -> dict[str, Any]:
 class DeskSession:
     """One agent's desk socket."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, sock: JsonSocket) -> None:
+    def __init__(self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket) -> None:
         self.engine = engine
         self.accounts = accounts
+        self.identities = identities
         self.sock = sock
         self.agent_id: str | None = None
+        self._token_hash = ""
+        self._expires_at = 0.0
+        self._ended = False
+        self._expiry: Timer | None = None
+        self._recheck: Timer | None = None
+        self._closing: asyncio.Task[None] | None = None
+        self._checking: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self.handlers = {
             "hello": self.hello,
@@ -90,14 +121,57 @@ class DeskSession:
             "transcript": self.transcript,
             "open": self.open_contact,
             "history": self.history,
+            "link_identity": self.link_identity,
             "ping": self.ping,
         }
 
     async def run(self) -> None:
-        await serve(self.sock, self.handlers)
+        await serve(self.sock, self.handlers, self._valid)
+
+    def _valid(self) -> bool:
+        """Whether the session still holds; checked before every action (a cheap look at memory)."""
+        if not self._ended and self.engine.clock.now() >= self._expires_at:
+            self._end("expired")
+        return not self._ended
+
+    def _from_bus(self, message: dict[str, Any]) -> None:
+        if message["type"] == "session_ended":
+            if message.get("token_hash") in (None, self._token_hash):
+                self._end(str(message.get("reason", "ended")))
+            return
+        self.sock.send(message)
+
+    def _end(self, reason: str) -> None:
+        """The session ended: say so, and close the socket (4401); nothing more is carried out."""
+        if self._ended:
+            return
+        self._ended = True
+        log.info("desk.session_ended", agent_id=self.agent_id, reason=reason)
+        self.sock.send({"type": "session_ended", "reason": reason})
+        self._closing = asyncio.get_running_loop().create_task(self.sock.session_ended())
+
+    def _look_again(self) -> None:
+        """Every RECHECK_S: is the session still in the store? (An end the bus did not bring.)"""
+        self._recheck = None
+        if not self._ended:
+            self._checking = asyncio.get_running_loop().create_task(self._still_stored())
+
+    async def _still_stored(self) -> None:
+        try:
+            gone = await self.engine.store.get_session(self._token_hash) is None
+        except Exception as exc:  # the store away: the next look decides
+            log.warning("desk.session_check_failed", error=repr(exc))
+            gone = False
+        if gone:
+            self._end("ended")
+        elif not self._ended:
+            self._recheck = self.engine.clock.call_later(RECHECK_S, self._look_again)
 
     async def close(self) -> None:
         self._unsubscribe()
+        for timer in (self._expiry, self._recheck):
+            if timer is not None:
+                timer.cancel()
         if self.agent_id is not None:
             try:
                 await self.engine.agent_disconnected(self.agent_id)
@@ -111,14 +185,7 @@ class DeskSession:
         return {
             "mails": [mail_json(m) for m in mails],
             "contact": self.engine.contact_json(contact),
-            "customer": None
-            if customer is None
-            else {
-                "id": customer.id,
-                "name": customer.name,
-                "value": customer.value,
-                "identities": [[k.value, v] for k, v in customer.identities],
-            },
+            "customer": None if customer is None else customer_json(customer),
             "messages": [e.as_message() for e in messages],
         }
 
@@ -127,9 +194,13 @@ class DeskSession:
     async def hello(self, msg: dict[str, Any]) -> None:
         if self.agent_id is not None:
             raise BadMessage("hello was already said on this socket", "bad_sequence")
-        agent_id = await self.accounts.user_id(require_text("token", msg.get("token"), 200))
+        token_hash, session = await self.accounts.session(require_text("token", msg.get("token"), 200))
+        if session.kind != "user":
+            raise Forbidden("customer tokens are not accepted here")
+        agent_id = session.subject_id
+        self._token_hash, self._expires_at = token_hash, session.expires_at
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
-        unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self.sock.send)
+        unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self._from_bus)
         try:
             view = await self.engine.agent_connected(agent_id)
         except BaseException:  # not connected (the store away): the desk may say hello again
@@ -137,6 +208,10 @@ class DeskSession:
             raise
         self.agent_id, self._unsubscribe = agent_id, unsubscribe
         self.sock.greeted = True
+        self._expiry = self.engine.clock.call_later(
+            max(0.0, session.expires_at - self.engine.clock.now()), lambda: self._end("expired")
+        )
+        self._recheck = self.engine.clock.call_later(RECHECK_S, self._look_again)
         contacts = []
         for contact_id in view.pop("contacts"):
             contact = self.engine.contact(contact_id)
@@ -197,9 +272,23 @@ class DeskSession:
         self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": [e.as_message() for e in events]})
 
     async def history(self, msg: dict[str, Any]) -> None:
+        """A customer's history: of a customer whose contact the agent holds or is offered (supervisors: any)."""
+        assert self.agent_id is not None
         customer_id = require_text("customer_id", msg.get("customer_id"), 64)
+        await self.engine.may_read(self.agent_id, customer_id)
         events = await self.engine.history(customer_id)
         self.sock.send({"type": "history", "customer_id": customer_id, "events": [e.to_json() for e in events]})
+
+    async def link_identity(self, msg: dict[str, Any]) -> None:
+        """The agent confirms what the customer claimed to be (``kind``, ``value``): the two become one customer."""
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        contact = self.engine.held(self.agent_id, contact_id)
+        customer_id = await self.identities.link(self.agent_id, contact.customer_id, msg.get("kind"), msg.get("value"))
+        self.sock.send({"type": "linked", "contact_id": contact_id, "customer_id": customer_id})
+        now = self.engine.contact(contact_id)
+        if now is not None:
+            self.sock.send({"type": "assigned", **await self._contact_payload(now)})
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})
@@ -208,9 +297,12 @@ class DeskSession:
 class DeskEndpoint:
     """The ``/ws/desk`` endpoint."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, config: Config, sockets: set[JsonSocket]) -> None:
+    def __init__(
+        self, engine: Engine, accounts: Accounts, identities: Identities, config: Config, sockets: set[JsonSocket]
+    ) -> None:
         self.engine = engine
         self.accounts = accounts
+        self.identities = identities
         self.config = config
         self.sockets = sockets
 
@@ -218,7 +310,7 @@ class DeskEndpoint:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, sock)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock)
         try:
             await session.run()
         finally:

@@ -156,20 +156,6 @@ async def test_customer_tokens_are_refused_on_agent_endpoints(server: Server):
     assert (await deskc.expect("error"))["code"] == "forbidden"
 
 
-async def test_identify_merges_with_known_customer(server: Server):
-    """A visitor who gives an email already on file is joined to that customer's history."""
-    first, first_welcome = await widget(server)
-    await first.send({"type": "identify", "email": "rina@example.com", "name": "Rina"})
-    await first.expect("identified")
-    second, second_welcome = await widget(server)
-    await second.send({"type": "message", "client_id": "m", "text": "Saya Rina lagi"})
-    await second.expect("ack")
-    await second.send({"type": "identify", "email": "RINA@example.com"})
-    assert (await second.expect("identified"))["customer_id"] == first_welcome["customer_id"]
-    history = await server.engine.history(first_welcome["customer_id"])
-    assert any(e.kind == "message" and e.data["text"] == "Saya Rina lagi" for e in history)
-
-
 async def test_a_second_desk_tab_follows_an_accept_made_in_the_first(server: Server):
     """Two tabs of one agent: when one accepts, the other drops the offer and can open the contact."""
     await server.add_agent("ayu")

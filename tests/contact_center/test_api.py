@@ -87,11 +87,14 @@ async def test_supervisor_only_endpoints(server: Server):
 
 
 async def test_history_of_unknown_customer_and_bad_paging(server: Server):
-    """An unknown customer is 404; a bad limit is 400 naming the parameter."""
+    """An unknown customer is 404 to a supervisor (403 to an agent, who holds none of theirs); a bad limit is 400."""
+    await server.add_agent("lead", role=Role.SUPERVISOR)
     await server.add_agent("ayu")
-    token = await login(server, "ayu")
+    token = await login(server, "lead")
     status, body = await call(server, "GET", "/api/customers/nobody/history", token)
     assert status == 404 and "nobody" in body["message"]
+    status, body = await call(server, "GET", "/api/customers/nobody/history", await login(server, "ayu"))
+    assert status == 403
     customer = await server.engine.new_visitor()
     status, body = await call(server, "GET", f"/api/customers/{customer.id}/history?limit=abc", token)
     assert status == 400 and body["message"].startswith("limit:")

@@ -52,6 +52,8 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
             "user",
             "add",
             "ayu",
+            "--role",
+            "supervisor",
             "--skill",
             "general=3",
             "--skill",
@@ -62,7 +64,7 @@ async def test_sigkill_loses_nothing_acknowledged(tmp_path: Path):
         capture_output=True,
         check=True,
     )
-    assert b"created agent ayu" in add.stdout
+    assert b"created supervisor ayu" in add.stdout
     proc = await start_engine(config, port, config.parent / "engine.log")
     url = f"ws://127.0.0.1:{port}/ws/chat"
     origin = f"http://127.0.0.1:{port}"

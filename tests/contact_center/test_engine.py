@@ -208,16 +208,20 @@ async def test_bad_fields_are_named(env: EngineEnv):
     assert await env.engine.history(customer.id) == []
 
 
-async def test_identity_merge_joins_history(env: EngineEnv):
-    """A visitor who gives an email already known becomes that customer, history included."""
+async def test_a_proven_identity_joins_the_history(env: EngineEnv):
+    """A visitor who proves an email already known becomes that customer, history included."""
+    from contact_center.identities import Identities
+    from contact_center.model import IdentityKind
+
+    identities = Identities(env.engine, env.store, env.clock, env.config)
     known = await env.engine.new_visitor()
-    await env.engine.identify(known.id, email="Sari@Example.com")
+    await identities.verified(known.id, IdentityKind.EMAIL, "sari@example.com", "code")
     visitor, contact = await chat(env)
-    merged = await env.engine.identify(visitor.id, email="sari@example.com ")
+    merged = await identities.verified(visitor.id, IdentityKind.EMAIL, "sari@example.com", "code")
     assert merged == known.id
     assert env.of(f"customer:{visitor.id}", "merged")[0]["customer_id"] == known.id
     history = await env.engine.history(known.id)
-    assert {e.kind for e in history} >= {"identity.added", "contact.created", "message", "identity.merged"}
+    assert {e.kind for e in history} >= {"identity.verified", "contact.created", "message", "identity.merged"}
     assert env.engine.contact(contact.id).customer_id == known.id
 
 

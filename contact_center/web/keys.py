@@ -1,0 +1,51 @@
+"""The typed keys under which the application keeps its long-lived parts (one per part)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from channels.email import EmailChannel
+from channels.webchat import WebchatChannel
+from contact_center.auth import Accounts
+from contact_center.bus import Bus
+from contact_center.config import Config
+from contact_center.engine import Engine
+from contact_center.identities import Identities
+from contact_center.metrics import Metrics
+from contact_center.store import Store
+from contact_center.web.desk import DeskEndpoint
+from contact_center.web.peers import ClientAddresses
+from contact_center.wsjson import JsonSocket
+
+__all__ = [
+    "ACCOUNTS",
+    "BUS",
+    "CLIENTS",
+    "CLOSING",
+    "CONFIG",
+    "DESK",
+    "EMAIL",
+    "ENGINE",
+    "IDENTITIES",
+    "METRICS",
+    "SOCKETS",
+    "STORE",
+    "WEBCHAT",
+]
+
+CONFIG = web.AppKey("config", Config)
+STORE = web.AppKey("store", Store)
+BUS = web.AppKey("bus", Bus)
+ENGINE = web.AppKey("engine", Engine)
+ACCOUNTS = web.AppKey("accounts", Accounts)
+WEBCHAT = web.AppKey("webchat", WebchatChannel)
+DESK = web.AppKey("desk", DeskEndpoint)
+EMAIL = web.AppKey("email", EmailChannel)
+METRICS = web.AppKey("metrics", Metrics)
+SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
+CLOSING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("closing")
+
+CLIENTS = web.AppKey("clients", ClientAddresses)
+IDENTITIES = web.AppKey("identities", Identities)

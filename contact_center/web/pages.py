@@ -1,0 +1,80 @@
+"""Pages and plain endpoints: the desk and demo pages, the widget's script, health, metrics, the OpenAPI document.
+
+Every HTML response the engine sends (a page, or a file under ``/static``) carries the same
+Content-Security-Policy, with ``frame-ancestors 'none'``: no page of the engine may be framed by
+another site. The widget needs no frame: it is a script the host page loads (``/widget.js``),
+which builds its box in the host page itself. Every response says ``nosniff``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from contact_center.web.keys import DESK, METRICS, WEBCHAT
+from contact_center.web.rest import Handler
+
+__all__ = [
+    "DOCS",
+    "PAGE_CSP",
+    "STATIC",
+    "chat_ws",
+    "desk_ws",
+    "health",
+    "metrics",
+    "openapi",
+    "page",
+    "secure",
+    "widget_js",
+]
+
+STATIC = Path(__file__).parent / "static"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+)
+
+
+async def secure(request: web.Request, response: web.StreamResponse) -> None:
+    """Before any response goes out: the page policy on HTML, ``nosniff`` on everything."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.content_type == "text/html" or str(response.headers.get("Content-Type", "")).startswith("text/html"):
+        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+
+
+def page(name: str) -> Handler:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC / name)
+
+    return handler
+
+
+async def openapi(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(DOCS / "openapi.json")
+
+
+async def widget_js(request: web.Request) -> web.StreamResponse:
+    response = web.FileResponse(STATIC / "widget.js")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Counters and gauges in Prometheus's text format (no personal data: counts only)."""
+    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+
+
+async def chat_ws(request: web.Request) -> web.StreamResponse:
+    return await request.app[WEBCHAT].handle(request)
+
+
+async def desk_ws(request: web.Request) -> web.StreamResponse:
+    return await request.app[DESK].handle(request)

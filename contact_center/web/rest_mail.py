@@ -1,0 +1,113 @@
+"""REST: the email promise's reports, mails' attachments and raw bytes, and the quarantine.
+
+What a customer sent never runs in the desk's origin: an attachment is served to the agent
+holding its contact (or a supervisor) inline only when it is a plain image, otherwise as a
+download, always with ``nosniff`` and a sandboxing Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from contact_center.exceptions import BadMessage, NotFound
+from contact_center.model import Role
+from contact_center.reports import email_attainment
+from contact_center.sla import Period
+from contact_center.web.keys import CONFIG, ENGINE
+from contact_center.web.rest import date_query, int_path, int_query, user
+
+__all__ = ["attachment", "email_report", "quarantine", "raw_mail"]
+
+
+async def email_report(request: web.Request) -> web.Response:
+    """The email promise per period, for supervisors: ``?period=month&from=2026-01-01&to=2026-12-31``."""
+    await user(request, Role.SUPERVISOR)
+    config, engine = request.app[CONFIG], request.app[ENGINE]
+    raw = request.query.get("period", "month")
+    try:
+        period = Period(raw)
+    except ValueError:
+        choices = ", ".join(p.value for p in Period)
+        raise BadMessage(f"period: must be one of {choices}, got {raw!r}", "invalid_field") from None
+    today = config.sla.calendar.local_date(engine.clock.now())
+    last = date_query(request, "to", today)
+    first = date_query(request, "from", last.replace(month=1, day=1))
+    if first > last or (last - first).days > 3660:
+        raise BadMessage("from/to: from must not be after to, and at most ten years apart", "invalid_field")
+    calendar, promise = config.sla.calendar, config.email.promise
+    report = await email_attainment(engine.store, calendar, promise, engine.clock.now(), period, first, last)
+    return web.json_response(report.to_json())
+
+
+_INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+async def attachment(request: web.Request) -> web.StreamResponse:
+    """An attachment's bytes, for the agent holding its contact or a supervisor.
+
+    What a customer sent never runs in the desk's origin: anything but a plain image is a
+    download, and every answer forbids sniffing and sandboxes itself.
+    """
+    user_id = await user(request)
+    engine = request.app[ENGINE]
+    mail = await engine.store.mail(request.match_info["mail_id"])
+    n = int_path(request, "n")
+    if mail is None or n >= len(mail.attachments):
+        raise NotFound(f"no attachment {n} of mail {request.match_info['mail_id']!r}")
+    await _may_read_mail(request, user_id, mail.contact_id)
+    item = mail.attachments[n]
+    if item.data is None:
+        raise NotFound(f"attachment {n} was not kept: {item.refused}")
+    inline = item.content_type in _INLINE_IMAGES
+    headers = {
+        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(item.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "Cache-Control": "private, max-age=3600",
+    }
+    content_type = item.content_type if inline else "application/octet-stream"
+    return web.Response(body=item.data, content_type=content_type, headers=headers)
+
+
+async def raw_mail(request: web.Request) -> web.StreamResponse:
+    """A mail's bytes as received or sent (``message/rfc822``), for supervisors."""
+    await user(request, Role.SUPERVISOR)
+    mail = await request.app[ENGINE].store.mail(request.match_info["mail_id"])
+    if mail is None:
+        raise NotFound(f"no mail {request.match_info['mail_id']!r}")
+    headers = {"Content-Disposition": f"attachment; filename={mail.id}.eml", "X-Content-Type-Options": "nosniff"}
+    return web.Response(body=mail.raw, content_type="message/rfc822", headers=headers)
+
+
+async def quarantine(request: web.Request) -> web.Response:
+    """Fetched mails that could not be read or filed, newest first, with the reason: for supervisors."""
+    await user(request, Role.SUPERVISOR)
+    limit = int_query(request, "limit", 100, 1000) or 100
+    mails = await request.app[ENGINE].store.quarantined(limit)
+    return web.json_response(
+        {
+            "mails": [
+                {
+                    "id": m.id,
+                    "at": m.at,
+                    "reason": m.quarantine,
+                    "mailbox": m.source.mailbox if m.source else None,
+                    "uid": m.source.uid if m.source else None,
+                    "bytes": len(m.raw),
+                    "start": m.raw[:300].decode("utf-8", "replace"),
+                    "raw_url": f"/api/mails/{m.id}/raw",
+                }
+                for m in mails
+            ]
+        }
+    )
+
+
+async def _may_read_mail(request: web.Request, user_id: str, contact_id: str | None) -> None:
+    engine = request.app[ENGINE]
+    contact = engine.contact(contact_id) if contact_id else None
+    if contact is not None and contact.agent_id == user_id:
+        return
+    await user(request, Role.SUPERVISOR)
