@@ -526,7 +526,7 @@ class Engine:
 
         await self._run(move)
         log.info("customer.merged", customer_id=keep, merged=gone, by=kind.value, verified_by=by)
-        self._publish(f"customer:{gone}", {"type": "merged", "customer_id": keep})
+        self._publish(f"customer:{gone}", {"type": "merged", "customer_id": keep, "by": kind.value, "value": value})
         self.route_soon()
 
     def works_for(self, agent_id: str, customer_id: str) -> bool:

@@ -36,11 +36,12 @@ log = structlog.get_logger("contact_center.auth")
 
 
 def backoff_s(failures: int, free: int, first_s: float, max_s: float) -> float:
-    """How long after the last of ``failures`` the next attempt must wait (0 while within ``free``)."""
+    """How long after the last of ``failures`` the next attempt must wait: nothing before ``free`` of them,
+    then ``first_s``, doubling with each failure more, at most ``max_s``."""
     over = failures - free
-    if over <= 0:
+    if failures <= 0 or over < 0:
         return 0.0
-    return min(max_s, first_s * 2.0 ** (over - 1))
+    return min(max_s, first_s * 2.0**over)
 
 
 @dataclass(frozen=True, slots=True)

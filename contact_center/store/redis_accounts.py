@@ -24,6 +24,7 @@ __all__ = ["ACCOUNTS_LIBRARY", "RedisAccounts"]
 
 _Read = Callable[[list[Any]], Any]
 _SLACK_MS = 60_000  # Redis keeps a lapsed record this much longer; the engine's clock decides
+_PURGE_BATCH = 1000  # lapsed sessions forgotten per function call
 
 ACCOUNTS_LIBRARY = """#!lua name=contact_center_accounts
 
@@ -50,18 +51,31 @@ local function strike(keys, args)
   return {count, now, locked}
 end
 
--- KEYS: user:{id}:sessions. ARGV: the prefix of session keys (session:). Ends every session in
--- the set; returns how many still held.
+-- KEYS: user:{id}:sessions, sessions:expiry. ARGV: the prefix of session keys (session:). Ends
+-- every session in the set; returns how many still held.
 local function end_sessions(keys, args)
   local ended = 0
   for _, h in ipairs(redis.call('SMEMBERS', keys[1])) do
     ended = ended + redis.call('DEL', args[1] .. h)
+    redis.call('ZREM', keys[2], h)
   end
   redis.call('DEL', keys[1])
   return ended
 end
 
+-- KEYS: sessions:expiry. ARGV: now (ms), the prefix of session keys (session:), how many at most.
+-- Forgets the sessions that lapsed by now; returns how many.
+local function purge_sessions(keys, args)
+  local lapsed = redis.call('ZRANGEBYSCORE', keys[1], '-inf', args[1], 'LIMIT', 0, tonumber(args[3]))
+  for _, h in ipairs(lapsed) do
+    redis.call('DEL', args[2] .. h)
+    redis.call('ZREM', keys[1], h)
+  end
+  return #lapsed
+end
+
 redis.register_function('cc_strike', strike)
+redis.register_function('cc_purge_sessions', purge_sessions)
 redis.register_function('cc_end_sessions', end_sessions)
 """
 
@@ -188,6 +202,7 @@ class RedisAccounts:
         def build(pipe: Any) -> _Read:
             pipe.hset(k.session(token_hash), mapping=fields)
             pipe.sadd(own, token_hash)
+            pipe.zadd(k.session_expiry, {token_hash: _ms(session.expires_at)})
             if session.issued_at:  # Redis forgets it a little after it lapses
                 ttl = _ttl_ms(session.expires_at, session.issued_at)
                 pipe.pexpire(k.session(token_hash), ttl)
@@ -207,6 +222,7 @@ class RedisAccounts:
     async def delete_session(self, token_hash: str) -> None:
         def build(pipe: Any) -> _Read:
             pipe.delete(self.keys.session(token_hash))
+            pipe.zrem(self.keys.session_expiry, token_hash)
             return lambda replies: None
 
         await self._enqueue(build)
@@ -216,15 +232,26 @@ class RedisAccounts:
         k = self.keys
 
         def build(pipe: Any) -> _Read:
-            pipe.fcall("cc_end_sessions", 1, k.user_sessions(subject_id), k.session(""))
+            pipe.fcall("cc_end_sessions", 2, k.user_sessions(subject_id), k.session_expiry, k.session(""))
             return lambda replies: int(replies[0])
 
         result: int = await self._enqueue(build)
         return result
 
     async def purge_sessions(self, now: float) -> int:
-        """Nothing to do: Redis forgets sessions, counts and codes itself once they lapse."""
-        return 0
+        """Forget the sessions that lapsed by ``now`` (counts and codes Redis forgets by itself)."""
+        k = self.keys
+        purged = 0
+        while True:
+
+            def build(pipe: Any) -> _Read:
+                pipe.fcall("cc_purge_sessions", 1, k.session_expiry, _ms(now), k.session(""), _PURGE_BATCH)
+                return lambda replies: int(replies[0])
+
+            batch: int = await self._enqueue(build)
+            purged += batch
+            if batch < _PURGE_BATCH:
+                return purged
 
     # throttles and one-time codes
 

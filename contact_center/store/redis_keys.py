@@ -26,6 +26,7 @@ key                            type    holds
 ``users``                      hash    username -> user id
 ``session:{token hash}``       hash    kind, subject_id, expires_at, issued_at (expires with the session)
 ``user:{id}:sessions``         set     token hashes of a user's sessions
+``sessions:expiry``            zset    token hashes of every session, scored by its expiry (ms): what a purge drops
 ``strikes:{key}``              hash    a throttle's count under a key: n, last, until (a lockout), exp (ms)
 ``challenge:{key}``            hash    a one-time code waiting: customer_id, address, salt, digest, expires_at
 ``bus:{topic}``                pubsub  engine events of ``topic`` (``agent:{id}``, ``customer:{id}``);
@@ -124,6 +125,10 @@ class Keys:
 
     def session(self, token_hash: str) -> str:
         return f"{self.prefix}session:{token_hash}"
+
+    @property
+    def session_expiry(self) -> str:
+        return f"{self.prefix}sessions:expiry"
 
     def user_sessions(self, user_id: str) -> str:
         return f"{self.prefix}user:{user_id}:sessions"

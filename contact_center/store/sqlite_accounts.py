@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS users (
 );
 CREATE TABLE IF NOT EXISTS sessions (
     token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
-    expires_at REAL NOT NULL
+    expires_at REAL NOT NULL, issued_at REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject_id);
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
@@ -46,10 +46,13 @@ CREATE TABLE IF NOT EXISTS challenges (
 
 
 def migrate_accounts(db: sqlite3.Connection) -> None:
-    """Columns added since a file was written: ``users.disabled``."""
+    """Columns added since a file was written: ``users.disabled``, ``sessions.issued_at``."""
     have = {row[1] for row in db.execute("PRAGMA table_info(users)")}
     if have and "disabled" not in have:
         db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+    have = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+    if have and "issued_at" not in have:
+        db.execute("ALTER TABLE sessions ADD COLUMN issued_at REAL NOT NULL DEFAULT 0")
 
 
 def _agent(row: sqlite3.Row) -> Agent:
@@ -145,17 +148,17 @@ class SqliteAccounts:
     async def create_session(self, token_hash: str, session: Session) -> None:
         def op(db: sqlite3.Connection) -> None:
             db.execute(
-                "INSERT INTO sessions (token_hash, kind, subject_id, expires_at) VALUES (?, ?, ?, ?)",
-                (token_hash, session.kind, session.subject_id, session.expires_at),
+                "INSERT INTO sessions (token_hash, kind, subject_id, expires_at, issued_at) VALUES (?, ?, ?, ?, ?)",
+                (token_hash, session.kind, session.subject_id, session.expires_at, session.issued_at),
             )
 
         await self._enqueue(op)
 
     async def get_session(self, token_hash: str) -> Session | None:
         row = self._db.execute(
-            "SELECT kind, subject_id, expires_at FROM sessions WHERE token_hash = ?", (token_hash,)
+            "SELECT kind, subject_id, expires_at, issued_at FROM sessions WHERE token_hash = ?", (token_hash,)
         ).fetchone()
-        return None if row is None else Session(row["kind"], row["subject_id"], row["expires_at"])
+        return None if row is None else Session(row[0], row[1], row[2], row[3])
 
     async def delete_session(self, token_hash: str) -> None:
         def op(db: sqlite3.Connection) -> None:

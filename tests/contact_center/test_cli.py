@@ -51,3 +51,42 @@ def test_user_add_refuses_bad_input(tmp_path):
     assert ok.returncode == 0 and "created agent ayu" in ok.stdout
     again = cli("--config", str(config), "user", "add", "ayu", "--password-stdin", stdin="long-password\n")
     assert again.returncode == 2 and "username 'ayu' is taken" in again.stderr
+
+
+def test_user_add_without_a_terminal_says_how_to_give_the_password(tmp_path):
+    """No terminal and no --password-stdin: a clear message and exit code 1, not an EOFError traceback."""
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\ndata_dir = "data"\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "contact_center", "--config", str(config), "user", "add", "ayu"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "--password-stdin" in result.stderr and "Traceback" not in result.stderr
+    assert "EOFError" not in result.stderr
+
+
+def test_users_are_listed_disabled_enabled_and_given_passwords(tmp_path):
+    """user list, disable, enable, passwd and sessions --end work on the configured store."""
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\ndata_dir = "data"\n')
+    base = ("--config", str(config), "user")
+    assert cli(*base, "add", "ayu", "--password-stdin", stdin="long-password\n").returncode == 0
+    lead = cli(*base, "add", "lead", "--role", "supervisor", "--password-stdin", stdin="long-password\n")
+    assert lead.returncode == 0
+    listed = cli(*base, "list")
+    assert listed.returncode == 0
+    rows = {line.split()[0]: line.split() for line in listed.stdout.splitlines()[1:]}
+    assert rows["ayu"][1:3] == ["agent", "active"] and rows["lead"][1:3] == ["supervisor", "active"]
+    disabled = cli(*base, "disable", "ayu")
+    assert disabled.returncode == 0 and "disabled" in disabled.stdout
+    assert cli(*base, "list").stdout.count("disabled") == 1
+    assert cli(*base, "enable", "ayu").returncode == 0
+    changed = cli(*base, "passwd", "ayu", "--password-stdin", stdin="another-password\n")
+    assert changed.returncode == 0 and "sessions ended" in changed.stdout
+    ended = cli(*base, "sessions", "ayu", "--end")
+    assert ended.returncode == 0 and "0 sessions ended" in ended.stdout
+    missing = cli(*base, "disable", "nobody")
+    assert missing.returncode == 2 and "no user 'nobody'" in missing.stderr

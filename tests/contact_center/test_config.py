@@ -53,6 +53,18 @@ def test_shipped_config_loads():
         ({"store": {"backend": "mysql"}}, "store.backend"),
         ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),
         ({"store": "mysql://db/cc"}, 'store: must be a [store] table, "sqlite", or a redis://'),
+        ({"server": {"trusted_proxies": ["10.0.0.0/8", "nginx"]}}, "server.trusted_proxies: 'nginx' is not an IP"),
+        ({"server": {"header_timeout_s": 0}}, "server.header_timeout_s: must be a number of seconds > 0"),
+        ({"server": {"max_connections_per_client": 0}}, "server.max_connections_per_client"),
+        ({"auth": {"lockout_after": 0}}, "auth.lockout_after: must be an integer >= 1"),
+        ({"auth": {"backoff_first_s": 10, "backoff_max_s": 5}}, "auth.backoff_max_s: must not be below"),
+        ({"auth": {"hash_workers": 100}}, "auth.hash_workers: must be an integer 1-64"),
+        ({"identity": {"secret": "short"}}, "identity.secret: at least 16 characters"),
+        ({"identity": {"identifier": "passport"}}, "identity.identifier: must be email or phone or user_id"),
+        ({"identity": {"sekret": "x"}}, "identity.sekret: unknown key"),
+        ({"email": {"trusted_authserv_id": "mx.example.com; evil"}}, "email.trusted_authserv_id: must be a host"),
+        ({"webchat": {"new_visitors_per_min": 0}}, "webchat.new_visitors_per_min"),
+        ({"desk": {"history_of_handled": "yes"}}, "desk.history_of_handled: must be true or false"),
     ],
 )
 def test_bad_values_name_the_key(data, message):
