@@ -101,6 +101,7 @@ def _email_config(box: Mailbox, sink: SmtpSink) -> str:
 [email]
 poll_s = 5
 acks_per_sender = 100000
+acks_per_domain = 100000
 [email.smtp]
 port = {sink.port}
 {box.toml()}"""

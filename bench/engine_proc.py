@@ -71,9 +71,16 @@ def rss_kib(pid: int) -> int:
 
 
 def config_text(
-    port: int, store: str, *, max_frame_bytes: int = 65536, log_level: str = "info", offer_timeout_s: float = 20
+    port: int,
+    store: str,
+    *,
+    max_frame_bytes: int = 65536,
+    log_level: str = "info",
+    offer_timeout_s: float = 20,
+    extra: str = "",
 ) -> str:
-    """An engine's config.toml for the benchmarks; ``store`` is the body of its ``[store]`` table."""
+    """An engine's config.toml for the benchmarks; ``store`` is the body of its ``[store]`` table,
+    ``extra`` more tables (``[auth]``, say)."""
     return f"""
 [server]
 port = {port}
@@ -94,6 +101,7 @@ offer_timeout_s = {offer_timeout_s}
 [logging]
 level = "{log_level}"
 format = "json"
+{extra}
 """
 
 
@@ -127,11 +135,14 @@ class EngineProcess:
     tokens: list[str] | None = None
 
     @classmethod
-    async def create(cls, agents: int, capacity_chat: int = 3, max_frame_bytes: int = 65536) -> EngineProcess:
-        """An engine on the embedded store, with ``agents`` made up front."""
+    async def create(
+        cls, agents: int, capacity_chat: int = 3, max_frame_bytes: int = 65536, extra: str = ""
+    ) -> EngineProcess:
+        """An engine on the embedded store, with ``agents`` made up front (and ``extra`` config tables)."""
         port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-        (workdir / "config.toml").write_text(config_text(port, 'data_dir = "data"', max_frame_bytes=max_frame_bytes))
+        text = config_text(port, 'data_dir = "data"', max_frame_bytes=max_frame_bytes, extra=extra)
+        (workdir / "config.toml").write_text(text)
         store = SqliteStore(workdir / "data" / "contact-center.sqlite3")
         tokens = await seed_agents(store, agents, capacity_chat)
         await store.close()

@@ -51,6 +51,7 @@ class WidgetSession:
         self.language = "en"
         self._sent: dict[str, int] = {}
         self._own: set[str] = set()  # client ids of chat-opening messages in flight: their ack is their echo
+        self._identifying = False  # an identify or verify_code of this socket is under way
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self._ack_fn = self._ack  # made once: every message in flight holds it
@@ -84,9 +85,11 @@ class WidgetSession:
     def _on_event(self, event: dict[str, Any]) -> None:
         if self._buffer is not None:
             self._buffer.append(event)
-        elif event["type"] == "merged":
+        elif event["type"] == "merged":  # proven to be another customer (by this socket, another, or an agent)
             self._subscribe(event["customer_id"])
-            self.sock.send({"type": "identified", "customer_id": event["customer_id"]})
+            if not self._identifying:  # this socket's own request answers for itself
+                verified = [[event["by"], event["value"]]] if event.get("by") else []
+                self.sock.send({"type": "identified", "customer_id": event["customer_id"], "verified": verified})
         else:
             self._forward(event)
 
@@ -174,14 +177,18 @@ class WidgetSession:
     async def identify(self, msg: dict[str, Any]) -> None:
         """What the page says of its visitor: claims (email, phone, name), or an identifier the site signed."""
         assert self.customer_id is not None
-        identified = await self.identities.identify(
-            self.customer_id,
-            email=msg.get("email") or "",
-            phone=msg.get("phone") or "",
-            name=msg.get("name") or "",
-            identifier=msg.get("identifier") or "",
-            identifier_hash=msg.get("identifier_hash") or "",
-        )
+        self._identifying = True
+        try:
+            identified = await self.identities.identify(
+                self.customer_id,
+                email=msg.get("email") or "",
+                phone=msg.get("phone") or "",
+                name=msg.get("name") or "",
+                identifier=msg.get("identifier") or "",
+                identifier_hash=msg.get("identifier_hash") or "",
+            )
+        finally:
+            self._identifying = False
         self._now(identified)
 
     async def verify_email(self, msg: dict[str, Any]) -> None:
@@ -193,7 +200,12 @@ class WidgetSession:
     async def verify_code(self, msg: dict[str, Any]) -> None:
         """The visitor typed the code: the address is proven, and the visitor may become its customer."""
         assert self.customer_id is not None
-        self._now(await self.identities.check_code(self.customer_id, msg.get("code")))
+        self._identifying = True
+        try:
+            identified = await self.identities.check_code(self.customer_id, msg.get("code"))
+        finally:
+            self._identifying = False
+        self._now(identified)
 
     def _now(self, identified: Identified) -> None:
         if identified.customer_id != self.customer_id:

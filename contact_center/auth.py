@@ -58,7 +58,7 @@ class Accounts:
         self._clock = clock
         self._config = config
         self._bus = bus if bus is not None else Bus()
-        self.hashing = PasswordHashing(config.hash_workers, config.hash_queue)
+        self.hashing = PasswordHashing(config.hash_workers, config.hash_queue, config.hash_nice)
         self.throttle = LoginThrottle(store, config)
 
     def close(self) -> None:

@@ -28,7 +28,7 @@ import contextvars
 import dataclasses
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -40,7 +40,8 @@ from contact_center.clock import Clock, Timer
 from contact_center.config import Config
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, require_text
-from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, ThreadEntry
+from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, recipients
+from contact_center.mail_threads import thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import (
     Agent,
@@ -755,10 +756,15 @@ class Engine:
             ]
             record = dataclasses.replace(record, message_id=own, summary={**record.summary, "problems": problems})
         customer_id = await self._customer_by_email(arrival.address, arrival.name)
-        ticket, latest = await self._thread_of(arrival, parents, customer_id)
+        threading = await thread_for(self.store, arrival, parents, customer_id)
+        ticket, latest = threading.ticket, threading.latest
         first = not ticket
         if first:
             ticket = f"{self.config.email.ticket_prefix}-{await self.store.next_ticket()}"
+        if threading.named:
+            log.warning("email.thread_refused", ticket=threading.named, reason=threading.refused)
+            refused = {"ticket": threading.named, "reason": threading.refused}
+            record = dataclasses.replace(record, summary={**record.summary, "thread_refused": refused})
         no_ack = await self._ack_refusal(arrival) if first else "not the first mail of its thread"
         value = await self._value(customer_id)
         file = partial(self._file_mail, arrival, record, customer_id, value, ticket, latest, no_ack)
@@ -801,25 +807,6 @@ class Engine:
             raise
         return customer.id
 
-    async def _thread_of(
-        self, arrival: Arrival, parents: list[ThreadEntry], customer_id: str
-    ) -> tuple[str, str | None]:
-        """The ticket the mail continues and the ticket's latest contact; ("", None) for a new thread.
-
-        By the mails it answers (``parents``: its In-Reply-To and References as the store knows
-        them, nearest first); then by a ticket reference in the subject, which only the ticket's
-        own customer can use (anyone can type one).
-        """
-        for entry in parents:
-            if entry.ticket:
-                return entry.ticket, await self.store.ticket_contact(entry.ticket)
-        if arrival.ticket_ref:
-            latest = await self.store.ticket_contact(arrival.ticket_ref)
-            contact = await self.store.get_contact(latest) if latest else None
-            if contact is not None and contact.customer_id == customer_id:
-                return arrival.ticket_ref, latest
-        return "", None
-
     async def _ack_refusal(self, arrival: Arrival) -> str | None:
         if arrival.ack_refusal is not None:
             return arrival.ack_refusal
@@ -830,6 +817,10 @@ class Engine:
         sent = await self.store.acks_to(arrival.address, since)
         if len(sent) >= cfg.acks_per_sender:
             return f"{len(sent)} acknowledgements went to {arrival.address} in the last {cfg.ack_window_min:g} minutes"
+        domain = arrival.address.rsplit("@", 1)[-1]
+        to_domain = await self.store.acks_to_domain(domain, since)
+        if len(to_domain) >= cfg.acks_per_domain:
+            return f"{len(to_domain)} acknowledgements went to {domain} in the last {cfg.ack_window_min:g} minutes"
         return None
 
     def _file_mail(
@@ -860,9 +851,10 @@ class Engine:
                 value=value,
                 ticket=ticket,
             )
-            self._put(
-                contact, "contact.created", "customer", ticket=ticket, follows=latest, mailbox=arrival.mailbox_address
-            )
+            refused = record.summary.get("thread_refused")
+            linked = {"linked_ticket": refused["ticket"], "unverified_sender": True} if refused else {}
+            self._put(contact, "contact.created", "customer", ticket=ticket, follows=latest,
+                      mailbox=arrival.mailbox_address, **linked)  # fmt: skip
             kind = "new"
         else:
             kind = "joined"
@@ -891,21 +883,35 @@ class Engine:
         log.info("email.filed", contact_id=contact.id, ticket=ticket, outcome=kind, acknowledged=acknowledged)
         return MailOutcome("filed" if kind == "joined" else "new", contact.id, ticket, acknowledged, no_ack)
 
-    async def email_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> dict[str, Any]:
+    async def email_reply(
+        self,
+        agent_id: str,
+        contact_id: str,
+        text: object,
+        client_id: object,
+        *,
+        reply_to: object = None,
+        cc: object = (),
+    ) -> dict[str, Any]:
         """The agent answers an email contact: the reply goes to the outbox, once per ``client_id``.
 
-        The first reply is the contact's first response (``answered_at``), measured by the SLA
-        clock; each reply is an ``email.sent`` history event. A repeat of ``client_id`` queues
-        nothing and returns the reply queued first.
+        It goes to the thread's customer (:func:`~contact_center.mail.recipients`); to a
+        ``Reply-To`` of the thread's mails only when the agent names it (``reply_to``), and to
+        the addresses in ``cc`` besides, whose mails may then join the thread. The first reply is
+        the contact's first response (``answered_at``), measured by the SLA clock; each reply is an
+        ``email.sent`` history event. A repeat of ``client_id`` queues nothing and returns the reply
+        queued first.
         """
         text = require_text("text", text, _MAX_EMAIL_CHARS)
         client_id = require_text("client_id", client_id, 64)
+        copies = self._copies(cc)
         held = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
         if held.channel != Channel.EMAIL:
             raise ClientError(f"contact {contact_id!r} is a {held.channel.value}, not an email", "wrong_channel")
         if self.composer is None:
             raise ClientError("email is not configured on this engine (no SMTP)", "email_unavailable")
         thread = await self.store.mails_of(contact_id)
+        to = await self._reply_address(held, thread, reply_to)
         author = self._runtime(agent_id).agent.display_name
         key = f"reply:{contact_id}:{client_id}"
 
@@ -914,11 +920,11 @@ class Engine:
             assert unit is not None and self.composer is not None
             contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
             now = self.clock.now()
-            mail, outbound = self.composer.reply(contact, thread, text, author, key, now)
+            mail, outbound = self.composer.reply(contact, thread, text, author, key, now, to=to, cc=copies)
             unit.mails.append(mail)
             unit.outbound.append(outbound)
             first = contact.answered_at is None
-            data = {"mail_id": mail.id, "first_response": first, "text": text[:300]}
+            data = {"mail_id": mail.id, "first_response": first, "text": text[:300], "to": to, "cc": copies}
             if first:
                 due = self.config.email.promise.due(self.config.sla.calendar, contact.created_at)
                 self._put(dataclasses.replace(contact, answered_at=now), "email.sent", f"agent:{agent_id}",
@@ -936,6 +942,36 @@ class Engine:
             return {"contact_id": contact_id, "mail_id": queued.id, "outbound_id": None, "first_response": False}
         self._publish(f"agent:{agent_id}", {"type": "email_sent", "contact_id": contact_id, "mail_id": sent["mail_id"]})
         return sent
+
+    def _copies(self, cc: object) -> list[str]:
+        """The addresses an agent copies a reply to: at most ten, never the engine's own."""
+        if not isinstance(cc, list | tuple) or len(cc) > 10:
+            raise ClientError("cc: a list of at most 10 email addresses", "invalid_field")
+        copies = list(dict.fromkeys(normalise_email(a) for a in cc))
+        own = [a for a in copies if a in self.config.email.own_addresses]
+        if own:
+            raise ClientError(f"cc: {own[0]} is this engine's own mailbox", "invalid_field")
+        return copies
+
+    async def reply_addresses(self, contact: Contact, thread: Sequence[MailRecord]) -> tuple[str | None, list[str]]:
+        """Where a reply to the contact goes, and the Reply-To addresses its mails asked for instead."""
+        customer = await self.store.get_customer(contact.customer_id)
+        emails = [v for k, v in customer.identities if k == IdentityKind.EMAIL] if customer is not None else []
+        return recipients(thread, emails)
+
+    async def _reply_address(self, contact: Contact, thread: Sequence[MailRecord], reply_to: object) -> str:
+        to, offered = await self.reply_addresses(contact, thread)
+        if reply_to is not None:
+            wanted = normalise_email(reply_to)
+            if wanted != to and wanted not in offered:
+                raise ClientError(
+                    f"reply_to: {wanted} is not a Reply-To of this thread's mails; replies go to {to}",
+                    "invalid_field",
+                )
+            to = wanted
+        if to is None:
+            raise ClientError(f"contact {contact.id!r} has no mail from the customer to answer", "invalid_field")
+        return to
 
     async def _at_risk(self, contact_id: str) -> None:
         contact = self._contacts.get(contact_id)

@@ -31,6 +31,7 @@ __all__ = [
     "OutboundState",
     "StoredAttachment",
     "ThreadEntry",
+    "recipients",
 ]
 
 
@@ -220,7 +221,8 @@ class Arrival:
     ``record`` is the mail with its place in the mailbox, not yet tied to a contact.
     ``thread_ids`` are its In-Reply-To and References; ``ticket_ref`` a ticket reference found in
     its subject. ``ack_refusal`` says why no automatic reply may answer it (a machine, a list,
-    ourselves), or None.
+    ourselves), or None. ``authenticated``: the trusted mail server vouched for its ``From``
+    (DMARC, or aligned SPF or DKIM; see ``channels.email.authentication``).
     """
 
     record: MailRecord
@@ -233,6 +235,7 @@ class Arrival:
     skills: tuple[tuple[str, int], ...]
     mailbox_address: str
     ack_refusal: str | None = None
+    authenticated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +251,21 @@ class MailOutcome:
     no_ack: str | None = None
 
 
+def recipients(thread: Sequence[MailRecord], customer_addresses: Sequence[str]) -> tuple[str | None, list[str]]:
+    """Where a reply to a thread goes, and the other addresses its mails asked replies to go to.
+
+    A reply goes to the thread's customer: the sender of its first mail from one of the customer's
+    own addresses (or of its first mail, when none is). A ``Reply-To`` naming somewhere else is
+    only offered: an agent must choose it, and an acknowledgement never goes there.
+    """
+    inbound = [m for m in thread if m.direction == Direction.IN and m.summary.get("from")]
+    own = next((m for m in inbound if m.summary["from"] in customer_addresses), None)
+    first = own or (inbound[0] if inbound else None)
+    to = str(first.summary["from"]) if first is not None else None
+    offered = dict.fromkeys(a for m in inbound for a in m.summary.get("reply_to", ()) if a != to)
+    return to, list(offered)
+
+
 class Composer(Protocol):
     """Makes the mails the engine sends (the email channel provides it): bytes, record and outbox entry."""
 
@@ -256,7 +274,16 @@ class Composer(Protocol):
     ) -> tuple[MailRecord, Outbound]: ...
 
     def reply(
-        self, contact: Contact, thread: Sequence[MailRecord], text: str, author: str, key: str, now: float
+        self,
+        contact: Contact,
+        thread: Sequence[MailRecord],
+        text: str,
+        author: str,
+        key: str,
+        now: float,
+        *,
+        to: str,
+        cc: Sequence[str] = (),
     ) -> tuple[MailRecord, Outbound]: ...
 
     def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound: ...

@@ -41,6 +41,8 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
             "new_visitors_per_min": 100_000,  # every test visitor comes from 127.0.0.1
         },
         "desk": {"reconnect_grace_s": 30, "default_wrap_up_s": 5},
+        # Password checks at normal priority: a machine busy with other work must not starve the suite's logins.
+        "auth": {"hash_nice": 0},
         "routing": {"offer_timeout_s": 20},
         "logging": {"format": "json"},
     }
@@ -179,16 +181,34 @@ async def start_server(config: Config) -> Server:
     return Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner, guard)
 
 
+def on_redis(config: Config, redis_url: str, prefix: str = "", node_id: str = "") -> Config:
+    """``config`` on the Redis store at ``redis_url``, under ``prefix`` (default: a key prefix of its own)."""
+    from dataclasses import replace
+
+    prefix = prefix or f"test:{uuid.uuid4().hex[:12]}:"
+    shared = replace(config.store, backend="redis", redis_url=redis_url, redis_prefix=prefix, node_id=node_id)
+    return replace(config, store=shared)
+
+
+async def start_on(request: pytest.FixtureRequest, config: Config) -> Server:
+    """A server on the store backend the fixture's parameter names ("sqlite" or "redis")."""
+    if request.param == "redis":
+        config = on_redis(config, request.getfixturevalue("redis_url"))
+    return await start_server(config)
+
+
+async def two_nodes(config: Config, redis_url: str) -> tuple[Server, Server]:
+    """Two engine nodes, "a" and "b", sharing one Redis under a prefix of their own."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}:"
+    a = await start_server(on_redis(config, redis_url, prefix, "a"))
+    b = await start_server(on_redis(config, redis_url, prefix, "b"))
+    return a, b
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 async def server(request: pytest.FixtureRequest, config: Config) -> AsyncIterator[Server]:
     """A real engine on a loopback port, once on each store backend (Redis: this test's own key prefix)."""
-    if request.param == "redis":
-        from dataclasses import replace
-
-        url = request.getfixturevalue("redis_url")
-        store = replace(config.store, backend="redis", redis_url=url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:")
-        config = replace(config, store=store)
-    srv = await start_server(config)
+    srv = await start_on(request, config)
     yield srv
     await srv.runner.cleanup()
 

@@ -54,6 +54,7 @@ class _Draft:
     parent: str | None
     refs: list[str]
     extra: list[tuple[str, str]] = field(default_factory=list)
+    cc: tuple[str, ...] = ()
 
 
 def _header(name: str, value: str) -> bytes:
@@ -110,26 +111,35 @@ class MailComposer:
         due = datetime.fromtimestamp(due_at, self._calendar.zone)
         ack = acknowledgement(language, contact.ticket, due, arrival.subject, arrival.name)
         sender = arrival.mailbox_address or self._default_from
-        to = (summary.get("reply_to") or [arrival.address])[0]
+        to = arrival.address  # the sender's own address only: never a Reply-To, which anyone can write
         refs = [*summary.get("references", ()), arrival.record.message_id]
         automatic = [*AUTO_HEADERS.items(), ("X-Loop", sender)]
         draft = _Draft(sender, to, ack.subject, ack.text, arrival.record.message_id, refs, automatic)
         return self._queued(draft, "ack", f"ack:{contact.ticket}", contact, now, {"language": language})
 
     def reply(
-        self, contact: Contact, thread: Sequence[MailRecord], text: str, author: str, key: str, now: float
+        self,
+        contact: Contact,
+        thread: Sequence[MailRecord],
+        text: str,
+        author: str,
+        key: str,
+        now: float,
+        *,
+        to: str,
+        cc: Sequence[str] = (),
     ) -> tuple[MailRecord, Outbound]:
+        """The agent's reply to ``to`` (the engine chose it: the thread's customer, or a Reply-To the agent
+        confirmed), copied to ``cc``, threaded on the thread's last mail from outside."""
         inbound = [m for m in thread if m.direction == Direction.IN]
         last = inbound[-1] if inbound else None
         summary = last.summary if last is not None else {}
         sender = summary.get("mailbox_address") or self._default_from
-        customer = (summary.get("reply_to") or [summary.get("from", "")])[0]
-        if not customer:
-            raise ValueError(f"contact {contact.id} has no mail from the customer to answer")
         subject = _subject(str(summary.get("subject", contact.subject)), contact.ticket)
         parent = last.message_id if last is not None else None
         refs = [*summary.get("references", ()), *([parent] if parent else [])]
-        draft = _Draft(sender, customer, subject, f"{text.rstrip()}\n\n{author}\n", parent, refs)
+        extra = [("Cc", ", ".join(cc))] if cc else []
+        draft = _Draft(sender, to, subject, f"{text.rstrip()}\n\n{author}\n", parent, refs, extra, tuple(cc))
         return self._queued(draft, "reply", key, contact, now, {"key": key, "author": author})
 
     def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound:
@@ -172,6 +182,7 @@ class MailComposer:
                 "subject": draft.subject,
                 "from": sender,
                 "to": [to],
+                "cc": list(draft.cc),
                 "references": refs,
                 "text": draft.text,
                 "outbound_id": outbound_id,
@@ -189,7 +200,7 @@ class MailComposer:
             mail_id=mail.id,
             contact_id=contact.id,
             sender=sender,
-            recipients=(to,),
+            recipients=(to, *draft.cc),
             raw=raw,
             created_at=now,
             next_at=now,

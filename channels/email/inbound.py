@@ -29,6 +29,7 @@ from typing import Any
 import structlog
 from aioimaplib import aioimaplib
 
+from channels.email.authentication import check_sender
 from channels.email.compose import ticket_in_subject
 from channels.email.loops import refusal
 from channels.email.parse import Limits, ParsedMail, parse
@@ -69,6 +70,7 @@ def read_mail(
             source=source,
             quarantine=str(exc),
         )
+    sender = check_sender(mail.auth_results, mail.from_addr, config.trusted_authserv_id)
     record = MailRecord(
         id=uuid.uuid4().hex[:20],
         direction=Direction.IN,
@@ -76,7 +78,7 @@ def read_mail(
         message_id=mail.message_id,
         digest=mail.digest,
         raw=raw,
-        summary=_summary(mail, box),
+        summary={**_summary(mail, box), "sender_authenticated": sender.authenticated, "sender_check": sender.reason},
         attachments=tuple(
             StoredAttachment(a.filename, a.content_type, a.size, a.data, a.content_id, a.inline, a.refused)
             for a in mail.attachments
@@ -94,7 +96,8 @@ def read_mail(
         ticket_ref=ticket_in_subject(mail.subject, config.ticket_prefix),
         skills=box.skills,
         mailbox_address=box.address,
-        ack_refusal=refusal(mail.headers, mail.from_addr, config.own_addresses),
+        ack_refusal=refusal(mail.headers, mail.from_addr, config.own_addresses, mail.from_name),
+        authenticated=sender.authenticated,
     )
 
 
@@ -132,6 +135,13 @@ def fetched_messages(lines: list[Any]) -> Iterator[tuple[int, bytes]]:
         if uid is not None:
             yield int(uid.group(1)), raw
         i += 2
+
+
+def _hang_up(client: Any) -> None:
+    """Close an IMAP client's connection (aioimaplib's logout leaves that to the server)."""
+    transport = getattr(getattr(client, "protocol", None), "transport", None)
+    if transport is not None and not transport.is_closing():
+        transport.close()
 
 
 class MailboxPoller:
@@ -184,9 +194,14 @@ class MailboxPoller:
         box = self.box
         imap = aioimaplib.IMAP4_SSL if box.tls else aioimaplib.IMAP4
         client = imap(host=box.host, port=box.port, timeout=30)
-        await client.wait_hello_from_server()
-        login = await client.login(box.username, box.password)
+        try:
+            await client.wait_hello_from_server()
+            login = await client.login(box.username, box.password)
+        except BaseException:
+            _hang_up(client)
+            raise
         if login.result != "OK":
+            _hang_up(client)
             raise ConnectionError(f"IMAP login to {box.host} as {box.username} refused: {login.lines[-1]!r}")
         return client
 
@@ -209,8 +224,11 @@ class MailboxPoller:
                     await self._sleep(self.config.poll_s)
                     await client.noop()
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.logout(), 5)
+            try:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.logout(), 5)
+            finally:  # also when cancelled while logging out: the connection never outlives the session
+                _hang_up(client)
 
     async def _idle(self, client: Any) -> None:
         """Wait for the server to tell of new mail, for ``poll_s`` at most, or until woken."""

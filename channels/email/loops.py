@@ -25,18 +25,33 @@ _MACHINE_SENDER = re.compile(
     r"([+\-._].*)?$",
     re.IGNORECASE,
 )
+# List command and owner addresses (RFC 3834 section 2), and list servers.
+_LIST_COMMAND = re.compile(r"^(owner-.+|.+-(request|owner|bounces?)|listserv|majordomo|mailman)$", re.IGNORECASE)
+# What bounce senders call themselves, when their address or Return-Path does not say.
+_DAEMON_NAME = re.compile(
+    r"\b(mail delivery (subsystem|system|service)|mailer[ -]?daemon|postmaster|"
+    r"delivery status notification|undeliverable mail|microsoft outlook)\b",
+    re.IGNORECASE,
+)
+_REPORT = re.compile(r"^\s*(multipart/report|message/delivery-status|message/disposition-notification)\b", re.I)
 _BULK = {"bulk", "list", "junk", "auto_reply"}
 _SUPPRESS = re.compile(r"\b(all|autoreply|oof)\b", re.IGNORECASE)
 
 
-def refusal(headers: Mapping[str, str], sender: str, own_addresses: Collection[str]) -> str | None:
+def refusal(
+    headers: Mapping[str, str], sender: str, own_addresses: Collection[str], sender_name: str = ""
+) -> str | None:
     """Why no automatic reply may answer this mail; None if one may.
 
     Args:
         headers: the mail's headers, names lower-cased (as :class:`ParsedMail` has them).
         sender: the From address, lower-cased.
         own_addresses: the engine's own mailbox addresses, lower-cased.
+        sender_name: the From display name, decoded.
     """
+    report = _REPORT.match(headers.get("content-type", ""))
+    if report:
+        return f"a delivery or read report ({report.group(1).lower()})"
     auto = headers.get("auto-submitted", "").strip().lower()
     if auto and auto.split(";")[0].strip() != "no":
         return f"Auto-Submitted: {auto}"
@@ -56,6 +71,10 @@ def refusal(headers: Mapping[str, str], sender: str, own_addresses: Collection[s
     local = sender.split("@", 1)[0]
     if _MACHINE_SENDER.match(local):
         return f"sender {sender} is a machine"
+    if _LIST_COMMAND.match(local):
+        return f"sender {sender} is a mailing list's command or owner address"
+    if _DAEMON_NAME.search(sender_name):
+        return f"sender calls itself {sender_name!r}: a mail system's report"
     if sender in own_addresses:
         return f"sender {sender} is our own address"
     return None

@@ -159,7 +159,11 @@ class OutboxSender:
                 start_tls=smtp.tls == "starttls",
                 timeout=smtp.timeout_s,
             )
-            await client.connect()
+            try:
+                await client.connect()
+            except BaseException:  # refused, timed out or cancelled half-way: nothing left open
+                client.close()
+                raise
             self._client = client
         try:
             await self._client.sendmail(outbound.sender, list(outbound.recipients), outbound.raw)

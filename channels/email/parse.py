@@ -15,8 +15,8 @@ charset, or, when that is missing, unknown or wrong, by the charset the bytes lo
 - threading headers, addresses, date, and what says the mail was sent by a machine.
 
 Whatever it had to work around is listed in ``problems``. A message that cannot be read as
-an email at all (no sender, headers over the limit, empty) raises :class:`Unparseable` with
-the reason; the channel quarantines it and goes on with the next.
+an email at all (no sender, headers over the limit, empty, or a "text" that is binary junk)
+raises :class:`Unparseable` with the reason; the channel quarantines it and goes on with the next.
 """
 
 from __future__ import annotations
@@ -100,6 +100,7 @@ class ParsedMail:
     headers: dict[str, str]  # the first value of each header, decoded, lower-case names
     digest: str  # sha256 of the raw bytes: the same bytes are the same mail
     problems: tuple[str, ...] = field(default=())
+    auth_results: tuple[str, ...] = ()  # every Authentication-Results header, as written, topmost first
 
 
 def parse(raw: bytes, limits: Limits = Limits()) -> ParsedMail:
@@ -128,6 +129,7 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMail:
         sender = headers.get("from", "")
         raise Unparseable(f"no sender address in From: {sender[:200]!r}" if sender else "no From header")
     text, html, attachments = _body(msg, limits, problems)
+    _not_junk(text)
     message_id, given = _message_id(headers.get("message-id", ""), raw)
     if not given:
         problems.append("no Message-ID: one was made from the message's bytes")
@@ -152,6 +154,9 @@ def _parse(raw: bytes, limits: Limits) -> ParsedMail:
         headers=headers,
         digest=hashlib.sha256(raw).hexdigest(),
         problems=tuple(problems),
+        auth_results=tuple(
+            " ".join(str(v).split()) for k, v in msg.raw_items() if k.strip().lower() == "authentication-results"
+        ),
     )
 
 
@@ -176,15 +181,40 @@ def _headers(msg: Message, problems: list[str]) -> dict[str, str]:
 
 
 def _decoded(value: object, name: str, problems: list[str]) -> str:
-    """A header's text: encoded words decoded, 8-bit bytes read as UTF-8 or what they look like."""
+    """A header's text: encoded words decoded, 8-bit bytes read as UTF-8 or what they look like.
+
+    An encoded word in a charset nobody knows (``=?x-unknown?B?...?=``) or whose bytes are not
+    in the charset it names is read as what its bytes look like, never shown as written.
+    """
     raw = str(value)
     if any("\udc80" <= ch <= "\udcff" for ch in raw):  # 8-bit bytes, kept by the parser as surrogates
         raw = _surrogates_to_text(raw)
     try:
         return str(make_header(decode_header(raw))).replace("\r", "").replace("\n", " ").strip()
     except (LookupError, UnicodeError, ValueError) as exc:
-        problems.append(f"header {name}: {exc}; kept as written")
+        problems.append(f"header {name}: {exc}; read as what its bytes look like")
+    try:
+        chunks = decode_header(raw)
+    except (UnicodeError, ValueError):
         return raw.replace("\r", "").replace("\n", " ").strip()
+    text = "".join(_chunk(data, charset) for data, charset in chunks)
+    return " ".join(text.replace("\r", "").split())
+
+
+def _chunk(data: bytes | str, charset: str | None) -> str:
+    """One decoded piece of a header, in the charset it names if that works, else as its bytes look."""
+    if isinstance(data, str):
+        return data
+    if charset and charset != "unknown-8bit":
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        guessed = _guess(data)
+        return guessed if guessed is not None else data.decode("latin-1")
 
 
 def _surrogates_to_text(value: str) -> str:
@@ -258,7 +288,8 @@ def _body(msg: Message, limits: Limits, problems: list[str]) -> tuple[str, str |
             kind = "text/plain"
         disposition = (part.get_content_disposition() or "").lower()
         filename = _filename(part, problems)
-        if kind in _TEXT_TYPES and disposition != "attachment" and not filename:
+        # Text shown inline is the mail's text, even when it carries a file name (some mail programs add one).
+        if kind in _TEXT_TYPES and (disposition == "inline" or (disposition != "attachment" and not filename)):
             (plain if kind == "text/plain" else html).append(_text_of(part, problems))
         else:
             attachments.append(_attachment(part, kind, disposition, filename, limits, len(attachments)))
@@ -268,6 +299,22 @@ def _body(msg: Message, limits: Limits, problems: list[str]) -> tuple[str, str |
         raw_html = raw_html[: limits.html_bytes]
     text = "\n".join(plain).strip() or (get_text(raw_html).strip() if raw_html else "")
     return text.replace("\r\n", "\n") + ("\n" if text else ""), _safe_html(raw_html) if html else None, attachments
+
+
+_JUNK = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_JUNK_SHARE = 0.05  # of a mail's text, in control characters, beyond which it is not text at all
+_JUNK_LEAST = 40
+
+
+def _not_junk(text: str) -> None:
+    """Refuse a "text" that is binary: agents must not be shown kilobytes of control characters.
+
+    Raises:
+        Unparseable: naming the share of control characters.
+    """
+    junk = len(_JUNK.findall(text))
+    if junk >= _JUNK_LEAST and junk > _JUNK_SHARE * len(text):
+        raise Unparseable(f"its text is binary, not text: {junk:,} of {len(text):,} characters are control characters")
 
 
 def _leaves(msg: Message, problems: list[str]) -> Iterator[Message]:

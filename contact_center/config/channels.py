@@ -75,7 +75,7 @@ class EmailConfig:
     poll_s: float = 30.0  # how often a mailbox without IDLE is looked at (IDLE: at most this long idle)
     max_attachment_mb: float = 25.0
     acks_per_sender: int = 3  # acknowledgements to one address ...
-    acks_per_domain: int = 30  # ... and to one domain ...
+    acks_per_domain: int = 200  # ... and to one domain ...
     ack_window_min: float = 60.0  # ... within this many minutes, at most
     retry_max_h: float = 48.0  # a mail not sent by then is given up (failed)
     retry_first_s: float = 30.0  # the first retry of a mail the server deferred; each next one waits twice as long
@@ -193,7 +193,7 @@ def read_email(t: Table) -> EmailConfig:
         poll_s=float(t.get("poll_s", 30.0, number(0), "a number of seconds > 0")),
         max_attachment_mb=float(t.get("max_attachment_mb", 25.0, number(0), "a number of megabytes > 0")),
         acks_per_sender=t.get("acks_per_sender", 3, integer(0), "a whole number >= 0"),
-        acks_per_domain=t.get("acks_per_domain", 30, integer(0), "a whole number >= 0"),
+        acks_per_domain=t.get("acks_per_domain", 200, integer(0), "a whole number >= 0"),
         ack_window_min=float(t.get("ack_window_min", 60.0, number(0), "a number of minutes > 0")),
         retry_max_h=float(t.get("retry_max_h", 48.0, number(0), "a number of hours > 0")),
         retry_first_s=float(t.get("retry_first_s", 30.0, number(0), "a number of seconds > 0")),

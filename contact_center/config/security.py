@@ -17,19 +17,21 @@ IDENTIFIER_KINDS = ("email", "phone", "user_id")
 class AuthConfig:
     """Sessions, and what stands between a password guesser and an account.
 
-    Passwords are checked by ``hash_workers`` threads at once, and at most ``hash_queue``
-    checks wait their turn (more are refused as busy), so a flood of logins queues instead of
-    taking the engine. After ``free_failures`` wrong passwords for one username (or
-    ``client_free_failures`` from one client address) each next try must wait, ``backoff_first_s``
-    doubling up to ``backoff_max_s``; ``lockout_after`` failures lock the account for
-    ``lockout_s``, the right password included. Failures are forgotten ``failure_window_s``
-    after the last one, and a right password (outside a lockout) forgets them at once.
+    Passwords are checked by ``hash_workers`` threads at once, at CPU priority ``hash_nice``
+    (0-19; 19 the lowest), and at most ``hash_queue`` checks wait their turn (more are refused as
+    busy), so a flood of logins queues instead of taking the engine. After ``free_failures``
+    wrong passwords for one username (or ``client_free_failures`` from one client address) each
+    next try must wait, ``backoff_first_s`` doubling up to ``backoff_max_s``; ``lockout_after``
+    failures lock the account for ``lockout_s``, the right password included. Failures are
+    counted for ``failure_window_s`` from the first, and a right password (outside a lockout)
+    forgets a username's at once.
     """
 
     session_ttl_s: float = 8 * 3600.0
     customer_token_ttl_s: float = 30 * 86400.0
     hash_workers: int = 1
     hash_queue: int = 256
+    hash_nice: int = 19
     free_failures: int = 3
     client_free_failures: int = 20
     backoff_first_s: float = 1.0
@@ -64,6 +66,7 @@ def read_auth(t: Table) -> AuthConfig:
         customer_token_ttl_s=float(t.get("customer_token_ttl_s", d.customer_token_ttl_s, number(0), "a number > 0")),
         hash_workers=t.get("hash_workers", d.hash_workers, lambda v: integer(1)(v) and v <= 64, "an integer 1-64"),
         hash_queue=t.get("hash_queue", d.hash_queue, integer(1), "an integer >= 1"),
+        hash_nice=t.get("hash_nice", d.hash_nice, lambda v: integer(0)(v) and v <= 19, "an integer 0-19"),
         free_failures=t.get("free_failures", d.free_failures, integer(0), "an integer >= 0"),
         client_free_failures=t.get("client_free_failures", d.client_free_failures, integer(0), "an integer >= 0"),
         backoff_first_s=float(t.get("backoff_first_s", d.backoff_first_s, number(0), "a number of seconds > 0")),

@@ -44,6 +44,7 @@ from contact_center.store.base import Changes, FirstResponses, NewEvent, Written
 from contact_center.store.redis_accounts import ACCOUNTS_LIBRARY, RedisAccounts
 from contact_center.store.redis_client import redis_client
 from contact_center.store.redis_keys import Keys
+from contact_center.store.redis_keys import ms as _ms
 
 __all__ = ["RedisStore"]
 
@@ -241,10 +242,6 @@ redis.register_function('cc_create_customer', create_customer)
 redis.register_function('cc_create_user', create_user)
 redis.register_function('cc_merge_customers', merge_customers)
 """
-
-
-def _ms(at: float) -> int:
-    return round(at * 1000)
 
 
 def _mail(h: dict[bytes, bytes]) -> MailRecord:
@@ -942,16 +939,16 @@ class RedisStore(RedisAccounts):
         await self._enqueue(build)
 
     async def acks_to(self, address: str, since: float) -> list[float]:
-        def build(pipe: Any) -> _Read:
-            pipe.zrangebyscore(self.keys.acks(address), f"({_ms(since)}", "+inf", withscores=True)
-            return lambda replies: [score / 1000 for _, score in replies[0]]
-
-        result: list[float] = await self._lookup(build)
-        return result
+        return await self._times(self.keys.acks(address), since)
 
     async def acks_to_domain(self, domain: str, since: float) -> list[float]:
+        return await self._times(self.keys.acks_domain(domain), since)
+
+    async def _times(self, key: str, since: float) -> list[float]:
+        """The times (scores) of a sorted set's members after ``since``, in seconds."""
+
         def build(pipe: Any) -> _Read:
-            pipe.zrangebyscore(self.keys.acks_domain(domain), f"({_ms(since)}", "+inf", withscores=True)
+            pipe.zrangebyscore(key, f"({_ms(since)}", "+inf", withscores=True)
             return lambda replies: [score / 1000 for _, score in replies[0]]
 
         result: list[float] = await self._lookup(build)

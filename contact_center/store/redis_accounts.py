@@ -19,6 +19,7 @@ import orjson
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store.base import Challenge, Session, Strikes
 from contact_center.store.redis_keys import Keys
+from contact_center.store.redis_keys import ms as _ms
 
 __all__ = ["ACCOUNTS_LIBRARY", "RedisAccounts"]
 
@@ -78,10 +79,6 @@ redis.register_function('cc_strike', strike)
 redis.register_function('cc_purge_sessions', purge_sessions)
 redis.register_function('cc_end_sessions', end_sessions)
 """
-
-
-def _ms(at: float) -> int:
-    return round(at * 1000)
 
 
 def _agent(h: dict[str, str]) -> Agent:

@@ -59,7 +59,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Keys"]
+__all__ = ["Keys", "ms"]
+
+
+def ms(at: float) -> int:
+    """A time (seconds since the epoch) as the millisecond score every sorted set here keeps."""
+    return round(at * 1000)
 
 
 @dataclass(frozen=True, slots=True)

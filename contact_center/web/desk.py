@@ -57,6 +57,12 @@ def mail_json(mail: MailRecord) -> dict[str, Any]:
         "from_name": s.get("from_name", ""),
         "to": s.get("to", []),
         "cc": s.get("cc", []),
+        "reply_to": s.get("reply_to", []),
+        # Whether the trusted mail server vouched for the sender (see channels.email.authentication),
+        # and a thread the mail named but was not let into, with the reason: shown as a warning.
+        "sender_authenticated": s.get("sender_authenticated", False),
+        "sender_check": s.get("sender_check", ""),
+        "thread_refused": s.get("thread_refused"),
         "text": s.get("visible_text", s.get("text", "")),
         "folded": s.get("folded_text", ""),
         "html": s.get("html"),
@@ -182,7 +188,12 @@ class DeskSession:
         customer = await self.engine.store.get_customer(contact.customer_id)
         messages = await self.engine.store.messages(contact.id)
         mails = await self.engine.store.mails_of(contact.id) if contact.channel == Channel.EMAIL else []
+        email: dict[str, Any] = {}
+        if contact.channel == Channel.EMAIL:
+            to, offered = await self.engine.reply_addresses(contact, mails)
+            email = {"reply": {"to": to, "reply_to_offered": offered}}
         return {
+            **email,
             "mails": [mail_json(m) for m in mails],
             "contact": self.engine.contact_json(contact),
             "customer": None if customer is None else customer_json(customer),
@@ -242,7 +253,14 @@ class DeskSession:
         """Answer an email contact; ``email_queued`` once the reply is in the outbox (durable)."""
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
-        queued = await self.engine.email_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"))
+        queued = await self.engine.email_reply(
+            self.agent_id,
+            contact_id,
+            msg.get("text"),
+            msg.get("client_id"),
+            reply_to=msg.get("reply_to"),
+            cc=msg.get("cc", []),
+        )
         self.sock.send({"type": "email_queued", "client_id": msg.get("client_id"), **queued})
 
     async def typing(self, msg: dict[str, Any]) -> None:

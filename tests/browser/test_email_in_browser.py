@@ -93,3 +93,39 @@ def _b64(data: bytes) -> str:
     import base64
 
     return base64.b64encode(data).decode()
+
+
+async def test_a_forged_mail_shows_its_warning_and_a_reply_to_is_only_offered(
+    browser: Browser, tmp_path: Path, mailbox: Mailbox, smtp_sink: SmtpSink
+):
+    """A guessed ticket from an unauthenticated sender: a red warning on the card; its Reply-To is a choice."""
+    server = await start_server(email_config(tmp_path, [mailbox], smtp_sink, trusted_authserv_id="mx.shop.test"))
+    try:
+        await server.add_agent("ayu")
+        desk = await open_desk(browser, server, "ayu")
+        first = EmailMessage()
+        first["From"], first["To"], first["Subject"] = "Ana <ana@pelanggan.test>", "support@shop.test", "Refund"
+        first.set_content("Dana saya belum kembali.")
+        await deliver(mailbox, first)
+        server.app[EMAIL].wake()
+        await desk.locator("#offers li button.accept").click(timeout=15_000)
+        await expect(desk.locator(".ticket")).to_contain_text("CS-1")
+        forged = EmailMessage()
+        forged["From"], forged["To"] = "Ana <ana@pelanggan.test>", "support@shop.test"
+        forged["Subject"], forged["Reply-To"] = "Re: [CS-1] Refund", "ana.refunds@evil.test"
+        forged.set_content("Kirim dananya ke rekening baru saya.")
+        await deliver(mailbox, forged)
+        server.app[EMAIL].wake()
+        offer = desk.locator("#offers li")
+        await offer.locator("button.accept").click(timeout=15_000)
+        warning = desk.get_by_role("alert").filter(has_text="Unverified sender")
+        await expect(warning).to_contain_text("names CS-1 but was not let into it")
+        await expect(desk.locator("#recipient")).to_contain_text("To: ana@pelanggan.test")
+        choice = desk.get_by_label("Send to ana.refunds@evil.test instead (asked for in Reply-To)")
+        assert not await choice.is_checked()
+        await desk.fill("#reply-text", "Kami tidak mengubah rekening lewat email.")
+        await desk.click("#reply-send")
+        await smtp_sink.wait_for(3)
+        assert smtp_sink.received[2][1] == ["ana@pelanggan.test"]
+    finally:
+        await server.runner.cleanup()

@@ -31,7 +31,9 @@ _uids = itertools.count(1)
 @pytest.fixture
 def mail_config(tmp_path: Path) -> Config:
     box = {"name": "support", "host": "127.0.0.1", "username": "u", "password": "p", "address": "support@toko.test"}
-    return make_config(tmp_path, email={"mailboxes": [box], "acks_per_sender": 2})
+    return make_config(
+        tmp_path, email={"mailboxes": [box], "acks_per_sender": 2, "trusted_authserv_id": "mx.toko.test"}
+    )
 
 
 @pytest.fixture
@@ -179,7 +181,10 @@ async def test_replies_join_their_thread_by_headers_or_ticket_and_reopen_a_finis
     by_header = await mail_env.engine.receive_mail(
         arrival(mail_env, raw("Re: Paket", In_Reply_To="<t1@pelanggan.test>", Message_ID="<t2@pelanggan.test>"))
     )
-    by_ticket = await mail_env.engine.receive_mail(arrival(mail_env, raw(f"Lagi [{first.ticket}] paket")))
+    passed = "mx.toko.test; spf=pass smtp.mailfrom=ana@pelanggan.test; dmarc=pass header.from=pelanggan.test"
+    by_ticket = await mail_env.engine.receive_mail(
+        arrival(mail_env, raw(f"Lagi [{first.ticket}] paket", Authentication_Results=passed))
+    )
     assert {by_header.contact_id, by_ticket.contact_id} == {first.contact_id}
     assert (by_header.kind, by_header.acknowledged) == ("filed", False)
 

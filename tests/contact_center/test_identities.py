@@ -6,9 +6,7 @@ attacker is an anonymous visitor who types the victim's address.
 
 from __future__ import annotations
 
-import dataclasses
 import re
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 from contact_center.identities import identifier_hash
 from contact_center.model import Role
 from tests.clients import WsClient, desk, login, widget
-from tests.conftest import Server, make_config, start_server
+from tests.conftest import Server, make_config, start_on, start_server
 from tests.mailserver import SmtpSink
 
 SECRET = "site-secret-0123456789abcdef"
@@ -31,13 +29,7 @@ async def server(request: pytest.FixtureRequest, tmp_path: Path, smtp_sink: Smtp
     config = make_config(
         tmp_path, identity={"secret": SECRET, "identifier": "email"}, email={"smtp": {"port": smtp_sink.port}}
     )
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        store = dataclasses.replace(
-            config.store, backend="redis", redis_url=url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:"
-        )
-        config = dataclasses.replace(config, store=store)
-    srv = await start_server(config)
+    srv = await start_on(request, config)
     yield srv
     await srv.runner.cleanup()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import statistics
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from structlog.testing import capture_logs
 from contact_center.config import Config
 from contact_center.model import Role
 from tests.clients import login, widget
-from tests.conftest import PASSWORD, Server, make_config, start_server
+from tests.conftest import PASSWORD, Server, make_config, start_on, start_server, two_nodes
 
 
 async def attempt(server: Server, username: str, password: str, **headers: str) -> tuple[int, dict[str, Any], Any]:
@@ -34,14 +32,7 @@ def _config(tmp_path: Path, **auth: Any) -> Config:
 
 @pytest.fixture(params=["sqlite", "redis"])
 async def guarded(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    config = _config(tmp_path)
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        store = dataclasses.replace(
-            config.store, backend="redis", redis_url=url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:"
-        )
-        config = dataclasses.replace(config, store=store)
-    srv = await start_server(config)
+    srv = await start_on(request, _config(tmp_path))
     yield srv
     await srv.runner.cleanup()
 
@@ -142,12 +133,7 @@ async def test_a_flood_beyond_the_queue_is_told_the_engine_is_busy(tmp_path: Pat
 
 async def test_nodes_sharing_redis_count_failures_together(tmp_path: Path, redis_url: str):
     """Guesses spread over two nodes lock the account on both."""
-    config = _config(tmp_path)
-    shared = dataclasses.replace(
-        config.store, backend="redis", redis_url=redis_url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:"
-    )
-    a = await start_server(dataclasses.replace(config, store=dataclasses.replace(shared, node_id="a")))
-    b = await start_server(dataclasses.replace(config, store=dataclasses.replace(shared, node_id="b")))
+    a, b = await two_nodes(_config(tmp_path), redis_url)
     try:
         await a.add_agent("ayu")
         assert (await attempt(a, "ayu", "guess-guess"))[0] == 401

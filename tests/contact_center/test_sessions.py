@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from websockets.asyncio.client import connect
 from contact_center.model import Role
 from contact_center.wsjson import SESSION_ENDED
 from tests.clients import WsClient, login, offered_chat
-from tests.conftest import PASSWORD, Server, make_config, start_server
+from tests.conftest import PASSWORD, Server, make_config, start_server, two_nodes
 
 
 async def rest(server: Server, method: str, path: str, token: str, **kw: Any) -> tuple[int, Any]:
@@ -109,12 +107,7 @@ async def test_a_supervisor_ends_sessions_disables_and_sets_passwords(server: Se
 
 async def test_logout_on_one_node_closes_the_desk_on_another(tmp_path: Path, redis_url: str):
     """Nodes sharing Redis: the desk on node B closes when its session is ended through node A."""
-    config = make_config(tmp_path)
-    shared = dataclasses.replace(
-        config.store, backend="redis", redis_url=redis_url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:"
-    )
-    a = await start_server(dataclasses.replace(config, store=dataclasses.replace(shared, node_id="a")))
-    b = await start_server(dataclasses.replace(config, store=dataclasses.replace(shared, node_id="b")))
+    a, b = await two_nodes(make_config(tmp_path), redis_url)
     try:
         await a.add_agent("ayu")
         token = await login(a, "ayu")

@@ -37,6 +37,12 @@
   });
 
   function start() { $("login").hidden = true; $("desk").hidden = false; connect(); }
+  // The session ended (signed out elsewhere, expired, ended or disabled by a supervisor): back to sign-in.
+  function signedOut(text) {
+    sessionStorage.removeItem("desk-token"); token = null;
+    if (ws) { ws.onclose = null; try { ws.close(); } catch (e) { /* closed already */ } }
+    $("desk").hidden = true; $("login").hidden = false; $("login-error").textContent = text;
+  }
 
   // ---- socket
   function connect() {
@@ -49,7 +55,8 @@
       // A frame carries one message, or an array of them in order.
       if (Array.isArray(m)) { m.forEach(handle); } else { handle(m); }
     };
-    ws.onclose = function () {
+    ws.onclose = function (ev) {
+      if (ev.code === 4401) { signedOut("Your session has ended. Please sign in again."); return; }
       $("connection").textContent = "disconnected, reconnecting…";
       setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 10000);
     };
@@ -74,9 +81,11 @@
       case "contact_state": contactState(m); break;
       case "status": $("status").value = m.status; break;
       case "history": renderHistory(m); break;
+      case "session_ended": signedOut("Your session has ended (" + String(m.reason).replace(/_/g, " ") + "). Please sign in again."); break;
+      case "linked": note(m.contact_id, "Identity confirmed: linked to the customer who holds it."); break;
       case "transcript": (m.messages || []).forEach(addMessage); break;
       case "error":
-        if (m.code === "unauthorized" || m.code === "forbidden") { sessionStorage.removeItem("desk-token"); location.reload(); return; }
+        if (m.code === "unauthorized") { signedOut("Please sign in again: " + m.message); return; }
         showError(m.message); break;
     }
   }
@@ -125,7 +134,7 @@
       c.li.setAttribute("data-contact", p.contact.id);
       $("contacts").appendChild(c.li);
     }
-    c.contact = p.contact; c.customer = p.customer;
+    c.contact = p.contact; c.customer = p.customer; c.reply = p.reply || null;
     var newMail = (p.mails || []).length > c.mails.length;
     c.mails = p.mails || [];
     (p.messages || []).forEach(addMessage);
@@ -171,7 +180,8 @@
     if (isEmail) renderMails(c);
     Object.keys(c.messages).map(Number).sort(function (a, b) { return a - b; }).forEach(function (s) { renderMessage(c.messages[s]); });
     Object.keys(c.pending).forEach(function (k) { box.appendChild(c.pending[k]); });
-    renderCustomer(c.customer);
+    renderCustomer(c.customer, c.contact.id);
+    renderRecipient(c);
     $("history").textContent = "";
     send({ type: "history", customer_id: c.contact.customer_id });
   }
@@ -190,6 +200,14 @@
     var who = m.direction === "in" ? "From " + (m.from_name ? m.from_name + " <" + m.from + ">" : m.from) : (m.kind === "ack" ? "Acknowledgement to " : "To ") + (m.to || []).join(", ");
     card.appendChild(el("div", "mail-head", who + " · " + fmtTime(m.at)));
     card.appendChild(el("div", "mail-subject", m.subject || "(no subject)"));
+    if (m.thread_refused) {
+      var warn = el("div", "mail-warning", "Unverified sender: this mail names " + m.thread_refused.ticket +
+        " but was not let into it (" + m.thread_refused.reason + "). Do not act on it as that customer's.");
+      warn.setAttribute("role", "alert"); card.appendChild(warn);
+    }
+    if (m.direction === "in" && (m.reply_to || []).length && m.reply_to[0] !== m.from) {
+      card.appendChild(el("div", "mail-problem", "Asks for replies to " + m.reply_to.join(", ")));
+    }
     if (m.html && m.direction === "in") card.appendChild(htmlFrame(m));
     else card.appendChild(el("div", "mail-text", m.text));
     if (m.folded) {
@@ -261,12 +279,42 @@
     c.contact.state = m.state; renderContactItem(c);
     if (current === m.contact_id) $("contact-state").textContent = m.state.replace("_", "-") + (m.wrap_up_s ? " (" + m.wrap_up_s + " s)" : "");
   }
-  function renderCustomer(cu) {
+  function renderCustomer(cu, contactId) {
     var box = $("customer"); box.textContent = "";
     if (!cu) return;
     box.appendChild(el("div", "", cu.name || "Unnamed visitor"));
     box.appendChild(el("div", "", "Value: " + cu.value));
-    (cu.identities || []).forEach(function (i) { if (i[0] !== "visitor") box.appendChild(el("div", "", i[0] + ": " + i[1])); });
+    (cu.identities || []).forEach(function (i) { if (i[0] !== "visitor") box.appendChild(el("div", "", i[0] + ": " + i[1] + " (verified)")); });
+    // What the customer said of itself without proof: shown apart, and linked only when the agent confirms it.
+    (cu.claims || []).forEach(function (claim) {
+      var row = el("div", "claim");
+      row.appendChild(el("span", "", "Says they are " + claim[1] + " (unverified)"));
+      var link = el("button", "link-claim", "Confirm and link");
+      link.setAttribute("aria-label", "Confirm " + claim[1] + " and link");
+      link.addEventListener("click", function () {
+        if (!link.classList.contains("armed")) { link.classList.add("armed"); link.textContent = "Sure? Click again to link"; return; }
+        send({ type: "link_identity", contact_id: contactId, kind: claim[0], value: claim[1] });
+        link.disabled = true;
+      });
+      row.appendChild(link); box.appendChild(row);
+    });
+  }
+  // Email: where a reply goes, a Reply-To the agent may choose instead, and copies.
+  function renderRecipient(c) {
+    var box = $("recipient"); box.textContent = "";
+    var isEmail = c.contact.channel === "email" && c.reply;
+    box.hidden = !isEmail;
+    if (!isEmail) return;
+    box.appendChild(el("div", "", "To: " + (c.reply.to || "(nobody)")));
+    (c.reply.reply_to_offered || []).forEach(function (addr) {
+      var label = el("label", "reply-to");
+      var tick = document.createElement("input"); tick.type = "checkbox"; tick.name = "reply-to"; tick.value = addr;
+      label.appendChild(tick); label.appendChild(document.createTextNode(" Send to " + addr + " instead (asked for in Reply-To)"));
+      box.appendChild(label);
+    });
+    var cc = el("label", "cc"); cc.appendChild(document.createTextNode("Cc "));
+    var input = document.createElement("input"); input.id = "reply-cc"; input.placeholder = "name@example.com, …";
+    cc.appendChild(input); box.appendChild(cc);
   }
   function renderHistory(m) {
     var c = current && contacts[current];
@@ -290,6 +338,12 @@
     $("reply-text").value = "";
     var kind = c.contact.channel === "email" ? "email_reply" : "reply";
     unsent[id] = { type: kind, contact_id: current, client_id: id, text: text };
+    if (kind === "email_reply") {
+      var chosen = document.querySelector("#recipient input[name=reply-to]:checked");
+      if (chosen) unsent[id].reply_to = chosen.value;
+      var cc = ($("reply-cc") && $("reply-cc").value || "").split(",").map(function (a) { return a.trim(); }).filter(Boolean);
+      if (cc.length) unsent[id].cc = cc;
+    }
     send(unsent[id]);
   }
   $("reply-send").addEventListener("click", reply);

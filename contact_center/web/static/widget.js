@@ -1,5 +1,8 @@
 /* Contact-center chat widget. Embed with one tag:
  *   <script src="https://support.example.com/widget.js" data-topic="general" data-language="id" async></script>
+ * A site whose visitor is signed in vouches for them with the identifier it signed (README, "Security"):
+ *   data-identifier="vip@example.com" data-identifier-hash="<HMAC-SHA256 of it, hex>" [data-name="..."]
+ * data-email, data-phone and data-name alone are the visitor's claims, shown to agents as unverified.
  * Protocol: docs/protocol.md (widget). All customer and agent text is rendered as text, never as HTML.
  */
 (function () {
@@ -20,6 +23,13 @@
           waiting: "Menghubungkan…", reconnecting: "Koneksi terputus, menyambung ulang…", left: "Agen keluar; Anda kembali ke antrean." }
   };
   var t = TEXT[language] || TEXT.en;
+  var vouched = {};  // what the page says of its visitor, sent once the socket is greeted
+  ["identifier", "identifier-hash", "email", "phone", "name"].forEach(function (key) {
+    var value = script.getAttribute("data-" + key);
+    if (value) vouched[key.replace("-", "_")] = value;
+  });
+  var listeners = {};  // the page's own handlers: identified, code_sent, error
+  function tell(m) { (listeners[m.type] || []).forEach(function (fn) { try { fn(m); } catch (e) { /* the page's */ } }); }
 
   var saved = {};
   try { saved = JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { saved = {}; }
@@ -105,7 +115,11 @@
         if (statusEl) { statusEl.remove(); statusEl = null; }
         state.token = m.token; save();
         if (!m.contact || m.contact.id !== state.contactId) { state.contactId = m.contact ? m.contact.id : null; }
-        if (firstWelcome) { firstWelcome = false; sendJson({ type: "page_view", url: location.href, title: document.title }); }
+        if (firstWelcome) {
+          firstWelcome = false;
+          sendJson({ type: "page_view", url: location.href, title: document.title });
+          if (Object.keys(vouched).length) sendJson(Object.assign({ type: "identify" }, vouched));
+        }
         state.pending.forEach(function (p) { sendJson({ type: "message", client_id: p.client_id, text: p.text }); });
         break;
       case "message": {
@@ -136,6 +150,7 @@
       case "ended": system(t.ended); state.contactId = null; state.lastSeq = 0; shown = {}; break;
       case "error": system("⚠ " + m.message); break;
     }
+    tell(m);
   }
   function submit() {
     var text = input.value;
@@ -154,10 +169,15 @@
   });
   endButton.addEventListener("click", function () { sendJson({ type: "leave" }); });
 
-  // Page API: open the box, identify the visitor, or drop the socket (it reconnects by itself).
+  // Page API: open the box; identify the visitor ({identifier, identifier_hash} the site signed, or claims:
+  // {email, phone, name}); let the visitor prove an address by a mailed code; listen to what the engine
+  // says (identified, code_sent, error); drop the socket (it reconnects by itself).
   window.ContactCenterWidget = {
     open: function () { box.classList.add("open"); },
     identify: function (details) { sendJson(Object.assign({ type: "identify" }, details)); },
+    verifyEmail: function (email) { sendJson({ type: "verify_email", email: email }); },
+    confirmCode: function (code) { sendJson({ type: "verify_code", code: String(code) }); },
+    on: function (type, fn) { (listeners[type] = listeners[type] || []).push(fn); },
     dropConnection: function () { if (ws) ws.close(); }
   };
   connect();

@@ -40,10 +40,10 @@ CUSTOMER = (
 
 
 def test_the_acknowledgement_reads_back_threaded_automatic_and_in_the_customers_language():
-    """Reply-To is honoured, the thread's ids are carried, Auto-Submitted is set; UTF-8 text survives."""
+    """To the From address only (never Reply-To), the thread's ids carried, Auto-Submitted set; UTF-8 survives."""
     mail, outbound = COMPOSER.acknowledgement(arrival(CUSTOMER), contact(), NOW + 3600, NOW)
     message = email.message_from_bytes(outbound.raw, policy=email.policy.default)
-    assert message["To"] == "ana.kantor@pelanggan.test" == outbound.recipients[0]
+    assert message["To"] == "ana@pelanggan.test" == outbound.recipients[0]
     assert message["From"].addresses[0].addr_spec == "halo@toko.test" == outbound.sender
     assert message["Subject"] == "[CS-42] Email Anda sudah kami terima: Pengembalian dana — pesanan 1234"
     assert message["In-Reply-To"] == "<q1@pelanggan.test>"
@@ -62,12 +62,15 @@ def test_an_agents_reply_answers_the_latest_customer_mail_and_reads_back_through
     """Re: with the ticket, In-Reply-To the last mail, a long line and accents intact after our own parse."""
     first = MailRecord("m1", Direction.IN, NOW, "<q1@pelanggan.test>", "d", CUSTOMER, arrival(CUSTOMER).record.summary)
     text = "Baik Bu Ana, dana Anda sudah kami proses hari ini — " + "mohon ditunggu " * 20
-    mail, outbound = COMPOSER.reply(contact(), [first], text, "Ayu Lestari", "reply:c1:r1", NOW)
+    mail, outbound = COMPOSER.reply(
+        contact(), [first], text, "Ayu Lestari", "reply:c1:r1", NOW, to="ana.kantor@pelanggan.test", cc=["b@x.id"]
+    )
     back = parse(outbound.raw)
     assert back.subject == "Re: [CS-42] Pengembalian dana — pesanan 1234"
     assert back.in_reply_to == ("<q1@pelanggan.test>",) and back.references[-1] == "<q1@pelanggan.test>"
     assert back.text.startswith(text.rstrip()) and back.text.rstrip().endswith("Ayu Lestari")
-    assert outbound.recipients == ("ana.kantor@pelanggan.test",) and outbound.key == "reply:c1:r1"
+    assert outbound.recipients == ("ana.kantor@pelanggan.test", "b@x.id") and outbound.key == "reply:c1:r1"
+    assert back.to == ("ana.kantor@pelanggan.test",) and back.cc == ("b@x.id",) and mail.summary["cc"] == ["b@x.id"]
     assert b"Auto-Submitted" not in outbound.raw and mail.summary["key"] == "reply:c1:r1"
     assert ticket_in_subject(back.subject, "CS") == "CS-42"
 

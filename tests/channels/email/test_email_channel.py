@@ -11,13 +11,12 @@ import dataclasses
 import inspect
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from aioimaplib import aioimaplib
 
 from contact_center.config import Config
@@ -50,32 +49,6 @@ def email_config(tmp_path: Path, boxes: list[Mailbox], sink: SmtpSink, idle: boo
     ]  # fmt: skip
     settings = {"mailboxes": mailboxes, "smtp": {"port": sink.port}, "poll_s": 5, "retry_first_s": 0.2} | email
     return make_config(tmp_path, email=settings)
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-async def engines(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Callable[[Config], Any]]:
-    """Starts engine servers on ``backend`` (Redis: a key prefix of their own); all stop at the end."""
-    started: list[Server] = []
-
-    async def start(config: Config) -> Server:
-        if backend == "redis" and config.store.backend != "redis":  # a restart keeps its store
-            url = request.getfixturevalue("redis_url")
-            store = dataclasses.replace(
-                config.store, backend="redis", redis_url=url, redis_prefix=f"test:{uuid.uuid4().hex[:12]}:"
-            )
-            config = dataclasses.replace(config, store=store)
-        server = await start_server(config)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        await server.runner.cleanup()
 
 
 async def until(check: Callable[[], Any], timeout: float = 10.0) -> Any:

@@ -34,6 +34,7 @@ data_dir = "data"
 [email]
 poll_s = 1
 acks_per_sender = 1000
+acks_per_domain = 1000
 retry_first_s = 1
 [email.smtp]
 port = {sink.port}

@@ -30,12 +30,25 @@ OWN = {"support@shop.example", "billing@shop.example"}
         ({}, "do-not-reply@airline.example", "machine"),
         ({}, "donotreply@airline.example", "machine"),
         ({}, "support@shop.example", "our own address"),
+        ({"content-type": "multipart/report; report-type=delivery-status"}, "x@mx.example", "delivery or read report"),
+        ({"content-type": "message/delivery-status"}, "x@mx.example", "delivery or read report"),
+        ({}, "news-request@lists.example", "command or owner"),
+        ({}, "owner-promo@lists.example", "command or owner"),
+        ({}, "promo-bounces@lists.example", "command or owner"),
     ],
 )
 def test_no_acknowledgement_goes_to_what_a_machine_sent(headers: dict[str, str], sender: str, why: str):
     """Each kind of automatic or list mail is refused, with the reason named."""
     reason = refusal(headers, sender.lower(), OWN)
     assert reason is not None and why in reason
+
+
+@pytest.mark.parametrize("name", ["Mail Delivery Subsystem", "Mail Delivery System", "MAILER DAEMON", "Postmaster"])
+def test_a_bounce_is_known_by_its_senders_name_when_its_address_does_not_say(name: str):
+    """A delivery notice from an ordinary-looking address, without Return-Path: <>, is still a machine's."""
+    reason = refusal({}, "notice7731@mx.example.co.id", OWN, name)
+    assert reason is not None and "mail system" in reason
+    assert refusal({}, "rina@example.co.id", OWN, "Rina Delivery") is None
 
 
 @pytest.mark.parametrize(

@@ -226,3 +226,37 @@ def test_parts_nested_without_end_or_without_number_cost_bounded_time():
     with pytest.raises(Unparseable, match="nested too deep"):
         parse(deep + b"--b1999\r\nContent-Type: text/plain\r\n\r\ndeep\r\n")
     assert time.perf_counter() - started < 5.0
+
+
+def test_a_display_name_in_an_unknown_charset_is_read_not_shown_encoded():
+    """=?x-unknown?B?...?= in From: the name is what its bytes say, never the encoded word."""
+    raw = (
+        b"From: =?x-unknown?B?" + base64.b64encode(b"Siti Nurhaliza") + b"?= <siti@contoh.co.id>\r\n"
+        b"To: support@shop.example\r\nSubject: =?x-unknown?Q?Pesanan_=C3=A9?=\r\nMessage-ID: <u@x>\r\n\r\nisi\r\n"
+    )
+    parsed = parse(raw)
+    assert parsed.from_name == "Siti Nurhaliza" and "=?" not in parsed.from_name
+    assert parsed.subject == "Pesanan é" and any("From" in p for p in parsed.problems)
+
+
+def test_inline_text_with_a_file_name_is_the_mails_text():
+    """A text/plain part shown inline is the body even when the mail program gave it a file name."""
+    raw = (
+        b"From: a@b.example\r\nSubject: x\r\nMessage-ID: <i@x>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b'Content-Type: text/plain; charset=utf-8; name="message.txt"\r\n'
+        b'Content-Disposition: inline; filename="message.txt"\r\n\r\nPaket saya rusak.\r\n'
+        b'--b\r\nContent-Type: text/plain; name="log.txt"\r\nContent-Disposition: attachment; filename="log.txt"\r\n'
+        b"\r\nnot the body\r\n--b--\r\n"
+    )
+    parsed = parse(raw)
+    assert parsed.text.strip() == "Paket saya rusak."
+    assert [a.filename for a in parsed.attachments] == ["log.txt"]
+
+
+def test_binary_junk_with_a_valid_sender_is_refused_as_binary():
+    """Control characters for text (a valid From, no MIME): Unparseable, naming the share; ordinary text passes."""
+    head = b"From: Ana <ana@pelanggan.test>\r\nSubject: x\r\nMessage-ID: <j@x>\r\n\r\n"
+    with pytest.raises(Unparseable, match=r"binary, not text: [\d,]+ of [\d,]+ characters"):
+        parse(head + bytes(range(1, 32)) * 100)
+    assert parse(head + b"Tabel:\tA\tB\r\nBaris dua\x0c\r\n").text.startswith("Tabel")
