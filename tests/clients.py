@@ -11,11 +11,14 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import PASSWORD, Server
 
+OPEN: list[WsClient] = []  # every client of the running test, closed at its end (tests/conftest.py)
+
 
 class WsClient:
     """A JSON websocket client that keeps everything it received."""
 
     def __init__(self, conn: ClientConnection) -> None:
+        OPEN.append(self)
         self.conn = conn
         self.received: list[dict[str, Any]] = []
         self.frames = 0  # frames read; a frame carries one message or an array of them

@@ -4,6 +4,7 @@ and a real engine server on a loopback port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -49,6 +50,23 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
     for section, values in overrides.items():
         data.setdefault(section, {}).update(values)
     return parse_config(data, tmp_path)
+
+
+@pytest.fixture(autouse=True)
+async def _close_websocket_clients() -> AsyncIterator[None]:
+    """Close every test websocket client before the test's loop ends.
+
+    A client the server closed still needs a few turns of the loop to close its own side; a loop
+    that ends first leaves the socket to the garbage collector, whose ResourceWarning then fails
+    whatever test happens to be running.
+    """
+    yield
+    from tests.clients import OPEN
+
+    clients, OPEN[:] = list(OPEN), []
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.conn.close(), 2)
 
 
 @pytest.fixture

@@ -169,7 +169,18 @@ async def deliver(box: Mailbox, *messages: bytes | EmailMessage, folder: str = "
         raw = message if isinstance(message, bytes) else message.as_bytes()
         result = await client.append(raw, mailbox=folder)
         assert result.result == "OK", result
-    await client.logout()
+    await log_out(client)
+
+
+async def log_out(client: Any) -> None:
+    """LOGOUT, then close our side at once: waiting for the server's close could outlast the test's loop,
+    leaving the socket to the garbage collector (a ResourceWarning in whichever test runs then)."""
+    try:
+        await client.logout()
+    finally:
+        transport = getattr(client.protocol, "transport", None)
+        if transport is not None and not transport.is_closing():
+            transport.close()
 
 
 class _Keep:

@@ -152,6 +152,11 @@ async def test_deeply_nested_json_is_a_400_at_every_json_entry_point(server: Ser
             assert r.status == 400 and (await r.json())["error"] == "bad_json"
         async with http.post(f"{server.url}/api/login", data=deep_array) as r:
             assert r.status == 400 and (await r.json())["error"] == "bad_json"
+    client, _ = await widget(server)  # the widget's socket: an error to that client, which is served on
+    await client.send("[" * 1500 + "]" * 1500)  # deeper than orjson reads, within max_frame_bytes
+    assert (await client.expect("error"))["code"] == "bad_json"
+    await client.send({"type": "ping"})
+    await client.expect("pong")
 
 
 async def test_new_visitors_are_limited_per_address(limited: Server):

@@ -24,7 +24,7 @@ from contact_center.model import Channel, Role
 from contact_center.web import EMAIL
 from tests.clients import desk, login
 from tests.conftest import Server, make_config, start_server
-from tests.mailserver import Mailbox, SmtpSink, deliver
+from tests.mailserver import Mailbox, SmtpSink, deliver, log_out
 
 CUSTOMER = "ana@pelanggan.test"
 
@@ -73,7 +73,7 @@ async def seen_flags(box: Mailbox) -> dict[int, bool]:
     await client.login(box.user, box.password)
     await client.select("INBOX")
     found = await client.uid("fetch", "1:*", "(UID FLAGS)")
-    await client.logout()
+    await log_out(client)
     flags = {}
     for line in found.lines:
         text = bytes(line).decode(errors="replace")

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from aioimaplib import aioimaplib
 
-from tests.mailserver import Mailbox, SmtpSink, deliver
+from tests.mailserver import Mailbox, SmtpSink, deliver, log_out
 
 
 async def test_dovecot_keeps_what_is_delivered_with_uids_and_offers_idle(mailbox: Mailbox):
@@ -23,7 +23,7 @@ async def test_dovecot_keeps_what_is_delivered_with_uids_and_offers_idle(mailbox
     fetched = await client.uid("fetch", "1:*", "(UID BODY.PEEK[])")
     assert fetched.result == "OK" and bytes(fetched.lines[1]) == raw and b"UID 1 " in fetched.lines[0]
     assert client.has_capability("IDLE") and client.has_capability("UIDPLUS")
-    await client.logout()
+    await log_out(client)
 
 
 async def test_the_smtp_sink_receives_and_can_defer(smtp_sink: SmtpSink):
