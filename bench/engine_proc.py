@@ -84,6 +84,8 @@ def config_text(
     return f"""
 [server]
 port = {port}
+# Every client of the benchmarks connects from 127.0.0.1: lift the cap on connections per address.
+max_connections_per_client = 1000000
 [store]
 {store}
 [webchat]

@@ -114,7 +114,7 @@ class WidgetSession:
         self.engine.chat_skills(self.topic, self.language)  # names a bad topic or language now
         token = msg.get("token")
         if token is None:
-            await self.identities.admit_visitor(self.client)
+            self.identities.admit_visitor(self.client)
             customer = await self.engine.new_visitor()
             customer_id, token = customer.id, await self.accounts.new_customer_token(customer.id)
         else:

@@ -212,3 +212,27 @@ async def test_identity_verification_off_and_a_bad_address_are_named(tmp_path: P
         assert customer.claims == []
     finally:
         await srv.runner.cleanup()
+
+
+def test_new_visitors_are_counted_per_minute_and_forgotten_after(tmp_path: Path):
+    """The node's own count: the allowance is back a minute after an address's first visitor; nothing kept longer."""
+    from contact_center.clock import ManualClock
+    from contact_center.identities import Identities, Throttled
+
+    clock = ManualClock()
+    config = make_config(tmp_path, webchat={"new_visitors_per_min": 2})
+    identities = Identities(engine=None, store=None, clock=clock, config=config)  # type: ignore[arg-type]
+    identities.admit_visitor("10.0.0.1")
+    clock.advance(30)
+    identities.admit_visitor("10.0.0.1")
+    identities.admit_visitor("10.0.0.2")  # another address has its own allowance
+    with pytest.raises(Throttled, match="more than 2 new chats"):
+        identities.admit_visitor("10.0.0.1")
+    clock.advance(30)  # a minute after 10.0.0.1's first visitor
+    identities.admit_visitor("10.0.0.1")
+    identities.admit_visitor("10.0.0.1")
+    with pytest.raises(Throttled):
+        identities.admit_visitor("10.0.0.1")
+    clock.advance(61)
+    identities.admit_visitor("10.0.0.3")
+    assert list(identities._visitors) == ["10.0.0.3"]  # every ended minute is dropped
