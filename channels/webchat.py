@@ -4,9 +4,10 @@ One :class:`WidgetSession` per socket: ``hello`` first (a new visitor, or a retu
 one by token, resuming after the last message it saw), then messages, typing, page
 views, identification and leave. What a visitor says of itself is a claim; it becomes
 the customer it says it is only with proof (:mod:`contact_center.identities`). Every
-message carries the conversation's sequence number; a session never sends the same
-number twice, and a customer's message is recorded once per ``client_id`` however
-often it is resent.
+message carries the conversation's sequence number; a session gives its client each
+conversation's messages in order, each number once, filling from the store what the bus
+missed (:mod:`contact_center.delivery`); a customer's message is recorded once per
+``client_id`` however often it is resent.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from aiohttp import web
 
 from contact_center.auth import Accounts
 from contact_center.config import WebchatConfig
+from contact_center.delivery import Watch
 from contact_center.engine import Engine
-from contact_center.exceptions import AuthError, BadMessage
+from contact_center.exceptions import AuthError, BadMessage, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
 from contact_center.model import HistoryEvent
@@ -39,7 +41,13 @@ class WidgetSession:
     """One customer's websocket."""
 
     def __init__(
-        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, client: str = ""
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        identities: Identities,
+        sock: JsonSocket,
+        watch: Watch,
+        client: str = "",
     ) -> None:
         self.engine = engine
         self.accounts = accounts
@@ -49,7 +57,8 @@ class WidgetSession:
         self.customer_id: str | None = None
         self.topic = "general"
         self.language = "en"
-        self._sent: dict[str, int] = {}
+        self._watch = watch
+        self.conversations = watch.follow(self._give, self._read, self._may_follow)
         self._own: set[str] = set()  # client ids of chat-opening messages in flight: their ack is their echo
         self._identifying = False  # an identify or verify_code of this socket is under way
         self._buffer: list[dict[str, Any]] | None = None
@@ -64,6 +73,7 @@ class WidgetSession:
             "verify_email": self.verify_email,
             "verify_code": self.verify_code,
             "leave": self.leave,
+            "transcript": self.transcript,
             "ping": self.ping,
         }
 
@@ -72,6 +82,7 @@ class WidgetSession:
 
     def close(self) -> None:
         self._unsubscribe()
+        self._watch.unfollow(self.conversations)
 
     # ---------------------------------------------------------------- bus to socket
 
@@ -95,14 +106,26 @@ class WidgetSession:
 
     def _forward(self, event: dict[str, Any]) -> None:
         if event["type"] == "message":
-            seq = event["seq"]
-            if seq <= self._sent.get(event["contact_id"], 0):
-                return  # already shown
-            self._sent[event["contact_id"]] = seq
-            if event["from"] == "customer" and event["client_id"] in self._own:
-                return  # the sender learns of it from its ack
-            event = {**event, "from": "customer" if event["from"] == "customer" else "agent"}
-        self.sock.send(event)
+            self.conversations.live(event)  # given in order, once (``_give``)
+        else:
+            self.sock.send(event)
+
+    def _give(self, event: dict[str, Any]) -> None:
+        if event["from"] == "customer" and event["client_id"] in self._own:
+            return  # the sender learns of it from its ack
+        self.sock.send(self._shown(event))
+
+    @staticmethod
+    def _shown(event: dict[str, Any]) -> dict[str, Any]:
+        """A message as the customer sees it: from the customer or from ``agent`` (not which one)."""
+        return {**event, "from": "customer" if event["from"] == "customer" else "agent"}
+
+    async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
+        return [e.as_message() for e in await self.engine.store.messages(contact_id, after)]
+
+    def _may_follow(self, contact_id: str) -> bool:
+        contact = self.engine.contact(contact_id)
+        return contact is not None and contact.customer_id == self.customer_id
 
     # ---------------------------------------------------------------- handlers
 
@@ -136,9 +159,9 @@ class WidgetSession:
         )
         if contact is not None:
             after = require_int("last_seq", msg.get("last_seq", 0)) if msg.get("contact_id") == contact.id else 0
-            self._sent[contact.id] = after
+            self.conversations.start(contact.id, after)
             for event in await self.engine.store.messages(contact.id, after):
-                self._forward(event.as_message())
+                self.conversations.live(event.as_message())
         buffered, self._buffer = self._buffer, None
         for live in buffered:
             self._on_event(live)
@@ -157,14 +180,17 @@ class WidgetSession:
             )
         finally:
             self._own.discard(str(client_id))
-        self.sock.send(self._ack(event))
+        self._ack(event)
 
-    def _ack(self, event: HistoryEvent) -> dict[str, Any]:
-        """The sender's ack; its number is marked shown, so the message's copy on the bus is skipped."""
+    def _ack(self, event: HistoryEvent) -> None:
+        """Send the sender's ack; then the client has this number (its copy on the bus is skipped), and no other.
+
+        The ack goes first: the messages after it that were waiting for this number follow it.
+        """
         contact_id = str(event.contact_id)
-        if event.seq is not None and event.seq > self._sent.get(contact_id, 0):
-            self._sent[contact_id] = event.seq
-        return {"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq}
+        self.sock.send({"type": "ack", "client_id": event.client_id, "contact_id": contact_id, "seq": event.seq})
+        if event.seq is not None:
+            self.conversations.own(contact_id, event.seq)
 
     async def typing(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
@@ -217,6 +243,19 @@ class WidgetSession:
         if await self.engine.customer_left(self.customer_id) is None:
             raise BadMessage("there is no open chat to leave", "no_open_chat")
 
+    async def transcript(self, msg: dict[str, Any]) -> None:
+        """The messages of one of this customer's conversations after ``after_seq``: how a client fills a gap."""
+        assert self.customer_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        after = require_int("after_seq", msg.get("after_seq", 0))
+        contact = self.engine.contact(contact_id) or await self.engine.store.get_contact(contact_id)
+        if contact is None or contact.customer_id != self.customer_id:
+            raise Forbidden(f"contact {contact_id!r} is not one of your conversations")
+        events = await self.engine.store.messages(contact_id, after)
+        self.sock.send(
+            {"type": "transcript", "contact_id": contact_id, "messages": [self._shown(e.as_message()) for e in events]}
+        )
+
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})
 
@@ -231,6 +270,7 @@ class WebchatChannel:
         identities: Identities,
         config: WebchatConfig,
         sockets: set[JsonSocket],
+        watch: Watch,
         client_of: Callable[[web.Request], str] = lambda request: request.remote or "unknown",
     ) -> None:
         self.engine = engine
@@ -238,6 +278,7 @@ class WebchatChannel:
         self.identities = identities
         self.config = config
         self.sockets = sockets
+        self.watch = watch
         self.client_of = client_of
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -250,7 +291,8 @@ class WebchatChannel:
         ws = JsonSocket.response(self.config)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
-        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.client_of(request))
+        client = self.client_of(request)
+        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.watch, client)
         structlog.contextvars.bind_contextvars(channel="chat")
         try:
             await session.run()

@@ -181,7 +181,7 @@ _UNIT: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("contact_ce
 
 
 class _Written:
-    """What to do once a posted message is written: answer its sender, then tell everyone else.
+    """What to do once a posted message is written: answer its sender, then tell everyone else (a repeat too).
 
     One small object per message in flight (not a partial with its tuple and bound method):
     it lives until the commit, and what many messages hold meanwhile sets how often the
@@ -199,11 +199,11 @@ class _Written:
         if isinstance(outcome, BaseException):
             self.answer(outcome)
             return
-        event, new = outcome
+        event, _ = outcome
         # The sender first: its socket then knows the message's number and skips the copy.
         self.answer(event)
-        if new:
-            self.engine._tell_message(self.contact, event)
+        # A repeat too: its first telling may have died with its node. Receivers skip what they have.
+        self.engine._tell_message(self.contact, event)
 
 
 class Engine:
@@ -687,7 +687,7 @@ class Engine:
         return contact, first
 
     def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
-        """Stage a message; once durable, answer its sender, then tell everyone else (a repeat: no one)."""
+        """Stage a message; once durable, answer its sender, then tell everyone else (a repeat again)."""
         self.store.post_message(contact, actor, text, client_id, self.clock.now(), _Written(self, contact, answer))
 
     def _tell_message(self, contact: Contact, event: HistoryEvent) -> None:

@@ -24,6 +24,11 @@ DECLARED: dict[str, tuple[str, str]] = {
     "cc_mails_quarantined_total": ("counter", "Fetched mails kept aside because they could not be read or filed."),
     "cc_mails_sent_total": ("counter", "Mails the SMTP server took, by kind (ack, reply)."),
     "cc_mails_deferred_total": ("counter", "SMTP attempts that failed for now and will be retried."),
+    "cc_messages_filled_total": ("counter", "Chat messages the bus missed, given to sockets from the store."),
+    "cc_delivery_checks_total": (
+        "counter",
+        "Rounds of comparing this node's sockets' conversations with the store.",
+    ),
 }
 
 _Key = tuple[str, tuple[tuple[str, str], ...]]

@@ -114,14 +114,16 @@ format = "json"
         self.nodes.append(node)
         return node
 
-    def add_agent(self, username: str, chats: int = 3, languages: tuple[str, ...] = ("en", "id")) -> None:
-        """Create an agent through the CLI of a (not yet running) node: the account lands in Redis."""
+    def add_agent(
+        self, username: str, chats: int = 3, languages: tuple[str, ...] = ("en", "id"), role: str = "agent"
+    ) -> None:
+        """Create an agent (or a ``role``) through the CLI of a (not yet running) node: the account lands in Redis."""
         config = self.nodes[0].config if self.nodes else self.node("cli").config
         done = subprocess.run(
             [
                 *(sys.executable, "-m", "contact_center", "--config", str(config), "user", "add", username),
                 *("--skill", "general=3", *(x for lang in languages for x in ("--skill", f"lang_{lang}=3"))),
-                *("--capacity", f"chat={chats}", "--password-stdin"),
+                *("--capacity", f"chat={chats}", "--role", role, "--password-stdin"),
             ],
             input=f"{PASSWORD}\n".encode(),
             capture_output=True,

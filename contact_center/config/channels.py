@@ -28,6 +28,8 @@ class WebchatConfig:
     max_frames_per_s: float = 20.0
     frame_burst: int = 40
     new_visitors_per_min: int = 60  # anonymous visitors one client address may start, per minute
+    gap_wait_s: float = 0.5  # a message missing below one that came: waited for on the bus, then read from the store
+    delivery_check_s: float = 1.0  # nodes sharing a store compare what their sockets gave with it this often
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     languages: tuple[str, ...] = ("en", "id")
@@ -114,6 +116,8 @@ def read_webchat(t: Table) -> WebchatConfig:
         max_frames_per_s=float(t.get("max_frames_per_s", default.max_frames_per_s, number(0), "a number > 0")),
         frame_burst=t.get("frame_burst", default.frame_burst, integer(1), "an integer >= 1"),
         new_visitors_per_min=t.get("new_visitors_per_min", default.new_visitors_per_min, integer(1), "an integer >= 1"),
+        gap_wait_s=float(t.get("gap_wait_s", default.gap_wait_s, number(0), "a number > 0")),
+        delivery_check_s=float(t.get("delivery_check_s", default.delivery_check_s, number(0), "a number > 0")),
         service_level_s=float(t.get("service_level_s", 30.0, number(0), "a number > 0")),
         at_risk_fraction=float(t.get("at_risk_fraction", 0.8, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")),
         languages=tuple(t.get("languages", ["en", "id"], text_list, "a list of language codes")),

@@ -84,6 +84,15 @@ local function add_message(keys, args)
   return {1, stored}
 end
 
+-- KEYS: conversation:{contact} of each conversation asked for. Its last sequence number, 0 for none.
+local function last_seqs(keys)
+  local last = {}
+  for i, key in ipairs(keys) do
+    last[i] = tonumber(redis.call('HGET', key, 'last') or '0')
+  end
+  return last
+end
+
 -- KEYS: customer:{id}. ARGV: name, value, created_at, then kind:value pairs' keys and members.
 -- Fails, changing nothing, if the customer or one of its identities exists already.
 local function create_customer(keys, args)
@@ -238,6 +247,7 @@ end
 redis.register_function('cc_append_event', append_event)
 redis.register_function('cc_commit', commit)
 redis.register_function('cc_add_message', add_message)
+redis.register_function{function_name='cc_last_seqs', callback=last_seqs, flags={'no-writes'}}
 redis.register_function('cc_create_customer', create_customer)
 redis.register_function('cc_create_user', create_user)
 redis.register_function('cc_merge_customers', merge_customers)
@@ -828,6 +838,17 @@ class RedisStore(RedisAccounts):
             return lambda replies: [_event(s, replies[0] or "") for s in replies[1]]
 
         result: list[HistoryEvent] = await self._lookup(build)
+        return result
+
+    async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]:
+        """The last message number of each conversation asked for (0: none yet), in one call."""
+        keys = [self.keys.conversation(c) for c in contact_ids]
+
+        def build(pipe: Any) -> _Read:
+            pipe.fcall_ro("cc_last_seqs", len(keys), *keys)
+            return lambda replies: dict(zip(contact_ids, map(int, replies[0]), strict=True))
+
+        result: dict[str, int] = await self._lookup(build)
         return result
 
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:

@@ -707,6 +707,20 @@ class SqliteStore(SqliteAccounts):
         ).fetchall()
         return [_event(r) for r in rows]
 
+    async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]:
+        """The last message number of each conversation asked for (0: none yet)."""
+        last = dict.fromkeys(contact_ids, 0)
+        for start in range(0, len(contact_ids), 500):  # SQLite's limit on bound parameters
+            chunk = contact_ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT contact_id, MAX(seq) FROM events WHERE contact_id IN ({marks}) AND seq IS NOT NULL"  # noqa: S608
+                " GROUP BY contact_id",
+                chunk,
+            ).fetchall()
+            last.update({row[0]: int(row[1]) for row in rows})
+        return last
+
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
         before = before_id if before_id is not None else 2**62
         rows = self._db.execute(_HISTORY, (customer_id, before, customer_id, before, limit)).fetchall()

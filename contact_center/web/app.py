@@ -15,7 +15,7 @@ import contextvars
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from functools import partial
 
 import structlog
@@ -27,6 +27,7 @@ from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
 from contact_center.config import Config
+from contact_center.delivery import Watch
 from contact_center.demo import seed_demo
 from contact_center.engine import Engine
 from contact_center.identities import Identities
@@ -130,19 +131,42 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     await engine.start()
     identities = Identities(engine, app[STORE], clock, config)
     app[ENGINE], app[ACCOUNTS], app[IDENTITIES] = engine, accounts, identities
+    watch = _watch(app, engine)
     clients = app[CLIENTS]
-    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, app[SOCKETS], clients.of)
-    app[DESK] = DeskEndpoint(engine, accounts, identities, config, app[SOCKETS])
+    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, app[SOCKETS], watch, clients.of)
+    app[DESK] = DeskEndpoint(engine, accounts, identities, config, app[SOCKETS], watch)
     app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, clock)
     if leases is not None:  # the new leader routes, reads the mailboxes and sends the outbox at once
         leases.on_lead = partial(_lead, engine, mail)
     mail.start()
     yield
+    await watch.stop()
     await mail.stop()
     engine.stop()
     accounts.close()
     if leases is not None:
         await leases.close()
+
+
+def _watch(app: web.Application, engine: Engine) -> Watch:
+    """What every socket was given, checked against the store: nodes sharing one lose no message."""
+    config, meter = app[CONFIG], app[METRICS]
+    checked = meter.counter("cc_delivery_checks_total")
+
+    async def last_seqs(contact_ids: Sequence[str]) -> dict[str, int]:
+        checked()
+        return await app[STORE].last_seqs(contact_ids)
+
+    watch = Watch(
+        last_seqs,
+        app[CLOCK],
+        gap_wait_s=config.webchat.gap_wait_s,
+        check_s=config.webchat.delivery_check_s,
+        filled=lambda n: meter.inc("cc_messages_filled_total", n),
+    )
+    if config.store.backend == "redis":  # alone, a node publishes in-process: nothing is lost on the way
+        watch.start()
+    return watch
 
 
 async def _purging(app: web.Application) -> None:

@@ -11,6 +11,11 @@ the desk is sent ``session_ended`` and the socket is closed with 4401; nothing i
 that is carried out. The bus delivers at most once, and a command-line tool on the embedded
 store has no bus to the engine, so each socket also looks its session up in the store every
 ``RECHECK_S`` seconds.
+
+A desk gets each held conversation's messages in ``seq`` order, each number once, its agent's
+own replies included (its other tabs need them; the sending tab matches them by ``client_id``),
+what the bus missed filled from the store (:mod:`contact_center.delivery`). Events that come
+while ``welcome`` is being put together wait for it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from aiohttp import web
 from contact_center.auth import Accounts
 from contact_center.clock import Timer
 from contact_center.config import Config
+from contact_center.delivery import Watch
 from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
@@ -101,7 +107,9 @@ def _ack(event: HistoryEvent) -> dict[str, Any]:
 class DeskSession:
     """One agent's desk socket."""
 
-    def __init__(self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket) -> None:
+    def __init__(
+        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, watch: Watch
+    ) -> None:
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
@@ -115,6 +123,9 @@ class DeskSession:
         self._closing: asyncio.Task[None] | None = None
         self._checking: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
+        self._watch = watch
+        self.conversations = watch.follow(sock.send, self._read, self._may_follow)
+        self._buffer: list[dict[str, Any]] | None = None  # bus events while welcome is put together
         self.handlers = {
             "hello": self.hello,
             "set_status": self.set_status,
@@ -144,8 +155,19 @@ class DeskSession:
         if message["type"] == "session_ended":
             if message.get("token_hash") in (None, self._token_hash):
                 self._end(str(message.get("reason", "ended")))
-            return
-        self.sock.send(message)
+        elif self._buffer is not None:
+            self._buffer.append(message)
+        elif message["type"] == "message":
+            self.conversations.live(message)  # in order, once
+        else:
+            self.sock.send(message)
+
+    async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
+        return [e.as_message() for e in await self.engine.store.messages(contact_id, after)]
+
+    def _may_follow(self, contact_id: str) -> bool:
+        contact = self.engine.contact(contact_id)
+        return contact is not None and contact.agent_id == self.agent_id and self.agent_id is not None
 
     def _end(self, reason: str) -> None:
         """The session ended: say so, and close the socket (4401); nothing more is carried out."""
@@ -175,6 +197,7 @@ class DeskSession:
 
     async def close(self) -> None:
         self._unsubscribe()
+        self._watch.unfollow(self.conversations)
         for timer in (self._expiry, self._recheck):
             if timer is not None:
                 timer.cancel()
@@ -211,11 +234,13 @@ class DeskSession:
         agent_id = session.subject_id
         self._token_hash, self._expires_at = token_hash, session.expires_at
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
+        self._buffer = []
         unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self._from_bus)
         try:
             view = await self.engine.agent_connected(agent_id)
         except BaseException:  # not connected (the store away): the desk may say hello again
             unsubscribe()
+            self._buffer = None
             raise
         self.agent_id, self._unsubscribe = agent_id, unsubscribe
         self.sock.greeted = True
@@ -224,11 +249,18 @@ class DeskSession:
         )
         self._recheck = self.engine.clock.call_later(RECHECK_S, self._look_again)
         contacts = []
-        for contact_id in view.pop("contacts"):
-            contact = self.engine.contact(contact_id)
-            if contact is not None:
-                contacts.append(await self._contact_payload(contact))
-        self.sock.send({"type": "welcome", "protocol": PROTOCOL_VERSION, **view, "contacts": contacts})
+        try:
+            for contact_id in view.pop("contacts"):
+                contact = self.engine.contact(contact_id)
+                if contact is not None:
+                    contacts.append(await self._contact_payload(contact))
+            self.sock.send({"type": "welcome", "protocol": PROTOCOL_VERSION, **view, "contacts": contacts})
+            for payload in contacts:
+                self.conversations.given(payload["contact"]["id"], (m["seq"] for m in payload["messages"]))
+        finally:
+            buffered, self._buffer = self._buffer or [], None
+            for message in buffered:
+                self._from_bus(message)
 
     async def set_status(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
@@ -237,7 +269,18 @@ class DeskSession:
     async def accept(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
         contact = await self.engine.accept(self.agent_id, require_text("offer_id", msg.get("offer_id"), 64))
-        self.sock.send({"type": "assigned", **await self._contact_payload(contact)})
+        await self._assigned(contact)
+
+    async def _assigned(self, contact: Contact) -> None:
+        """Send the contact whole; its messages that come meanwhile follow it, in order, once."""
+        self.conversations.hold(contact.id)
+        seqs: list[int] = []
+        try:
+            payload = await self._contact_payload(contact)
+            self.sock.send({"type": "assigned", **payload})
+            seqs = [m["seq"] for m in payload["messages"]]
+        finally:
+            self.conversations.given(contact.id, seqs)
 
     async def reject(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
@@ -279,7 +322,7 @@ class DeskSession:
         """Send a held contact in full (``assigned``): another tab of this agent accepted it."""
         assert self.agent_id is not None
         contact = self.engine.held(self.agent_id, require_text("contact_id", msg.get("contact_id"), 64))
-        self.sock.send({"type": "assigned", **await self._contact_payload(contact)})
+        await self._assigned(contact)
 
     async def transcript(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
@@ -306,7 +349,7 @@ class DeskSession:
         self.sock.send({"type": "linked", "contact_id": contact_id, "customer_id": customer_id})
         now = self.engine.contact(contact_id)
         if now is not None:
-            self.sock.send({"type": "assigned", **await self._contact_payload(now)})
+            await self._assigned(now)
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})
@@ -316,19 +359,26 @@ class DeskEndpoint:
     """The ``/ws/desk`` endpoint."""
 
     def __init__(
-        self, engine: Engine, accounts: Accounts, identities: Identities, config: Config, sockets: set[JsonSocket]
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        identities: Identities,
+        config: Config,
+        sockets: set[JsonSocket],
+        watch: Watch,
     ) -> None:
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
         self.config = config
         self.sockets = sockets
+        self.watch = watch
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, self.identities, sock)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.watch)
         try:
             await session.run()
         finally:

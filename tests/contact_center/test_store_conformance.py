@@ -219,6 +219,20 @@ async def test_messages_are_numbered_in_order_once_per_client_id(store: Store):
     assert (await store.get_contact("c1")).last_seq == 3  # type: ignore[union-attr]
 
 
+async def test_the_last_numbers_of_many_conversations_come_in_one_answer(store: Store):
+    """What a node asks every second to find messages its sockets missed: 0 for a conversation with none."""
+    await store.create_customer(Customer(id="ana", created_at=1.0))
+    for n, contact_id in enumerate(["c1", "c2"], start=2):
+        c = chat(contact_id)
+        await store.add_message(c, "customer", "halo", f"{contact_id}-0", 11.0, create=True)
+        for i in range(1, n):
+            await store.add_message(c, "agent:id-ayu", f"balasan {i}", f"{contact_id}-{i}", 12.0 + i)
+    assert await store.last_seqs(["c2", "nope", "c1"]) == {"c2": 3, "nope": 0, "c1": 2}
+    many = [f"x{i}" for i in range(1200)] + ["c1"]
+    assert (await store.last_seqs(many))["c1"] == 2
+    assert await store.last_seqs([]) == {}
+
+
 async def test_a_burst_of_reads_at_once_is_answered_each_with_its_own_record(store: Store):
     """Hundreds of clients reading at the same moment (a shift logging in) each get their own answer."""
     for i in range(20):

@@ -33,7 +33,7 @@
 
   var saved = {};
   try { saved = JSON.parse(localStorage.getItem(KEY) || "{}") || {}; } catch (e) { saved = {}; }
-  var state = { token: saved.token || null, pending: saved.pending || [], contactId: null, lastSeq: 0 };
+  var state = { token: saved.token || null, pending: saved.pending || [], contactId: null };
   function save() { localStorage.setItem(KEY, JSON.stringify({ token: state.token, pending: state.pending })); }
 
   // ---- UI, inside a shadow root so the host page's styles do not leak in
@@ -80,11 +80,49 @@
   root.appendChild(button); root.appendChild(box);
   button.addEventListener("click", function () { box.classList.toggle("open"); if (box.classList.contains("open")) input.focus(); });
 
-  var shown = {};      // seq -> element, for the current contact
+  // Each conversation's messages by seq; "unbroken" is its highest seq with none missing below: what a
+  // reconnect resumes from. A message may come after a higher one (the ack of our own message can
+  // overtake the agent's replies): it is put in its place by seq.
+  var convs = {};      // contact_id -> {shown: {seq: element}, unbroken, ended, gapTimer}
   var pendingEls = {}; // client_id -> element
+  function conv(id) { return convs[id] || (convs[id] = { shown: {}, unbroken: 0, ended: false, gapTimer: null }); }
   function scroll() { log.scrollTop = log.scrollHeight; }
   function system(text) { log.appendChild(el("div", "sys", text)); scroll(); }
   function bubble(from, text, cls) { var n = el("div", "msg " + from + (cls ? " " + cls : ""), text); log.appendChild(n); scroll(); return n; }
+  function place(node, contactId, seq) {
+    node.setAttribute("data-seq", String(seq)); node.setAttribute("data-contact", contactId);
+    var before = null;
+    Array.prototype.some.call(log.children, function (n) {
+      if (n === node) return false;
+      var later = n.getAttribute("data-contact") === contactId && Number(n.getAttribute("data-seq")) > seq;
+      if (later || n.classList.contains("pending")) { before = n; return true; }
+      return false;
+    });
+    log.insertBefore(node, before); scroll();
+  }
+  function record(contactId, seq, node) {
+    var c = conv(contactId);
+    c.shown[seq] = node;
+    while (c.shown[c.unbroken + 1]) c.unbroken += 1;
+    clearTimeout(c.gapTimer); c.gapTimer = null;
+    var missing = Object.keys(c.shown).some(function (s) { return Number(s) > c.unbroken; });
+    // The server fills gaps itself; a gap that lasts is asked for, as the protocol allows.
+    if (missing) c.gapTimer = setTimeout(function () { sendJson({ type: "transcript", contact_id: contactId, after_seq: c.unbroken }); }, 3000);
+  }
+  function current(contactId) {
+    if (contactId !== state.contactId && !conv(contactId).ended) state.contactId = contactId;  // a new chat
+  }
+  function showMessage(m) {
+    var c = conv(m.contact_id);
+    current(m.contact_id);
+    if (c.shown[m.seq]) return;
+    var mine = m.client_id && pendingEls[m.client_id], node;
+    if (mine) { mine.classList.remove("pending"); node = mine; delete pendingEls[m.client_id]; }
+    else { node = bubble(m.from === "customer" ? "customer" : "agent", m.text); }
+    place(node, m.contact_id, m.seq);
+    record(m.contact_id, m.seq, node);
+    if (m.from !== "customer") typing.textContent = "";
+  }
 
   // ---- socket
   var ws = null, backoff = 500, firstWelcome = true, typingTimer = null, lastTypingSent = 0, statusEl = null;
@@ -93,9 +131,9 @@
     ws = new WebSocket(wsUrl);
     ws.onopen = function () {
       backoff = 500;
-      var hello = { type: "hello", topic: topic, language: language, last_seq: state.lastSeq };
+      var hello = { type: "hello", topic: topic, language: language };
       if (state.token) hello.token = state.token;
-      if (state.contactId) hello.contact_id = state.contactId;
+      if (state.contactId) { hello.contact_id = state.contactId; hello.last_seq = conv(state.contactId).unbroken; }
       sendJson(hello);
     };
     ws.onmessage = function (ev) {
@@ -122,22 +160,15 @@
         }
         state.pending.forEach(function (p) { sendJson({ type: "message", client_id: p.client_id, text: p.text }); });
         break;
-      case "message": {
-        if (m.contact_id !== state.contactId) { state.contactId = m.contact_id; state.lastSeq = 0; shown = {}; }
-        if (m.seq <= state.lastSeq || shown[m.seq]) break;
-        state.lastSeq = m.seq;
-        var mine = m.client_id && pendingEls[m.client_id];
-        if (mine) { mine.classList.remove("pending"); shown[m.seq] = mine; delete pendingEls[m.client_id]; }
-        else { shown[m.seq] = bubble(m.from === "customer" ? "customer" : "agent", m.text); }
-        shown[m.seq].setAttribute("data-seq", String(m.seq));
-        if (m.from !== "customer") typing.textContent = "";
-        break;
-      }
+      case "message": showMessage(m); break;
+      case "transcript": (m.messages || []).forEach(showMessage); break;
       case "ack": {
-        if (m.contact_id !== state.contactId) { state.contactId = m.contact_id; state.lastSeq = 0; shown = {}; }
-        var own = pendingEls[m.client_id];
-        if (own) { own.classList.remove("pending"); own.setAttribute("data-seq", String(m.seq)); shown[m.seq] = own; delete pendingEls[m.client_id]; }
-        if (m.seq > state.lastSeq) state.lastSeq = m.seq;
+        current(m.contact_id);
+        var own = pendingEls[m.client_id], c = conv(m.contact_id);
+        if (own && !c.shown[m.seq]) {
+          own.classList.remove("pending"); delete pendingEls[m.client_id];
+          place(own, m.contact_id, m.seq); record(m.contact_id, m.seq, own);
+        }
         state.pending = state.pending.filter(function (p) { return p.client_id !== m.client_id; }); save();
         break;
       }
@@ -147,7 +178,10 @@
         break;
       case "agent_joined": system(m.agent + t.joined); break;
       case "agent_left": system(t.left); break;
-      case "ended": system(t.ended); state.contactId = null; state.lastSeq = 0; shown = {}; break;
+      case "ended":
+        conv(m.contact_id).ended = true; system(t.ended);
+        if (state.contactId === m.contact_id) state.contactId = null;  // the next message opens a new chat
+        break;
       case "error": system("⚠ " + m.message); break;
     }
     tell(m);
