@@ -72,6 +72,13 @@ log = structlog.get_logger("contact_center.engine")
 
 _OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 _OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
+
+
+def _open_chat(contact: Contact) -> bool:
+    """Whether the chat is the customer's to write into: waiting or being worked, and not left by them."""
+    return contact.state in _OPEN_CHAT and contact.left_at is None
+
+
 _HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
 _CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
 _ATTEMPTS = 4  # a change refused as stale is tried again this many times in all
@@ -423,7 +430,7 @@ class Engine:
     def open_chat(self, customer_id: str) -> Contact | None:
         """The customer's chat that is waiting or being worked, if any."""
         contact = self._contacts.get(self._chat_of.get(customer_id, ""))
-        if contact is not None and contact.customer_id == customer_id and contact.state in _OPEN_CHAT:
+        if contact is not None and contact.customer_id == customer_id and _open_chat(contact):
             return contact
         return None
 
@@ -458,6 +465,7 @@ class Engine:
             "agent_id": contact.agent_id,
             "disposition": contact.disposition,
             "last_seq": contact.last_seq,
+            "left_at": contact.left_at,
             **(self._email_json(contact) if contact.channel == Channel.EMAIL else {}),
         }
 
@@ -708,8 +716,11 @@ class Engine:
             contact = self.open_chat(customer_id)
             if contact is None:
                 return None
-            if contact.state == ContactState.ASSIGNED:
-                self._note(contact, "customer.left", "customer")
+            if (
+                contact.state == ContactState.ASSIGNED
+            ):  # the agent wraps it up; the customer's next message is a new chat
+                left = dataclasses.replace(contact, left_at=self.clock.now())
+                self._put(left, "customer.left", "customer")
                 self._publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
             else:
                 self._abandon(contact)
@@ -1450,7 +1461,7 @@ class Engine:
             del self._contacts[contact.id]
 
     def _index(self, c: Contact) -> None:
-        if c.channel == Channel.CHAT:
+        if c.channel == Channel.CHAT and _open_chat(c):  # not one in wrap-up, or left: a newer chat may be open
             self._chat_of[c.customer_id] = c.id
         elif c.channel == Channel.EMAIL and c.answered_at is None and c.breached_at is None:
             calendar, promise = self.config.sla.calendar, self.config.email.promise

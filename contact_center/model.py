@@ -152,6 +152,9 @@ class Contact:
     An email contact carries its thread's ``ticket`` reference; ``answered_at`` is the first
     response sent to the customer (the SLA clock measures it against its deadline), and
     ``breached_at`` the moment its deadline passed unanswered (recorded once).
+
+    ``left_at`` is when the customer ended a chat an agent held: the agent still has it to wrap
+    up, but it is no longer the customer's open chat (their next message opens a new one).
     """
 
     id: str
@@ -176,6 +179,7 @@ class Contact:
     ticket: str = ""
     answered_at: float | None = None
     breached_at: float | None = None
+    left_at: float | None = None
 
     def move(self, target: ContactState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""

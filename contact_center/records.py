@@ -41,6 +41,7 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "ticket": c.ticket,
         "answered_at": c.answered_at,
         "breached_at": c.breached_at,
+        "left_at": c.left_at,
     }
 
 
@@ -73,6 +74,7 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         ticket=d.get("ticket", ""),
         answered_at=d.get("answered_at"),
         breached_at=d.get("breached_at"),
+        left_at=d.get("left_at"),
     )
 
 

@@ -68,7 +68,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
-    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL
+    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL, left_at REAL
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -178,6 +178,7 @@ def _contact(row: sqlite3.Row) -> Contact:
         ticket=row["ticket"],
         answered_at=row["answered_at"],
         breached_at=row["breached_at"],
+        left_at=row["left_at"],
     )
 
 
@@ -199,6 +200,7 @@ def _contact_row(c: Contact) -> tuple[Any, ...]:
         c.ticket,
         c.answered_at,
         c.breached_at,
+        c.left_at,
     )
 
 
@@ -299,6 +301,8 @@ class SqliteStore(SqliteAccounts):
             self._db.execute("ALTER TABLE contacts ADD COLUMN ticket TEXT NOT NULL DEFAULT ''")
             self._db.execute("ALTER TABLE contacts ADD COLUMN answered_at REAL")
             self._db.execute("ALTER TABLE contacts ADD COLUMN breached_at REAL")
+        if have and "left_at" not in have:
+            self._db.execute("ALTER TABLE contacts ADD COLUMN left_at REAL")
         migrate_accounts(self._db)
 
     def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
@@ -430,13 +434,13 @@ class SqliteStore(SqliteAccounts):
         """Insert or update a contact row; ``c`` may be the row already taken (see _contact_row)."""
         db.execute(
             "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
-            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at, breached_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at, breached_at, left_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
             " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
             " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
             " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at,"
-            " breached_at = excluded.breached_at",
+            " breached_at = excluded.breached_at, left_at = excluded.left_at",
             c if isinstance(c, tuple) else _contact_row(c),
         )
 

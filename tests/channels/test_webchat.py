@@ -30,6 +30,36 @@ async def test_customer_and_agent_talk(server: Server):
     assert (await agent.expect("contact_state", state="closed"))["contact_id"] == contact_id
 
 
+async def test_after_leaving_the_next_message_opens_a_new_chat_while_the_agent_wraps_up_the_old(server: Server):
+    """`ended` after `leave` means ended: the agent keeps the old chat to say goodbye and close; a new one starts."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    old = assigned["contact"]["id"]
+    await customer.send({"type": "leave"})
+    assert (await customer.expect("ended"))["by"] == "customer"
+    assert (await agent.expect("customer_left"))["contact_id"] == old
+    await customer.send({"type": "message", "client_id": "c-2", "text": "Satu lagi pertanyaan"})
+    ack = await customer.expect("ack", client_id="c-2")
+    assert ack["contact_id"] != old and ack["seq"] == 1
+    offer = await agent.expect("offer")  # the new chat, queued like any other
+    assert offer["contact"]["id"] == ack["contact_id"]
+
+    await agent.send({"type": "reply", "contact_id": old, "client_id": "a-1", "text": "Terima kasih, sampai jumpa"})
+    assert (await agent.expect("ack", client_id="a-1"))["seq"] == 2
+    goodbye = await customer.expect("message", client_id="a-1")
+    assert goodbye["contact_id"] == old  # shown in the old conversation
+    await agent.send({"type": "close", "contact_id": old, "disposition": "resolved"})
+    await agent.expect("contact_state", state="wrap_up")
+    await customer.send({"type": "message", "client_id": "c-3", "text": "Halo?"})
+    assert (await customer.expect("ack", client_id="c-3")) == {
+        "type": "ack",
+        "client_id": "c-3",
+        "contact_id": ack["contact_id"],
+        "seq": 2,
+    }, "still the new chat, whatever the old one goes through"
+    back, hello = await widget(server, {"token": welcome["token"]})
+    assert hello["contact"]["id"] == ack["contact_id"]
+
+
 async def test_history_over_rest_holds_the_transcript(server: Server):
     """GET /api/customers/{id}/history shows the conversation in order, with page views."""
     agent, customer, welcome, assigned = await offered_chat(server)

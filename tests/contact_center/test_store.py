@@ -191,6 +191,25 @@ async def test_a_file_from_before_email_opens_with_its_contacts_whole(tmp_path):
     try:
         contact = await store.get_contact("c1")
         assert contact is not None and (contact.ticket, contact.answered_at, contact.breached_at) == ("", None, None)
+        assert contact.left_at is None
         assert [c.id for c in await store.open_contacts()] == ["c1"]
     finally:
         await store.close()
+
+
+async def test_a_file_from_before_customers_could_leave_a_held_chat_gains_the_column(store: SqliteStore, tmp_path):
+    """A database without contacts.left_at opens, and keeps when a customer left from then on."""
+    contact = await open_chat(store)
+    await store.close()
+    path = tmp_path / "data" / "cc.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE contacts DROP COLUMN left_at")
+    db.commit()
+    db.close()
+    again = SqliteStore(path)
+    try:
+        contact.left_at = 42.0
+        await again.record([contact], [])
+        assert (await again.get_contact(contact.id)).left_at == 42.0  # type: ignore[union-attr]
+    finally:
+        await again.close()
