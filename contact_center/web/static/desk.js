@@ -77,7 +77,10 @@
       case "email_queued": emailQueued(m); break;
       case "email": case "email_sent": if (contacts[m.contact_id]) send({ type: "open", contact_id: m.contact_id }); break;
       case "typing": if (current === m.contact_id) { $("typing").textContent = "Customer is typing…"; clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").textContent = ""; }, 4000); } break;
-      case "customer_left": note(m.contact_id, "The customer left the chat."); break;
+      case "customer_left":
+        note(m.contact_id, "The customer left the chat.");
+        if (contacts[m.contact_id]) { contacts[m.contact_id].contact.left_at = Date.now() / 1000; renderContactItem(contacts[m.contact_id]); }
+        break;
       case "contact_state": contactState(m); break;
       case "status": $("status").value = m.status; break;
       case "history": renderHistory(m); break;
@@ -144,7 +147,7 @@
   }
   function label(c) { return (c.customer && c.customer.name) || ("Visitor " + c.contact.customer_id.slice(0, 6)); }
   function renderContactItem(c) {
-    c.li.textContent = label(c) + " · " + c.contact.channel + " · " + c.contact.state.replace("_", "-");
+    c.li.textContent = label(c) + " · " + c.contact.channel + " · " + c.contact.state.replace("_", "-") + (c.contact.left_at ? " · customer left" : "");
     c.li.classList.toggle("active", current === c.contact.id);
     c.li.classList.toggle("unread", c.unread);
   }
