@@ -56,7 +56,9 @@ class _Followed:
 
 
 class Conversations:
-    """The conversations one socket follows (see the module's docstring)."""
+    """The conversations one socket follows (see the module's docstring). One per socket: kept small."""
+
+    __slots__ = ("_clock", "_filled", "_followed", "_gap_wait_s", "_give", "_read", "_tasks", "closed", "may_follow")
 
     def __init__(
         self,
@@ -72,9 +74,9 @@ class Conversations:
         self.may_follow = may_follow  # the conversation is open and still this socket's to see
         self._clock = clock
         self._gap_wait_s = gap_wait_s
-        self._filled = filled or (lambda count: None)
+        self._filled = filled
         self._followed: dict[str, _Followed] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] | None = None  # fills under way: made when the first is
         self.closed = False
 
     def start(self, contact_id: str, delivered: int) -> None:
@@ -138,7 +140,7 @@ class Conversations:
         for followed in self._followed.values():
             if followed.timer is not None:
                 followed.timer.cancel()
-        for task in self._tasks:
+        for task in self._tasks or ():
             task.cancel()
 
     # ---------------------------------------------------------------- in order, and filling gaps
@@ -171,6 +173,8 @@ class Conversations:
         if self._followed.get(contact_id) is not followed or self.closed:
             return
         task = asyncio.get_running_loop().create_task(self._fill(contact_id, followed), context=contextvars.Context())
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -194,7 +198,7 @@ class Conversations:
             if message["seq"] > followed.delivered and followed.held.get(message["seq"]) is None:
                 followed.held.setdefault(message["seq"], message)
         self._drain(contact_id, followed)
-        if followed.delivered > before:
+        if followed.delivered > before and self._filled is not None:
             self._filled(followed.delivered - before)
             log.info("delivery.gap_filled", contact_id=contact_id, after=after, upto=followed.delivered)
 
