@@ -83,11 +83,15 @@ class Conflict(ContactCenterError):
     code = "conflict"
 
 
-class Stale(Conflict):
+class Stale(ContactCenterError):
     """A change was made on a record another engine node changed meanwhile; nothing was recorded.
 
-    The engine reads the record again and retries; a client hears of it only if that keeps failing.
+    The engine reads the record again and retries; a client hears of it only if that keeps failing
+    (as ``conflict``). Not a :class:`Conflict`: code that handles "exists already" must not take a
+    stale unit for one and swallow the retry.
     """
+
+    code = "conflict"
 
 
 class StoreUnavailable(ContactCenterError):

@@ -17,7 +17,6 @@ from contact_center.exceptions import InvalidTransition
 __all__ = [
     "AGENT_STATUS_MOVES",
     "CONTACT_MOVES",
-    "OFFER_MOVES",
     "Agent",
     "AgentStatus",
     "Channel",
@@ -86,14 +85,6 @@ CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
     ContactState.WRAP_UP: frozenset({ContactState.CLOSED}),
     ContactState.CLOSED: frozenset(),
     ContactState.ABANDONED: frozenset(),
-}
-
-OFFER_MOVES: Mapping[OfferState, frozenset[OfferState]] = {
-    OfferState.PENDING: frozenset({OfferState.ACCEPTED, OfferState.REJECTED, OfferState.TIMED_OUT, OfferState.REVOKED}),
-    OfferState.ACCEPTED: frozenset(),
-    OfferState.REJECTED: frozenset(),
-    OfferState.TIMED_OUT: frozenset(),
-    OfferState.REVOKED: frozenset(),
 }
 
 AGENT_STATUS_MOVES: Mapping[AgentStatus, frozenset[AgentStatus]] = {
@@ -209,7 +200,11 @@ class Agent:
 
 @dataclass(slots=True)
 class Offer:
-    """A contact reserved for one agent until accepted, rejected or timed out."""
+    """A contact reserved for one agent until accepted, rejected or timed out.
+
+    An offer ends by leaving its contact (the engine's ``_offer_closed`` says how); it has no
+    moves of its own, so ``state`` stays ``pending`` for as long as there is an offer.
+    """
 
     id: str
     contact_id: str
@@ -218,10 +213,6 @@ class Offer:
     expires_at: float
     state: OfferState = OfferState.PENDING
     level: int = 0
-
-    def move(self, target: OfferState) -> None:
-        """Move to ``target`` or raise :class:`InvalidTransition`."""
-        self.state = transition(f"offer {self.id}", self.state, target, OFFER_MOVES)
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ from contact_center.exceptions import (
     Forbidden,
     InvalidTransition,
     NotFound,
+    Stale,
     StoreUnavailable,
     Throttled,
 )
@@ -55,6 +56,7 @@ _STATUS = [
     (NotFound, 404),
     (InvalidTransition, 409),
     (Conflict, 409),
+    (Stale, 409),
     (Throttled, 429),
     (ClientError, 400),
     (StoreUnavailable, 503),

@@ -10,14 +10,11 @@ from contact_center.exceptions import ContactCenterError, InvalidTransition
 from contact_center.model import (
     AGENT_STATUS_MOVES,
     CONTACT_MOVES,
-    OFFER_MOVES,
     Agent,
     AgentStatus,
     Channel,
     Contact,
     ContactState,
-    Offer,
-    OfferState,
     Role,
 )
 
@@ -47,18 +44,6 @@ def test_closed_and_abandoned_are_final():
     assert CONTACT_MOVES[ContactState.ABANDONED] == frozenset()
 
 
-@pytest.mark.parametrize(("current", "target"), list(itertools.product(OfferState, OfferState)))
-def test_offer_moves_follow_the_table(current, target):
-    """A pending offer ends once: accepted, rejected, timed out or revoked."""
-    offer = Offer("o1", "c1", "a1", 0.0, 20.0, current)
-    if target in OFFER_MOVES[current]:
-        offer.move(target)
-        assert offer.state == target
-    else:
-        with pytest.raises(InvalidTransition):
-            offer.move(target)
-
-
 @pytest.mark.parametrize(("current", "target"), list(itertools.product(AgentStatus, AgentStatus)))
 def test_agent_status_moves(current, target):
     """An agent can go between available, away and busy; offline is left only to available or away."""
@@ -81,3 +66,11 @@ def test_statuses_serialise_as_plain_strings():
     import json
 
     assert json.dumps([ContactState.WRAP_UP, AgentStatus.BUSY]) == '["wrap_up", "busy"]'
+
+
+def test_a_stale_unit_is_not_taken_for_a_record_that_exists_already():
+    """Code that handles Conflict ("exists already") must not swallow the retry of a stale unit."""
+    from contact_center.exceptions import Conflict, Stale
+
+    assert not issubclass(Stale, Conflict)
+    assert Stale("contact c1 moved on").code == "conflict"  # what a client hears if retries keep failing
