@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from contact_center.config.checks import Table, integer, number, skills_table, text, text_list
+from contact_center.config.checks import Table, default_of, integer, number, skills_table, text, text_list
 from contact_center.exceptions import ConfigError
 from contact_center.sla import Promise
 
@@ -118,9 +118,11 @@ def read_webchat(t: Table) -> WebchatConfig:
         new_visitors_per_min=t.get("new_visitors_per_min", default.new_visitors_per_min, integer(1), "an integer >= 1"),
         gap_wait_s=float(t.get("gap_wait_s", default.gap_wait_s, number(0), "a number > 0")),
         delivery_check_s=float(t.get("delivery_check_s", default.delivery_check_s, number(0), "a number > 0")),
-        service_level_s=float(t.get("service_level_s", 30.0, number(0), "a number > 0")),
-        at_risk_fraction=float(t.get("at_risk_fraction", 0.8, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")),
-        languages=tuple(t.get("languages", ["en", "id"], text_list, "a list of language codes")),
+        service_level_s=float(t.get("service_level_s", default.service_level_s, number(0), "a number > 0")),
+        at_risk_fraction=float(
+            t.get("at_risk_fraction", default.at_risk_fraction, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")
+        ),
+        languages=tuple(t.get("languages", list(default.languages), text_list, "a list of language codes")),
         topics=_topics(t.table("topics")) if "topics" in t.data else default.topics,
     )
     t.done()
@@ -145,7 +147,7 @@ def _mailbox(t: Table, names: set[str]) -> MailboxConfig:
     for required in ("host", "username", "password", "address"):
         if required not in t.data:
             raise ConfigError(f"{t.key(required)}: required")
-    tls = t.get("tls", True, lambda v: isinstance(v, bool), "true or false")
+    tls = t.get("tls", default_of(MailboxConfig, "tls"), lambda v: isinstance(v, bool), "true or false")
     cfg = MailboxConfig(
         name=name,
         host=t.get("host", "", text, "a host name"),
@@ -153,29 +155,31 @@ def _mailbox(t: Table, names: set[str]) -> MailboxConfig:
         username=t.get("username", "", text, "a user name"),
         password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
         address=t.get("address", "", _address, "an email address").lower(),
-        folder=t.get("folder", "INBOX", text, "a folder name"),
+        folder=t.get("folder", default_of(MailboxConfig, "folder"), text, "a folder name"),
         tls=tls,
-        skills=skills_table(t, "skills") if "skills" in t.data else (("general", 1),),
-        idle=t.get("idle", True, lambda v: isinstance(v, bool), "true or false"),
+        skills=skills_table(t, "skills") if "skills" in t.data else default_of(MailboxConfig, "skills"),
+        idle=t.get("idle", default_of(MailboxConfig, "idle"), lambda v: isinstance(v, bool), "true or false"),
     )
     t.done()
     return cfg
 
 
 def _smtp(t: Table) -> SmtpConfig:
+    d = SmtpConfig()
     cfg = SmtpConfig(
-        host=t.get("host", "127.0.0.1", text, "a host name"),
-        port=t.get("port", 25, lambda v: integer(1)(v) and v < 65536, "a port 1-65535"),
-        username=t.get("username", "", lambda v: isinstance(v, str), "a string"),
-        password=t.get("password", "", lambda v: isinstance(v, str), "a string"),
-        tls=t.get("tls", "none", lambda v: v in ("none", "starttls", "tls"), "none, starttls or tls"),
-        timeout_s=float(t.get("timeout_s", 30.0, number(0), "a number of seconds > 0")),
+        host=t.get("host", d.host, text, "a host name"),
+        port=t.get("port", d.port, lambda v: integer(1)(v) and v < 65536, "a port 1-65535"),
+        username=t.get("username", d.username, lambda v: isinstance(v, str), "a string"),
+        password=t.get("password", d.password, lambda v: isinstance(v, str), "a string"),
+        tls=t.get("tls", d.tls, lambda v: v in ("none", "starttls", "tls"), "none, starttls or tls"),
+        timeout_s=float(t.get("timeout_s", d.timeout_s, number(0), "a number of seconds > 0")),
     )
     t.done()
     return cfg
 
 
 def read_email(t: Table) -> EmailConfig:
+    d = EmailConfig()
     raw_boxes: list[Any] = t.get(
         "mailboxes", [], lambda v: isinstance(v, list), "an array of tables ([[email.mailboxes]])"
     )
@@ -183,28 +187,35 @@ def read_email(t: Table) -> EmailConfig:
     names: set[str] = set()
     boxes = tuple(_mailbox(Table(box, f"{t.key('mailboxes')}[{i}]"), names) for i, box in enumerate(raw_boxes))
     cfg = EmailConfig(
-        first_response_h=float(t.get("first_response_h", 2.0, number(0), "a number of working hours > 0")),
-        target=float(t.get("target", 0.9, lambda v: number(0)(v) and v <= 1, "a share in (0, 1]")),
-        at_risk_min=float(t.get("at_risk_min", 30.0, number(-1), "a number of working minutes >= 0")),
+        first_response_h=float(
+            t.get("first_response_h", d.first_response_h, number(0), "a number of working hours > 0")
+        ),
+        target=float(t.get("target", d.target, lambda v: number(0)(v) and v <= 1, "a share in (0, 1]")),
+        at_risk_min=float(t.get("at_risk_min", d.at_risk_min, number(-1), "a number of working minutes >= 0")),
         mailboxes=boxes,
         smtp=_smtp(t.table("smtp")),
         ticket_prefix=t.get(
             "ticket_prefix",
-            "CS",
+            d.ticket_prefix,
             lambda v: isinstance(v, str) and bool(_TICKET_PREFIX.match(v)),
             "1-8 capital letters or digits, starting with a letter",
         ),
-        poll_s=float(t.get("poll_s", 30.0, number(0), "a number of seconds > 0")),
-        max_attachment_mb=float(t.get("max_attachment_mb", 25.0, number(0), "a number of megabytes > 0")),
-        acks_per_sender=t.get("acks_per_sender", 3, integer(0), "a whole number >= 0"),
-        acks_per_domain=t.get("acks_per_domain", 200, integer(0), "a whole number >= 0"),
-        ack_window_min=float(t.get("ack_window_min", 60.0, number(0), "a number of minutes > 0")),
-        retry_max_h=float(t.get("retry_max_h", 48.0, number(0), "a number of hours > 0")),
-        retry_first_s=float(t.get("retry_first_s", 30.0, number(0), "a number of seconds > 0")),
-        language=t.get("language", "id", lambda v: v in ("en", "id"), "en or id"),
-        domain=t.get("domain", "", lambda v: isinstance(v, str) and "@" not in v, "a domain name"),
+        poll_s=float(t.get("poll_s", d.poll_s, number(0), "a number of seconds > 0")),
+        max_attachment_mb=float(
+            t.get("max_attachment_mb", d.max_attachment_mb, number(0), "a number of megabytes > 0")
+        ),
+        acks_per_sender=t.get("acks_per_sender", d.acks_per_sender, integer(0), "a whole number >= 0"),
+        acks_per_domain=t.get("acks_per_domain", d.acks_per_domain, integer(0), "a whole number >= 0"),
+        ack_window_min=float(t.get("ack_window_min", d.ack_window_min, number(0), "a number of minutes > 0")),
+        retry_max_h=float(t.get("retry_max_h", d.retry_max_h, number(0), "a number of hours > 0")),
+        retry_first_s=float(t.get("retry_first_s", d.retry_first_s, number(0), "a number of seconds > 0")),
+        language=t.get("language", d.language, lambda v: v in ("en", "id"), "en or id"),
+        domain=t.get("domain", d.domain, lambda v: isinstance(v, str) and "@" not in v, "a domain name"),
         trusted_authserv_id=t.get(
-            "trusted_authserv_id", "", lambda v: isinstance(v, str) and not any(c in v for c in " ;\t"), "a host name"
+            "trusted_authserv_id",
+            d.trusted_authserv_id,
+            lambda v: isinstance(v, str) and not any(c in v for c in " ;\t"),
+            "a host name",
         ),
     )
     t.done()

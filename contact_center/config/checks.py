@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from contact_center.exceptions import ConfigError
+from contact_center.model import Channel
 
-__all__ = ["CHANNELS", "Table", "integer", "level", "number", "skills_table", "text", "text_list"]
+__all__ = ["CHANNELS", "Table", "default_of", "integer", "level", "number", "skills_table", "text", "text_list"]
 
 T = TypeVar("T")
-CHANNELS = ("chat", "email", "callback", "call")
+CHANNELS = tuple(channel.value for channel in Channel)
 
 
 class Table:
@@ -43,6 +45,12 @@ class Table:
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
             raise ConfigError(f"{self.key(unknown[0])}: unknown key")
+
+
+def default_of(cls: type, name: str) -> Any:
+    """The default a config dataclass gives field ``name``: each default is written once, in the dataclass."""
+    f = cls.__dataclass_fields__[name]  # type: ignore[attr-defined]
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
 
 
 def number(minimum: float) -> Callable[[Any], bool]:

@@ -83,7 +83,7 @@ def read_auth(t: Table) -> AuthConfig:
 
 def read_identity(t: Table) -> IdentityConfig:
     d = IdentityConfig()
-    secret = t.get("secret", "", lambda v: isinstance(v, str), "a string")
+    secret = t.get("secret", d.secret, lambda v: isinstance(v, str), "a string")
     if secret and len(secret) < 16:
         raise ConfigError(f"{t.key('secret')}: at least 16 characters (a random key, e.g. openssl rand -hex 32)")
     cfg = IdentityConfig(

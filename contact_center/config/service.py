@@ -66,6 +66,7 @@ def _network(v: Any) -> bool:
 
 
 def read_server(t: Table) -> ServerConfig:
+    d = ServerConfig()
     proxies: list[str] = t.get(
         "trusted_proxies", [], lambda v: v == [] or text_list(v), "a list of addresses or networks"
     )
@@ -73,11 +74,13 @@ def read_server(t: Table) -> ServerConfig:
         if not _network(proxy):
             raise ConfigError(f"{t.key('trusted_proxies')}: {proxy!r} is not an IP address or network")
     cfg = ServerConfig(
-        host=t.get("host", "127.0.0.1", text, "a host name"),
-        port=t.get("port", 8080, lambda v: integer(0)(v) and v < 65536, "a port 0-65535"),
-        header_timeout_s=float(t.get("header_timeout_s", 10.0, number(0), "a number of seconds > 0")),
-        idle_timeout_s=float(t.get("idle_timeout_s", 75.0, number(0), "a number of seconds > 0")),
-        max_connections_per_client=t.get("max_connections_per_client", 64, integer(1), "an integer >= 1"),
+        host=t.get("host", d.host, text, "a host name"),
+        port=t.get("port", d.port, lambda v: integer(0)(v) and v < 65536, "a port 0-65535"),
+        header_timeout_s=float(t.get("header_timeout_s", d.header_timeout_s, number(0), "a number of seconds > 0")),
+        idle_timeout_s=float(t.get("idle_timeout_s", d.idle_timeout_s, number(0), "a number of seconds > 0")),
+        max_connections_per_client=t.get(
+            "max_connections_per_client", d.max_connections_per_client, integer(1), "an integer >= 1"
+        ),
         trusted_proxies=tuple(proxies),
     )
     t.done()
@@ -101,22 +104,23 @@ _STORE_URL = 'a [store] table, "sqlite", or a redis://, rediss:// or unix:// URL
 
 
 def read_store(t: Table, base: Path) -> StoreConfig:
-    backend = t.get("backend", "sqlite", lambda v: v in ("sqlite", "redis"), '"sqlite" or "redis"')
-    data_dir = Path(t.get("data_dir", "data", text, "a directory path"))
+    d = StoreConfig()
+    backend = t.get("backend", d.backend, lambda v: v in ("sqlite", "redis"), '"sqlite" or "redis"')
+    data_dir = Path(t.get("data_dir", d.data_dir, text, "a directory path"))
     redis_url = t.get(
         "redis_url",
-        "redis://127.0.0.1:6379/0",
+        d.redis_url,
         lambda v: isinstance(v, str) and v.startswith(_REDIS_URL),
         "a redis://, rediss:// or unix:// URL",
     )
-    redis_prefix = t.get("redis_prefix", "cc:", text, "a key prefix")
+    redis_prefix = t.get("redis_prefix", d.redis_prefix, text, "a key prefix")
     node_id = t.get(
         "node_id",
-        "",
+        d.node_id,
         lambda v: isinstance(v, str) and len(v) <= 64 and "\x1f" not in v,
         "a name of up to 64 characters",
     )
-    lease_s = float(t.get("lease_s", 3.0, number(0.2), "a number of seconds > 0.2"))
+    lease_s = float(t.get("lease_s", d.lease_s, number(0.2), "a number of seconds > 0.2"))
     t.done()
     return StoreConfig(
         backend=backend,
@@ -129,10 +133,11 @@ def read_store(t: Table, base: Path) -> StoreConfig:
 
 
 def read_logging(t: Table) -> LoggingConfig:
+    d = LoggingConfig()
     levels = ("debug", "info", "warning", "error")
     cfg = LoggingConfig(
-        level=t.get("level", "info", lambda v: v in levels, " or ".join(levels)),
-        format=t.get("format", "auto", lambda v: v in ("auto", "json", "console"), "auto, json or console"),
+        level=t.get("level", d.level, lambda v: v in levels, " or ".join(levels)),
+        format=t.get("format", d.format, lambda v: v in ("auto", "json", "console"), "auto, json or console"),
     )
     t.done()
     return cfg

@@ -32,11 +32,21 @@ class DeskConfig:
     history_of_handled: bool = False
 
 
+# The product's routing defaults (the pure router's own defaults are neutral: no widening, one value band).
+_DEFAULT_POLICY = RoutingPolicy(
+    widening=(
+        WideningStep(after_s=30.0, relax_levels=1),
+        WideningStep(after_s=60.0, relax_levels=4, drop_secondary=True),
+    ),
+    value_bands=(100.0, 1000.0),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class RoutingConfig:
     offer_timeout_s: float = 20.0
     leader: bool = True  # nodes sharing Redis: one routes for all (False: every node routes, racing)
-    policy: RoutingPolicy = field(default_factory=RoutingPolicy)
+    policy: RoutingPolicy = field(default_factory=lambda: _DEFAULT_POLICY)
 
 
 @dataclass(frozen=True)
@@ -70,21 +80,25 @@ def _capacity(t: Table, name: str, default: Mapping[str, int]) -> dict[str, int]
 def read_desk(t: Table) -> DeskConfig:
     default = DeskConfig()
     cfg = DeskConfig(
-        reconnect_grace_s=float(t.get("reconnect_grace_s", 30.0, number(-1), "a number >= 0")),
+        reconnect_grace_s=float(t.get("reconnect_grace_s", default.reconnect_grace_s, number(-1), "a number >= 0")),
         default_capacity=_capacity(t, "default_capacity", default.default_capacity),
-        default_wrap_up_s=float(t.get("default_wrap_up_s", 30.0, number(-1), "a number >= 0")),
+        default_wrap_up_s=float(t.get("default_wrap_up_s", default.default_wrap_up_s, number(-1), "a number >= 0")),
         dispositions=tuple(
             t.get("dispositions", list(default.dispositions), lambda v: text_list(v) and bool(v), "a non-empty list")
         ),
-        history_of_handled=t.get("history_of_handled", False, lambda v: isinstance(v, bool), "true or false"),
+        history_of_handled=t.get(
+            "history_of_handled", default.history_of_handled, lambda v: isinstance(v, bool), "true or false"
+        ),
     )
     t.done()
     return cfg
 
 
-def _widening(t: Table) -> tuple[WideningStep, ...]:
-    default = [{"after_s": 30, "relax_levels": 1}, {"after_s": 60, "relax_levels": 4, "drop_secondary": True}]
-    raw = t.get("widening", default, lambda v: isinstance(v, list), "an array of tables")
+def _widening(t: Table, default: tuple[WideningStep, ...]) -> tuple[WideningStep, ...]:
+    if "widening" not in t.data:
+        t.seen.add("widening")
+        return default
+    raw: list[Any] = t.get("widening", [], lambda v: isinstance(v, list), "an array of tables")
     steps = []
     for i, item in enumerate(raw):
         sub = Table(item, f"{t.key('widening')}[{i}]")
@@ -102,23 +116,24 @@ def _widening(t: Table) -> tuple[WideningStep, ...]:
 
 
 def read_routing(t: Table) -> RoutingConfig:
+    d = RoutingConfig()
     bands = t.get(
         "value_bands",
-        [100, 1000],
+        list(d.policy.value_bands),
         lambda v: isinstance(v, list) and all(number(-1e18)(x) for x in v),
         "a list of numbers",
     )
     if bands != sorted(bands):
         raise ConfigError(f"{t.key('value_bands')}: must be ascending")
-    exclusive = t.get("exclusive_channels", ["call", "callback"], text_list, "a list of channels")
+    exclusive = t.get("exclusive_channels", sorted(d.policy.exclusive_channels), text_list, "a list of channels")
     for channel in exclusive:
         if channel not in CHANNELS:
             raise ConfigError(f"{t.key('exclusive_channels')}: unknown channel {channel!r}")
     cfg = RoutingConfig(
-        offer_timeout_s=float(t.get("offer_timeout_s", 20.0, number(0), "a number > 0")),
-        leader=t.get("leader", True, lambda v: isinstance(v, bool), "true or false"),
+        offer_timeout_s=float(t.get("offer_timeout_s", d.offer_timeout_s, number(0), "a number > 0")),
+        leader=t.get("leader", d.leader, lambda v: isinstance(v, bool), "true or false"),
         policy=RoutingPolicy(
-            widening=_widening(t),
+            widening=_widening(t, d.policy.widening),
             value_bands=tuple(float(b) for b in bands),
             exclusive_channels=frozenset(exclusive),
         ),
@@ -164,7 +179,9 @@ def read_sla(t: Table) -> SlaConfig:
     country = t.get("holidays", default.holidays, lambda v: isinstance(v, str), 'a country code or ""')
     if country and country not in holidays.list_supported_countries():
         raise ConfigError(f"{t.key('holidays')}: no public holidays known for {country!r} (a code like ID)")
-    subdivision = t.get("holiday_subdivision", "", lambda v: isinstance(v, str), "a subdivision code")
+    subdivision = t.get(
+        "holiday_subdivision", default.holiday_subdivision, lambda v: isinstance(v, str), "a subdivision code"
+    )
     if subdivision and subdivision not in holidays.list_supported_countries()[country]:
         raise ConfigError(f"{t.key('holiday_subdivision')}: {country} has no subdivision {subdivision!r}")
     cfg = SlaConfig(

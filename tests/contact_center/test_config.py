@@ -138,3 +138,14 @@ def test_a_calendar_is_read_from_its_table(tmp_path):
     calendar = cfg.sla.calendar
     assert calendar.week[0] == ((28800, 43200), (46800, 61200)) and calendar.week[1] == ()
     assert calendar.exceptions == {date(2026, 12, 24): ((28800, 43200),), date(2026, 12, 31): ()}
+
+
+def test_every_default_is_the_dataclasses_own(tmp_path):
+    """Defaults are written once, in the config dataclasses: an empty file reads as Config() (data_dir resolved)."""
+    from dataclasses import replace
+
+    from contact_center.config import Config
+
+    read = parse_config({}, tmp_path)
+    assert read.store.data_dir == tmp_path / "data"
+    assert replace(read, store=replace(read.store, data_dir=Config().store.data_dir)) == Config()
