@@ -28,8 +28,7 @@ import contextvars
 import dataclasses
 import uuid
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -38,9 +37,20 @@ import structlog
 from contact_center.bus import Bus
 from contact_center.clock import Clock, Timer
 from contact_center.config import Config
+from contact_center.engine.state import (
+    CHOOSABLE,
+    HELD,
+    OPEN,
+    OPEN_CHAT,
+    AgentRuntime,
+    burden,
+    has_room,
+    is_open_chat,
+)
+from contact_center.engine.units import CURRENT_UNIT, Answer, Unit, Written, answer_future
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, require_text
-from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, recipients
+from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, recipients
 from contact_center.mail_threads import thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import (
@@ -61,26 +71,14 @@ from contact_center.records import contact_from_record, presence_from_record
 from contact_center.store import Changes, NewEvent, Store
 from routing import AgentState, Snapshot, route
 
-__all__ = ["Answer", "Engine", "NodeLiveness"]
+__all__ = ["Engine", "NodeLiveness"]
 
 T = TypeVar("T")
 
 # Told the outcome of a posted message: the recorded event, or the exception that stopped it.
-Answer = Callable[[HistoryEvent | BaseException], None]
 
 log = structlog.get_logger("contact_center.engine")
 
-_OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
-_OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
-
-
-def _open_chat(contact: Contact) -> bool:
-    """Whether the chat is the customer's to write into: waiting or being worked, and not left by them."""
-    return contact.state in _OPEN_CHAT and contact.left_at is None
-
-
-_HELD = (ContactState.ASSIGNED, ContactState.WRAP_UP)
-_CHOOSABLE = (AgentStatus.AVAILABLE, AgentStatus.AWAY, AgentStatus.BUSY)
 _ATTEMPTS = 4  # a change refused as stale is tried again this many times in all
 _TICK_S = 1.0  # a routing pass at least this often while contacts wait (widening goes by time)
 _REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
@@ -101,116 +99,6 @@ class NodeLiveness(Protocol):
     async def alive(self, node_id: str) -> bool: ...
 
     async def dead(self, nodes: Iterable[str]) -> set[str]: ...
-
-
-def _answer_future() -> tuple[asyncio.Future[HistoryEvent], Answer]:
-    """A future and the :data:`Answer` that settles it, for callers that would rather wait."""
-    future: asyncio.Future[HistoryEvent] = asyncio.get_running_loop().create_future()
-
-    def answer(outcome: HistoryEvent | BaseException) -> None:
-        if future.done():
-            return
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)
-
-    return future, answer
-
-
-@dataclass(slots=True)
-class _AgentRuntime:
-    """An agent's account and presence, with what is derived from the open contacts."""
-
-    agent: Agent
-    presence: Presence
-    offers: dict[str, Offer] = field(default_factory=dict)
-    held: set[str] = field(default_factory=set)
-    load: Counter[str] = field(default_factory=Counter)
-    snapshot: AgentState | None = None
-
-    def state(self) -> AgentState:
-        """This agent as the router sees it; ``load`` is the live counter, read during the pass only."""
-        idle = self.presence.idle_since
-        if self.snapshot is None or self.snapshot.idle_since != idle:
-            a = self.agent
-            self.snapshot = AgentState(a.id, a.skills, a.capacity, self.load, idle)
-        return self.snapshot
-
-
-def _burden(contact: Contact | None) -> tuple[str, str] | None:
-    """The agent and channel a contact counts against (offered, assigned or in wrap-up), if any."""
-    if contact is None:
-        return None
-    if contact.state == ContactState.OFFERED and contact.offer is not None:
-        return contact.offer.agent_id, contact.channel.value
-    if contact.state in _HELD and contact.agent_id:
-        return contact.agent_id, contact.channel.value
-    return None
-
-
-def _has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
-    return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
-
-
-class _Unit:
-    """One change in the making: the records it wrote, the versions they had, its events and messages."""
-
-    __slots__ = ("before", "contacts", "events", "expected", "mails", "outbound", "outbox", "presences")
-
-    def __init__(self) -> None:
-        self.outbox: list[tuple[str, dict[str, Any]]] = []
-        self.contacts: dict[str, Contact] = {}
-        self.presences: dict[str, Presence] = {}
-        self.expected: dict[str, int] = {}
-        self.before: dict[str, Contact | Presence | None] = {}
-        self.events: list[NewEvent] = []
-        self.mails: list[MailRecord] = []  # mails fetched or sent, recorded with the unit
-        self.outbound: list[Outbound] = []  # mails to send, queued with the unit
-
-    def empty(self) -> bool:
-        return not (self.contacts or self.presences or self.events or self.mails or self.outbound)
-
-    def changes(self, node: str) -> Changes:
-        return Changes(
-            tuple(self.contacts.values()),
-            tuple(self.presences.values()),
-            self.expected,
-            tuple(self.events),
-            node,
-            tuple(self.mails),
-            tuple(self.outbound),
-        )
-
-
-# The unit a change on this task is part of (none outside a change: publish at once).
-_UNIT: contextvars.ContextVar[_Unit | None] = contextvars.ContextVar("contact_center_unit", default=None)
-
-
-class _Written:
-    """What to do once a posted message is written: answer its sender, then tell everyone else (a repeat too).
-
-    One small object per message in flight (not a partial with its tuple and bound method):
-    it lives until the commit, and what many messages hold meanwhile sets how often the
-    garbage collector runs.
-    """
-
-    __slots__ = ("answer", "contact", "engine")
-
-    def __init__(self, engine: Engine, contact: Contact, answer: Answer) -> None:
-        self.engine = engine
-        self.contact = contact
-        self.answer = answer
-
-    def __call__(self, outcome: tuple[HistoryEvent, bool] | BaseException) -> None:
-        if isinstance(outcome, BaseException):
-            self.answer(outcome)
-            return
-        event, _ = outcome
-        # The sender first: its socket then knows the message's number and skips the copy.
-        self.answer(event)
-        # A repeat too: its first telling may have died with its node. Receivers skip what they have.
-        self.engine._tell_message(self.contact, event)
 
 
 class Engine:
@@ -242,7 +130,7 @@ class Engine:
         self._queue = IntegratedQueue(config.webchat, config.routing.policy, config.sla.calendar, config.email.promise)
         self._offers: dict[str, Offer] = {}
         self._timers: dict[str, Timer] = {}
-        self._agents: dict[str, _AgentRuntime] = {}
+        self._agents: dict[str, AgentRuntime] = {}
         self._floor: dict[str, AgentState] = {}  # agents able to take offers now (see _refresh)
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
@@ -271,7 +159,7 @@ class Engine:
         now = self.clock.now()
         agents = await self.store.list_agents()
         for agent in agents:
-            self._agents[agent.id] = _AgentRuntime(agent, Presence(agent.id, agent.status, idle_since=now))
+            self._agents[agent.id] = AgentRuntime(agent, Presence(agent.id, agent.status, idle_since=now))
         if self.shared:
             self._stop_listening = self.bus.subscribe("state", self._heard)
             await self.resync()
@@ -290,9 +178,9 @@ class Engine:
                 self._set_presence(rt, status=AgentStatus.OFFLINE)
         loads: dict[str, Counter[str]] = {}
         for loaded in contacts:
-            burden = _burden(loaded)
-            if burden is not None and burden[0] in self._agents:
-                loads.setdefault(burden[0], Counter())[burden[1]] += 1
+            counted = burden(loaded)
+            if counted is not None and counted[0] in self._agents:
+                loads.setdefault(counted[0], Counter())[counted[1]] += 1
         for agent_id, load in loads.items():
             self._set_presence(self._agents[agent_id], load=dict(load))
         for loaded in contacts:
@@ -398,9 +286,9 @@ class Engine:
 
     def add_agent(self, agent: Agent) -> None:
         """Make a newly created account known to the running engine."""
-        self._agents.setdefault(agent.id, _AgentRuntime(agent, Presence(agent.id, idle_since=self.clock.now())))
+        self._agents.setdefault(agent.id, AgentRuntime(agent, Presence(agent.id, idle_since=self.clock.now())))
 
-    async def _learn_agent(self, agent_id: str) -> _AgentRuntime:
+    async def _learn_agent(self, agent_id: str) -> AgentRuntime:
         """An agent created on another node: its account (and presence) from the store."""
         agent = await self.store.get_agent(agent_id)
         if agent is None:
@@ -430,7 +318,7 @@ class Engine:
     def open_chat(self, customer_id: str) -> Contact | None:
         """The customer's chat that is waiting or being worked, if any."""
         contact = self._contacts.get(self._chat_of.get(customer_id, ""))
-        if contact is not None and contact.customer_id == customer_id and _open_chat(contact):
+        if contact is not None and contact.customer_id == customer_id and is_open_chat(contact):
             return contact
         return None
 
@@ -574,7 +462,7 @@ class Engine:
         outbound = self.composer.verification(address, code, language, minutes, self.clock.now())
 
         def queue() -> None:
-            unit = _UNIT.get()
+            unit = CURRENT_UNIT.get()
             assert unit is not None
             unit.outbound.append(outbound)
             unit.events.append(event)
@@ -643,7 +531,7 @@ class Engine:
                 self._publish_message(contact, event)
                 return contact, event
         # Appending to an open conversation needs no lock: the store numbers messages.
-        future, answer = _answer_future()
+        future, answer = answer_future()
         self._post(contact, "customer", text, client_id, answer)
         return contact, await future
 
@@ -696,7 +584,7 @@ class Engine:
 
     def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
         """Stage a message; once durable, answer its sender, then tell everyone else (a repeat again)."""
-        self.store.post_message(contact, actor, text, client_id, self.clock.now(), _Written(self, contact, answer))
+        self.store.post_message(contact, actor, text, client_id, self.clock.now(), Written(self, contact, answer))
 
     def _tell_message(self, contact: Contact, event: HistoryEvent) -> None:
         """A new message is durable: keep the conversation's number, and publish it to both sides."""
@@ -844,11 +732,11 @@ class Engine:
         latest: str | None,
         no_ack: str | None,
     ) -> MailOutcome:
-        unit = _UNIT.get()
+        unit = CURRENT_UNIT.get()
         assert unit is not None
         now = self.clock.now()
         contact = self._contacts.get(latest) if latest else None
-        if contact is None or contact.state not in _OPEN_CHAT:
+        if contact is None or contact.state not in OPEN_CHAT:
             # A new thread, or one whose contact is finished or being wrapped up: a new contact.
             contact = Contact(
                 id=uuid.uuid4().hex[:16],
@@ -927,7 +815,7 @@ class Engine:
         key = f"reply:{contact_id}:{client_id}"
 
         def send() -> dict[str, Any]:
-            unit = _UNIT.get()
+            unit = CURRENT_UNIT.get()
             assert unit is not None and self.composer is not None
             contact = self._held_contact(agent_id, contact_id, ContactState.ASSIGNED)
             now = self.clock.now()
@@ -1006,7 +894,7 @@ class Engine:
 
     # ------------------------------------------------------------------ agents
 
-    def _runtime(self, agent_id: str) -> _AgentRuntime:
+    def _runtime(self, agent_id: str) -> AgentRuntime:
         rt = self._agents.get(agent_id)
         if rt is None:
             raise NotFound(f"agent {agent_id} does not exist")
@@ -1051,7 +939,7 @@ class Engine:
         await self._run(disconnect)
         self.route_soon()
 
-    def _gone_for_now(self, rt: _AgentRuntime, reason: str) -> None:
+    def _gone_for_now(self, rt: AgentRuntime, reason: str) -> None:
         """No desk of the agent is left: its offers go back; held contacts wait out the grace period."""
         for offer in list(rt.offers.values()):
             self._return_offer(self._contacts[offer.contact_id], reason, declined=False)
@@ -1097,8 +985,8 @@ class Engine:
             target = AgentStatus(status)
         except ValueError:
             target = None
-        if target not in _CHOOSABLE:
-            raise ClientError(f"status: must be one of {', '.join(s.value for s in _CHOOSABLE)}", "invalid_field")
+        if target not in CHOOSABLE:
+            raise ClientError(f"status: must be one of {', '.join(s.value for s in CHOOSABLE)}", "invalid_field")
         assert target is not None
 
         def choose() -> None:
@@ -1149,7 +1037,7 @@ class Engine:
         return offer
 
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
-        future, answer = _answer_future()
+        future, answer = answer_future()
         self.post_agent_reply(agent_id, contact_id, text, client_id, answer)
         return await future
 
@@ -1167,7 +1055,7 @@ class Engine:
     def held(self, agent_id: str, contact_id: str) -> Contact:
         """The contact if this agent holds it (assigned or in wrap-up); else :class:`NotHeld`."""
         contact = self._contacts.get(contact_id)
-        if contact is None or contact.agent_id != agent_id or contact.state not in _HELD:
+        if contact is None or contact.agent_id != agent_id or contact.state not in HELD:
             raise NotHeld(f"contact {contact_id!r} is not assigned to you")
         return contact
 
@@ -1294,12 +1182,12 @@ class Engine:
                 Snapshot(self._queue.snapshot(), tuple(self._floor.values()), now), self.config.routing.policy
             )
             for decision in decisions:
-                unit = _Unit()
-                token = _UNIT.set(unit)
+                unit = Unit()
+                token = CURRENT_UNIT.set(unit)
                 try:
                     self._offer(decision.contact_id, decision.agent_id, decision.level, now)
                 finally:
-                    _UNIT.reset(token)
+                    CURRENT_UNIT.reset(token)
                 units.append(unit)
         outcomes = await asyncio.gather(*(self._commit(unit) for unit in units), return_exceptions=True)
         stale = sum(1 for o in outcomes if isinstance(o, Stale))
@@ -1314,14 +1202,14 @@ class Engine:
         self.metrics.inc("cc_offers_total", made)
         return made
 
-    def _refresh(self, rt: _AgentRuntime) -> None:
+    def _refresh(self, rt: AgentRuntime) -> None:
         """Keep the floor up to date: the agents that may be offered work now, as the router sees them.
 
         Called whenever an agent's presence or load changes. An agent full on every channel is
         left off, so a pass never looks at it.
         """
         p = rt.presence
-        if p.connections and p.status == AgentStatus.AVAILABLE and _has_room(rt.load, rt.agent.capacity):
+        if p.connections and p.status == AgentStatus.AVAILABLE and has_room(rt.load, rt.agent.capacity):
             self._floor[rt.agent.id] = rt.state()
         else:
             self._floor.pop(rt.agent.id, None)
@@ -1392,7 +1280,7 @@ class Engine:
 
     def _put(self, contact: Contact, kind: str | None = None, actor: str = "system", **data: Any) -> None:
         """Make ``contact`` the current record (a new version) within the unit, with its history event."""
-        unit = _UNIT.get()
+        unit = CURRENT_UNIT.get()
         assert unit is not None, "a record changes only within a unit (_run)"
         key = f"contact:{contact.id}"
         old = self._contacts.get(contact.id)
@@ -1404,12 +1292,12 @@ class Engine:
         contact.node = self.node_id
         self._apply(contact)
         unit.contacts[contact.id] = contact
-        was, now = _burden(old), _burden(contact)
+        was, now = burden(old), burden(contact)
         if was != now:  # the agents' loads are in their records, checked like any other
-            for burden, step in ((was, -1), (now, 1)):
-                if burden is not None and (rt := self._agents.get(burden[0])) is not None:
+            for counted, step in ((was, -1), (now, 1)):
+                if counted is not None and (rt := self._agents.get(counted[0])) is not None:
                     load = dict(rt.presence.load)
-                    load[burden[1]] = max(0, load.get(burden[1], 0) + step)
+                    load[counted[1]] = max(0, load.get(counted[1], 0) + step)
                     self._set_presence(rt, load={ch: n for ch, n in load.items() if n})
         if kind is not None:
             unit.events.append(self._event(contact, kind, actor, **data))
@@ -1418,13 +1306,13 @@ class Engine:
 
     def _note(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
         """A history event of the contact that changes nothing of its record."""
-        unit = _UNIT.get()
+        unit = CURRENT_UNIT.get()
         assert unit is not None
         unit.events.append(self._event(contact, kind, actor, **data))
 
-    def _set_presence(self, rt: _AgentRuntime, **changes: Any) -> None:
+    def _set_presence(self, rt: AgentRuntime, **changes: Any) -> None:
         """A new version of the agent's presence within the unit (with no changes: its load changed)."""
-        unit = _UNIT.get()
+        unit = CURRENT_UNIT.get()
         assert unit is not None, "a record changes only within a unit (_run)"
         old = rt.presence
         key = f"agent:{old.agent_id}"
@@ -1449,7 +1337,7 @@ class Engine:
         old = self._contacts.get(new.id)
         if old is not None:
             self._unindex(old)
-        if new.state in _OPEN:
+        if new.state in OPEN:
             self._contacts[new.id] = new
             self._index(new)
         else:
@@ -1461,7 +1349,7 @@ class Engine:
             del self._contacts[contact.id]
 
     def _index(self, c: Contact) -> None:
-        if c.channel == Channel.CHAT and _open_chat(c):  # not one in wrap-up, or left: a newer chat may be open
+        if c.channel == Channel.CHAT and is_open_chat(c):  # not one in wrap-up, or left: a newer chat may be open
             self._chat_of[c.customer_id] = c.id
         elif c.channel == Channel.EMAIL and c.answered_at is None and c.breached_at is None:
             calendar, promise = self.config.sla.calendar, self.config.email.promise
@@ -1478,7 +1366,7 @@ class Engine:
             if rt is not None:
                 rt.offers[offer.id] = offer
             self._arm(f"offer:{c.id}", c.node, offer.expires_at, partial(self._offer_timed_out, offer.id))
-        elif c.state in _HELD and c.agent_id:
+        elif c.state in HELD and c.agent_id:
             rt = self._agent_or_learn(c.agent_id)
             if rt is not None:
                 rt.held.add(c.id)
@@ -1498,12 +1386,12 @@ class Engine:
             rt = self._agents.get(c.offer.agent_id)
             if rt is not None:
                 rt.offers.pop(c.offer.id, None)
-        elif c.state in _HELD and c.agent_id:
+        elif c.state in HELD and c.agent_id:
             rt = self._agents.get(c.agent_id)
             if rt is not None:
                 rt.held.discard(c.id)
 
-    def _apply_presence(self, rt: _AgentRuntime, new: Presence) -> None:
+    def _apply_presence(self, rt: AgentRuntime, new: Presence) -> None:
         rt.presence = new
         rt.agent.status = new.status
         rt.load = Counter(new.load)
@@ -1515,7 +1403,7 @@ class Engine:
         else:
             self._arm(key, new.node, new.grace_until, partial(self._agent_gone, new.agent_id))
 
-    def _agent_or_learn(self, agent_id: str) -> _AgentRuntime | None:
+    def _agent_or_learn(self, agent_id: str) -> AgentRuntime | None:
         rt = self._agents.get(agent_id)
         if rt is None and self.shared:
             self._spawn(self._learn_agent(agent_id))
@@ -1530,16 +1418,16 @@ class Engine:
         again on the records as they are now; a change that raises commits what it had done.
         """
         for attempt in range(_ATTEMPTS):
-            unit = _Unit()
+            unit = Unit()
             failure: BaseException | None = None
             async with self._lock:
-                token = _UNIT.set(unit)
+                token = CURRENT_UNIT.set(unit)
                 try:
                     result = change()
                 except BaseException as exc:  # what it did before raising is committed like any other change
                     failure = exc
                 finally:
-                    _UNIT.reset(token)
+                    CURRENT_UNIT.reset(token)
                 durable = asyncio.ensure_future(self._commit(unit))
             try:
                 await asyncio.shield(durable)
@@ -1556,7 +1444,7 @@ class Engine:
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _commit(self, unit: _Unit) -> None:
+    async def _commit(self, unit: Unit) -> None:
         """Commit the unit's records and events; then publish its messages. Stale: read the records again."""
         if unit.empty():
             await self.store.barrier()
@@ -1577,11 +1465,11 @@ class Engine:
         if unit.outbound and self.on_outbound is not None:
             self.on_outbound()
 
-    def _tell(self, unit: _Unit) -> None:
+    def _tell(self, unit: Unit) -> None:
         for topic, message in unit.outbox:
             self.bus.publish(topic, message)
 
-    def _undo(self, unit: _Unit) -> None:
+    def _undo(self, unit: Unit) -> None:
         """Nothing of the unit was recorded: put back the records it changed, where nothing changed them since."""
         for contact_id, contact in unit.contacts.items():
             if self._contacts.get(contact_id, contact) is contact:
@@ -1596,7 +1484,7 @@ class Engine:
             if rt is not None and rt.presence is presence and isinstance(before, Presence):
                 self._apply_presence(rt, before)
 
-    async def _reread(self, unit: _Unit) -> None:
+    async def _reread(self, unit: Unit) -> None:
         """After a stale commit: the unit's records as the store has them now."""
         contacts, presences = await self.store.current(list(unit.contacts), list(unit.presences))
         found = {c.id for c in contacts}
@@ -1706,7 +1594,7 @@ class Engine:
 
     def _publish(self, topic: str, message: dict[str, Any]) -> None:
         """Publish now, or, inside a unit of work, once what it recorded is durable."""
-        unit = _UNIT.get()
+        unit = CURRENT_UNIT.get()
         if unit is None:
             self.bus.publish(topic, message)
         else:
