@@ -47,6 +47,7 @@ from contact_center.engine.state import (
     has_room,
     is_open_chat,
 )
+from contact_center.engine.timers import Timers
 from contact_center.engine.units import CURRENT_UNIT, Answer, Unit, Written, answer_future
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, require_text
@@ -129,7 +130,12 @@ class Engine:
         self._contacts: dict[str, Contact] = {}  # open contacts, by id
         self._queue = IntegratedQueue(config.webchat, config.routing.policy, config.sla.calendar, config.email.promise)
         self._offers: dict[str, Offer] = {}
-        self._timers: dict[str, Timer] = {}
+        self._timers = Timers(clock, node_id, liveness, self._spawn)
+        self._timers.handle("offer", self._offer_timed_out)  # argument: the offer's id
+        self._timers.handle("wrap", self._finish_wrap_up)
+        self._timers.handle("risk", self._at_risk)
+        self._timers.handle("sla", self._breach)
+        self._timers.handle("grace", self._agent_gone)  # subject: the agent
         self._agents: dict[str, AgentRuntime] = {}
         self._floor: dict[str, AgentState] = {}  # agents able to take offers now (see _refresh)
         self._chat_of: dict[str, str] = {}  # customer id -> its latest chat contact id
@@ -269,9 +275,7 @@ class Engine:
                 self._gone_for_now(rt, "agent_disconnected")
 
     def stop(self) -> None:
-        for timer in self._timers.values():
-            timer.cancel()
-        self._timers.clear()
+        self._timers.stop()
         for task in (self._route_task, self._ticker, self._resyncing):
             if task is not None:
                 task.cancel()
@@ -1355,8 +1359,8 @@ class Engine:
             calendar, promise = self.config.sla.calendar, self.config.email.promise
             at_risk = promise.at_risk(calendar, c.created_at)
             if at_risk > self.clock.now():  # a warning is for what is still ahead
-                self._arm(f"risk:{c.id}", c.node, at_risk, partial(self._at_risk, c.id))
-            self._arm(f"sla:{c.id}", c.node, promise.due(calendar, c.created_at), partial(self._breach, c.id))
+                self._timers.arm("risk", c.id, c.node, at_risk)
+            self._timers.arm("sla", c.id, c.node, promise.due(calendar, c.created_at))
         if c.state == ContactState.QUEUED:
             self._queue.put(c)
         elif c.state == ContactState.OFFERED and c.offer is not None:
@@ -1365,22 +1369,20 @@ class Engine:
             rt = self._agent_or_learn(offer.agent_id)
             if rt is not None:
                 rt.offers[offer.id] = offer
-            self._arm(f"offer:{c.id}", c.node, offer.expires_at, partial(self._offer_timed_out, offer.id))
+            self._timers.arm("offer", c.id, c.node, offer.expires_at, offer.id)
         elif c.state in HELD and c.agent_id:
             rt = self._agent_or_learn(c.agent_id)
             if rt is not None:
                 rt.held.add(c.id)
             if c.state == ContactState.WRAP_UP and c.wrap_until is not None:
-                self._arm(f"wrap:{c.id}", c.node, c.wrap_until, partial(self._finish_wrap_up, c.id))
+                self._timers.arm("wrap", c.id, c.node, c.wrap_until)
 
     def _unindex(self, c: Contact) -> None:
         if self._chat_of.get(c.customer_id) == c.id:
             del self._chat_of[c.customer_id]
         self._queue.remove(c.id)
-        self._disarm(f"offer:{c.id}")
-        self._disarm(f"wrap:{c.id}")
-        self._disarm(f"risk:{c.id}")
-        self._disarm(f"sla:{c.id}")
+        for kind in ("offer", "wrap", "risk", "sla"):
+            self._timers.disarm(kind, c.id)
         if c.state == ContactState.OFFERED and c.offer is not None:
             self._offers.pop(c.offer.id, None)
             rt = self._agents.get(c.offer.agent_id)
@@ -1397,11 +1399,10 @@ class Engine:
         rt.load = Counter(new.load)
         rt.snapshot = None
         self._refresh(rt)
-        key = f"grace:{new.agent_id}"
         if new.grace_until is None:
-            self._disarm(key)
+            self._timers.disarm("grace", new.agent_id)
         else:
-            self._arm(key, new.node, new.grace_until, partial(self._agent_gone, new.agent_id))
+            self._timers.arm("grace", new.agent_id, new.node, new.grace_until)
 
     def _agent_or_learn(self, agent_id: str) -> AgentRuntime | None:
         rt = self._agents.get(agent_id)
@@ -1545,35 +1546,6 @@ class Engine:
         self._apply_presence(rt, presence)
 
     # ------------------------------------------------------------------ timers
-
-    def _arm(self, key: str, owner: str, at: float, work: Callable[[], Awaitable[None]]) -> None:
-        """Run ``work`` at ``at``; if another node owns the timer, only once that node is gone."""
-        self._disarm(key)
-        delay = max(0.0, at - self.clock.now())
-        if owner and owner != self.node_id and self._liveness is not None:
-            delay += self._liveness.takeover_s
-            work = partial(self._take_over, key, owner, work)
-        self._timers[key] = self.clock.call_later(delay, lambda: self._fire(key, work))
-
-    def _fire(self, key: str, work: Callable[[], Awaitable[None]]) -> None:
-        self._timers.pop(key, None)
-        self._spawn(work())
-
-    async def _take_over(self, key: str, owner: str, work: Callable[[], Awaitable[None]]) -> None:
-        assert self._liveness is not None
-        if await self._liveness.alive(owner):  # the owner will do it (or has): look again later
-            if key not in self._timers:
-                self._timers[key] = self.clock.call_later(
-                    self._liveness.takeover_s, lambda: self._fire(key, partial(self._take_over, key, owner, work))
-                )
-            return
-        log.info("timer.taken_over", timer=key, owner=owner)
-        await work()
-
-    def _disarm(self, key: str) -> None:
-        timer = self._timers.pop(key, None)
-        if timer is not None:
-            timer.cancel()
 
     # ------------------------------------------------------------------ history and helpers
 
