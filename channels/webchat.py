@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center.auth import Accounts
 from contact_center.config import WebchatConfig
 from contact_center.delivery import Watch
@@ -26,7 +27,6 @@ from contact_center.exceptions import AuthError, BadMessage, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
 from contact_center.model import HistoryEvent
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 

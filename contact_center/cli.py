@@ -26,11 +26,12 @@ from contact_center.auth import Accounts
 from contact_center.clock import SystemClock
 from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
-from contact_center.logs import AccessLogger, configure_logging
+from contact_center.logs import configure_logging
 from contact_center.model import Role
 from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
 from contact_center.web import build_app
+from contact_center.web.access_log import AccessLogger
 from contact_center.web.server import serve_app
 
 __all__ = ["main"]

@@ -13,13 +13,10 @@ from typing import Any
 
 import orjson
 import structlog
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web_request import BaseRequest
-from aiohttp.web_response import StreamResponse
 
 from contact_center.config import LoggingConfig
 
-__all__ = ["AccessLogger", "configure_logging"]
+__all__ = ["configure_logging"]
 
 
 def configure_logging(config: LoggingConfig) -> None:
@@ -50,17 +47,3 @@ def configure_logging(config: LoggingConfig) -> None:
 
 def _orjson_dumps(event: Any, **_: Any) -> bytes:
     return orjson.dumps(event, default=str)
-
-
-class AccessLogger(AbstractAccessLogger):
-    """aiohttp's access log as structlog events (``http.request``)."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        structlog.get_logger("contact_center.http").info(
-            "http.request",
-            method=request.method,
-            path=request.path,
-            status=response.status,
-            duration_ms=round(time * 1000, 2),
-            remote=request.remote,
-        )

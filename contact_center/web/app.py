@@ -23,6 +23,7 @@ from aiohttp import web
 
 from channels.email import EmailChannel
 from channels.webchat import WebchatChannel
+from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
@@ -54,7 +55,6 @@ from contact_center.web.keys import (
 )
 from contact_center.web.peers import ClientAddresses
 from contact_center.web.rest import errors
-from contact_center.wsjson import JsonSocket
 
 __all__ = ["ACCOUNTS", "BUS", "CONFIG", "EMAIL", "ENGINE", "METRICS", "SOCKETS", "STORE", "WEBCHAT", "build_app"]
 

@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center.auth import Accounts
 from contact_center.clock import Timer
 from contact_center.config import Config
@@ -37,7 +38,6 @@ from contact_center.fields import require_int, require_text
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, Customer, HistoryEvent
-from contact_center.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 

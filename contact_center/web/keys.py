@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.email import EmailChannel
 from channels.webchat import WebchatChannel
+from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.config import Config
@@ -17,7 +18,6 @@ from contact_center.metrics import Metrics
 from contact_center.store import Store
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.peers import ClientAddresses
-from contact_center.wsjson import JsonSocket
 
 __all__ = [
     "ACCOUNTS",

@@ -10,8 +10,8 @@ import aiohttp
 import pytest
 from websockets.asyncio.client import connect
 
+from channels.wsjson import SESSION_ENDED
 from contact_center.model import Role
-from contact_center.wsjson import SESSION_ENDED
 from tests.clients import WsClient, login, offered_chat
 from tests.conftest import PASSWORD, Server, make_config, start_server, two_nodes
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from websockets.asyncio.client import connect
 
+from channels.wsjson import MAX_BATCH, MAX_BATCH_BYTES, JsonSocket
 from contact_center.config import WebchatConfig
-from contact_center.wsjson import MAX_BATCH, MAX_BATCH_BYTES, JsonSocket
 from tests.conftest import free_port
 
 Session = Callable[[web.WebSocketResponse, JsonSocket], Awaitable[None]]

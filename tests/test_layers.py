@@ -1,0 +1,52 @@
+"""The layering of docs/architecture.md, read from the source: every import points down."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+EDGE = ("contact_center/web/", "contact_center/cli.py", "contact_center/__main__.py")
+
+
+def imports(path: Path) -> set[str]:
+    """The top-level packages and modules a file imports (``from x.y import z`` gives ``x.y``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def named(modules: set[str], *prefixes: str) -> set[str]:
+    return {m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes)}
+
+
+@pytest.mark.parametrize("package", ["routing", "templates_responses"])
+def test_the_pure_libraries_import_nothing_of_ours_and_no_io(package: str):
+    for path in files(package):
+        wrong = named(imports(path), "contact_center", "channels", "asyncio", "aiohttp", "redis", "websockets")
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+def test_the_core_imports_no_channel_no_edge_and_no_aiohttp():
+    for path in files("contact_center"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith(EDGE):
+            continue
+        wrong = named(imports(path), "channels", "contact_center.web", "contact_center.cli", "aiohttp")
+        assert not wrong, f"{rel} imports {sorted(wrong)}"
+
+
+def test_channels_do_not_import_the_composition_root():
+    for path in files("channels"):
+        wrong = named(imports(path), "contact_center.web", "contact_center.cli")
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
