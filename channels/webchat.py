@@ -26,7 +26,7 @@ from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
-from contact_center.model import HistoryEvent
+from contact_center.model import Contact, HistoryEvent
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 
@@ -59,7 +59,6 @@ class WidgetSession:
         self.language = "en"
         self._watch = watch
         self.conversations = watch.follow(self._give, self._read, self._may_follow)
-        self._own: set[str] = set()  # client ids of chat-opening messages in flight: their ack is their echo
         self._identifying = False  # an identify or verify_code of this socket is under way
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
@@ -111,8 +110,6 @@ class WidgetSession:
             self.sock.send(event)
 
     def _give(self, event: dict[str, Any]) -> None:
-        if event["from"] == "customer" and event["client_id"] in self._own:
-            return  # the sender learns of it from its ack
         self.sock.send(self._shown(event))
 
     @staticmethod
@@ -168,19 +165,16 @@ class WidgetSession:
 
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
-        text, client_id = msg.get("text"), msg.get("client_id")
-        # Into the open chat: acked once recorded, and this socket reads on meanwhile.
-        if self.engine.post_customer_message(self.customer_id, text, client_id, Reply(self.sock, msg, self._ack_fn)):
-            return
-        # The first message opens a chat: wait for it before reading on.
-        self._own.add(str(client_id))
-        try:
-            _, event = await self.engine.customer_message(
-                self.customer_id, text, client_id, topic=self.topic, language=self.language
-            )
-        finally:
-            self._own.discard(str(client_id))
-        self._ack(event)
+        written = self.engine.customer_writes(
+            self.customer_id,
+            msg.get("text"),
+            msg.get("client_id"),
+            Reply(self.sock, msg, self._ack_fn),
+            topic=self.topic,
+            language=self.language,
+        )
+        if not isinstance(written, Contact):  # it opens a chat: wait for that before reading on
+            await written
 
     def _ack(self, event: HistoryEvent) -> None:
         """Send the sender's ack; then the client has this number (its copy on the bus is skipped), and no other.

@@ -502,18 +502,59 @@ class Engine:
             raise ClientError(f"language: unknown language {language!r} (one of {langs})", "invalid_field")
         return [*topics[topic].skills, (f"lang_{language}", 1)]
 
-    async def customer_message(
-        self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
-    ) -> tuple[Contact, HistoryEvent]:
-        """A chat message from a customer; opens a chat contact when none is open.
+    def customer_writes(
+        self,
+        customer_id: str,
+        text: object,
+        client_id: object,
+        answer: Answer,
+        *,
+        topic: str = "general",
+        language: str = "en",
+    ) -> Contact | Awaitable[Contact | None]:
+        """A customer's chat message: the one way in, whether it goes into their open chat or opens one.
 
-        A repeat of ``client_id`` returns the message already recorded and changes nothing.
+        ``answer`` is told the recorded message (or what stopped it) once it is durable, before
+        anyone else hears of it. Into an open chat, the message is staged and the chat returned at
+        once: a socket reads on meanwhile, so the messages a client has in flight share one commit.
+        A message that opens a chat returns an awaitable of the new chat (None if it could not be
+        opened: ``answer`` was told why), to be awaited before the customer's next message (which
+        then joins it). A repeat of ``client_id`` is answered with
+        the message first recorded and changes nothing. Bad fields raise at once.
         """
         text = require_text("text", text, self.config.webchat.max_message_chars)
         client_id = require_text("client_id", client_id, 64)
         contact = self.open_chat(customer_id)
-        if contact is None:
-            skills = self.chat_skills(topic, language)
+        if contact is not None:
+            # Appending to an open conversation needs no lock: the store numbers messages.
+            self._post(contact, "customer", text, client_id, answer)
+            return contact
+        skills = self.chat_skills(topic, language)
+        return self._open_chat(customer_id, text, client_id, answer, skills, topic, language)
+
+    async def customer_message(
+        self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
+    ) -> tuple[Contact, HistoryEvent]:
+        """:meth:`customer_writes`, waiting until the message is durable: the chat it is in, and the message."""
+        future, answer = answer_future()
+        written = self.customer_writes(customer_id, text, client_id, answer, topic=topic, language=language)
+        contact = written if isinstance(written, Contact) else await written
+        event = await future  # what stopped it, if anything, is raised here
+        assert contact is not None
+        return contact, event
+
+    async def _open_chat(
+        self,
+        customer_id: str,
+        text: str,
+        client_id: str,
+        answer: Answer,
+        skills: list[tuple[str, int]],
+        topic: str,
+        language: str,
+    ) -> Contact | None:
+        """Open a chat with its first message (or join one opened meanwhile); ``answer`` is told as for any message."""
+        try:
             value = await self._value(customer_id)
 
             def open_or_join() -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]] | None]:
@@ -522,38 +563,23 @@ class Engine:
                     return found, None
                 return self._open_chat_contact(customer_id, value, text, client_id, skills, topic, language)
 
-            opened, first = await self._run(open_or_join)
-            contact = opened
-            if first is not None:
-                try:
-                    event, _ = await first
-                except BaseException:
-                    self._drop(contact)  # not recorded: it never was
-                    raise
-                self._known_version(f"contact:{contact.id}", contact.version)
-                self.route_soon()
-                self._publish_message(contact, event)
-                return contact, event
-        # Appending to an open conversation needs no lock: the store numbers messages.
-        future, answer = answer_future()
-        self._post(contact, "customer", text, client_id, answer)
-        return contact, await future
-
-    def post_customer_message(self, customer_id: str, text: object, client_id: object, answer: Answer) -> bool:
-        """Append to the customer's open chat without waiting; False (and nothing done) when none is open.
-
-        ``answer`` is told the recorded message (or what stopped it) once it is durable, before
-        anyone else hears of it; a socket can go on reading meanwhile, so the messages a client
-        has in flight share one commit. A first message, which opens a chat, goes through
-        :meth:`customer_message`.
-        """
-        text = require_text("text", text, self.config.webchat.max_message_chars)
-        client_id = require_text("client_id", client_id, 64)
-        contact = self.open_chat(customer_id)
-        if contact is None:
-            return False
-        self._post(contact, "customer", text, client_id, answer)
-        return True
+            contact, first = await self._run(open_or_join)
+            if first is None:  # another message of this customer's opened it first
+                self._post(contact, "customer", text, client_id, answer)
+                return contact
+            try:
+                event, _ = await first
+            except BaseException:
+                self._drop(contact)  # not recorded: it never was
+                raise
+        except Exception as exc:  # told to the sender alone, like a message that could not be recorded
+            answer(exc)
+            return None
+        self._known_version(f"contact:{contact.id}", contact.version)
+        self.route_soon()
+        answer(event)  # the sender first, as for every message
+        self._publish_message(contact, event)
+        return contact
 
     def _open_chat_contact(
         self,
