@@ -72,6 +72,8 @@ class Leases:
         lead: whether this node competes for the routing lease; without it, every node
             routes (``routing.leader = false``) and :meth:`leading` is always true.
         count: told of each Redis round trip.
+        on_lapsed: told when this node finds its own lease had lapsed (it must read everything again).
+        on_lead: told when this node takes the routing lease.
     """
 
     def __init__(
@@ -83,12 +85,14 @@ class Leases:
         *,
         lead: bool = True,
         count: Callable[[], None] | None = None,
+        on_lapsed: Callable[[], None] | None = None,
+        on_lead: Callable[[], None] | None = None,
     ) -> None:
         self.node_id = node_id
         self.lease_s = lease_s
         self.keys = Keys(prefix)
-        self.on_lapsed: Callable[[], None] | None = None
-        self.on_lead: Callable[[], None] | None = None
+        self.on_lapsed = on_lapsed
+        self.on_lead = on_lead
         self._lead = lead
         self._redis: Any = redis_client(
             url, count=count, socket_connect_timeout=lease_s / 3, socket_timeout=lease_s / 3

@@ -38,7 +38,13 @@ class RedisBus(Bus):
     """A :class:`Bus` shared by every engine node on one Redis."""
 
     def __init__(
-        self, url: str, prefix: str = "cc:", node_id: str | None = None, *, count: Callable[[], None] | None = None
+        self,
+        url: str,
+        prefix: str = "cc:",
+        node_id: str | None = None,
+        *,
+        count: Callable[[], None] | None = None,
+        on_reconnect: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
         self.node_id = node_id or uuid.uuid4().hex[:12]
@@ -50,7 +56,7 @@ class RedisBus(Bus):
         self._sender: asyncio.Task[None] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribing: set[asyncio.Task[None]] = set()
-        self.on_reconnect: Callable[[], None] | None = None  # told when it listens again after an outage
+        self.on_reconnect = on_reconnect  # told when it listens again after an outage
 
     async def start(self) -> None:
         """Open the subscriber connection (on this node's own channel) and start reading."""

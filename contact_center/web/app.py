@@ -42,15 +42,20 @@ from contact_center.web.keys import (
     ACCOUNTS,
     BUS,
     CLIENTS,
+    CLOCK,
     CLOSING,
     CONFIG,
+    DEMO,
     DESK,
     EMAIL,
     ENGINE,
     IDENTITIES,
+    LEASES,
     METRICS,
+    NODE,
     SOCKETS,
     STORE,
+    WATCH,
     WEBCHAT,
 )
 from contact_center.web.peers import ClientAddresses
@@ -60,9 +65,6 @@ __all__ = ["ACCOUNTS", "BUS", "CONFIG", "EMAIL", "ENGINE", "METRICS", "SOCKETS",
 
 log = structlog.get_logger("contact_center.web")
 
-CLOCK = web.AppKey("clock", Clock)
-NODE = web.AppKey("node", str)
-DEMO = web.AppKey("demo", bool)
 PURGE_EVERY_S = 600.0  # lapsed sessions, throttle counts and codes are forgotten this often
 
 
@@ -76,11 +78,6 @@ def _resume_clients(app: web.Application) -> None:
         task = asyncio.get_running_loop().create_task(sock.resume_please())
         closing.add(task)
         task.add_done_callback(closing.discard)
-
-
-def _lead(engine: Engine, mail: EmailChannel) -> None:
-    engine.route_soon()
-    mail.wake()
 
 
 async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -98,57 +95,81 @@ async def _bus_ctx(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     count = app[METRICS].counter("cc_redis_round_trips_total", client="bus")
-    bus = RedisBus(config.redis_url, config.redis_prefix, app[NODE], count=count)
+    # Events published while it was cut off never reached this node: once it listens again, read everything again.
+    bus = RedisBus(config.redis_url, config.redis_prefix, app[NODE], count=count, on_reconnect=partial(_missed, app))
     await bus.start()
     app[BUS] = bus
     yield
     await bus.close()
 
 
-async def _leases(app: web.Application) -> Leases | None:
+async def _leases_ctx(app: web.Application) -> AsyncIterator[None]:
+    """This node's lease and, when it leads, the routing lease: nodes sharing a Redis only."""
     config = app[CONFIG]
     if config.store.backend != "redis":
-        return None
+        app[LEASES] = None
+        yield
+        return
     count = app[METRICS].counter("cc_redis_round_trips_total", client="leases")
-    store, lead = config.store, config.routing.leader
-    leases = Leases(store.redis_url, store.redis_prefix, app[NODE], store.lease_s, lead=lead, count=count)
+    store = config.store
+    leases = Leases(
+        store.redis_url,
+        store.redis_prefix,
+        app[NODE],
+        store.lease_s,
+        lead=config.routing.leader,
+        count=count,
+        on_lapsed=partial(_resync, app),  # cut off for longer than a lease: read everything again
+        on_lead=partial(_lead, app),
+    )
     await leases.start()
-    return leases
+    app[LEASES] = leases
+    yield
+    await leases.close()
+
+
+def _missed(app: web.Application) -> None:
+    """The bus listens again after an outage: the engine reads every record again, then the clients resume."""
+    engine = app.get(ENGINE)
+    if engine is not None:
+        engine.resync_soon(then=partial(_resume_clients, app))
+
+
+def _resync(app: web.Application) -> None:
+    engine = app.get(ENGINE)
+    if engine is not None:
+        engine.resync_soon()
+
+
+def _lead(app: web.Application) -> None:
+    """This node took the routing lease: route, read the mailboxes and send the outbox at once."""
+    engine, mail = app.get(ENGINE), app.get(EMAIL)
+    if engine is not None:
+        engine.route_soon()
+    if mail is not None:
+        mail.wake()
+
+
+async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    app[ACCOUNTS] = accounts = Accounts(app[STORE], app[CLOCK], config.auth, app[BUS])
+    if app[DEMO]:  # before the engine starts: it reads the agents
+        await seed_demo(app[STORE], accounts, config)
+    yield
+    accounts.close()
 
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
-    config, clock = app[CONFIG], app[CLOCK]
-    leases = await _leases(app)
-    engine = Engine(app[STORE], clock, config, app[BUS], node_id=app[NODE], liveness=leases, metrics=app[METRICS])
-    if leases is not None:
-        leases.on_lapsed = engine.resync_soon
-    bus = app[BUS]
-    if isinstance(bus, RedisBus):  # events published while it was cut off never reached this node
-        bus.on_reconnect = partial(engine.resync_soon, then=partial(_resume_clients, app))
-    accounts = Accounts(app[STORE], clock, config.auth, bus)
-    if app[DEMO]:
-        await seed_demo(app[STORE], accounts, config)
+    config, bus = app[CONFIG], app[BUS]
+    engine = Engine(app[STORE], app[CLOCK], config, bus, node_id=app[NODE], liveness=app[LEASES], metrics=app[METRICS])
     await engine.start()
-    identities = Identities(engine, app[STORE], clock, config)
-    app[ENGINE], app[ACCOUNTS], app[IDENTITIES] = engine, accounts, identities
-    watch = _watch(app, engine)
-    clients = app[CLIENTS]
-    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, app[SOCKETS], watch, clients.of)
-    app[DESK] = DeskEndpoint(engine, accounts, identities, config, app[SOCKETS], watch)
-    app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, clock)
-    if leases is not None:  # the new leader routes, reads the mailboxes and sends the outbox at once
-        leases.on_lead = partial(_lead, engine, mail)
-    mail.start()
+    app[ENGINE] = engine
+    app[IDENTITIES] = Identities(engine, app[STORE], app[CLOCK], config)
     yield
-    await watch.stop()
-    await mail.stop()
     engine.stop()
-    accounts.close()
-    if leases is not None:
-        await leases.close()
 
 
-def _watch(app: web.Application, engine: Engine) -> Watch:
+async def _watch_ctx(app: web.Application) -> AsyncIterator[None]:
     """What every socket was given, checked against the store: nodes sharing one lose no message."""
     config, meter = app[CONFIG], app[METRICS]
     checked = meter.counter("cc_delivery_checks_total")
@@ -157,7 +178,7 @@ def _watch(app: web.Application, engine: Engine) -> Watch:
         checked()
         return await app[STORE].last_seqs(contact_ids)
 
-    watch = Watch(
+    app[WATCH] = watch = Watch(
         last_seqs,
         app[CLOCK],
         gap_wait_s=config.webchat.gap_wait_s,
@@ -166,7 +187,19 @@ def _watch(app: web.Application, engine: Engine) -> Watch:
     )
     if config.store.backend == "redis":  # alone, a node publishes in-process: nothing is lost on the way
         watch.start()
-    return watch
+    yield
+    await watch.stop()
+
+
+async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
+    config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
+    watch, sockets = app[WATCH], app[SOCKETS]
+    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, watch, app[CLIENTS].of)
+    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, watch)
+    app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, app[CLOCK])
+    mail.start()
+    yield
+    await mail.stop()
 
 
 async def _purging(app: web.Application) -> None:
@@ -241,7 +274,10 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     app[SOCKETS] = sockets
     app[CLOSING] = set()
     meter.gauge("cc_sockets_open", lambda: len(sockets))
-    app.cleanup_ctx.extend([_store_ctx, _bus_ctx, _engine_ctx, _housekeeping_ctx])
+    # One context per resource, started in this order and closed in the reverse.
+    app.cleanup_ctx.extend(
+        [_store_ctx, _bus_ctx, _leases_ctx, _accounts_ctx, _engine_ctx, _watch_ctx, _channels_ctx, _housekeeping_ctx]
+    )
     app.on_shutdown.append(_close_sockets)
     app.on_response_prepare.append(pages.secure)
     _routes(app.router)

@@ -11,9 +11,12 @@ from channels.webchat import WebchatChannel
 from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
+from contact_center.clock import Clock
 from contact_center.config import Config
+from contact_center.delivery import Watch
 from contact_center.engine import Engine
 from contact_center.identities import Identities
+from contact_center.leases import Leases
 from contact_center.metrics import Metrics
 from contact_center.store import Store
 from contact_center.web.desk import DeskEndpoint
@@ -23,15 +26,20 @@ __all__ = [
     "ACCOUNTS",
     "BUS",
     "CLIENTS",
+    "CLOCK",
     "CLOSING",
     "CONFIG",
+    "DEMO",
     "DESK",
     "EMAIL",
     "ENGINE",
     "IDENTITIES",
+    "LEASES",
     "METRICS",
+    "NODE",
     "SOCKETS",
     "STORE",
+    "WATCH",
     "WEBCHAT",
 ]
 
@@ -49,3 +57,8 @@ CLOSING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("closing")
 
 CLIENTS = web.AppKey("clients", ClientAddresses)
 IDENTITIES = web.AppKey("identities", Identities)
+CLOCK = web.AppKey("clock", Clock)
+NODE = web.AppKey("node", str)
+DEMO = web.AppKey("demo", bool)
+LEASES: web.AppKey[Leases | None] = web.AppKey("leases")  # None alone: only nodes sharing Redis hold leases
+WATCH = web.AppKey("watch", Watch)
