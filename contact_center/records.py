@@ -1,7 +1,7 @@
 """Contacts and presences as plain JSON-ready dicts: how nodes sharing a store hand them over.
 
 The Redis store keeps each record in this form, and a committed change is announced to the
-other nodes in it (see :mod:`contact_center.replica`). Reading tolerates missing keys, so
+other nodes in it (heard by the engine: :meth:`Engine._heard`). Reading tolerates missing keys, so
 records written before a field existed still load.
 """
 
