@@ -21,12 +21,12 @@ from aiohttp import web
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center.auth import Accounts
 from contact_center.config import WebchatConfig
-from contact_center.delivery import Watch
 from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
 from contact_center.model import Contact, HistoryEvent
+from contact_center.ports import ChatPorts
 
 __all__ = ["WebchatChannel", "WidgetSession"]
 
@@ -46,10 +46,11 @@ class WidgetSession:
         accounts: Accounts,
         identities: Identities,
         sock: JsonSocket,
-        watch: Watch,
+        ports: ChatPorts,
         client: str = "",
     ) -> None:
         self.engine = engine
+        self.ports = ports
         self.accounts = accounts
         self.identities = identities
         self.sock = sock
@@ -57,8 +58,7 @@ class WidgetSession:
         self.customer_id: str | None = None
         self.topic = "general"
         self.language = "en"
-        self._watch = watch
-        self.conversations = watch.follow(self._give, self._read, self._may_follow)
+        self.conversations = ports.watch.follow(self._give, self._read, self._may_follow)
         self._identifying = False  # an identify or verify_code of this socket is under way
         self._buffer: list[dict[str, Any]] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
@@ -81,7 +81,7 @@ class WidgetSession:
 
     def close(self) -> None:
         self._unsubscribe()
-        self._watch.unfollow(self.conversations)
+        self.ports.watch.unfollow(self.conversations)
 
     # ---------------------------------------------------------------- bus to socket
 
@@ -90,7 +90,7 @@ class WidgetSession:
         self.customer_id = customer_id
         self.sock.greeted = True
         structlog.contextvars.bind_contextvars(customer_id=customer_id)
-        self._unsubscribe = self.engine.bus.subscribe(f"customer:{customer_id}", self._on_event)
+        self._unsubscribe = self.ports.topics.subscribe(f"customer:{customer_id}", self._on_event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if self._buffer is not None:
@@ -118,7 +118,7 @@ class WidgetSession:
         return {**event, "from": "customer" if event["from"] == "customer" else "agent"}
 
     async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [e.as_message() for e in await self.engine.store.messages(contact_id, after)]
+        return [e.as_message() for e in await self.ports.log.messages(contact_id, after)]
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)
@@ -157,7 +157,7 @@ class WidgetSession:
         if contact is not None:
             after = require_int("last_seq", msg.get("last_seq", 0)) if msg.get("contact_id") == contact.id else 0
             self.conversations.start(contact.id, after)
-            for event in await self.engine.store.messages(contact.id, after):
+            for event in await self.ports.log.messages(contact.id, after):
                 self.conversations.live(event.as_message())
         buffered, self._buffer = self._buffer, None
         for live in buffered:
@@ -242,10 +242,10 @@ class WidgetSession:
         assert self.customer_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
         after = require_int("after_seq", msg.get("after_seq", 0))
-        contact = self.engine.contact(contact_id) or await self.engine.store.get_contact(contact_id)
+        contact = self.engine.contact(contact_id) or await self.ports.log.get_contact(contact_id)
         if contact is None or contact.customer_id != self.customer_id:
             raise Forbidden(f"contact {contact_id!r} is not one of your conversations")
-        events = await self.engine.store.messages(contact_id, after)
+        events = await self.ports.log.messages(contact_id, after)
         self.sock.send(
             {"type": "transcript", "contact_id": contact_id, "messages": [self._shown(e.as_message()) for e in events]}
         )
@@ -264,7 +264,7 @@ class WebchatChannel:
         identities: Identities,
         config: WebchatConfig,
         sockets: set[JsonSocket],
-        watch: Watch,
+        ports: ChatPorts,
         client_of: Callable[[web.Request], str] = lambda request: request.remote or "unknown",
     ) -> None:
         self.engine = engine
@@ -272,7 +272,7 @@ class WebchatChannel:
         self.identities = identities
         self.config = config
         self.sockets = sockets
-        self.watch = watch
+        self.ports = ports
         self.client_of = client_of
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -286,7 +286,7 @@ class WebchatChannel:
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
         client = self.client_of(request)
-        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.watch, client)
+        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.ports, client)
         structlog.contextvars.bind_contextvars(channel="chat")
         try:
             await session.run()

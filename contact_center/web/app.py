@@ -34,6 +34,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
+from contact_center.ports import ChatPorts
 from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_mail
@@ -194,7 +195,8 @@ async def _watch_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
     watch, sockets = app[WATCH], app[SOCKETS]
-    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, watch, app[CLIENTS].of)
+    ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
+    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
     app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, watch)
     app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, app[CLOCK])
     mail.start()

@@ -1,0 +1,40 @@
+"""The narrow ports channel adapters get from the composition root, instead of reaching through the engine.
+
+Each is a :class:`typing.Protocol` that a core part already satisfies (the store, the bus); an
+adapter names only what it uses, so what it can touch is read off its constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from contact_center.bus import Listener
+from contact_center.delivery import Watch
+from contact_center.model import Contact, HistoryEvent
+
+__all__ = ["ChatPorts", "ConversationLog", "Topics"]
+
+
+class ConversationLog(Protocol):
+    """The record of conversations: a contact, and its messages after a number (the store)."""
+
+    async def get_contact(self, contact_id: str) -> Contact | None: ...
+
+    async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...
+
+
+class Topics(Protocol):
+    """Listening to what the engine publishes (the bus)."""
+
+    def subscribe(self, topic: str, listener: Listener) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPorts:
+    """What a chat socket needs besides the engine: the record, the topics, and the node's delivery watch."""
+
+    log: ConversationLog
+    topics: Topics
+    watch: Watch
