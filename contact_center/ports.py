@@ -12,9 +12,11 @@ from typing import Protocol
 
 from contact_center.bus import Listener
 from contact_center.delivery import Watch
+from contact_center.mail import Outbound
+from contact_center.metrics import Metrics
 from contact_center.model import Contact, HistoryEvent
 
-__all__ = ["ChatPorts", "ConversationLog", "Topics"]
+__all__ = ["ChatPorts", "ConversationLog", "MailPorts", "MailboxCursors", "Outbox", "Topics"]
 
 
 class ConversationLog(Protocol):
@@ -38,3 +40,26 @@ class ChatPorts:
     log: ConversationLog
     topics: Topics
     watch: Watch
+
+
+class Outbox(Protocol):
+    """The durable outbox: what is due to be sent, and each attempt's outcome (the store)."""
+
+    async def outbound_due(self, now: float, limit: int = 100) -> list[Outbound]: ...
+
+    async def update_outbound(self, outbound: Outbound) -> None: ...
+
+
+class MailboxCursors(Protocol):
+    """Where the reading of each mailbox got to: its UIDVALIDITY and the last UID recorded (the store)."""
+
+    async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailPorts:
+    """What the email channel needs besides the engine: the outbox, the mailbox cursors, the node's counters."""
+
+    outbox: Outbox
+    cursors: MailboxCursors
+    metrics: Metrics

@@ -17,16 +17,21 @@ from channels.email.outbox import OutboxSender
 from contact_center.clock import Clock
 from contact_center.config import EmailConfig, SlaConfig
 from contact_center.engine import Engine
+from contact_center.ports import MailPorts
 
 __all__ = ["EmailChannel", "MailComposer", "MailboxPoller", "OutboxSender"]
 
 
 class EmailChannel:
-    def __init__(self, engine: Engine, email: EmailConfig, sla: SlaConfig, clock: Clock) -> None:
+    def __init__(self, engine: Engine, ports: MailPorts, email: EmailConfig, sla: SlaConfig, clock: Clock) -> None:
         self.engine = engine
         self.composer = MailComposer(email, sla.calendar)
-        self.pollers = [MailboxPoller(engine, box, email, clock, engine.leading) for box in email.mailboxes]
-        self.sender = OutboxSender(engine, email.smtp, clock, email.retry_max_h, email.retry_first_s, engine.leading)
+        self.pollers = [
+            MailboxPoller(engine, ports.cursors, box, email, clock, engine.leading) for box in email.mailboxes
+        ]
+        self.sender = OutboxSender(
+            engine, ports, email.smtp, clock, email.retry_max_h, email.retry_first_s, engine.leading
+        )
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:

@@ -38,6 +38,7 @@ from contact_center.config import EmailConfig, MailboxConfig
 from contact_center.engine import Engine
 from contact_center.exceptions import StoreUnavailable, Unparseable
 from contact_center.mail import Arrival, Direction, MailOutcome, MailRecord, MailSource, StoredAttachment
+from contact_center.ports import MailboxCursors
 
 __all__ = ["MailboxPoller", "read_mail"]
 
@@ -150,12 +151,14 @@ class MailboxPoller:
     def __init__(
         self,
         engine: Engine,
+        cursors: MailboxCursors,
         box: MailboxConfig,
         config: EmailConfig,
         clock: Clock,
         may_poll: Callable[[], bool] = lambda: True,
     ) -> None:
         self.engine = engine
+        self.cursors = cursors
         self.box = box
         self.config = config
         self.clock = clock
@@ -251,7 +254,7 @@ class MailboxPoller:
     async def sweep(self, client: Any, uidvalidity: int) -> int:
         """File every message above the cursor, in UID order; returns how many were handed over."""
         self.sweeps += 1
-        cursor = await self.engine.store.mailbox_cursor(self.box.name)
+        cursor = await self.cursors.mailbox_cursor(self.box.name)
         last = cursor[1] if cursor is not None and cursor[0] == uidvalidity else 0
         found = await client.uid_search(f"UID {last + 1}:*", charset=None)
         if found.result != "OK":

@@ -27,7 +27,7 @@ from contact_center.clock import Clock
 from contact_center.config import SmtpConfig
 from contact_center.engine import Engine
 from contact_center.mail import Outbound, OutboundState
-from contact_center.store import NewEvent
+from contact_center.ports import MailPorts
 
 __all__ = ["OutboxSender", "backoff_s"]
 
@@ -48,6 +48,7 @@ class OutboxSender:
     def __init__(
         self,
         engine: Engine,
+        ports: MailPorts,
         smtp: SmtpConfig,
         clock: Clock,
         retry_max_h: float = 48.0,
@@ -55,6 +56,7 @@ class OutboxSender:
         may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self.engine = engine
+        self.ports = ports
         self.smtp = smtp
         self.clock = clock
         self.retry_max_s = retry_max_h * 3600
@@ -98,11 +100,11 @@ class OutboxSender:
         try:
             while not self._stopping:
                 now = self.clock.now()
-                due = await self.engine.store.outbound_due(now, 50)
+                due = await self.ports.outbox.outbound_due(now, 50)
                 if not due:
                     break
                 pending = [self._next_attempt(o, now) for o in due]
-                await asyncio.gather(*(self.engine.store.update_outbound(p) for p in pending))
+                await asyncio.gather(*(self.ports.outbox.update_outbound(p) for p in pending))
                 outcomes = []
                 for outbound in pending:
                     if self._stopping:
@@ -131,10 +133,10 @@ class OutboxSender:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
                 return asyncio.ensure_future(self._failed(pending, repr(exc), permanent=False))
             self.sent += 1
-            self.engine.metrics.inc("cc_mails_sent_total", kind=pending.kind)
+            self.ports.metrics.inc("cc_mails_sent_total", kind=pending.kind)
             log.info("email.sent", kind=pending.kind, attempts=pending.attempts)
             sent = dataclasses.replace(pending, state=OutboundState.SENT, sent_at=self.clock.now(), last_error="")
-            return asyncio.ensure_future(self._recorded(self.engine.store.update_outbound(sent)))
+            return asyncio.ensure_future(self._recorded(self.ports.outbox.update_outbound(sent)))
 
     @staticmethod
     async def _recorded(write: Awaitable[None]) -> bool:
@@ -188,23 +190,9 @@ class OutboxSender:
         out_of_time = pending.next_at > pending.created_at + self.retry_max_s
         if not (permanent or out_of_time):
             log.warning("email.send_deferred", error=error, attempts=pending.attempts, next_at=pending.next_at)
-            self.engine.metrics.inc("cc_mails_deferred_total")
-            await self.engine.store.update_outbound(dataclasses.replace(pending, last_error=error))
+            self.ports.metrics.inc("cc_mails_deferred_total")
+            await self.ports.outbox.update_outbound(dataclasses.replace(pending, last_error=error))
             return False
         log.error("email.send_failed", error=error, attempts=pending.attempts)
-        await self.engine.store.update_outbound(
-            dataclasses.replace(pending, state=OutboundState.FAILED, last_error=error)
-        )
-        contact = await self.engine.store.get_contact(pending.contact_id) if pending.contact_id else None
-        if contact is not None:
-            event = NewEvent(
-                contact.customer_id,
-                contact.id,
-                "email",
-                "email.failed",
-                self.clock.now(),
-                "system",
-                {"mail_id": pending.mail_id, "kind": pending.kind, "error": error, "attempts": pending.attempts},
-            )
-            await self.engine.store.record((), [event])
+        await self.engine.mail_failed(pending, error)
         return False

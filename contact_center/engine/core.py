@@ -51,7 +51,7 @@ from contact_center.engine.timers import Timers
 from contact_center.engine.units import CURRENT_UNIT, Answer, Unit, Written, answer_future
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld, Stale
 from contact_center.fields import normalise_email, require_text
-from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, recipients
+from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, OutboundState, recipients
 from contact_center.mail_threads import thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import (
@@ -871,6 +871,16 @@ class Engine:
             return {"contact_id": contact_id, "mail_id": queued.id, "outbound_id": None, "first_response": False}
         self._publish(f"agent:{agent_id}", {"type": "email_sent", "contact_id": contact_id, "mail_id": sent["mail_id"]})
         return sent
+
+    async def mail_failed(self, pending: Outbound, error: str) -> None:
+        """The outbox gave up on a mail (refused, or out of time): marked failed, and told in the contact's history."""
+        await self.store.update_outbound(dataclasses.replace(pending, state=OutboundState.FAILED, last_error=error))
+        contact = await self.store.get_contact(pending.contact_id) if pending.contact_id else None
+        if contact is None:
+            return
+        data = {"mail_id": pending.mail_id, "kind": pending.kind, "error": error, "attempts": pending.attempts}
+        event = NewEvent(contact.customer_id, contact.id, "email", "email.failed", self.clock.now(), "system", data)
+        await self.store.record((), [event])
 
     def _copies(self, cc: object) -> list[str]:
         """The addresses an agent copies a reply to: at most ten, never the engine's own."""

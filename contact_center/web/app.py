@@ -34,7 +34,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
-from contact_center.ports import ChatPorts
+from contact_center.ports import ChatPorts, MailPorts
 from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_mail
@@ -198,7 +198,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
     app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
     app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, watch)
-    app[EMAIL] = mail = EmailChannel(engine, config.email, config.sla, app[CLOCK])
+    mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
+    app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, config.sla, app[CLOCK])
     mail.start()
     yield
     await mail.stop()
