@@ -1,8 +1,9 @@
 """The email channel: IMAP in, SMTP out, parsing, threading and automatic replies (see its modules).
 
 :class:`EmailChannel` is what the composition root starts: a :class:`MailboxPoller` for each
-configured mailbox, the :class:`OutboxSender`, and the :class:`MailComposer` the engine makes
-its mails with. Polling and sending happen on the node that leads (see ``Engine.leading``).
+configured mailbox and the :class:`OutboxSender`. The :class:`MailComposer`, which writes the mails
+the engine sends, is given to the engine by the composition root. Polling and sending happen on
+the node that leads (see ``Engine.leading``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from channels.email.compose import MailComposer
 from channels.email.inbound import MailboxPoller
 from channels.email.outbox import OutboxSender
 from contact_center.clock import Clock
-from contact_center.config import EmailConfig, SlaConfig
+from contact_center.config import EmailConfig
 from contact_center.engine import Engine
 from contact_center.ports import MailPorts
 
@@ -23,9 +24,8 @@ __all__ = ["EmailChannel", "MailComposer", "MailboxPoller", "OutboxSender"]
 
 
 class EmailChannel:
-    def __init__(self, engine: Engine, ports: MailPorts, email: EmailConfig, sla: SlaConfig, clock: Clock) -> None:
+    def __init__(self, engine: Engine, ports: MailPorts, email: EmailConfig, clock: Clock) -> None:
         self.engine = engine
-        self.composer = MailComposer(email, sla.calendar)
         self.pollers = [
             MailboxPoller(engine, ports.cursors, box, email, clock, engine.leading) for box in email.mailboxes
         ]
@@ -35,8 +35,6 @@ class EmailChannel:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self.engine.composer = self.composer
-        self.engine.on_outbound = self.sender.wake
         loop = asyncio.get_running_loop()
         runs = [poller.run() for poller in self.pollers] + [self.sender.run()]
         self._tasks.extend(loop.create_task(run, context=contextvars.Context()) for run in runs)

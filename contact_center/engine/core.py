@@ -115,6 +115,8 @@ class Engine:
         node_id: str = "local",
         liveness: NodeLiveness | None = None,
         metrics: Metrics | None = None,
+        composer: Composer | None = None,
+        on_outbound: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -150,8 +152,8 @@ class Engine:
         self._resyncing: asyncio.Task[None] | None = None
         self._resync_wanted = False
         self._after_resync: list[Callable[[], None]] = []
-        self.composer: Composer | None = None  # makes the mails the engine sends (the email channel's)
-        self.on_outbound: Callable[[], None] | None = None  # told when a unit queued mail to send
+        self.composer = composer  # makes the mails the engine sends (the email channel's, given by the root)
+        self.on_outbound = on_outbound  # told when a unit queued mail to send
 
     # ------------------------------------------------------------------ life cycle
 

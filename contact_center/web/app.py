@@ -21,7 +21,7 @@ from functools import partial
 import structlog
 from aiohttp import web
 
-from channels.email import EmailChannel
+from channels.email import EmailChannel, MailComposer
 from channels.webchat import WebchatChannel
 from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
@@ -136,6 +136,13 @@ def _missed(app: web.Application) -> None:
         engine.resync_soon(then=partial(_resume_clients, app))
 
 
+def _outbound(app: web.Application) -> None:
+    """A unit queued mail to send: the outbox looks now."""
+    mail = app.get(EMAIL)
+    if mail is not None:
+        mail.sender.wake()
+
+
 def _resync(app: web.Application) -> None:
     engine = app.get(ENGINE)
     if engine is not None:
@@ -162,7 +169,17 @@ async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     config, bus = app[CONFIG], app[BUS]
-    engine = Engine(app[STORE], app[CLOCK], config, bus, node_id=app[NODE], liveness=app[LEASES], metrics=app[METRICS])
+    engine = Engine(
+        app[STORE],
+        app[CLOCK],
+        config,
+        bus,
+        node_id=app[NODE],
+        liveness=app[LEASES],
+        metrics=app[METRICS],
+        composer=MailComposer(config.email, config.sla.calendar),  # the mails the engine sends, in the channel's words
+        on_outbound=partial(_outbound, app),
+    )
     await engine.start()
     app[ENGINE] = engine
     app[IDENTITIES] = Identities(engine, app[STORE], app[CLOCK], config)
@@ -199,7 +216,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
     app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, watch)
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
-    app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, config.sla, app[CLOCK])
+    app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
     yield
     await mail.stop()
