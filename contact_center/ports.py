@@ -11,12 +11,23 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from contact_center.bus import Listener
+from contact_center.clock import Clock
 from contact_center.delivery import Watch
-from contact_center.mail import Outbound
+from contact_center.mail import MailRecord, Outbound
 from contact_center.metrics import Metrics
-from contact_center.model import Contact, HistoryEvent
+from contact_center.model import Contact, Customer, HistoryEvent
+from contact_center.store import Session
 
-__all__ = ["ChatPorts", "ConversationLog", "MailPorts", "MailboxCursors", "Outbox", "Topics"]
+__all__ = [
+    "ChatPorts",
+    "ConversationLog",
+    "DeskLog",
+    "DeskPorts",
+    "MailPorts",
+    "MailboxCursors",
+    "Outbox",
+    "Topics",
+]
 
 
 class ConversationLog(Protocol):
@@ -63,3 +74,23 @@ class MailPorts:
     outbox: Outbox
     cursors: MailboxCursors
     metrics: Metrics
+
+
+class DeskLog(ConversationLog, Protocol):
+    """What the desk reads besides conversations: the customer, an email contact's mails, its own session."""
+
+    async def get_customer(self, customer_id: str) -> Customer | None: ...
+
+    async def mails_of(self, contact_id: str, *, whole: bool = False) -> list[MailRecord]: ...
+
+    async def get_session(self, token_hash: str) -> Session | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeskPorts:
+    """What a desk socket needs besides the engine: the record, the topics, the delivery watch and the clock."""
+
+    log: DeskLog
+    topics: Topics
+    watch: Watch
+    clock: Clock

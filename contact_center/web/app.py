@@ -34,7 +34,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
-from contact_center.ports import ChatPorts, MailPorts
+from contact_center.ports import ChatPorts, DeskPorts, MailPorts
 from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_mail
@@ -214,7 +214,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     watch, sockets = app[WATCH], app[SOCKETS]
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
     app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
-    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, watch)
+    desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
+    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports)
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()

@@ -31,13 +31,13 @@ from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center.auth import Accounts
 from contact_center.clock import Timer
 from contact_center.config import Config
-from contact_center.delivery import Watch
 from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, Customer, HistoryEvent
+from contact_center.ports import DeskPorts
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -108,7 +108,7 @@ class DeskSession:
     """One agent's desk socket."""
 
     def __init__(
-        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, watch: Watch
+        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, ports: DeskPorts
     ) -> None:
         self.engine = engine
         self.accounts = accounts
@@ -123,8 +123,8 @@ class DeskSession:
         self._closing: asyncio.Task[None] | None = None
         self._checking: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
-        self._watch = watch
-        self.conversations = watch.follow(sock.send, self._read, self._may_follow)
+        self.ports = ports
+        self.conversations = ports.watch.follow(sock.send, self._read, self._may_follow)
         self._buffer: list[dict[str, Any]] | None = None  # bus events while welcome is put together
         self.handlers = {
             "hello": self.hello,
@@ -147,7 +147,7 @@ class DeskSession:
 
     def _valid(self) -> bool:
         """Whether the session still holds; checked before every action (a cheap look at memory)."""
-        if not self._ended and self.engine.clock.now() >= self._expires_at:
+        if not self._ended and self.ports.clock.now() >= self._expires_at:
             self._end("expired")
         return not self._ended
 
@@ -163,7 +163,7 @@ class DeskSession:
             self.sock.send(message)
 
     async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [e.as_message() for e in await self.engine.store.messages(contact_id, after)]
+        return [e.as_message() for e in await self.ports.log.messages(contact_id, after)]
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)
@@ -186,18 +186,18 @@ class DeskSession:
 
     async def _still_stored(self) -> None:
         try:
-            gone = await self.engine.store.get_session(self._token_hash) is None
+            gone = await self.ports.log.get_session(self._token_hash) is None
         except Exception as exc:  # the store away: the next look decides
             log.warning("desk.session_check_failed", error=repr(exc))
             gone = False
         if gone:
             self._end("ended")
         elif not self._ended:
-            self._recheck = self.engine.clock.call_later(RECHECK_S, self._look_again)
+            self._recheck = self.ports.clock.call_later(RECHECK_S, self._look_again)
 
     async def close(self) -> None:
         self._unsubscribe()
-        self._watch.unfollow(self.conversations)
+        self.ports.watch.unfollow(self.conversations)
         for timer in (self._expiry, self._recheck):
             if timer is not None:
                 timer.cancel()
@@ -208,9 +208,9 @@ class DeskSession:
                 log.warning("desk.disconnect_unrecorded", agent_id=self.agent_id)
 
     async def _contact_payload(self, contact: Contact) -> dict[str, Any]:
-        customer = await self.engine.store.get_customer(contact.customer_id)
-        messages = await self.engine.store.messages(contact.id)
-        mails = await self.engine.store.mails_of(contact.id) if contact.channel == Channel.EMAIL else []
+        customer = await self.ports.log.get_customer(contact.customer_id)
+        messages = await self.ports.log.messages(contact.id)
+        mails = await self.ports.log.mails_of(contact.id) if contact.channel == Channel.EMAIL else []
         email: dict[str, Any] = {}
         if contact.channel == Channel.EMAIL:
             to, offered = await self.engine.reply_addresses(contact, mails)
@@ -235,7 +235,7 @@ class DeskSession:
         self._token_hash, self._expires_at = token_hash, session.expires_at
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
         self._buffer = []
-        unsubscribe = self.engine.bus.subscribe(f"agent:{agent_id}", self._from_bus)
+        unsubscribe = self.ports.topics.subscribe(f"agent:{agent_id}", self._from_bus)
         try:
             view = await self.engine.agent_connected(agent_id)
         except BaseException:  # not connected (the store away): the desk may say hello again
@@ -244,10 +244,10 @@ class DeskSession:
             raise
         self.agent_id, self._unsubscribe = agent_id, unsubscribe
         self.sock.greeted = True
-        self._expiry = self.engine.clock.call_later(
-            max(0.0, session.expires_at - self.engine.clock.now()), lambda: self._end("expired")
+        self._expiry = self.ports.clock.call_later(
+            max(0.0, session.expires_at - self.ports.clock.now()), lambda: self._end("expired")
         )
-        self._recheck = self.engine.clock.call_later(RECHECK_S, self._look_again)
+        self._recheck = self.ports.clock.call_later(RECHECK_S, self._look_again)
         contacts = []
         try:
             for contact_id in view.pop("contacts"):
@@ -365,20 +365,20 @@ class DeskEndpoint:
         identities: Identities,
         config: Config,
         sockets: set[JsonSocket],
-        watch: Watch,
+        ports: DeskPorts,
     ) -> None:
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
         self.config = config
         self.sockets = sockets
-        self.watch = watch
+        self.ports = ports
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.watch)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports)
         try:
             await session.run()
         finally:
