@@ -23,6 +23,7 @@ from contact_center.auth import Accounts
 from contact_center.clock import ManualClock
 from contact_center.config import Config, parse_config
 from contact_center.engine import Engine
+from contact_center.mail import Composer
 from contact_center.model import Agent, Role
 from contact_center.store import SqliteStore
 from contact_center.web import ACCOUNTS, ENGINE, build_app
@@ -117,10 +118,12 @@ class EngineEnv:
             await asyncio.sleep(0)
 
 
-async def make_engine_env(config: Config, clock: ManualClock | None = None) -> EngineEnv:
+async def make_engine_env(
+    config: Config, clock: ManualClock | None = None, composer: Composer | None = None
+) -> EngineEnv:
     clock = clock or ManualClock()
     sqlite = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
-    engine = Engine(sqlite, clock, config)
+    engine = Engine(sqlite, clock, config, composer=composer)
     await engine.start()
     return EngineEnv(engine, Accounts(sqlite, clock, config.auth, engine.bus), clock, sqlite, config)
 

@@ -9,18 +9,18 @@ node's timers run on a survivor and a living one's run once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterable, Iterator
 from typing import Any, Protocol
 
 import structlog
 
 from contact_center.clock import Clock, Timer
 
-__all__ = ["Liveness", "Timers"]
+__all__ = ["Liveness", "NodeLiveness", "Timers"]
 
 log = structlog.get_logger("contact_center.engine")
 
-Work = Callable[[str], Awaitable[None]]
+Work = Callable[[str], Coroutine[Any, Any, None]]
 
 
 class Liveness(Protocol):
@@ -30,11 +30,22 @@ class Liveness(Protocol):
     async def alive(self, node_id: str) -> bool: ...
 
 
+class NodeLiveness(Liveness, Protocol):
+    """Whether another engine node still holds its lease, and whether this one routes (:mod:`~.leases`)."""
+
+    @property
+    def sole_router(self) -> bool: ...
+
+    def leading(self) -> bool: ...
+
+    async def dead(self, nodes: Iterable[str]) -> set[str]: ...
+
+
 class Timers:
     """The node's timers (see the module's docstring)."""
 
     def __init__(
-        self, clock: Clock, node_id: str, liveness: Liveness | None, spawn: Callable[[Awaitable[Any]], None]
+        self, clock: Clock, node_id: str, liveness: Liveness | None, spawn: Callable[[Coroutine[Any, Any, Any]], None]
     ) -> None:
         self._clock = clock
         self._node_id = node_id

@@ -11,14 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contact_center.mail import MailRecord, Outbound
 from contact_center.model import Contact, HistoryEvent, Presence
 from contact_center.store import Changes, NewEvent
-
-if TYPE_CHECKING:
-    from contact_center.engine.core import Engine
 
 __all__ = ["CURRENT_UNIT", "Answer", "Unit", "Written", "answer_future"]
 
@@ -83,10 +80,10 @@ class Written:
     garbage collector runs.
     """
 
-    __slots__ = ("answer", "contact", "engine")
+    __slots__ = ("answer", "contact", "tell")
 
-    def __init__(self, engine: Engine, contact: Contact, answer: Answer) -> None:
-        self.engine = engine
+    def __init__(self, tell: Callable[[Contact, HistoryEvent], None], contact: Contact, answer: Answer) -> None:
+        self.tell = tell
         self.contact = contact
         self.answer = answer
 
@@ -98,4 +95,4 @@ class Written:
         # The sender first: its socket then knows the message's number and skips the copy.
         self.answer(event)
         # A repeat too: its first telling may have died with its node. Receivers skip what they have.
-        self.engine._tell_message(self.contact, event)
+        self.tell(self.contact, event)

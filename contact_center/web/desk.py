@@ -290,7 +290,7 @@ class DeskSession:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
         reply: Reply[HistoryEvent] = Reply(self.sock, msg, _ack)
-        self.engine.post_agent_reply(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
+        self.engine.agent_writes(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
 
     async def email_reply(self, msg: dict[str, Any]) -> None:
         """Answer an email contact; ``email_queued`` once the reply is in the outbox (durable)."""

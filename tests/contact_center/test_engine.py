@@ -275,10 +275,10 @@ async def test_finished_contacts_leave_nothing_behind(env: EngineEnv):
     await env.settle()
     engine = env.engine
     for customer_id in (customer.id, gone.id):
-        assert customer_id not in engine._chat_of
-    assert engine._contacts == {} and len(engine._queue) == 0 and engine.waiting() == []
-    assert engine._offers == {} and not any(k.startswith(("offer:", "wrap:")) for k in engine._timers)
-    assert +engine._agents[a.id].load == Counter() and engine._agents[a.id].held == set()
+        assert customer_id not in engine.replica.chat_of
+    assert engine.replica.contacts == {} and len(engine.replica.queue) == 0 and engine.waiting() == []
+    assert engine.replica.offers == {} and not any(k.startswith(("offer:", "wrap:")) for k in engine.timers)
+    assert +engine.replica.agents[a.id].load == Counter() and engine.replica.agents[a.id].held == set()
 
 
 async def test_a_chat_arriving_while_a_pass_commits_is_offered_right_after_it(env: EngineEnv):

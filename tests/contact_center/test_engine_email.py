@@ -46,8 +46,8 @@ async def mail_env(mail_config: Config) -> AsyncIterator[EngineEnv]:
 
 
 async def _env(config: Config, clock: ManualClock | None = None) -> EngineEnv:
-    env = await make_engine_env(config, clock or ManualClock(FRIDAY_4PM))
-    env.engine.composer = MailComposer(config.email, config.sla.calendar)
+    composer = MailComposer(config.email, config.sla.calendar)
+    env = await make_engine_env(config, clock or ManualClock(FRIDAY_4PM), composer)
     env.listen("supervisors")
     return env
 

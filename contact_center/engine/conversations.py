@@ -1,0 +1,285 @@
+"""Conversations: a chat on both sides (the customer's messages, the agent's replies), its end and wrap-up.
+
+Messages are appended without the lock: the store numbers them in each conversation, and
+what a socket has in flight shares one commit. The sender is answered once its message is
+durable, then both sides are told (:class:`~.units.Written`). Opening a chat is a unit of
+work like any other change, joined by a message of the same customer that comes meanwhile.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+import structlog
+
+from contact_center.clock import Clock
+from contact_center.config import Config
+from contact_center.engine.moves import Moves
+from contact_center.engine.replica import Replica
+from contact_center.engine.signals import Signals
+from contact_center.engine.timers import Timers
+from contact_center.engine.units import Answer, Written, answer_future
+from contact_center.engine.work import Work
+from contact_center.exceptions import ClientError, Forbidden
+from contact_center.fields import require_text
+from contact_center.model import Channel, Contact, ContactState, HistoryEvent
+from contact_center.store import Store
+
+__all__ = ["Conversations"]
+
+log = structlog.get_logger("contact_center.engine")
+
+Worth = Callable[[str], Awaitable[float]]  # a customer's value, from the record
+
+
+class Conversations:
+    """Chats on both sides, and the end of any contact (see the module's docstring)."""
+
+    def __init__(
+        self,
+        work: Work,
+        replica: Replica,
+        moves: Moves,
+        timers: Timers,
+        signals: Signals,
+        store: Store,
+        clock: Clock,
+        config: Config,
+        worth: Worth,
+    ) -> None:
+        self._work = work
+        self._replica = replica
+        self._moves = moves
+        self._signals = signals
+        self._store = store
+        self._clock = clock
+        self._config = config
+        self._worth = worth
+        timers.handle("wrap", self._wrap_up_over)
+
+    # ---------------------------------------------------------------- the customer's side
+
+    def chat_skills(self, topic: str, language: str) -> list[tuple[str, int]]:
+        """The skills a chat needs: the topic's, then the language as ``lang_<code>``."""
+        topics = self._config.webchat.topics
+        if topic not in topics:
+            raise ClientError(f"topic: unknown topic {topic!r} (one of {', '.join(topics)})", "invalid_field")
+        if language not in self._config.webchat.languages:
+            langs = ", ".join(self._config.webchat.languages)
+            raise ClientError(f"language: unknown language {language!r} (one of {langs})", "invalid_field")
+        return [*topics[topic].skills, (f"lang_{language}", 1)]
+
+    def customer_writes(
+        self,
+        customer_id: str,
+        text: object,
+        client_id: object,
+        answer: Answer,
+        *,
+        topic: str = "general",
+        language: str = "en",
+    ) -> Contact | Awaitable[Contact | None]:
+        """A customer's chat message: the one way in, whether it goes into their open chat or opens one.
+
+        ``answer`` is told the recorded message (or what stopped it) once it is durable, before
+        anyone else hears of it. Into an open chat, the message is staged and the chat returned at
+        once: a socket reads on meanwhile, so the messages a client has in flight share one commit.
+        A message that opens a chat returns an awaitable of the new chat (None if it could not be
+        opened: ``answer`` was told why), to be awaited before the customer's next message (which
+        then joins it). A repeat of ``client_id`` is answered with
+        the message first recorded and changes nothing. Bad fields raise at once.
+        """
+        text = require_text("text", text, self._config.webchat.max_message_chars)
+        client_id = require_text("client_id", client_id, 64)
+        contact = self._replica.open_chat(customer_id)
+        if contact is not None:
+            # Appending to an open conversation needs no lock: the store numbers messages.
+            self._post(contact, "customer", text, client_id, answer)
+            return contact
+        skills = self.chat_skills(topic, language)
+        return self._open_chat(customer_id, text, client_id, answer, skills, topic, language)
+
+    async def customer_message(
+        self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
+    ) -> tuple[Contact, HistoryEvent]:
+        """:meth:`customer_writes`, waiting until the message is durable: the chat it is in, and the message."""
+        future, answer = answer_future()
+        written = self.customer_writes(customer_id, text, client_id, answer, topic=topic, language=language)
+        contact = written if isinstance(written, Contact) else await written
+        event = await future  # what stopped it, if anything, is raised here
+        assert contact is not None
+        return contact, event
+
+    def customer_typing(self, customer_id: str) -> None:
+        contact = self._replica.open_chat(customer_id)
+        if contact is not None and contact.agent_id:
+            self._work.publish(f"agent:{contact.agent_id}", {"type": "typing", "contact_id": contact.id})
+
+    async def customer_left(self, customer_id: str) -> Contact | None:
+        """The customer ended the chat: abandoned if no agent had it yet."""
+
+        def leave() -> Contact | None:
+            contact = self._replica.open_chat(customer_id)
+            if contact is None:
+                return None
+            if contact.state == ContactState.ASSIGNED:  # the agent wraps it up; their next message is a new chat
+                left = dataclasses.replace(contact, left_at=self._clock.now())
+                self._work.put(left, "customer.left", "customer")
+                self._work.publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
+            else:
+                self._moves.abandon(contact)
+            return contact
+
+        contact = await self._work.run(leave)
+        if contact is not None:
+            ended = {"type": "ended", "contact_id": contact.id, "by": "customer"}
+            self._work.publish(f"customer:{customer_id}", ended)
+            self._signals.queue_changed()
+        return contact
+
+    async def _open_chat(
+        self,
+        customer_id: str,
+        text: str,
+        client_id: str,
+        answer: Answer,
+        skills: list[tuple[str, int]],
+        topic: str,
+        language: str,
+    ) -> Contact | None:
+        """Open a chat with its first message (or join one opened meanwhile); ``answer`` is told as for any message."""
+        try:
+            value = await self._worth(customer_id)
+
+            def open_or_join() -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]] | None]:
+                found = self._replica.open_chat(customer_id)
+                if found is not None:
+                    return found, None
+                return self._new_chat(customer_id, value, text, client_id, skills, topic, language)
+
+            contact, first = await self._work.run(open_or_join)
+            if first is None:  # another message of this customer's opened it first
+                self._post(contact, "customer", text, client_id, answer)
+                return contact
+            try:
+                event, _ = await first
+            except BaseException:
+                self._replica.drop(contact)  # not recorded: it never was
+                raise
+        except Exception as exc:  # told to the sender alone, like a message that could not be recorded
+            answer(exc)
+            return None
+        self._replica.known_version(f"contact:{contact.id}", contact.version)
+        self._signals.queue_changed()
+        answer(event)  # the sender first, as for every message
+        self._publish_message(contact, event)
+        return contact
+
+    def _new_chat(
+        self,
+        customer_id: str,
+        value: float,
+        text: str,
+        client_id: str,
+        skills: list[tuple[str, int]],
+        topic: str,
+        language: str,
+    ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
+        """A new chat and its first message, written together (the store announces the new record)."""
+        now = self._clock.now()
+        contact = Contact(
+            id=uuid.uuid4().hex[:16],
+            channel=Channel.CHAT,
+            customer_id=customer_id,
+            state=ContactState.QUEUED,
+            created_at=now,
+            enqueued_at=now,
+            skills=skills,
+            value=value,
+            last_seq=1,
+            version=1,
+            node=self._work.node_id,
+        )
+        created = self._work.event(contact, "contact.created", "customer", topic=topic, language=language)
+        first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True)
+        self._replica.apply(contact)
+        log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
+        return contact, first
+
+    # ---------------------------------------------------------------- the agent's side
+
+    def agent_writes(self, agent_id: str, contact_id: str, text: object, client_id: object, answer: Answer) -> None:
+        """The agent's chat reply, the one way in: staged at once, ``answer`` told once it is durable."""
+        text = require_text("text", text, self._config.webchat.max_message_chars)
+        client_id = require_text("client_id", client_id, 64)
+        contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+        self._post(contact, f"agent:{agent_id}", text, client_id, answer)
+
+    async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
+        """:meth:`agent_writes`, waiting until the reply is durable."""
+        future, answer = answer_future()
+        self.agent_writes(agent_id, contact_id, text, client_id, answer)
+        return await future
+
+    def agent_typing(self, agent_id: str, contact_id: str) -> None:
+        contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+        self._work.publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
+
+    async def transcript(self, agent_id: str, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
+        contact = self._replica.contacts.get(contact_id)
+        offered = contact is not None and contact.offer is not None and contact.offer.agent_id == agent_id
+        if contact is None or (contact.agent_id != agent_id and not offered):
+            raise Forbidden(f"contact {contact_id!r} is not yours")
+        return await self._store.messages(contact_id, after_seq)
+
+    # ---------------------------------------------------------------- the end of a contact
+
+    async def close(self, agent_id: str, contact_id: str, disposition: str) -> Contact:
+        """The agent ends a contact with a disposition; wrap-up time follows."""
+        if disposition not in self._config.desk.dispositions:
+            choices = ", ".join(self._config.desk.dispositions)
+            raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
+
+        def wrap() -> tuple[Contact, float]:
+            held = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+            wrap_s = self._replica.agents[agent_id].agent.wrap_up_s
+            contact = dataclasses.replace(held, disposition=disposition, wrap_until=self._clock.now() + wrap_s)
+            contact.move(ContactState.WRAP_UP)
+            self._work.put(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
+            return contact, wrap_s
+
+        contact, wrap_s = await self._work.run(wrap)
+        self._work.publish(
+            f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"}
+        )
+        self._work.publish(
+            f"agent:{agent_id}",
+            {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap_s},
+        )
+        return contact
+
+    async def _wrap_up_over(self, contact_id: str) -> None:
+        await self._work.run(partial(self._moves.finish_wrap_up, contact_id))
+        self._signals.queue_changed()
+
+    # ---------------------------------------------------------------- messages
+
+    def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
+        """Stage a message; once durable, answer its sender, then tell everyone else (a repeat again)."""
+        done = Written(self._tell_message, contact, answer)
+        self._store.post_message(contact, actor, text, client_id, self._clock.now(), done)
+
+    def _tell_message(self, contact: Contact, event: HistoryEvent) -> None:
+        """A new message is durable: keep the conversation's number, and publish it to both sides."""
+        current = self._replica.contacts.get(contact.id, contact)
+        current.last_seq = max(current.last_seq, event.seq or 0)
+        self._publish_message(current, event)
+
+    def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
+        message = event.as_message()
+        self._work.publish(f"customer:{contact.customer_id}", message)
+        if contact.agent_id:
+            self._work.publish(f"agent:{contact.agent_id}", message)
