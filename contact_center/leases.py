@@ -30,8 +30,8 @@ from typing import Any
 
 import structlog
 
-from contact_center.store.redis_client import redis_client
-from contact_center.store.redis_keys import Keys
+from contact_center.store.redis.client import redis_client
+from contact_center.store.redis.keys import Keys
 
 __all__ = ["Leases"]
 

@@ -1,7 +1,7 @@
 """Engine events for every node: the in-process :class:`Bus`, carried over Redis pub/sub.
 
 Listeners on this node are told at once, as with the in-process bus; what is published also
-goes to Redis, on the channel ``bus:{topic}`` (see :mod:`contact_center.store.redis_keys`),
+goes to Redis, on the channel ``bus:{topic}`` (see :mod:`contact_center.store.redis.keys`),
 tagged with this node's id, and every other node tells its own listeners of the topic. A node
 subscribes to a topic's channel while one of its sockets listens to it.
 
@@ -24,8 +24,8 @@ import orjson
 import structlog
 
 from contact_center.bus import Bus, Listener
-from contact_center.store.redis_client import redis_client
-from contact_center.store.redis_keys import Keys
+from contact_center.store.redis.client import redis_client
+from contact_center.store.redis.keys import Keys
 
 __all__ = ["RedisBus"]
 

@@ -3,7 +3,7 @@
 Each write is one atomic unit: recorded whole or not at all. A write that would duplicate
 what must be unique (a customer id, an identity, a username) fails with :class:`Conflict`
 for its caller alone. An ``async`` write is durable
-when it returns. A staged write (``stage``, ``stage_agent_status``, ``add_message``) is
+when it returns. A staged write (``commit``, ``add_message``) is
 queued at once, in call order, and its awaitable resolves when it is durable;
 ``post_message`` is queued the same way and calls back instead. ``barrier`` waits for
 everything queued so far. The engine changes its state and stages the record under its
@@ -22,7 +22,7 @@ import numpy.typing as npt
 import structlog
 
 from contact_center.mail import MailRecord, Outbound, ThreadEntry
-from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind, Presence
+from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
 __all__ = ["Challenge", "Changes", "FirstResponses", "NewEvent", "Session", "Store", "Strikes", "Written"]
 
@@ -142,8 +142,6 @@ class Store(Protocol):
 
     # contacts, messages and history
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
-    def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> Awaitable[list[HistoryEvent]]: ...
-    def stage_agent_status(self, agent_id: str, status: AgentStatus) -> Awaitable[None]: ...
     def commit(self, changes: Changes) -> Awaitable[list[HistoryEvent]]: ...
     async def current(
         self, contact_ids: Sequence[str], agent_ids: Sequence[str]
@@ -189,7 +187,6 @@ class Store(Protocol):
     async def user_by_name(self, username: str) -> tuple[Agent, str] | None: ...
     async def get_agent(self, agent_id: str) -> Agent | None: ...
     async def list_agents(self) -> list[Agent]: ...
-    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None: ...
     async def set_user(
         self, user_id: str, *, password_hash: str | None = None, disabled: bool | None = None
     ) -> None: ...

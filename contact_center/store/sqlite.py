@@ -28,7 +28,6 @@ import structlog
 from contact_center.exceptions import Conflict
 from contact_center.mail import MailRecord, Outbound, ThreadEntry
 from contact_center.model import (
-    AgentStatus,
     Channel,
     Contact,
     ContactState,
@@ -542,9 +541,9 @@ class SqliteStore(SqliteAccounts):
     # contacts, messages and history
 
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
-        return await self.stage(contacts, events)
+        return await self._stage(contacts, events)
 
-    def stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
+    def _stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
         """Queue contact rows (as they are now) and events for the next group commit."""
         rows = [_contact_row(c) for c in contacts]
         staged = tuple(events)
@@ -560,15 +559,6 @@ class SqliteStore(SqliteAccounts):
 
         return self._enqueue(op)
 
-    def stage_agent_status(self, agent_id: str, status: AgentStatus) -> asyncio.Future[None]:
-        def op(db: sqlite3.Connection) -> None:
-            db.execute("UPDATE users SET status = ? WHERE id = ?", (status.value, agent_id))
-
-        return self._enqueue(op)
-
-    async def set_agent_status(self, agent_id: str, status: AgentStatus) -> None:
-        await self.stage_agent_status(agent_id, status)
-
     def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
         """Queue a unit of work: its contacts, events, agents' statuses, mails and outbox, in one op.
 
@@ -576,7 +566,7 @@ class SqliteStore(SqliteAccounts):
         (a mail recorded already fails the unit, for its caller alone).
         """
         if not (changes.presences or changes.mails or changes.outbound):
-            return self.stage(changes.contacts, changes.events)
+            return self._stage(changes.contacts, changes.events)
         rows = [_contact_row(c) for c in changes.contacts]
         statuses = [(p.status.value, p.agent_id) for p in changes.presences]
         events, mails, outbound = tuple(changes.events), changes.mails, changes.outbound

@@ -7,7 +7,7 @@ import uuid
 
 from contact_center.model import Customer
 from contact_center.store.redis import RedisStore
-from contact_center.store.redis_client import redis_client
+from contact_center.store.redis.client import redis_client
 
 
 async def test_each_request_and_each_pipeline_is_one_round_trip(redis_url: str):

@@ -14,7 +14,7 @@ import pytest
 
 from contact_center.exceptions import Conflict
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
-from contact_center.store import NewEvent, SqliteStore
+from contact_center.store import Changes, NewEvent, SqliteStore
 from contact_center.store.sqlite import BUSY_BATCH, _Checkpointer
 
 
@@ -134,7 +134,7 @@ async def test_listeners_are_told_outside_the_context_of_whoever_queued_first(st
 
     def first_writer() -> None:
         caller.set("unit-of-work")  # like the engine's outbox, or a socket's bound log ids
-        store.stage([], [NewEvent("ana", None, None, "note", 2.0, "system")])
+        store.commit(Changes(events=(NewEvent("ana", None, None, "note", 2.0, "system"),)))
 
     contextvars.copy_context().run(first_writer)
     store.post_message(chat, "customer", "satu", "m1", 3.0, lambda outcome: seen.append(caller.get()))

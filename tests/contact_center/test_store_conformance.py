@@ -113,10 +113,12 @@ async def test_a_merge_moves_identities_contacts_and_history_to_the_survivor(sto
 
 
 async def test_a_staged_contact_and_its_event_are_kept_as_they_were_when_staged(store: Store):
-    """stage() records the contact as it is at the call, with its event, once durable; later changes wait."""
+    """commit() records the contact as it is at the call, with its event, once durable; later changes wait."""
     await store.create_customer(Customer(id="ana", created_at=1.0))
     contact = chat(subject="Pesanan #77", priority=2)
-    staged = store.stage([contact], [NewEvent("ana", "c1", "chat", "contact.created", 10.0, "customer")])
+    staged = store.commit(
+        Changes(contacts=(contact,), events=(NewEvent("ana", "c1", "chat", "contact.created", 10.0, "customer"),))
+    )
     contact.state = ContactState.OFFERED  # a later change, not yet staged
     events = await staged
     assert [(e.kind, e.contact_id) for e in events] == [("contact.created", "c1")]
@@ -342,9 +344,9 @@ async def test_accounts_are_found_by_name_and_id_and_keep_their_status(store: St
         30.0,
         "hash-a",
     )
-    await store.set_agent_status("id-budi", AgentStatus.AWAY)
-    await store.stage_agent_status("id-ayu", AgentStatus.AVAILABLE)
-    await store.barrier()
+    away, available = Presence("id-budi", AgentStatus.AWAY), Presence("id-ayu", AgentStatus.AVAILABLE)
+    await store.commit(Changes(presences=(away,)))
+    await store.commit(Changes(presences=(available,)))
     assert (await store.get_agent("id-budi")).status == AgentStatus.AWAY  # type: ignore[union-attr]
     assert [(a.username, a.status) for a in await store.list_agents()] == [
         ("ayu", AgentStatus.AVAILABLE),

@@ -4,7 +4,9 @@ All keys start with a prefix (``cc:`` by default), so one Redis can hold several
 or test runs side by side. Sorted-set scores are event ids or sequence numbers, never floats
 that could collide. The Lua scripts in :mod:`contact_center.store.redis` build some of these
 keys from the prefix themselves (identities, contacts and sessions found while merging two
-customers), so the shapes below must stay as they are written there: one Redis, not a Cluster.
+customers, the indexes a unit updates): they write ``{{shape(argument)}}`` and
+:func:`lua_template` puts in the Lua expression of that shape, so every shape is written here
+alone. One Redis, not a Cluster.
 
 =============================  ======  ==========================================================
 key                            type    holds
@@ -57,9 +59,10 @@ messages), the same string in ``history`` and, for messages, in ``messages``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-__all__ = ["Keys", "ms"]
+__all__ = ["Keys", "lua_key", "lua_template", "ms"]
 
 
 def ms(at: float) -> int:
@@ -89,7 +92,11 @@ class Keys:
         return f"{self.prefix}customer:{customer_id}:claims"
 
     def identity(self, kind: str, value: str) -> str:
-        return f"{self.prefix}identity:{kind}:{value}"
+        return self.identity_member(f"{kind}:{value}")
+
+    def identity_member(self, member: str) -> str:
+        """The identity key of a ``{kind}:{value}`` member of ``customer:{id}:identities``."""
+        return f"{self.prefix}identity:{member}"
 
     def contact(self, contact_id: str) -> str:
         return f"{self.prefix}contact:{contact_id}"
@@ -199,3 +206,32 @@ class Keys:
 
     def acks_domain(self, domain: str) -> str:
         return f"{self.prefix}acks:domain:{domain}"
+
+
+_MARK = "\x00"
+_SHAPE = re.compile(r"\{\{(\w+)(?:\(([^)]*)\))?\}\}")
+
+
+def lua_key(shape: str, *args: str) -> str:
+    """The key ``Keys.<shape>(*args)`` as a Lua expression: the prefix is the variable ``p``, each argument Lua."""
+    keys = Keys(f"{_MARK}p{_MARK}")
+    attr = getattr(keys, shape)
+    text = attr(*(f"{_MARK}{i}{_MARK}" for i in range(len(args)))) if callable(attr) else attr
+    pieces = []
+    for i, part in enumerate(text.split(_MARK)):
+        if i % 2:  # a mark: the prefix, or an argument
+            pieces.append("p" if part == "p" else args[int(part)])
+        elif part:
+            assert "'" not in part and "\\" not in part, part
+            pieces.append(f"'{part}'")
+    return " .. ".join(pieces)
+
+
+def lua_template(source: str) -> str:
+    """Lua source with each ``{{shape(arg, ...)}}`` (or ``{{shape}}``) replaced by :func:`lua_key`."""
+
+    def expand(found: re.Match[str]) -> str:
+        args = [a.strip() for a in found.group(2).split(",")] if found.group(2) else []
+        return lua_key(found.group(1), *args)
+
+    return _SHAPE.sub(expand, source)

@@ -1,25 +1,24 @@
 """The Redis store's accounts: users, sessions, throttles and one-time codes.
 
-A part of :class:`~contact_center.store.redis.RedisStore` (it inherits these methods); writes go
-through the store's batched MULTI/EXEC (``_enqueue``), reads through its read pipeline
-(``_lookup``). A throttle's strike is a function of its own library (``cc_strike``), so that the
-count, the lockout and the expiry change together whichever node strikes. Expiry in Redis
-(``PEXPIRE``) only tidies up: whether a session, a count or a code still holds is decided by the
-engine's clock against the time kept with it, so a node and Redis need not agree on the time.
+A part of :class:`~contact_center.store.redis.RedisStore`: writes go through the store's batched
+MULTI/EXEC (``_enqueue``), reads through its read pipeline (``_lookup``), both of :mod:`.pipeline`.
+A throttle's strike is a function of its own library (``cc_strike``), so that the count, the
+lockout and the expiry change together whichever node strikes. Expiry in Redis (``PEXPIRE``)
+only tidies up: whether a session, a count or a code still holds is decided by the engine's
+clock against the time kept with it, so a node and Redis need not agree on the time.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store.base import Challenge, Session, Strikes
-from contact_center.store.redis_keys import Keys
-from contact_center.store.redis_keys import ms as _ms
+from contact_center.store.redis.keys import ms as _ms
+from contact_center.store.redis.pipeline import RedisPipeline
 
 __all__ = ["ACCOUNTS_LIBRARY", "RedisAccounts"]
 
@@ -106,18 +105,8 @@ def _ttl_ms(until: float, now: float) -> int:
     return max(1, _ms(until) - _ms(now)) + _SLACK_MS
 
 
-class RedisAccounts:
+class RedisAccounts(RedisPipeline):
     """Users, sessions, throttles and one-time codes in Redis."""
-
-    if TYPE_CHECKING:
-        keys: Keys
-        _redis: Any
-
-        def _enqueue(self, build: Callable[..., _Read], *args: Any) -> asyncio.Future[Any]: ...
-
-        def _lookup(self, build: Callable[[Any], _Read]) -> asyncio.Future[Any]: ...
-
-        def _reachable(self) -> Any: ...
 
     async def create_user(self, agent: Agent, password_hash: str) -> None:
         k = self.keys

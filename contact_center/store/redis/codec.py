@@ -1,0 +1,139 @@
+"""How the Redis store writes a record and reads it back: contacts, customers, presences, events, mails.
+
+A contact and a presence are kept as the JSON of their record (:mod:`contact_center.records`, the
+codec the SQLite store and the bus share); the rest of a hash is what Redis indexes by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from contact_center.mail import MailRecord
+from contact_center.model import (
+    Channel,
+    Contact,
+    ContactState,
+    Customer,
+    HistoryEvent,
+    IdentityKind,
+    Presence,
+)
+from contact_center.records import contact_from_record, contact_record, presence_from_record
+from contact_center.store.base import NewEvent
+from contact_center.store.redis.keys import ms as _ms
+
+__all__ = [
+    "Row",
+    "contact_from_hash",
+    "customer_from_hash",
+    "event_json",
+    "identity_of",
+    "mail_from_hash",
+    "presence_from_hash",
+    "row_of",
+    "sla_of",
+    "stored_event",
+    "stored_json",
+]
+
+_OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
+
+
+def mail_from_hash(h: dict[bytes, bytes]) -> MailRecord:
+    meta = orjson.loads(h[b"meta"])
+    blobs = [h.get(f"p:{i}".encode()) for i in range(len(meta["attachments"]))]
+    return MailRecord.from_meta(meta, h[b"raw"], blobs)
+
+
+def event_json(e: NewEvent) -> str:
+    """An event's stored JSON: everything but its id, sequence number and customer (which the key says)."""
+    return stored_json(e.contact_id, e.channel, e.kind, e.at, e.actor, dict(e.data), None)
+
+
+def stored_json(
+    contact_id: str | None, channel: str | None, kind: str, at: float, actor: str, data: Any, client_id: str | None
+) -> str:
+
+    fields = {"contact_id": contact_id, "channel": channel, "kind": kind, "at": at, "actor": actor, "data": data}
+    return orjson.dumps({**fields, "client_id": client_id}).decode()
+
+
+def stored_event(stored: str, customer_id: str) -> HistoryEvent:
+    """Read ``{id}:{seq}:{json}`` back into an event of ``customer_id``."""
+    event_id, seq, body = stored.split(":", 2)
+    d = orjson.loads(body)
+    return HistoryEvent(
+        int(event_id),
+        customer_id,
+        d["contact_id"],
+        d["channel"],
+        d["kind"],
+        d["at"],
+        d["actor"],
+        d["data"],
+        int(seq) if seq else None,
+        d["client_id"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A contact as it is written: taken when the write is asked for, not when it runs."""
+
+    id: str
+    customer_id: str
+    open: bool
+    enqueued_at: float
+    version: int
+    record: dict[str, Any]
+    json: str
+
+
+def row_of(c: Contact) -> Row:
+    record = contact_record(c)
+    return Row(c.id, c.customer_id, c.state in _OPEN, c.enqueued_at, c.version, record, orjson.dumps(record).decode())
+
+
+def sla_of(row: Row) -> list[Any] | str:
+    """What the SLA clock keeps of an email contact: [arrival (ms), first response (s) or ""]; "" for others."""
+    r = row.record
+    if r["channel"] != Channel.EMAIL.value:
+        return ""
+    answered = r.get("answered_at")
+    return [_ms(r["created_at"]), "" if answered is None else repr(answered)]
+
+
+def contact_from_hash(h: dict[str, str], last_seq: str | None) -> Contact:
+    contact = contact_from_record(orjson.loads(h["record"]))
+    contact.customer_id = h["customer_id"]  # a merge moves contacts to the surviving customer
+    contact.version = int(h["v"])
+    contact.last_seq = int(last_seq or 0)
+    return contact
+
+
+def identity_of(member: str) -> tuple[IdentityKind, str]:
+    kind, value = member.split(":", 1)
+    return IdentityKind(kind), value
+
+
+def customer_from_hash(customer_id: str, h: dict[str, str], ids: set[str], claims: list[str]) -> Customer | None:
+    if not h or h.get("merged_into"):
+        return None
+    identities = sorted(identity_of(iv) for iv in ids)
+    return Customer(
+        id=customer_id,
+        name=h.get("name", ""),
+        value=float(h.get("value", 0.0)),
+        created_at=float(h.get("created_at", 0.0)),
+        identities=identities,
+        claims=[c for c in map(identity_of, claims) if c not in identities],
+    )
+
+
+def presence_from_hash(h: dict[str, str]) -> Presence:
+    presence = presence_from_record(orjson.loads(h["record"]))
+    presence.version = int(h["v"])
+    return presence

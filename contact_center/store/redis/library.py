@@ -1,0 +1,209 @@
+"""The Redis store's functions (Redis 7): what must change together, or be counted across nodes, in one call."""
+
+from __future__ import annotations
+
+from contact_center.store.redis.keys import lua_template
+
+__all__ = ["LIBRARY"]
+
+# One library of functions. Keys a function builds itself (those it finds on its way, and a
+# unit's records) are written {{shape(argument)}}: the Lua expression of that Keys shape, the
+# prefix in ``p`` (ARGV[1]) and the argument a Lua expression (see keys.lua_key).
+_TEMPLATE = """#!lua name=contact_center
+
+-- KEYS: events:next, history:{customer}. ARGV: the event's JSON. Returns the event's id.
+local function append_event(keys, args)
+  local id = redis.call('INCR', keys[1])
+  redis.call('ZADD', keys[2], id, id .. '::' .. args[1])
+  return id
+end
+
+-- KEYS: events:next, conversation:{contact}, messages:{contact}, history:{customer}.
+-- ARGV: client_id, the message's JSON. Returns {1, stored} for a new message, {0, stored}
+-- for a client_id recorded before (the message first recorded, nothing changed).
+local function add_message(keys, args)
+  local seen = redis.call('HGET', keys[2], 'c:' .. args[1])
+  if seen then
+    return {0, redis.call('ZRANGEBYSCORE', keys[3], seen, seen)[1]}
+  end
+  local seq = redis.call('HINCRBY', keys[2], 'last', 1)
+  redis.call('HSET', keys[2], 'c:' .. args[1], seq)
+  local id = redis.call('INCR', keys[1])
+  local stored = id .. ':' .. seq .. ':' .. args[2]
+  redis.call('ZADD', keys[3], seq, stored)
+  redis.call('ZADD', keys[4], id, stored)
+  return {1, stored}
+end
+
+-- KEYS: conversation:{contact} of each conversation asked for. Its last sequence number, 0 for none.
+local function last_seqs(keys)
+  local last = {}
+  for i, key in ipairs(keys) do
+    last[i] = tonumber(redis.call('HGET', key, 'last') or '0')
+  end
+  return last
+end
+
+-- KEYS: customer:{id}. ARGV: name, value, created_at, then kind:value pairs' keys and members.
+-- Fails, changing nothing, if the customer or one of its identities exists already.
+local function create_customer(keys, args)
+  if redis.call('EXISTS', keys[1]) == 1 then
+    return redis.error_reply('CONFLICT customer ' .. args[4] .. ' exists already')
+  end
+  for i = 5, #args, 2 do
+    if redis.call('EXISTS', args[i]) == 1 then
+      return redis.error_reply('CONFLICT identity ' .. args[i + 1] .. ' belongs to a customer already')
+    end
+  end
+  redis.call('HSET', keys[1], 'name', args[1], 'value', args[2], 'created_at', args[3])
+  for i = 5, #args, 2 do
+    redis.call('SET', args[i], args[4])
+    redis.call('SADD', keys[1] .. ':identities', args[i + 1])
+  end
+  return 1
+end
+
+-- KEYS: users, user:{id}. ARGV: username, id, then field, value pairs. Fails if the name is taken.
+local function create_user(keys, args)
+  if redis.call('HSETNX', keys[1], args[1], args[2]) == 0 then
+    return redis.error_reply('CONFLICT username ' .. args[1] .. ' is taken')
+  end
+  redis.call('HSET', keys[2], unpack(args, 3))
+  return 1
+end
+
+-- ARGV: prefix, keep, gone. Moves identities, claims, contacts, customer sessions and history from
+-- gone to keep; keep's value becomes the higher of the two; gone is marked merged.
+local function merge_customers(keys, args)
+  local p, keep, gone = args[1], args[2], args[3]
+  local kc, gc = {{customer(keep)}}, {{customer(gone)}}
+  for _, iv in ipairs(redis.call('SMEMBERS', {{customer_identities(gone)}})) do
+    redis.call('SET', {{identity_member(iv)}}, keep)
+    redis.call('SADD', {{customer_identities(keep)}}, iv)
+  end
+  for _, c in ipairs(redis.call('SMEMBERS', {{customer_contacts(gone)}})) do
+    redis.call('HSET', {{contact(c)}}, 'customer_id', keep)
+    redis.call('SADD', {{customer_contacts(keep)}}, c)
+  end
+  for _, h in ipairs(redis.call('SMEMBERS', {{customer_sessions(gone)}})) do
+    if redis.call('EXISTS', {{session(h)}}) == 1 then
+      redis.call('HSET', {{session(h)}}, 'subject_id', keep)
+      redis.call('SADD', {{customer_sessions(keep)}}, h)
+    end
+  end
+  local kl, gl = {{customer_claims(keep)}}, {{customer_claims(gone)}}
+  redis.call('ZUNIONSTORE', kl, 2, kl, gl, 'AGGREGATE', 'MIN')
+  redis.call('DEL', {{customer_identities(gone)}}, {{customer_contacts(gone)}}, {{customer_sessions(gone)}}, gl)
+  local kh, gh = {{history(keep)}}, {{history(gone)}}
+  redis.call('ZUNIONSTORE', kh, 2, kh, gh)
+  redis.call('DEL', gh)
+  local kv = tonumber(redis.call('HGET', kc, 'value') or '0')
+  local gv = tonumber(redis.call('HGET', gc, 'value') or '0')
+  if gv > kv then
+    redis.call('HSET', kc, 'value', redis.call('HGET', gc, 'value'))
+  end
+  redis.call('HSET', gc, 'merged_into', keep)
+  return 1
+end
+
+-- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
+-- check: [key, version] pairs (a record's key, a hash whose field v is its version);
+-- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla] (sla: see _sla);
+-- presences: [agent_id, version, record, status]; events: [customer_id, json];
+-- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
+-- in ARGV from 4 on. Records nothing unless every key is at its version, no mail's place in its
+-- mailbox is recorded and no outbox key is taken; returns the events' ids.
+local function commit(keys, args)
+  local p = args[1]
+  local unit = cjson.decode(args[3])
+  for _, c in ipairs(unit.check) do
+    local v = tonumber(redis.call('HGET', c[1], 'v') or '0')
+    if v ~= c[2] then
+      return redis.error_reply('STALE ' .. c[1] .. ' is at version ' .. v .. ', not ' .. c[2])
+    end
+  end
+  for _, m in ipairs(unit.mails) do
+    if m.src ~= '' and redis.call('EXISTS', m.src) == 1 then
+      return redis.error_reply('CONFLICT mail ' .. m.where .. ' is recorded already')
+    end
+  end
+  for _, o in ipairs(unit.outbound) do
+    if redis.call('EXISTS', o.unique) == 1 then
+      return redis.error_reply('CONFLICT outbox: ' .. o.name .. ' is queued already')
+    end
+  end
+  for _, c in ipairs(unit.contacts) do
+    redis.call('HSET', {{contact(c[1])}}, 'v', c[5], 'customer_id', c[2], 'record', c[6])
+    if c[7] ~= '' then
+      redis.call('ZADD', {{sla_email}}, c[7][1], c[1])
+      if c[7][2] ~= '' then
+        redis.call('HSET', {{sla_answered}}, c[1], c[7][2])
+      end
+    end
+    redis.call('SADD', {{customer_contacts(c[2])}}, c[1])
+    if c[3] == 1 then
+      redis.call('ZADD', {{open_contacts}}, c[4], c[1])
+    else
+      redis.call('ZREM', {{open_contacts}}, c[1])
+    end
+  end
+  for _, a in ipairs(unit.presences) do
+    redis.call('HSET', {{agent(a[1])}}, 'v', a[2], 'record', a[3])
+    redis.call('HSET', {{user(a[1])}}, 'status', a[4])
+  end
+  for _, m in ipairs(unit.mails) do
+    redis.call('HSET', m.key, 'meta', m.meta, 'raw', args[m.raw])
+    for _, part in ipairs(m.parts) do
+      redis.call('HSET', m.key, part[1], args[part[2]])
+    end
+    if m.src ~= '' then
+      redis.call('SET', m.src, m.id)
+      local uidv = redis.call('HGET', m.box, 'uidvalidity')
+      local last = tonumber(redis.call('HGET', m.box, 'last_uid') or '0')
+      if uidv ~= m.uidv or last < m.uid then
+        redis.call('HSET', m.box, 'uidvalidity', m.uidv, 'last_uid', m.uid)
+      end
+    end
+    for _, t in ipairs(m.threads) do
+      redis.call('SET', t[1], t[2], 'NX')
+    end
+    if m.ticket ~= '' then
+      if m.at >= tonumber(redis.call('HGET', m.ticket, 'at') or '-1') then
+        redis.call('HSET', m.ticket, 'contact_id', m.contact, 'at', m.at)
+      end
+    end
+    if m.listed ~= '' then
+      redis.call('ZADD', m.listed, m.at, m.id)
+    end
+  end
+  for _, o in ipairs(unit.outbound) do
+    redis.call('HSET', o.key, 'meta', o.meta, 'raw', args[o.raw])
+    redis.call('SET', o.unique, o.id)
+    redis.call('ZADD', o.due, o.next, o.id)
+    if o.acks ~= '' then
+      redis.call('ZADD', o.acks, o.created, o.id)
+      redis.call('ZADD', o.acks_domain, o.created, o.id)
+    end
+  end
+  local ids = {}
+  for _, e in ipairs(unit.events) do
+    local id = redis.call('INCR', {{event_ids}})
+    redis.call('ZADD', {{history(e[1])}}, id, id .. '::' .. e[2])
+    ids[#ids + 1] = id
+  end
+  if args[2] ~= '' then
+    redis.call('PUBLISH', {{bus('state')}}, args[2])
+  end
+  return ids
+end
+
+redis.register_function('cc_append_event', append_event)
+redis.register_function('cc_commit', commit)
+redis.register_function('cc_add_message', add_message)
+redis.register_function{function_name='cc_last_seqs', callback=last_seqs, flags={'no-writes'}}
+redis.register_function('cc_create_customer', create_customer)
+redis.register_function('cc_create_user', create_user)
+redis.register_function('cc_merge_customers', merge_customers)
+"""
+
+LIBRARY = lua_template(_TEMPLATE)

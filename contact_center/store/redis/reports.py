@@ -1,0 +1,24 @@
+"""The Redis store's reports: the email promise's arrivals and first responses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from contact_center.store.base import FirstResponses
+from contact_center.store.redis.keys import ms as _ms
+from contact_center.store.redis.pipeline import RedisPipeline
+
+__all__ = ["RedisReports"]
+
+
+class RedisReports(RedisPipeline):
+    """What the reports read from Redis."""
+
+    async def first_responses(self, since: float, until: float) -> FirstResponses:
+        """See the SQLite store; here from the ``sla:email`` index and its first responses."""
+        async with self._reachable():
+            found = await self._reader.zrangebyscore(self.keys.sla_email, _ms(since), f"({_ms(until)}", withscores=True)
+            answered = await self._reader.hmget(self.keys.sla_answered, [c for c, _ in found]) if found else []
+        arrived = np.fromiter((score / 1000 for _, score in found), dtype=np.float64, count=len(found))
+        first = np.fromiter((np.nan if a is None else float(a) for a in answered), dtype=np.float64, count=len(found))
+        return arrived, first
