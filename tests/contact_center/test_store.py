@@ -15,7 +15,7 @@ import pytest
 from contact_center.exceptions import Conflict
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import Changes, NewEvent, SqliteStore
-from contact_center.store.sqlite import BUSY_BATCH, _Checkpointer
+from contact_center.store.sqlite.writer import BUSY_BATCH, _Checkpointer
 
 
 @pytest.fixture

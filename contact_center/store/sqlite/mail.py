@@ -45,29 +45,7 @@ def write_mails(db: sqlite3.Connection, mails: Sequence[MailRecord]) -> None:
         Conflict: a fetched mail's place in its mailbox is recorded already.
     """
     for m in mails:
-        src = m.source
-        try:
-            db.execute(
-                "INSERT INTO mails (id, direction, at, message_id, digest, mailbox, uidvalidity, uid,"
-                " contact_id, quarantine, meta, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    m.id,
-                    m.direction.value,
-                    m.at,
-                    m.message_id,
-                    m.digest,
-                    src.mailbox if src else None,
-                    src.uidvalidity if src else None,
-                    src.uid if src else None,
-                    m.contact_id,
-                    m.quarantine,
-                    _json(m.meta()),
-                    m.raw,
-                ),
-            )
-        except sqlite3.IntegrityError as exc:
-            where = f"{src.mailbox} UID {src.uid} (UIDVALIDITY {src.uidvalidity})" if src else m.id
-            raise Conflict(f"mail {where} is recorded already") from exc
+        _insert_mail(db, m)
         db.executemany(
             "INSERT INTO mail_parts (mail_id, idx, data) VALUES (?, ?, ?)",
             [(m.id, i, a.data) for i, a in enumerate(m.attachments)],
@@ -83,7 +61,8 @@ def write_mails(db: sqlite3.Connection, mails: Sequence[MailRecord]) -> None:
                 " WHERE excluded.created_at >= tickets.created_at",
                 (m.ticket, m.contact_id, m.at),
             )
-        if src is not None:
+        if m.source is not None:
+            src = m.source
             db.execute(
                 "INSERT INTO mailboxes (mailbox, uidvalidity, last_uid) VALUES (?, ?, ?)"
                 " ON CONFLICT (mailbox) DO UPDATE SET"
@@ -92,6 +71,24 @@ def write_mails(db: sqlite3.Connection, mails: Sequence[MailRecord]) -> None:
                 " uidvalidity = excluded.uidvalidity",
                 (src.mailbox, src.uidvalidity, src.uid),
             )
+
+
+def _insert_mail(db: sqlite3.Connection, m: MailRecord) -> None:
+    src = m.source
+    row = (
+        m.id, m.direction.value, m.at, m.message_id, m.digest,
+        src.mailbox if src else None, src.uidvalidity if src else None, src.uid if src else None,
+        m.contact_id, m.quarantine, _json(m.meta()), m.raw,
+    )  # fmt: skip
+    try:
+        db.execute(
+            "INSERT INTO mails (id, direction, at, message_id, digest, mailbox, uidvalidity, uid,"
+            " contact_id, quarantine, meta, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+    except sqlite3.IntegrityError as exc:
+        where = f"{src.mailbox} UID {src.uid} (UIDVALIDITY {src.uidvalidity})" if src else m.id
+        raise Conflict(f"mail {where} is recorded already") from exc
 
 
 def write_outbound(db: sqlite3.Connection, items: Sequence[Outbound]) -> None:

@@ -6,53 +6,20 @@ write goes through the store's group commit (``_enqueue``), every read straight 
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 import orjson
 
 from contact_center.exceptions import Conflict
 from contact_center.model import Agent, AgentStatus, Role
 from contact_center.store.base import Challenge, Session, Strikes
+from contact_center.store.sqlite.writer import SqliteWriter
 
-__all__ = ["ACCOUNTS_SCHEMA", "SqliteAccounts", "migrate_accounts"]
+__all__ = ["SqliteAccounts"]
 
 T = TypeVar("T")
-
-ACCOUNTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL,
-    role TEXT NOT NULL, password_hash TEXT NOT NULL, skills TEXT NOT NULL, capacity TEXT NOT NULL,
-    wrap_up_s REAL NOT NULL, status TEXT NOT NULL, disabled INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY, kind TEXT NOT NULL, subject_id TEXT NOT NULL,
-    expires_at REAL NOT NULL, issued_at REAL NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS sessions_subject ON sessions (subject_id);
-CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
--- A throttle's count under a key (a username, a client address), forgotten at expires_at.
-CREATE TABLE IF NOT EXISTS strikes (
-    key TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at REAL NOT NULL, locked_until REAL NOT NULL,
-    expires_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS challenges (
-    key TEXT PRIMARY KEY, customer_id TEXT NOT NULL, address TEXT NOT NULL, salt TEXT NOT NULL,
-    digest TEXT NOT NULL, expires_at REAL NOT NULL
-);
-"""
-
-
-def migrate_accounts(db: sqlite3.Connection) -> None:
-    """Columns added since a file was written: ``users.disabled``, ``sessions.issued_at``."""
-    have = {row[1] for row in db.execute("PRAGMA table_info(users)")}
-    if have and "disabled" not in have:
-        db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
-    have = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
-    if have and "issued_at" not in have:
-        db.execute("ALTER TABLE sessions ADD COLUMN issued_at REAL NOT NULL DEFAULT 0")
 
 
 def _agent(row: sqlite3.Row) -> Agent:
@@ -87,13 +54,8 @@ def _strike(db: sqlite3.Connection, key: str, now: float, window_s: float, lock_
     return Strikes(count, now, locked)
 
 
-class SqliteAccounts:
+class SqliteAccounts(SqliteWriter):
     """Users, sessions, throttles and one-time codes on the store's file."""
-
-    if TYPE_CHECKING:
-        _db: sqlite3.Connection
-
-        def _enqueue(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]: ...
 
     async def create_user(self, agent: Agent, password_hash: str) -> None:
         row = (

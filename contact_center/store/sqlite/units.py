@@ -1,0 +1,108 @@
+"""The embedded store's units of work: a unit's contacts, statuses, events and mails in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from contact_center.model import (
+    Contact,
+    ContactState,
+    HistoryEvent,
+)
+from contact_center.store.base import Changes, NewEvent
+from contact_center.store.sqlite import mail as mail_sql
+from contact_center.store.sqlite.codec import (
+    contact_row,
+    json_text,
+)
+from contact_center.store.sqlite.writer import SqliteWriter
+
+__all__ = ["SqliteUnits"]
+
+
+class SqliteUnits(SqliteWriter):
+    """Units of work on the file (one node: no versions to check)."""
+
+    async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        return await self._stage(contacts, events)
+
+    def _stage(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> asyncio.Future[list[HistoryEvent]]:
+        """Queue contact rows (as they are now) and events for the next group commit."""
+        rows = [contact_row(c) for c in contacts]
+        staged = tuple(events)
+
+        finished = [c.id for c in contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
+
+        def op(db: sqlite3.Connection) -> list[HistoryEvent]:
+            for row in rows:
+                self._save_contact(db, row)
+            for contact_id in finished:
+                self._convs.pop(contact_id, None)  # its conversation is over
+            return self._insert_events(db, staged)
+
+        return self._enqueue(op)
+
+    def commit(self, changes: Changes) -> asyncio.Future[list[HistoryEvent]]:
+        """Queue a unit of work: its contacts, events, agents' statuses, mails and outbox, in one op.
+
+        One op, so the whole unit is one transaction even when its batch is run again op by op
+        (a mail recorded already fails the unit, for its caller alone).
+        """
+        if not (changes.presences or changes.mails or changes.outbound):
+            return self._stage(changes.contacts, changes.events)
+        rows = [contact_row(c) for c in changes.contacts]
+        statuses = [(p.status.value, p.agent_id) for p in changes.presences]
+        events, mails, outbound = tuple(changes.events), changes.mails, changes.outbound
+        finished = [c.id for c in changes.contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
+
+        def op(db: sqlite3.Connection) -> list[HistoryEvent]:
+            for row in rows:
+                self._save_contact(db, row)
+            for contact_id in finished:
+                self._convs.pop(contact_id, None)
+            db.executemany("UPDATE users SET status = ? WHERE id = ?", statuses)
+            mail_sql.write_mails(db, mails)
+            mail_sql.write_outbound(db, outbound)
+            return self._insert_events(db, events)
+
+        return self._enqueue(op)
+
+    def _insert_events(self, db: sqlite3.Connection, events: Sequence[NewEvent]) -> list[HistoryEvent]:
+        out = []
+        for e in events:
+            cur = db.execute(
+                "INSERT INTO events (customer_id, contact_id, channel, kind, at, actor, data)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (e.customer_id, e.contact_id, e.channel, e.kind, e.at, e.actor, json_text(dict(e.data))),
+            )
+            out.append(
+                HistoryEvent(
+                    id=int(cur.lastrowid or 0),
+                    customer_id=e.customer_id,
+                    contact_id=e.contact_id,
+                    channel=e.channel,
+                    kind=e.kind,
+                    at=e.at,
+                    actor=e.actor,
+                    data=dict(e.data),
+                )
+            )
+        return out
+
+    @staticmethod
+    def _save_contact(db: sqlite3.Connection, c: Contact | tuple[Any, ...]) -> None:
+        """Insert or update a contact row; ``c`` may be the row already taken (see contact_row)."""
+        db.execute(
+            "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
+            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at, breached_at, left_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
+            " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
+            " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
+            " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at,"
+            " breached_at = excluded.breached_at, left_at = excluded.left_at",
+            c if isinstance(c, tuple) else contact_row(c),
+        )
