@@ -18,7 +18,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.wire import json_of, message_json
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
+from contact_center import events, topics
 from contact_center.auth import Accounts
 from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
@@ -60,7 +62,7 @@ class WidgetSession:
         self.language = "en"
         self.conversations = ports.watch.follow(self._give, self._read, self._may_follow)
         self._identifying = False  # an identify or verify_code of this socket is under way
-        self._buffer: list[dict[str, Any]] | None = None
+        self._buffer: list[events.Event] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self._ack_fn = self._ack  # made once: every message in flight holds it
         self.handlers = {
@@ -90,24 +92,20 @@ class WidgetSession:
         self.customer_id = customer_id
         self.sock.greeted = True
         structlog.contextvars.bind_contextvars(customer_id=customer_id)
-        self._unsubscribe = self.ports.topics.subscribe(f"customer:{customer_id}", self._on_event)
+        self._unsubscribe = self.ports.topics.subscribe(topics.customer(customer_id), self._on_event)
 
-    def _on_event(self, event: dict[str, Any]) -> None:
+    def _on_event(self, event: events.Event) -> None:
         if self._buffer is not None:
             self._buffer.append(event)
-        elif event["type"] == "merged":  # proven to be another customer (by this socket, another, or an agent)
-            self._subscribe(event["customer_id"])
+        elif isinstance(event, events.Merged):  # proven to be another customer (by this socket, another, or an agent)
+            self._subscribe(event.customer_id)
             if not self._identifying:  # this socket's own request answers for itself
-                verified = [[event["by"], event["value"]]] if event.get("by") else []
-                self.sock.send({"type": "identified", "customer_id": event["customer_id"], "verified": verified})
+                verified = [[event.by, event.value]] if event.by else []
+                self.sock.send({"type": "identified", "customer_id": event.customer_id, "verified": verified})
+        elif isinstance(event, events.MessagePosted):
+            self.conversations.live(message_json(event.message))  # given in order, once (``_give``)
         else:
-            self._forward(event)
-
-    def _forward(self, event: dict[str, Any]) -> None:
-        if event["type"] == "message":
-            self.conversations.live(event)  # given in order, once (``_give``)
-        else:
-            self.sock.send(event)
+            self.sock.send(json_of(event))
 
     def _give(self, event: dict[str, Any]) -> None:
         self.sock.send(self._shown(event))
@@ -118,7 +116,7 @@ class WidgetSession:
         return {**event, "from": "customer" if event["from"] == "customer" else "agent"}
 
     async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [e.as_message() for e in await self.ports.log.messages(contact_id, after)]
+        return [message_json(e) for e in await self.ports.log.messages(contact_id, after)]
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)
@@ -157,8 +155,8 @@ class WidgetSession:
         if contact is not None:
             after = require_int("last_seq", msg.get("last_seq", 0)) if msg.get("contact_id") == contact.id else 0
             self.conversations.start(contact.id, after)
-            for event in await self.ports.log.messages(contact.id, after):
-                self.conversations.live(event.as_message())
+            for recorded in await self.ports.log.messages(contact.id, after):
+                self.conversations.live(message_json(recorded))
         buffered, self._buffer = self._buffer, None
         for live in buffered:
             self._on_event(live)
@@ -245,10 +243,9 @@ class WidgetSession:
         contact = self.engine.contact(contact_id) or await self.ports.log.get_contact(contact_id)
         if contact is None or contact.customer_id != self.customer_id:
             raise Forbidden(f"contact {contact_id!r} is not one of your conversations")
-        events = await self.ports.log.messages(contact_id, after)
-        self.sock.send(
-            {"type": "transcript", "contact_id": contact_id, "messages": [self._shown(e.as_message()) for e in events]}
-        )
+        found = await self.ports.log.messages(contact_id, after)
+        shown = [self._shown(message_json(e)) for e in found]
+        self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": shown})
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})

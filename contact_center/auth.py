@@ -22,6 +22,7 @@ from typing import NoReturn
 
 import structlog
 
+from contact_center import events, topics
 from contact_center.bus import Bus
 from contact_center.clock import Clock
 from contact_center.config import AuthConfig
@@ -128,10 +129,7 @@ class Accounts:
     async def _wrong(self, username: str, client: str) -> NoReturn:
         lockout = await self.throttle.failed(username, client, self._clock.now())
         if lockout is not None:
-            self._bus.publish(
-                "supervisors",
-                {"type": "account_locked", "username": lockout.username, "until": lockout.until, "client": client},
-            )
+            self._bus.publish(topics.SUPERVISORS, events.AccountLocked(lockout.username, lockout.until, client))
             wait = lockout.until - self._clock.now()
             raise AccountLocked(f"wrong username or password; this account is now locked for {wait:.0f} s", wait)
         raise AuthError("wrong username or password")
@@ -151,7 +149,7 @@ class Accounts:
         return ended
 
     def _ended(self, user_id: str, token_hash: str | None, reason: str) -> None:
-        self._bus.publish(f"agent:{user_id}", {"type": "session_ended", "token_hash": token_hash, "reason": reason})
+        self._bus.publish(topics.agent(user_id), events.SessionEnded(token_hash, reason))
 
     async def users(self) -> list[Agent]:
         return await self._store.list_agents()

@@ -1,7 +1,8 @@
 """In-process fan-out of engine events to whoever listens (websocket sessions).
 
-Topics are strings: ``agent:<id>``, ``customer:<id>``. Delivery is synchronous and in
-order; a subscriber that needs to do I/O queues the message itself.
+Topics are strings (:mod:`contact_center.topics`); what the engine publishes on them are its
+events (:mod:`contact_center.events`). Delivery is synchronous and in order; a subscriber that
+needs to do I/O queues the message itself.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 __all__ = ["Bus", "Listener"]
 
-Listener = Callable[[dict[str, Any]], None]
+Listener = Callable[[Any], None]
 
 
 class Bus:
@@ -35,6 +36,6 @@ class Bus:
 
         return unsubscribe
 
-    def publish(self, topic: str, message: dict[str, Any]) -> None:
+    def publish(self, topic: str, message: Any) -> None:
         for listener in self._subs.get(topic, ()):
             listener(message)

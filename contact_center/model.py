@@ -264,28 +264,3 @@ class HistoryEvent:
     data: Mapping[str, Any]
     seq: int | None = None
     client_id: str | None = None
-
-    def as_message(self) -> dict[str, Any]:
-        """The wire form of a conversation message (``type: message``)."""
-        return {
-            "type": "message",
-            "contact_id": self.contact_id,
-            "seq": self.seq,
-            "from": self.actor,
-            "text": self.data.get("text", ""),
-            "at": self.at,
-            "client_id": self.client_id,
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "customer_id": self.customer_id,
-            "contact_id": self.contact_id,
-            "channel": self.channel,
-            "kind": self.kind,
-            "at": self.at,
-            "actor": self.actor,
-            "data": dict(self.data),
-            "seq": self.seq,
-        }

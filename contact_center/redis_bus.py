@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 import structlog
 
+from contact_center import events
 from contact_center.bus import Bus, Listener
 from contact_center.store.redis.client import redis_client
 from contact_center.store.redis.keys import Keys
@@ -45,8 +46,11 @@ class RedisBus(Bus):
         *,
         count: Callable[[], None] | None = None,
         on_reconnect: Callable[[], None] | None = None,
+        encode: Callable[[Any], dict[str, Any]] = events.encode,
+        decode: Callable[[dict[str, Any]], Any] = events.decode,
     ) -> None:
         super().__init__()
+        self._encode, self._decode = encode, decode  # what travels between nodes: events, by their codec
         self.node_id = node_id or uuid.uuid4().hex[:12]
         self.keys = Keys(prefix)
         # A publish may go twice (it met a connection broken by a Redis restart): receivers skip repeats.
@@ -105,9 +109,11 @@ class RedisBus(Bus):
 
         return unsubscribe
 
-    def publish(self, topic: str, message: dict[str, Any]) -> None:
+    def publish(self, topic: str, message: Any) -> None:
         super().publish(topic, message)
-        self._outgoing.append((self.keys.bus(topic), self.node_id + _SEP + orjson.dumps(message).decode()))
+        self._outgoing.append(
+            (self.keys.bus(topic), self.node_id + _SEP + orjson.dumps(self._encode(message)).decode())
+        )
         if self._sender is None:
             # Everything published in this turn of the loop goes in one pipeline, in order.
             self._sender = asyncio.get_running_loop().create_task(self._send(), context=contextvars.Context())
@@ -168,6 +174,6 @@ class RedisBus(Bus):
                 continue  # told here already, when it was published
             topic = message["channel"].removeprefix(self.keys.bus(""))
             try:
-                Bus.publish(self, topic, orjson.loads(body))
+                Bus.publish(self, topic, self._decode(orjson.loads(body)))
             except Exception:  # one listener's fault must not stop this node hearing the rest
                 _log.exception("bus.deliver_failed", topic=topic)

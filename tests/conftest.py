@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from channels.wire import Wire
 from contact_center.auth import Accounts
 from contact_center.clock import ManualClock
 from contact_center.config import Config, parse_config
@@ -102,8 +103,10 @@ class EngineEnv:
         await self.engine.set_status(agent.id, "available")
 
     def listen(self, topic: str) -> list[dict[str, Any]]:
+        """What the engine publishes on ``topic``, as the sockets send it (:mod:`channels.wire`)."""
         box = self.inbox.setdefault(topic, [])
-        self.engine.bus.subscribe(topic, box.append)
+        wire = Wire(self.config)
+        self.engine.bus.subscribe(topic, lambda event: box.append(wire.json(event)))
         return box
 
     def of(self, topic: str, kind: str) -> list[dict[str, Any]]:

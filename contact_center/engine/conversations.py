@@ -15,6 +15,7 @@ from functools import partial
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.moves import Moves
@@ -23,6 +24,7 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
+from contact_center.events import ContactStateChanged, CustomerLeft, Ended, MessagePosted, Typing
 from contact_center.exceptions import ClientError, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
@@ -116,7 +118,7 @@ class Conversations:
     def customer_typing(self, customer_id: str) -> None:
         contact = self._replica.open_chat(customer_id)
         if contact is not None and contact.agent_id:
-            self._work.publish(f"agent:{contact.agent_id}", {"type": "typing", "contact_id": contact.id})
+            self._work.publish(topics.agent(contact.agent_id), Typing(contact.id))
 
     async def customer_left(self, customer_id: str) -> Contact | None:
         """The customer ended the chat: abandoned if no agent had it yet."""
@@ -128,15 +130,14 @@ class Conversations:
             if contact.state == ContactState.ASSIGNED:  # the agent wraps it up; their next message is a new chat
                 left = dataclasses.replace(contact, left_at=self._clock.now())
                 self._work.put(left, "customer.left", "customer")
-                self._work.publish(f"agent:{contact.agent_id}", {"type": "customer_left", "contact_id": contact.id})
+                self._work.publish(topics.agent(contact.agent_id or ""), CustomerLeft(contact.id))
             else:
                 self._moves.abandon(contact)
             return contact
 
         contact = await self._work.run(leave)
         if contact is not None:
-            ended = {"type": "ended", "contact_id": contact.id, "by": "customer"}
-            self._work.publish(f"customer:{customer_id}", ended)
+            self._work.publish(topics.customer(customer_id), Ended(contact.id, "customer"))
             self._signals.queue_changed()
         return contact
 
@@ -226,7 +227,7 @@ class Conversations:
 
     def agent_typing(self, agent_id: str, contact_id: str) -> None:
         contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
-        self._work.publish(f"customer:{contact.customer_id}", {"type": "typing", "contact_id": contact_id})
+        self._work.publish(topics.customer(contact.customer_id), Typing(contact_id))
 
     async def transcript(self, agent_id: str, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]:
         contact = self._replica.contacts.get(contact_id)
@@ -252,13 +253,8 @@ class Conversations:
             return contact, wrap_s
 
         contact, wrap_s = await self._work.run(wrap)
-        self._work.publish(
-            f"customer:{contact.customer_id}", {"type": "ended", "contact_id": contact.id, "by": "agent"}
-        )
-        self._work.publish(
-            f"agent:{agent_id}",
-            {"type": "contact_state", "contact_id": contact.id, "state": "wrap_up", "wrap_up_s": wrap_s},
-        )
+        self._work.publish(topics.customer(contact.customer_id), Ended(contact.id, "agent"))
+        self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "wrap_up", wrap_s))
         return contact
 
     async def _wrap_up_over(self, contact_id: str) -> None:
@@ -279,7 +275,7 @@ class Conversations:
         self._publish_message(current, event)
 
     def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
-        message = event.as_message()
-        self._work.publish(f"customer:{contact.customer_id}", message)
+        posted = MessagePosted(event)
+        self._work.publish(topics.customer(contact.customer_id), posted)
         if contact.agent_id:
-            self._work.publish(f"agent:{contact.agent_id}", message)
+            self._work.publish(topics.agent(contact.agent_id), posted)

@@ -33,7 +33,7 @@ from contact_center.engine.replication import Replication
 from contact_center.engine.signals import Signals
 from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.units import Answer
-from contact_center.engine.views import agent_view, contact_json
+from contact_center.engine.views import DeskView
 from contact_center.engine.work import Work
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
@@ -138,12 +138,6 @@ class Engine:
         """The contact if this agent holds it (assigned or in wrap-up); else :class:`NotHeld`."""
         return self.replica.held(agent_id, contact_id)
 
-    def agent_view(self, agent_id: str) -> dict[str, Any]:
-        return agent_view(self.replica.runtime(agent_id), self.replica.contacts, self.config)
-
-    def contact_json(self, contact: Contact) -> dict[str, Any]:
-        return contact_json(contact, self.config)
-
     # ------------------------------------------------------------------ customers
 
     async def new_visitor(self) -> Customer:
@@ -234,7 +228,7 @@ class Engine:
     def add_agent(self, agent: Agent) -> None:
         self._presence.add_agent(agent)
 
-    async def agent_connected(self, agent_id: str) -> dict[str, Any]:
+    async def agent_connected(self, agent_id: str) -> DeskView:
         return await self._presence.connected(agent_id)
 
     async def agent_disconnected(self, agent_id: str) -> None:

@@ -12,11 +12,13 @@ import uuid
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.work import Work
+from contact_center.events import Merged
 from contact_center.exceptions import ClientError, Forbidden, NotFound
 from contact_center.fields import require_text
 from contact_center.mail import Composer
@@ -105,8 +107,7 @@ class Customers:
 
         await self._work.run(move)
         log.info("customer.merged", customer_id=keep, merged=gone, by=kind.value, verified_by=by)
-        merged = {"type": "merged", "customer_id": keep, "by": kind.value, "value": value}
-        self._work.publish(f"customer:{gone}", merged)
+        self._work.publish(topics.customer(gone), Merged(keep, kind.value, value))
         self._signals.queue_changed()
 
     async def send_code(self, address: str, code: str, language: str, minutes: int, event: NewEvent) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.conversations import Worth
@@ -24,6 +25,7 @@ from contact_center.engine.replica import Replica
 from contact_center.engine.state import OPEN_CHAT
 from contact_center.engine.timers import Timers
 from contact_center.engine.work import Work
+from contact_center.events import MailFiled, MailSent, SlaAtRisk, SlaBreached
 from contact_center.exceptions import ClientError, Conflict
 from contact_center.fields import normalise_email, require_text
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, OutboundState, recipients
@@ -186,9 +188,7 @@ class MailFiling:
         if new and no_ack is not None:
             self._work.note(contact, "email.not_acknowledged", "system", reason=no_ack)
         if not new and contact.agent_id:
-            self._work.publish(
-                f"agent:{contact.agent_id}", {"type": "email", "contact_id": contact.id, "mail_id": mail.id}
-            )
+            self._work.publish(topics.agent(contact.agent_id), MailFiled(contact.id, mail.id))
         kind = "new" if new else "joined"
         log.info("email.filed", contact_id=contact.id, ticket=ticket, outcome=kind, acknowledged=acknowledged)
         return MailOutcome("new" if new else "filed", contact.id, ticket, acknowledged, no_ack)
@@ -265,8 +265,7 @@ class MailFiling:
             if queued is None:
                 raise
             return {"contact_id": contact_id, "mail_id": queued.id, "outbound_id": None, "first_response": False}
-        told = {"type": "email_sent", "contact_id": contact_id, "mail_id": sent["mail_id"]}
-        self._work.publish(f"agent:{agent_id}", told)
+        self._work.publish(topics.agent(agent_id), MailSent(contact_id, sent["mail_id"]))
         return sent
 
     def _stage_reply(
@@ -337,7 +336,7 @@ class MailFiling:
             return
         due = self._config.email.promise.due(self._config.sla.calendar, contact.created_at)
         log.warning("sla.at_risk", contact_id=contact_id, due_at=due)
-        self._work.publish("supervisors", {"type": "sla_at_risk", "contact_id": contact_id, "due_at": due})
+        self._work.publish(topics.SUPERVISORS, SlaAtRisk(contact_id, due))
 
     async def _breach(self, contact_id: str) -> None:
         def breach() -> None:
@@ -348,6 +347,6 @@ class MailFiling:
             breached = dataclasses.replace(contact, breached_at=self._clock.now())
             self._work.put(breached, "sla.breached", "system", due_at=due)
             log.warning("sla.breached", contact_id=contact_id, due_at=due)
-            self._work.publish("supervisors", {"type": "sla_breached", "contact_id": contact_id, "due_at": due})
+            self._work.publish(topics.SUPERVISORS, SlaBreached(contact_id, due))
 
         await self._work.run(breach)

@@ -12,11 +12,13 @@ import dataclasses
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.replica import Replica
 from contact_center.engine.state import AgentRuntime
 from contact_center.engine.work import Work
+from contact_center.events import AgentLeft, ContactStateChanged, OfferClosed
 from contact_center.model import Contact, ContactState, Offer
 
 __all__ = ["Moves"]
@@ -49,10 +51,7 @@ class Moves:
         log.info("offer.returned", contact_id=contact.id, agent_id=offer.agent_id, reason=reason)
 
     def offer_closed(self, offer: Offer, reason: str) -> None:
-        self._work.publish(
-            f"agent:{offer.agent_id}",
-            {"type": "offer_closed", "offer_id": offer.id, "contact_id": offer.contact_id, "reason": reason},
-        )
+        self._work.publish(topics.agent(offer.agent_id), OfferClosed(offer.id, offer.contact_id, reason))
 
     def return_offers(self, rt: AgentRuntime, reason: str) -> None:
         """Every offer the agent has open goes back to the queue (not declined: it may come again)."""
@@ -65,7 +64,7 @@ class Moves:
         back = dataclasses.replace(contact, agent_id=None)
         back.move(ContactState.QUEUED)
         self._work.put(back, "contact.requeued", "system", agent_id=agent_id, reason=reason)
-        self._work.publish(f"customer:{contact.customer_id}", {"type": "agent_left", "contact_id": contact.id})
+        self._work.publish(topics.customer(contact.customer_id), AgentLeft(contact.id))
 
     def abandon(self, contact: Contact) -> None:
         """The customer left before an agent had the contact."""
@@ -88,9 +87,7 @@ class Moves:
         if rt is not None:
             if not rt.held:
                 self._work.set_presence(rt, idle_since=self._clock.now())
-            self._work.publish(
-                f"agent:{rt.agent.id}", {"type": "contact_state", "contact_id": contact_id, "state": "closed"}
-            )
+            self._work.publish(topics.agent(rt.agent.id), ContactStateChanged(contact_id, "closed"))
 
     def gone_for_now(self, rt: AgentRuntime, reason: str) -> None:
         """No desk of the agent is left: its offers go back; held contacts wait out the grace period."""

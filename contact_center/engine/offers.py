@@ -17,14 +17,15 @@ from functools import partial
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock, Timer
 from contact_center.config import Config
 from contact_center.engine.moves import Moves
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.timers import NodeLiveness, Timers
-from contact_center.engine.views import offer_json
 from contact_center.engine.work import Work
+from contact_center.events import AgentJoined, Offered
 from contact_center.exceptions import NotHeld, Stale
 from contact_center.metrics import Metrics
 from contact_center.model import AgentStatus, Contact, ContactState, Offer
@@ -90,14 +91,8 @@ class Offers:
 
         contact = await self._work.run(take)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
-        self._work.publish(
-            f"customer:{contact.customer_id}",
-            {
-                "type": "agent_joined",
-                "contact_id": contact.id,
-                "agent": self._replica.agents[agent_id].agent.display_name,
-            },
-        )
+        name = self._replica.agents[agent_id].agent.display_name
+        self._work.publish(topics.customer(contact.customer_id), AgentJoined(contact.id, name))
         return contact
 
     async def reject(self, agent_id: str, offer_id: str) -> None:
@@ -212,4 +207,4 @@ class Offers:
         # an accept (on whichever node the agent's desk is) changes the contact's record alone.
         self._work.set_presence(self._replica.agents[agent_id], idle_since=now)
         log.info("offer.made", contact_id=contact_id, agent_id=agent_id, offer_id=offer.id, level=level)
-        self._work.publish(f"agent:{agent_id}", offer_json(offer, contact, self._config))
+        self._work.publish(topics.agent(agent_id), Offered(offer, contact))

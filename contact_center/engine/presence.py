@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import Counter
-from typing import Any
 
 import structlog
 
+from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.moves import Moves
@@ -22,8 +22,9 @@ from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.state import CHOOSABLE, AgentRuntime
 from contact_center.engine.timers import NodeLiveness, Timers
-from contact_center.engine.views import agent_view
+from contact_center.engine.views import DeskView, desk_view
 from contact_center.engine.work import Work
+from contact_center.events import StatusChanged
 from contact_center.exceptions import ClientError, NotFound
 from contact_center.model import Agent, AgentStatus, ContactState
 from contact_center.store import Store
@@ -90,18 +91,18 @@ class AgentPresence:
 
     # ---------------------------------------------------------------- desks
 
-    async def connected(self, agent_id: str) -> dict[str, Any]:
+    async def connected(self, agent_id: str) -> DeskView:
         """A desk connected; returns what it must show (offers, held contacts, status)."""
         if agent_id not in self._replica.agents:
             await self.learn(agent_id)
 
-        def connect() -> dict[str, Any]:
+        def connect() -> DeskView:
             rt = self._replica.runtime(agent_id)
             connections = dict(rt.presence.connections)
             connections[self._node_id] = connections.get(self._node_id, 0) + 1
             status = AgentStatus.AWAY if rt.presence.status == AgentStatus.OFFLINE else rt.presence.status
             self._work.set_presence(rt, connections=connections, grace_until=None, status=status)
-            return agent_view(rt, self._replica.contacts, self._config)
+            return desk_view(rt, self._replica.contacts)
 
         view = await self._work.run(connect)
         self._desks[agent_id] += 1
@@ -210,7 +211,7 @@ class AgentPresence:
         def choose() -> None:
             rt = self._replica.runtime(agent_id)
             if rt.presence.status == target:  # confirmed all the same, to every desk of the agent
-                self._work.publish(f"agent:{agent_id}", {"type": "status", "status": target.value})
+                self._work.publish(topics.agent(agent_id), StatusChanged(target.value))
             self._work.set_presence(rt, status=target)
             if target != AgentStatus.AVAILABLE:
                 self._moves.return_offers(rt, "agent_unavailable")

@@ -15,10 +15,10 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import structlog
 
+from contact_center import topics
 from contact_center.bus import Bus
 from contact_center.clock import Clock
 from contact_center.config import Config
@@ -28,8 +28,8 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.state import AgentRuntime, burden
 from contact_center.engine.timers import NodeLiveness
 from contact_center.engine.work import Work
+from contact_center.events import Committed
 from contact_center.model import AgentStatus, Contact, ContactState, Presence
-from contact_center.records import contact_from_record, presence_from_record
 from contact_center.store import Store
 
 __all__ = ["Replication"]
@@ -86,7 +86,7 @@ class Replication:
         for agent in await self._store.list_agents():
             self._replica.agents[agent.id] = AgentRuntime(agent, Presence(agent.id, agent.status, idle_since=now))
         if self.shared:
-            self._stop_listening = self._bus.subscribe("state", self._heard)
+            self._stop_listening = self._bus.subscribe(topics.STATE, self._heard)
             await self.resync()
             return
         contacts = await self._store.open_contacts()
@@ -185,13 +185,13 @@ class Replication:
                     for then in after:
                         then()
 
-    def _heard(self, message: dict[str, Any]) -> None:
+    def _heard(self, committed: Committed) -> None:
         """Records another node committed (the bus topic ``state``)."""
-        for record in message.get("contacts", ()):
-            self._replica.heard_contact(contact_from_record(record))
-        for record in message.get("presences", ()):
-            self._replica.heard_presence(presence_from_record(record))
-        if message.get("contacts") or message.get("presences"):
+        for contact in committed.contacts:
+            self._replica.heard_contact(contact)
+        for presence in committed.presences:
+            self._replica.heard_presence(presence)
+        if committed.contacts or committed.presences:
             if self._liveness is not None and self._liveness.sole_router:
                 self._signals.queue_changed()
             else:  # every node routes: let the node that made the change go first

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable
-from typing import Any
 
+from contact_center.events import Event
 from contact_center.mail import MailRecord, Outbound
 from contact_center.model import Contact, HistoryEvent, Presence
 from contact_center.store import Changes, NewEvent
@@ -44,7 +44,7 @@ class Unit:
     __slots__ = ("before", "contacts", "events", "expected", "mails", "outbound", "outbox", "presences")
 
     def __init__(self) -> None:
-        self.outbox: list[tuple[str, dict[str, Any]]] = []
+        self.outbox: list[tuple[str, Event]] = []
         self.contacts: dict[str, Contact] = {}
         self.presences: dict[str, Presence] = {}
         self.expected: dict[str, int] = {}

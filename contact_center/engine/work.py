@@ -17,12 +17,14 @@ from typing import Any, TypeVar
 
 import structlog
 
+from contact_center import topics
 from contact_center.bus import Bus
 from contact_center.clock import Clock
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.state import AgentRuntime, burden
 from contact_center.engine.units import CURRENT_UNIT, Unit
+from contact_center.events import Event, StatusChanged
 from contact_center.exceptions import Stale
 from contact_center.mail import MailRecord, Outbound
 from contact_center.metrics import Metrics
@@ -185,14 +187,14 @@ class Work:
             new.move(changes["status"])
             if new.status == AgentStatus.AVAILABLE and not rt.held and "idle_since" not in changes:
                 new.idle_since = self._clock.now()
-            self.publish(f"agent:{old.agent_id}", {"type": "status", "status": new.status.value})
+            self.publish(topics.agent(old.agent_id), StatusChanged(new.status.value))
             log.info("agent.status", agent_id=old.agent_id, status=new.status.value)
         new.version = old.version + 1
         new.node = self.node_id
         self._replica.apply_presence(rt, new)
         unit.presences[old.agent_id] = new
 
-    def publish(self, topic: str, message: dict[str, Any]) -> None:
+    def publish(self, topic: str, message: Event) -> None:
         """Publish now, or, inside a unit of work, once what it recorded is durable."""
         unit = CURRENT_UNIT.get()
         if unit is None:

@@ -23,6 +23,7 @@ from aiohttp import web
 
 from channels.email import EmailChannel, MailComposer
 from channels.webchat import WebchatChannel
+from channels.wire import Wire
 from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
@@ -58,6 +59,7 @@ from contact_center.web.keys import (
     STORE,
     WATCH,
     WEBCHAT,
+    WIRE,
 )
 from contact_center.web.peers import ClientAddresses
 from contact_center.web.rest import errors
@@ -215,7 +217,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
     app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
-    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports)
+    app[WIRE] = wire = Wire(config)
+    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
@@ -231,7 +234,7 @@ async def _purging(app: web.Application) -> None:
         if not engine.leading():
             continue
         try:
-            purged = await app[STORE].purge_sessions(engine.clock.now())
+            purged = await app[STORE].purge_sessions(app[CLOCK].now())
         except Exception as exc:  # the store away: next time
             log.warning("sessions.purge_failed", error=repr(exc))
         else:

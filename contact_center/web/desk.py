@@ -27,7 +27,9 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.wire import Wire, event_json, message_json
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
+from contact_center import events, topics
 from contact_center.auth import Accounts
 from contact_center.clock import Timer
 from contact_center.config import Config
@@ -108,9 +110,16 @@ class DeskSession:
     """One agent's desk socket."""
 
     def __init__(
-        self, engine: Engine, accounts: Accounts, identities: Identities, sock: JsonSocket, ports: DeskPorts
+        self,
+        engine: Engine,
+        accounts: Accounts,
+        identities: Identities,
+        sock: JsonSocket,
+        ports: DeskPorts,
+        wire: Wire,
     ) -> None:
         self.engine = engine
+        self.wire = wire
         self.accounts = accounts
         self.identities = identities
         self.sock = sock
@@ -125,7 +134,7 @@ class DeskSession:
         self._unsubscribe: Callable[[], None] = _nothing
         self.ports = ports
         self.conversations = ports.watch.follow(sock.send, self._read, self._may_follow)
-        self._buffer: list[dict[str, Any]] | None = None  # bus events while welcome is put together
+        self._buffer: list[events.Event] | None = None  # bus events while welcome is put together
         self.handlers = {
             "hello": self.hello,
             "set_status": self.set_status,
@@ -151,19 +160,19 @@ class DeskSession:
             self._end("expired")
         return not self._ended
 
-    def _from_bus(self, message: dict[str, Any]) -> None:
-        if message["type"] == "session_ended":
-            if message.get("token_hash") in (None, self._token_hash):
-                self._end(str(message.get("reason", "ended")))
+    def _from_bus(self, event: events.Event) -> None:
+        if isinstance(event, events.SessionEnded):
+            if event.token_hash in (None, self._token_hash):
+                self._end(event.reason)
         elif self._buffer is not None:
-            self._buffer.append(message)
-        elif message["type"] == "message":
-            self.conversations.live(message)  # in order, once
+            self._buffer.append(event)
+        elif isinstance(event, events.MessagePosted):
+            self.conversations.live(message_json(event.message))  # in order, once
         else:
-            self.sock.send(message)
+            self.sock.send(self.wire.json(event))
 
     async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [e.as_message() for e in await self.ports.log.messages(contact_id, after)]
+        return [message_json(e) for e in await self.ports.log.messages(contact_id, after)]
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)
@@ -218,9 +227,9 @@ class DeskSession:
         return {
             **email,
             "mails": [mail_json(m) for m in mails],
-            "contact": self.engine.contact_json(contact),
+            "contact": self.wire.contact(contact),
             "customer": None if customer is None else customer_json(customer),
-            "messages": [e.as_message() for e in messages],
+            "messages": [message_json(e) for e in messages],
         }
 
     # ---------------------------------------------------------------- handlers
@@ -235,9 +244,9 @@ class DeskSession:
         self._token_hash, self._expires_at = token_hash, session.expires_at
         structlog.contextvars.bind_contextvars(agent_id=agent_id)
         self._buffer = []
-        unsubscribe = self.ports.topics.subscribe(f"agent:{agent_id}", self._from_bus)
+        unsubscribe = self.ports.topics.subscribe(topics.agent(agent_id), self._from_bus)
         try:
-            view = await self.engine.agent_connected(agent_id)
+            view = self.wire.desk_view(await self.engine.agent_connected(agent_id))
         except BaseException:  # not connected (the store away): the desk may say hello again
             unsubscribe()
             self._buffer = None
@@ -327,18 +336,18 @@ class DeskSession:
     async def transcript(self, msg: dict[str, Any]) -> None:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
-        events = await self.engine.transcript(
+        found = await self.engine.transcript(
             self.agent_id, contact_id, require_int("after_seq", msg.get("after_seq", 0))
         )
-        self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": [e.as_message() for e in events]})
+        self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": [message_json(e) for e in found]})
 
     async def history(self, msg: dict[str, Any]) -> None:
         """A customer's history: of a customer whose contact the agent holds or is offered (supervisors: any)."""
         assert self.agent_id is not None
         customer_id = require_text("customer_id", msg.get("customer_id"), 64)
         await self.engine.may_read(self.agent_id, customer_id)
-        events = await self.engine.history(customer_id)
-        self.sock.send({"type": "history", "customer_id": customer_id, "events": [e.to_json() for e in events]})
+        found = await self.engine.history(customer_id)
+        self.sock.send({"type": "history", "customer_id": customer_id, "events": [event_json(e) for e in found]})
 
     async def link_identity(self, msg: dict[str, Any]) -> None:
         """The agent confirms what the customer claimed to be (``kind``, ``value``): the two become one customer."""
@@ -366,6 +375,7 @@ class DeskEndpoint:
         config: Config,
         sockets: set[JsonSocket],
         ports: DeskPorts,
+        wire: Wire,
     ) -> None:
         self.engine = engine
         self.accounts = accounts
@@ -373,12 +383,13 @@ class DeskEndpoint:
         self.config = config
         self.sockets = sockets
         self.ports = ports
+        self.wire = wire
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire)
         try:
             await session.run()
         finally:

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.email import EmailChannel
 from channels.webchat import WebchatChannel
+from channels.wire import Wire
 from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
@@ -62,3 +63,4 @@ NODE = web.AppKey("node", str)
 DEMO = web.AppKey("demo", bool)
 LEASES: web.AppKey[Leases | None] = web.AppKey("leases")  # None alone: only nodes sharing Redis hold leases
 WATCH = web.AppKey("watch", Watch)
+WIRE = web.AppKey("wire", Wire)  # the JSON of events and records, for the sockets and REST

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from channels.wire import event_json
 from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
 from contact_center.web.desk import customer_json
-from contact_center.web.keys import ENGINE, IDENTITIES, STORE
+from contact_center.web.keys import ENGINE, IDENTITIES, STORE, WIRE
 from contact_center.web.rest import int_query, json_body, user
 
 __all__ = ["customer", "history", "link_identity", "queue", "update_customer"]
@@ -48,7 +49,7 @@ async def history(request: web.Request) -> web.Response:
     limit = int_query(request, "limit", 500, 5000) or 500
     before = int_query(request, "before", None, 2**62)
     events = await request.app[ENGINE].history(customer_id, limit, before)
-    return web.json_response({"customer_id": customer_id, "events": [e.to_json() for e in events]})
+    return web.json_response({"customer_id": customer_id, "events": [event_json(e) for e in events]})
 
 
 async def link_identity(request: web.Request) -> web.Response:
@@ -71,6 +72,6 @@ async def link_identity(request: web.Request) -> web.Response:
 
 async def queue(request: web.Request) -> web.Response:
     await user(request)
-    engine = request.app[ENGINE]
-    contacts = [engine.contact_json(c) for cid in engine.waiting() if (c := engine.contact(cid)) is not None]
+    engine, wire = request.app[ENGINE], request.app[WIRE]
+    contacts = [wire.contact(c) for cid in engine.waiting() if (c := engine.contact(cid)) is not None]
     return web.json_response({"waiting": contacts})

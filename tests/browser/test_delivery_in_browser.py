@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from contact_center.events import Event, MessagePosted
 from contact_center.web.app import BUS
 from tests.clients import desk
 from tests.conftest import Server
@@ -20,8 +20,9 @@ def slow_replies(server: Server, seconds: float) -> None:
     bus, loop = server.app[BUS], asyncio.get_running_loop()
     publish = bus.publish
 
-    def slow(topic: str, message: dict[str, Any]) -> None:
-        late = message.get("type") == "message" and topic.startswith("customer:") and message["from"] != "customer"
+    def slow(topic: str, message: Event) -> None:
+        posted = message.message if isinstance(message, MessagePosted) else None
+        late = posted is not None and topic.startswith("customer:") and posted.actor != "customer"
         if late:
             loop.call_later(seconds, publish, topic, message)
         else:

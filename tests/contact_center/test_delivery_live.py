@@ -11,18 +11,18 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from contact_center.bus import Bus
+from contact_center.events import Event, MessagePosted
 from contact_center.web.app import BUS
 from tests.clients import WsClient, desk, widget
 from tests.conftest import Server, make_config, two_nodes
 
 pytestmark = pytest.mark.timeout(60)
 
-Match = Callable[[str, dict[str, Any]], bool]
+Match = Callable[[str, Event], bool]
 
 
 @pytest.fixture
@@ -33,12 +33,12 @@ async def nodes(tmp_path: Path, redis_url: str) -> AsyncIterator[tuple[Server, S
         await node.runner.cleanup()
 
 
-def lose(node: Server, match: Match) -> list[dict[str, Any]]:
+def lose(node: Server, match: Match) -> list[Event]:
     """From now on, what ``match``es is told to this node's own listeners only: it never leaves the node."""
     bus = node.app[BUS]
     publish, lost = bus.publish, []
 
-    def lossy(topic: str, message: dict[str, Any]) -> None:
+    def lossy(topic: str, message: Event) -> None:
         if match(topic, message):
             lost.append(message)
             Bus.publish(bus, topic, message)
@@ -54,7 +54,7 @@ def delay(node: Server, match: Match, seconds: float) -> None:
     bus = node.app[BUS]
     publish, loop = bus.publish, asyncio.get_running_loop()
 
-    def slow(topic: str, message: dict[str, Any]) -> None:
+    def slow(topic: str, message: Event) -> None:
         if match(topic, message):
             loop.call_later(seconds, publish, topic, message)
         else:
@@ -64,7 +64,7 @@ def delay(node: Server, match: Match, seconds: float) -> None:
 
 
 def message_of(client_id: str) -> Match:
-    return lambda topic, m: m.get("type") == "message" and m.get("client_id") == client_id
+    return lambda topic, m: isinstance(m, MessagePosted) and m.message.client_id == client_id
 
 
 async def chatting(customer_node: Server, agent_node: Server) -> tuple[WsClient, WsClient, str, dict]:
@@ -127,7 +127,7 @@ async def test_the_customers_own_ack_does_not_hide_the_agents_replies_still_on_t
     """The agent's replies are slow to cross; the customer's message, sent after them, is acked first."""
     a, b = nodes
     customer, agent, contact_id, _ = await chatting(a, b)
-    delay(b, lambda topic, m: m.get("type") == "message" and topic.startswith("customer:"), 0.4)
+    delay(b, lambda topic, m: isinstance(m, MessagePosted) and topic.startswith("customer:"), 0.4)
     for i in range(1, 4):
         await agent.send({"type": "reply", "contact_id": contact_id, "client_id": f"r-{i}", "text": f"balasan {i}"})
         await agent.expect("ack", client_id=f"r-{i}")

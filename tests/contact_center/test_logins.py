@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
+from channels.wire import json_of
 from contact_center.config import Config
 from contact_center.model import Role
 from tests.clients import login, widget
@@ -43,7 +44,7 @@ async def test_wrong_passwords_back_off_then_lock_the_account(guarded: Server):
     await server.add_agent("ayu")
     await server.add_agent("lead", role=Role.SUPERVISOR)
     heard: list[dict[str, Any]] = []
-    server.engine.bus.subscribe("supervisors", heard.append)
+    server.engine.bus.subscribe("supervisors", lambda event: heard.append(json_of(event)))
     for _ in range(2):
         assert (await attempt(server, "ayu", "guess-guess"))[0] == 401
     status, body, headers = await attempt(server, "ayu", PASSWORD)  # too early: not even looked at

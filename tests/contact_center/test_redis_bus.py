@@ -10,8 +10,13 @@ from typing import Any
 
 import pytest
 
+from contact_center.events import MessagePosted, OfferClosed
+from contact_center.model import HistoryEvent
 from contact_center.redis_bus import RedisBus
 from tests.conftest import RedisServer
+
+# Most tests here publish plain dicts: carried as they are, not as the engine's events.
+_AS_IS: dict[str, Any] = {"encode": lambda m: m, "decode": lambda d: d}
 
 
 async def settled(condition: Any, timeout: float = 5.0) -> None:
@@ -26,7 +31,7 @@ async def settled(condition: Any, timeout: float = 5.0) -> None:
 @pytest.fixture
 async def nodes(redis_url: str) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
     prefix = f"test:{uuid.uuid4().hex[:12]}:"
-    a, b = RedisBus(redis_url, prefix, "node-a"), RedisBus(redis_url, prefix, "node-b")
+    a, b = RedisBus(redis_url, prefix, "node-a", **_AS_IS), RedisBus(redis_url, prefix, "node-b", **_AS_IS)
     await a.start()
     await b.start()
     yield a, b
@@ -77,7 +82,7 @@ async def test_a_node_hears_again_after_redis_comes_back(tmp_path: Path):
     resubscribe and hear each other again."""
     redis = RedisServer(tmp_path)
     redis.start()
-    a, b = RedisBus(redis.url, "t:", "node-a"), RedisBus(redis.url, "t:", "node-b")
+    a, b = RedisBus(redis.url, "t:", "node-a", **_AS_IS), RedisBus(redis.url, "t:", "node-b", **_AS_IS)
     try:
         await a.start()
         await b.start()
@@ -101,3 +106,24 @@ async def test_a_node_hears_again_after_redis_comes_back(tmp_path: Path):
         await a.close()
         await b.close()
         redis.stop()
+
+
+async def test_the_engines_events_reach_the_other_node_as_the_same_events(redis_url: str):
+    """With the events' codec (the default), what one node publishes is, on the other, equal to what was published."""
+    prefix = f"test:{uuid.uuid4().hex[:12]}:"
+    a, b = RedisBus(redis_url, prefix, "node-a"), RedisBus(redis_url, prefix, "node-b")
+    await a.start()
+    await b.start()
+    try:
+        heard: list[Any] = []
+        a.subscribe("agent:1", heard.append)
+        await asyncio.sleep(0.1)
+        message = HistoryEvent(7, "ana", "c1", "chat", "message", 1.5, "customer", {"text": "Halo"}, 3, "m-3")
+        sent = [MessagePosted(message), OfferClosed("o1", "c1", "timed_out")]
+        for event in sent:
+            b.publish("agent:1", event)
+        await settled(lambda: len(heard) == 2)
+        assert heard == sent
+    finally:
+        await a.close()
+        await b.close()

@@ -78,7 +78,8 @@ def _hand_out(reads: _Built, replies: list[Any], failed: Callable[[Exception], E
 
 def announcement(node_id: str, contacts: list[dict[str, Any]], presences: list[dict[str, Any]]) -> str:
     """What other nodes hear on the bus topic ``state``: the records, tagged with the node (see RedisBus)."""
-    return node_id + _SEP + orjson.dumps({"contacts": contacts, "presences": presences}).decode()
+    told = {"type": "committed", "contacts": contacts, "presences": presences}  # events.Committed
+    return node_id + _SEP + orjson.dumps(told).decode()
 
 
 class RedisPipeline:

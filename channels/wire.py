@@ -1,0 +1,125 @@
+"""The JSON both sockets (and the REST API) send: built here, once, from the core's events and records.
+
+The core publishes frozen events (:mod:`contact_center.events`) and returns records; this is
+where each gets the shape a client sees. An event's JSON is its ``type`` and its fields, except
+where a record needs a view of its own: an offer (with its contact), a message (as a line of the
+conversation). A contact's JSON includes, for an email, when the promise falls due.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contact_center import events
+from contact_center.config import Config
+from contact_center.engine.views import DeskView
+from contact_center.model import Channel, Contact, HistoryEvent, Offer
+
+__all__ = ["Wire", "event_json", "json_of", "message_json"]
+
+
+def message_json(e: HistoryEvent) -> dict[str, Any]:
+    """A conversation message as both sockets show it (``type: message``)."""
+    return {
+        "type": "message",
+        "contact_id": e.contact_id,
+        "seq": e.seq,
+        "from": e.actor,
+        "text": e.data.get("text", ""),
+        "at": e.at,
+        "client_id": e.client_id,
+    }
+
+
+def event_json(e: HistoryEvent) -> dict[str, Any]:
+    """A history event, as the history panel and the REST API show it."""
+    return {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "contact_id": e.contact_id,
+        "channel": e.channel,
+        "kind": e.kind,
+        "at": e.at,
+        "actor": e.actor,
+        "data": dict(e.data),
+        "seq": e.seq,
+    }
+
+
+def json_of(event: events.Event) -> dict[str, Any]:
+    """An event as a socket sends it, for every event but an offer (which needs the deployment's promise)."""
+    if isinstance(event, events.MessagePosted):
+        return message_json(event.message)
+    if isinstance(event, events.Offered):
+        raise TypeError("an offer's JSON is Wire.offer's")
+    data = events.encode(event)
+    if isinstance(event, events.ContactStateChanged) and event.wrap_up_s is None:
+        del data["wrap_up_s"]
+    return data
+
+
+class Wire:
+    """The JSON of events and records, for one deployment's configuration (its promise, its dispositions)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+
+    def json(self, event: events.Event) -> dict[str, Any]:
+        """An event as a socket sends it."""
+        if isinstance(event, events.Offered):
+            return self.offer(event.offer, event.contact)
+        return json_of(event)
+
+    def contact(self, contact: Contact) -> dict[str, Any]:
+        return {
+            "id": contact.id,
+            "channel": contact.channel.value,
+            "customer_id": contact.customer_id,
+            "state": contact.state.value,
+            "created_at": contact.created_at,
+            "enqueued_at": contact.enqueued_at,
+            "subject": contact.subject,
+            "skills": [list(s) for s in contact.skills],
+            "priority": contact.priority,
+            "agent_id": contact.agent_id,
+            "disposition": contact.disposition,
+            "last_seq": contact.last_seq,
+            "left_at": contact.left_at,
+            **(self._email(contact) if contact.channel == Channel.EMAIL else {}),
+        }
+
+    def _email(self, contact: Contact) -> dict[str, Any]:
+        calendar, promise = self._config.sla.calendar, self._config.email.promise
+        return {
+            "ticket": contact.ticket,
+            "due_at": promise.due(calendar, contact.created_at),
+            "answered_at": contact.answered_at,
+            "breached_at": contact.breached_at,
+        }
+
+    def offer(self, offer: Offer, contact: Contact) -> dict[str, Any]:
+        return {
+            "type": "offer",
+            "offer_id": offer.id,
+            "contact": self.contact(contact),
+            "expires_at": offer.expires_at,
+            "timeout_s": offer.expires_at - offer.created_at,
+        }
+
+    def desk_view(self, view: DeskView) -> dict[str, Any]:
+        """What a desk shows on connecting (``contacts``: the ids of those it holds)."""
+        a = view.agent
+        return {
+            "agent": {
+                "id": a.id,
+                "username": a.username,
+                "name": a.display_name,
+                "role": a.role.value,
+                "status": view.status.value,
+                "skills": a.skills,
+                "capacity": a.capacity,
+            },
+            "offers": [self.offer(o, c) for o, c in view.offers],
+            "contacts": list(view.held),
+            "dispositions": list(self._config.desk.dispositions),
+        }

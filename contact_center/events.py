@@ -1,0 +1,246 @@
+"""What the core tells: frozen events, published on the topics of :mod:`contact_center.topics`.
+
+The core publishes these and nothing else; each protocol builds its own JSON from them at the
+edge (:mod:`channels.wire`). Between engine nodes an event travels as :func:`encode` makes it
+and comes back by :func:`decode` (records through :mod:`contact_center.records`, the codec the
+Redis store shares), so a listener on any node gets the same event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from contact_center.model import Contact, HistoryEvent, Offer, Presence
+from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
+
+__all__ = [
+    "AccountLocked",
+    "AgentJoined",
+    "AgentLeft",
+    "Committed",
+    "ContactStateChanged",
+    "CustomerLeft",
+    "Ended",
+    "Event",
+    "MailFiled",
+    "MailSent",
+    "Merged",
+    "MessagePosted",
+    "OfferClosed",
+    "Offered",
+    "SessionEnded",
+    "SlaAtRisk",
+    "SlaBreached",
+    "StatusChanged",
+    "Typing",
+    "decode",
+    "encode",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the core tells; ``kind`` names it on the wire."""
+
+    kind: ClassVar[str] = ""
+
+
+# ---------------------------------------------------------------- to an agent (``agent:{id}``)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged(Event):
+    kind: ClassVar[str] = "status"
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Offered(Event):
+    """A contact is offered to the agent, until the offer expires."""
+
+    kind: ClassVar[str] = "offer"
+    offer: Offer
+    contact: Contact
+
+
+@dataclass(frozen=True, slots=True)
+class OfferClosed(Event):
+    kind: ClassVar[str] = "offer_closed"
+    offer_id: str
+    contact_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactStateChanged(Event):
+    """The agent's contact went into wrap-up (for ``wrap_up_s``) or was closed."""
+
+    kind: ClassVar[str] = "contact_state"
+    contact_id: str
+    state: str
+    wrap_up_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MailFiled(Event):
+    """A mail joined the agent's email contact."""
+
+    kind: ClassVar[str] = "email"
+    contact_id: str
+    mail_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailSent(Event):
+    """The agent's reply is queued to send."""
+
+    kind: ClassVar[str] = "email_sent"
+    contact_id: str
+    mail_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLeft(Event):
+    kind: ClassVar[str] = "customer_left"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEnded(Event):
+    """A session of the user ended (``token_hash``; None: all of them)."""
+
+    kind: ClassVar[str] = "session_ended"
+    token_hash: str | None
+    reason: str
+
+
+# ---------------------------------------------------------------- to a customer (``customer:{id}``)
+
+
+@dataclass(frozen=True, slots=True)
+class AgentJoined(Event):
+    kind: ClassVar[str] = "agent_joined"
+    contact_id: str
+    agent: str  # the agent's display name
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeft(Event):
+    kind: ClassVar[str] = "agent_left"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ended(Event):
+    kind: ClassVar[str] = "ended"
+    contact_id: str
+    by: str  # "customer" or "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class Merged(Event):
+    """The customer proved to be ``customer_id`` (by ``by``: ``value``): one customer from now on."""
+
+    kind: ClassVar[str] = "merged"
+    customer_id: str
+    by: str
+    value: str
+
+
+# ---------------------------------------------------------------- to both sides, and to supervisors
+
+
+@dataclass(frozen=True, slots=True)
+class Typing(Event):
+    kind: ClassVar[str] = "typing"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePosted(Event):
+    """A message of a conversation is durable."""
+
+    kind: ClassVar[str] = "message"
+    message: HistoryEvent
+
+
+@dataclass(frozen=True, slots=True)
+class SlaAtRisk(Event):
+    kind: ClassVar[str] = "sla_at_risk"
+    contact_id: str
+    due_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLocked(Event):
+    """Wrong passwords locked an account (``client``: where the last try came from) until ``until``."""
+
+    kind: ClassVar[str] = "account_locked"
+    username: str
+    until: float
+    client: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlaBreached(Event):
+    kind: ClassVar[str] = "sla_breached"
+    contact_id: str
+    due_at: float
+
+
+# ---------------------------------------------------------------- between nodes (``state``)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed(Event):
+    """Records another node committed."""
+
+    kind: ClassVar[str] = "committed"
+    contacts: tuple[Contact, ...]
+    presences: tuple[Presence, ...]
+
+
+# ---------------------------------------------------------------- the codec between nodes
+
+_KINDS: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, SessionEnded,
+        AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached, AccountLocked, Committed,
+    )
+}  # fmt: skip
+
+
+def encode(event: Event) -> dict[str, Any]:
+    """An event as plain JSON-ready data: ``type`` and its fields (records by their codec)."""
+    if isinstance(event, Offered):
+        return {"type": event.kind, "contact": contact_record(dataclasses.replace(event.contact, offer=event.offer))}
+    if isinstance(event, MessagePosted):
+        m = event.message
+        return {"type": event.kind, "message": [m.id, m.customer_id, m.contact_id, m.channel, m.kind, m.at, m.actor,
+                                                dict(m.data), m.seq, m.client_id]}  # fmt: skip
+    if isinstance(event, Committed):
+        contacts = [contact_record(c) for c in event.contacts]
+        return {"type": event.kind, "contacts": contacts, "presences": [presence_record(p) for p in event.presences]}
+    return {"type": event.kind, **{f.name: getattr(event, f.name) for f in dataclasses.fields(event)}}
+
+
+def decode(data: dict[str, Any]) -> Event:
+    """The event :func:`encode` made; ValueError for a type it does not know."""
+    kind = data.get("type")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ValueError(f"no event is called {kind!r}")
+    if cls is Offered:
+        contact = contact_from_record(data["contact"])
+        if contact.offer is None:
+            raise ValueError("an offer event without its offer")
+        return Offered(contact.offer, contact)
+    if cls is MessagePosted:
+        return MessagePosted(HistoryEvent(*data["message"]))
+    if cls is Committed:
+        contacts = tuple(contact_from_record(r) for r in data.get("contacts", ()))
+        return Committed(contacts, tuple(presence_from_record(r) for r in data.get("presences", ())))
+    return cls(**{f.name: data[f.name] for f in dataclasses.fields(cls) if f.name in data})
