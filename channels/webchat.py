@@ -22,21 +22,32 @@ from channels.wire import json_of, message_json
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center import events, topics
 from contact_center.auth import Accounts
+from contact_center.channel_kinds import ChannelKind, Deadlines
 from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
 from contact_center.exceptions import AuthError, BadMessage, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
-from contact_center.model import Contact, HistoryEvent
+from contact_center.model import Channel, Contact, HistoryEvent
 from contact_center.ports import ChatPorts
 
-__all__ = ["WebchatChannel", "WidgetSession"]
+__all__ = ["WebchatChannel", "WidgetSession", "chat_kind"]
 
 log = structlog.get_logger("channels.webchat")
 
 
 def _nothing() -> None:
     pass
+
+
+def chat_kind(config: WebchatConfig) -> ChannelKind:
+    """Chat as the core sees it: due ``service_level_s`` after it queued, at risk from ``at_risk_fraction`` of that."""
+    target = config.service_level_s
+
+    def service_level(contact: Contact) -> Deadlines:
+        return contact.enqueued_at + target, contact.enqueued_at + target * config.at_risk_fraction
+
+    return ChannelKind(Channel.CHAT, service_level)
 
 
 class WidgetSession:

@@ -3,7 +3,8 @@
 The core publishes frozen events (:mod:`contact_center.events`) and returns records; this is
 where each gets the shape a client sees. An event's JSON is its ``type`` and its fields, except
 where a record needs a view of its own: an offer (with its contact), a message (as a line of the
-conversation). A contact's JSON includes, for an email, when the promise falls due.
+conversation). A contact's JSON has the fields of its channel's own that the channel registered
+(for an email, its ticket and when the promise falls due).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from contact_center import events
+from contact_center.channel_kinds import ChannelKinds
 from contact_center.config import Config
 from contact_center.engine.views import DeskView
-from contact_center.model import Channel, Contact, HistoryEvent, Offer
+from contact_center.model import Contact, HistoryEvent, Offer
 
 __all__ = ["Wire", "event_json", "json_of", "message_json"]
 
@@ -59,10 +61,11 @@ def json_of(event: events.Event) -> dict[str, Any]:
 
 
 class Wire:
-    """The JSON of events and records, for one deployment's configuration (its promise, its dispositions)."""
+    """The JSON of events and records, for one deployment (its channels, its dispositions)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, kinds: ChannelKinds) -> None:
         self._config = config
+        self._kinds = kinds
 
     def json(self, event: events.Event) -> dict[str, Any]:
         """An event as a socket sends it."""
@@ -85,16 +88,7 @@ class Wire:
             "disposition": contact.disposition,
             "last_seq": contact.last_seq,
             "left_at": contact.left_at,
-            **(self._email(contact) if contact.channel == Channel.EMAIL else {}),
-        }
-
-    def _email(self, contact: Contact) -> dict[str, Any]:
-        calendar, promise = self._config.sla.calendar, self._config.email.promise
-        return {
-            "ticket": contact.ticket,
-            "due_at": promise.due(calendar, contact.created_at),
-            "answered_at": contact.answered_at,
-            "breached_at": contact.breached_at,
+            **self._kinds.payload(contact),  # the channel's own fields (an email's ticket and promise)
         }
 
     def offer(self, offer: Offer, contact: Contact) -> dict[str, Any]:

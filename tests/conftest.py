@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from channels.registry import channel_kinds
 from channels.wire import Wire
 from contact_center.auth import Accounts
 from contact_center.clock import ManualClock
@@ -105,7 +106,7 @@ class EngineEnv:
     def listen(self, topic: str) -> list[dict[str, Any]]:
         """What the engine publishes on ``topic``, as the sockets send it (:mod:`channels.wire`)."""
         box = self.inbox.setdefault(topic, [])
-        wire = Wire(self.config)
+        wire = Wire(self.config, channel_kinds(self.config))
         self.engine.bus.subscribe(topic, lambda event: box.append(wire.json(event)))
         return box
 
@@ -126,7 +127,7 @@ async def make_engine_env(
 ) -> EngineEnv:
     clock = clock or ManualClock()
     sqlite = SqliteStore(config.store.data_dir / "contact-center.sqlite3")
-    engine = Engine(sqlite, clock, config, composer=composer)
+    engine = Engine(sqlite, clock, config, channel_kinds(config), composer=composer)
     await engine.start()
     return EngineEnv(engine, Accounts(sqlite, clock, config.auth, engine.bus), clock, sqlite, config)
 

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 
 from contact_center.bus import Bus
+from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.conversations import Conversations
@@ -46,13 +47,18 @@ log = structlog.get_logger("contact_center.engine")
 
 
 class Engine:
-    """The core service behind every channel and the desk: the services, composed."""
+    """The core service behind every channel and the desk: the services, composed.
+
+    ``kinds`` are the registered channels (``channels/registry.py``), whose service-level rules the
+    queue orders by.
+    """
 
     def __init__(
         self,
         store: Store,
         clock: Clock,
         config: Config,
+        kinds: ChannelKinds,
         bus: Bus | None = None,
         *,
         node_id: str = "local",
@@ -72,7 +78,7 @@ class Engine:
         self._tasks: set[asyncio.Task[Any]] = set()
         signals = Signals()
         timers = Timers(clock, node_id, liveness, self._spawn)
-        replica = Replica(config, clock, timers, learn=self._learn_soon if self.shared else None)
+        replica = Replica(config, clock, timers, kinds, learn=self._learn_soon if self.shared else None)
         work = Work(store, self.bus, clock, replica, signals, self.metrics, node_id=node_id, on_outbound=on_outbound)
         moves = Moves(work, replica, clock, config)
         self.timers, self.replica = timers, replica

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 
+from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.state import HELD, OPEN, AgentRuntime, has_room, is_open_chat
@@ -37,7 +38,15 @@ class Replica:
     (created on another node), so that it is read from the store.
     """
 
-    def __init__(self, config: Config, clock: Clock, timers: Timers, *, learn: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clock: Clock,
+        timers: Timers,
+        kinds: ChannelKinds,
+        *,
+        learn: Callable[[str], None] | None,
+    ) -> None:
         self._config = config
         self._clock = clock
         self._timers = timers
@@ -46,7 +55,7 @@ class Replica:
         self.agents: dict[str, AgentRuntime] = {}
         self.offers: dict[str, Offer] = {}  # open offers, by id
         self.floor: dict[str, AgentState] = {}  # agents able to take offers now
-        self.queue = IntegratedQueue(config.webchat, config.routing.policy, config.sla.calendar, config.email.promise)
+        self.queue = IntegratedQueue(kinds, config.routing.policy)
         self.chat_of: dict[str, str] = {}  # customer id -> its latest open chat's id
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
 

@@ -22,6 +22,7 @@ import structlog
 from aiohttp import web
 
 from channels.email import EmailChannel, MailComposer
+from channels.registry import channel_kinds
 from channels.webchat import WebchatChannel
 from channels.wire import Wire
 from channels.wsjson import JsonSocket
@@ -52,6 +53,7 @@ from contact_center.web.keys import (
     EMAIL,
     ENGINE,
     IDENTITIES,
+    KINDS,
     LEASES,
     METRICS,
     NODE,
@@ -175,6 +177,7 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
         app[STORE],
         app[CLOCK],
         config,
+        app[KINDS],
         bus,
         node_id=app[NODE],
         liveness=app[LEASES],
@@ -217,7 +220,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
     app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
-    app[WIRE] = wire = Wire(config)
+    app[WIRE] = wire = Wire(config, app[KINDS])
     app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
@@ -291,6 +294,7 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()
     app[DEMO] = demo
+    app[KINDS] = channel_kinds(config)  # every channel, registered in channels/registry.py
     app[NODE] = config.store.node_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     app[METRICS] = meter = Metrics()
     app[CLIENTS] = ClientAddresses(config.server.trusted_proxies)

@@ -12,6 +12,7 @@ from channels.wire import Wire
 from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
+from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.delivery import Watch
@@ -63,4 +64,5 @@ NODE = web.AppKey("node", str)
 DEMO = web.AppKey("demo", bool)
 LEASES: web.AppKey[Leases | None] = web.AppKey("leases")  # None alone: only nodes sharing Redis hold leases
 WATCH = web.AppKey("watch", Watch)
+KINDS = web.AppKey("kinds", ChannelKinds)  # the registered channels
 WIRE = web.AppKey("wire", Wire)  # the JSON of events and records, for the sockets and REST

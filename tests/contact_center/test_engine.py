@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from channels.registry import channel_kinds
 from channels.wire import Wire
 from contact_center.exceptions import BadMessage, ClientError, NotHeld
 from contact_center.model import AgentStatus, ContactState
@@ -129,7 +130,7 @@ async def test_held_chat_survives_a_quick_reconnect_but_not_a_long_absence(env: 
     await env.engine.accept(a.id, env.of(f"agent:{a.id}", "offer")[0]["offer_id"])
     await env.engine.agent_disconnected(a.id)
     env.clock.advance(10)
-    view = Wire(env.config).desk_view(await env.engine.agent_connected(a.id))
+    view = Wire(env.config, channel_kinds(env.config)).desk_view(await env.engine.agent_connected(a.id))
     assert view["contacts"] == [contact.id]
     await env.engine.agent_disconnected(a.id)
     env.clock.advance(31)

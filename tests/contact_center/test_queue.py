@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from channels.registry import channel_kinds
 from contact_center.config import parse_config
 from contact_center.model import Channel, Contact, ContactState
 from contact_center.queue import IntegratedQueue
@@ -17,7 +18,7 @@ def contact(cid: str, at: float, channel: Channel = Channel.CHAT, value: float =
 
 def test_order_is_value_then_arrival_across_channels():
     """An email and two chats share one order: the VIP first, then by original arrival."""
-    queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
+    queue = IntegratedQueue(channel_kinds(CONFIG), CONFIG.routing.policy)
     queue.put(contact("email", 100.0, Channel.EMAIL))
     queue.put(contact("chat-old", 50.0))
     queue.put(contact("chat-vip", 120.0, value=5000.0))
@@ -26,7 +27,7 @@ def test_order_is_value_then_arrival_across_channels():
 
 def test_a_returned_contact_keeps_its_place_and_its_declines():
     """Taken for an offer and put back after a reject: same place, and the rejecting agent is excluded."""
-    queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
+    queue = IntegratedQueue(channel_kinds(CONFIG), CONFIG.routing.policy)
     first, second = contact("first", 10.0), contact("second", 20.0)
     queue.put(first)
     queue.put(second)
@@ -44,7 +45,7 @@ def test_a_returned_contact_keeps_its_place_and_its_declines():
 
 def test_chat_deadline_and_revalue():
     """A chat is due service_level_s after arrival; revaluing moves it up without changing its arrival."""
-    queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy)
+    queue = IntegratedQueue(channel_kinds(CONFIG), CONFIG.routing.policy)
     chat, other = contact("chat", 100.0), contact("other", 90.0)
     queue.put(chat)
     queue.put(other)
@@ -62,7 +63,7 @@ def test_an_email_is_due_in_working_hours_until_it_is_answered():
 
     jakarta = ZoneInfo("Asia/Jakarta")
     friday = datetime(2026, 11, 27, 16, 0, tzinfo=jakarta).timestamp()
-    queue = IntegratedQueue(CONFIG.webchat, CONFIG.routing.policy, CONFIG.sla.calendar, CONFIG.email.promise)
+    queue = IntegratedQueue(channel_kinds(CONFIG), CONFIG.routing.policy)
     mail = contact("mail", friday, Channel.EMAIL)
     queue.put(mail)
     (entry,) = queue.snapshot()

@@ -1,0 +1,40 @@
+"""Channels as plug-ins: the queue's urgency comes from what each channel registered."""
+
+from __future__ import annotations
+
+import pytest
+
+from channels.registry import channel_kinds
+from contact_center.channel_kinds import ChannelKind, ChannelKinds
+from contact_center.config import parse_config
+from contact_center.model import Channel, Contact, ContactState
+from contact_center.queue import IntegratedQueue
+
+CONFIG = parse_config({})
+
+
+def waiting(channel: Channel, contact_id: str, at: float) -> Contact:
+    return Contact(contact_id, channel, "ana", ContactState.QUEUED, at, at, [("general", 1)])
+
+
+def test_a_channel_registered_with_a_tighter_rule_is_served_first():
+    """Two calls queue at once; the one whose channel registered the nearer deadline goes first."""
+    kinds = ChannelKinds([ChannelKind(Channel.CALL, lambda c: (c.enqueued_at + 5.0, c.enqueued_at + 4.0))])
+    queue = IntegratedQueue(kinds, CONFIG.routing.policy)
+    queue.put(waiting(Channel.CHAT, "chat", 100.0))  # not registered here: no deadline
+    queue.put(waiting(Channel.CALL, "call", 100.5))
+    assert queue.order(now=104.5) == ["call", "chat"]
+
+
+def test_a_channel_registered_twice_is_refused_by_name():
+    kind = ChannelKind(Channel.CHAT, lambda c: (None, None))
+    with pytest.raises(ValueError, match="channel chat is registered twice"):
+        ChannelKinds([kind, kind])
+
+
+def test_the_registered_channels_are_chat_and_email_with_their_own_fields():
+    kinds = channel_kinds(CONFIG)
+    assert [k.channel for k in kinds] == [Channel.CHAT, Channel.EMAIL]
+    email = waiting(Channel.EMAIL, "e1", 1_764_000_000.0)
+    assert set(kinds.payload(email)) == {"ticket", "due_at", "answered_at", "breached_at"}
+    assert kinds.payload(waiting(Channel.CHAT, "c1", 0.0)) == {}
