@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.clients import WsClient, desk, send_until_acked, widget
 from tests.conftest import RedisServer
-from tests.nodes import LEASE_S, OFFER_TIMEOUT_S, WRAP_UP_S, Cluster, drain, waiting
+from tests.nodes import LEASE_S, OFFER_TIMEOUT_S, WRAP_UP_S, Cluster, Node, drain, waiting
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -70,6 +71,36 @@ async def test_one_node_routes_for_all_and_another_takes_over_when_it_dies(clust
     assert sum(len(n.events("lease.leading")) for n in survivors) == 1
 
 
+async def open_offers(desks: dict[str, list[WsClient]], within: float = 10.0) -> dict[str, set[str]]:
+    """Each agent's open offers, as its desks heard them, once every agent has one (or ``within`` is up).
+
+    A busy machine may take longer than a moment to route: this waits for the offers, not a set time.
+    """
+    heard: dict[str, list[dict[str, Any]]] = {name: [] for name in desks}
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        offered: dict[str, set[str]] = {}
+        for name, clients in desks.items():
+            for client in clients[1:]:  # every desk is drained; one suffices to read
+                await drain(client, quiet=0.05)
+            heard[name] += await drain(clients[0])
+            opened = {m["contact"]["id"] for m in heard[name] if m["type"] == "offer"}
+            closed = {m["contact_id"] for m in heard[name] if m["type"] == "offer_closed"}
+            offered[name] = opened - closed
+        if all(offered.values()) or asyncio.get_running_loop().time() > deadline:
+            return offered
+
+
+async def queues_agreed(nodes: list[Node], within: float = 10.0) -> list[list[str]]:
+    """The queue as each node shows it, once they agree (or ``within`` is up): news between nodes takes a moment."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        queued = [await waiting(node) for node in nodes]
+        if all(q == queued[0] for q in queued) or asyncio.get_running_loop().time() > deadline:
+            return queued
+        await asyncio.sleep(0.05)
+
+
 async def test_racing_nodes_never_give_a_contact_twice_nor_an_agent_more_than_its_room(cluster: Cluster):
     """Three nodes that all route (no leader) race for the same arrivals, round after round: one chat per agent."""
     cluster.leader = False
@@ -94,16 +125,11 @@ async def test_racing_nodes_never_give_a_contact_twice_nor_an_agent_more_than_it
         contact_ids = {(await c.expect("ack", client_id="m"))["contact_id"] for c in customers}
         assert len(contact_ids) == 6
         await asyncio.sleep(0.6)  # every node has heard of every arrival and had its go
-        offered: dict[str, set[str]] = {}
-        for name, clients in desks.items():
-            heard = [await drain(client) for client in clients][0]  # noqa: RUF015 (drain every desk; one suffices)
-            opened = {m["contact"]["id"] for m in heard if m["type"] == "offer"}
-            closed = {m["contact_id"] for m in heard if m["type"] == "offer_closed"}
-            offered[name] = opened - closed
+        offered = await open_offers(desks)
         # Each free agent holds exactly one offer (its room), and no chat is offered to both.
         assert all(len(ids) == 1 for ids in offered.values()), offered
         assert not offered["ayu"] & offered["budi"]
-        queued = [await waiting(node) for node in nodes]
+        queued = await queues_agreed(nodes)
         assert queued[0] == queued[1] == queued[2], "every node shows one queue"
         assert set(queued[0]) == contact_ids - offered["ayu"] - offered["budi"]
         for c in customers:
