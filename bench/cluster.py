@@ -211,48 +211,64 @@ async def run_nodes(
             tasks += [asyncio.create_task(customer(http, nodes[i % count].url, tally)) for i in range(customers)]
             for _ in tqdm(range(int(warmup_s * 10)), desc=f"{count} node(s): warm-up", unit="tick", leave=False):
                 await asyncio.sleep(0.1)
-            before = await node_metrics(http, nodes)
-            pids = [n.proc.pid for n in nodes if n.proc is not None]
-            cpu0, redis0, own0, stolen0 = (
-                [cpu_seconds(p) for p in pids],
-                redis.cpu(),
-                time.process_time(),
-                stolen_seconds(),
-            )
-            start = time.perf_counter()
-            for _ in tqdm(range(int(seconds * 10)), desc=f"{count} node(s): measuring", unit="tick", leave=False):
-                await asyncio.sleep(0.1)
-            end = time.perf_counter()
-            after = await node_metrics(http, nodes)
-            node_cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0, strict=True)]
-            redis_cpu, own_cpu, stolen = redis.cpu() - redis0, time.process_time() - own0, stolen_seconds() - stolen0
+            window = await _measured(http, nodes, redis, seconds, f"{count} node(s): measuring")
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-    elapsed = end - start
-    routed = tally.between(start, end)
+    return {"nodes": count, "agents": agents, "customers": customers, **_routed(window, tally)}
+
+
+@dataclass
+class _Window:
+    """What the nodes, Redis and this process did between ``start`` and ``end`` (perf_counter)."""
+
+    start: float
+    end: float
+    before: list[dict[str, float]]
+    after: list[dict[str, float]]
+    node_cpu: list[float]
+    redis_cpu: float
+    own_cpu: float
+    stolen: float
+
+
+async def _measured(
+    http: aiohttp.ClientSession, nodes: list[EngineProcess], redis: RedisProcess, seconds: float, label: str
+) -> _Window:
+    before = await node_metrics(http, nodes)
+    pids = [n.proc.pid for n in nodes if n.proc is not None]
+    cpu0, redis0, own0, stolen0 = [cpu_seconds(p) for p in pids], redis.cpu(), time.process_time(), stolen_seconds()
+    start = time.perf_counter()
+    for _ in tqdm(range(int(seconds * 10)), desc=label, unit="tick", leave=False):
+        await asyncio.sleep(0.1)
+    end = time.perf_counter()
+    after = await node_metrics(http, nodes)
+    node_cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0, strict=True)]
+    own, stolen = time.process_time() - own0, stolen_seconds() - stolen0
+    return _Window(start, end, before, after, node_cpu, redis.cpu() - redis0, own, stolen)
+
+
+def _routed(w: _Window, tally: Tally) -> dict[str, Any]:
+    elapsed = w.end - w.start
+    routed = tally.between(w.start, w.end)
     trips = {
-        client: _sum(after, f'cc_redis_round_trips_total{{client="{client}"}}')
-        - _sum(before, f'cc_redis_round_trips_total{{client="{client}"}}')
+        client: _sum(w.after, f'cc_redis_round_trips_total{{client="{client}"}}')
+        - _sum(w.before, f'cc_redis_round_trips_total{{client="{client}"}}')
         for client in ("store", "bus", "leases")
     }
-    committed = _sum(after, "cc_offers_total") - _sum(before, "cc_offers_total")
-    stale = _sum(after, "cc_commits_stale_total") - _sum(before, "cc_commits_stale_total")
+    committed = _sum(w.after, "cc_offers_total") - _sum(w.before, "cc_offers_total")
     return {
-        "nodes": count,
-        "agents": agents,
-        "customers": customers,
         "elapsed_s": elapsed,
         "routed": routed,
         "routed_per_s": routed / elapsed,
         "offers_committed": committed,
-        "stale_commits": stale,
+        "stale_commits": _sum(w.after, "cc_commits_stale_total") - _sum(w.before, "cc_commits_stale_total"),
         "round_trips": trips,
         "round_trips_per_routed": sum(trips.values()) / max(1, committed),
-        "node_cpu_share": [c / elapsed for c in node_cpu],
-        "redis_cpu_share": redis_cpu / elapsed,
-        "generator_cpu_share": own_cpu / elapsed,
-        "stolen_cpu_share": stolen / elapsed,
+        "node_cpu_share": [c / elapsed for c in w.node_cpu],
+        "redis_cpu_share": w.redis_cpu / elapsed,
+        "generator_cpu_share": w.own_cpu / elapsed,
+        "stolen_cpu_share": w.stolen / elapsed,
         "errors": tally.errors[:5],
         "error_count": len(tally.errors),
     }
@@ -295,20 +311,7 @@ async def drain_nodes(
                 before = await node_metrics(http, nodes)
                 pids = [n.proc.pid for n in nodes if n.proc is not None]
                 cpu0, redis0 = [cpu_seconds(p) for p in pids], redis.cpu()
-                now = time.time()
-                burst = [_waiting_chat(i, now) for i in range(contacts)]
-                start = time.perf_counter()
-                await asyncio.gather(
-                    *(
-                        store.commit(Changes(contacts=(c,), expected={f"contact:{c.id}": 0}, node="bench"))
-                        for c in burst
-                    )
-                )
-                written = time.perf_counter() - start
-                with tqdm(total=contacts, desc=f"{count} node(s): backlog offered", unit="offer", leave=False) as bar:
-                    while len(tally.offers) < contacts and time.perf_counter() - start < 120:
-                        bar.update(len(tally.offers) - bar.n)
-                        await asyncio.sleep(0.05)
+                start, written = await _burst(store, contacts, tally, f"{count} node(s): backlog offered")
                 node_cpu = [cpu_seconds(p) - c for p, c in zip(pids, cpu0, strict=True)]
                 redis_cpu = redis.cpu() - redis0
                 after = await node_metrics(http, nodes)
@@ -332,6 +335,25 @@ async def drain_nodes(
         "redis_cpu_share": redis_cpu / elapsed,
         "errors": tally.errors[:5],
     }
+
+
+async def _burst(store: RedisStore, contacts: int, tally: Tally, label: str) -> tuple[float, float]:
+    """Write ``contacts`` waiting chats at once, each its own commit; wait until all are offered (2 minutes at most).
+
+    Returns when the writing started (perf_counter) and how long it took.
+    """
+    now = time.time()
+    burst = [_waiting_chat(i, now) for i in range(contacts)]
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(store.commit(Changes(contacts=(c,), expected={f"contact:{c.id}": 0}, node="bench")) for c in burst)
+    )
+    written = time.perf_counter() - start
+    with tqdm(total=contacts, desc=label, unit="offer", leave=False) as bar:
+        while len(tally.offers) < contacts and time.perf_counter() - start < 120:
+            bar.update(len(tally.offers) - bar.n)
+            await asyncio.sleep(0.05)
+    return start, written
 
 
 async def run(agents: int = 120, customers: int = 240, warmup_s: float = 3.0, seconds: float = 10.0) -> dict[str, Any]:
