@@ -24,6 +24,7 @@ __all__ = [
     "Arrival",
     "Composer",
     "Direction",
+    "FilingContext",
     "MailOutcome",
     "MailRecord",
     "MailSource",
@@ -31,6 +32,7 @@ __all__ = [
     "OutboundState",
     "StoredAttachment",
     "ThreadEntry",
+    "TicketView",
     "recipients",
 ]
 
@@ -151,6 +153,34 @@ class ThreadEntry:
     digest: str
     contact_id: str | None
     ticket: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as filing a mail needs it: its latest contact, that contact's customer, who was copied on it."""
+
+    ticket: str
+    latest: str  # the ticket's latest contact
+    customer_id: str  # that contact's customer
+    copied: frozenset[str] = frozenset()  # addresses agents copied (Cc) on its replies (read only for a stranger)
+
+
+@dataclass(frozen=True, slots=True)
+class FilingContext:
+    """Everything the store knows that filing one fetched mail depends on, read at once.
+
+    ``entries``: the known mails among the Message-IDs asked for; ``customer_id`` and ``value``: the
+    customer the sender's address names (None, 0: no one yet); ``tickets``: each ticket those mails
+    or the subject name that exists; ``acks_to_address`` and ``acks_to_domain``: acknowledgements
+    queued to the sender's address and domain since the moment asked for.
+    """
+
+    entries: tuple[ThreadEntry, ...] = ()
+    customer_id: str | None = None
+    value: float = 0.0
+    tickets: Mapping[str, TicketView] = field(default_factory=dict)
+    acks_to_address: int = 0
+    acks_to_domain: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,10 @@ as from an unverified sender, for the agent to judge: it never lands in someone 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from contact_center.mail import Arrival, Direction, ThreadEntry
-from contact_center.model import Contact
-from contact_center.store import Store
+from contact_center.mail import Arrival, ThreadEntry, TicketView
 
 __all__ = ["Threading", "thread_for"]
 
@@ -37,43 +36,38 @@ class Threading:
     refused: str = ""
 
 
-async def _copied(store: Store, contact_id: str) -> set[str]:
-    """The addresses agents copied (Cc) on the contact's replies."""
-    mails = await store.mails_of(contact_id)
-    return {a for m in mails if m.direction == Direction.OUT for a in m.summary.get("cc", ())}
+def _may_join(arrival: Arrival, view: TicketView, customer_id: str) -> bool:
+    return view.customer_id == customer_id or arrival.address in view.copied
 
 
-async def _may_join(store: Store, arrival: Arrival, contact: Contact, customer_id: str) -> bool:
-    return contact.customer_id == customer_id or arrival.address in await _copied(store, contact.id)
-
-
-async def thread_for(store: Store, arrival: Arrival, parents: list[ThreadEntry], customer_id: str) -> Threading:
+def thread_for(
+    arrival: Arrival, parents: list[ThreadEntry], customer_id: str, tickets: Mapping[str, TicketView]
+) -> Threading:
     """Where ``arrival`` belongs, by the rules above; ``customer_id`` is the customer its From address names.
 
     ``parents`` are the mails it answers that the store knows (its In-Reply-To and References,
-    nearest first).
+    nearest first); ``tickets`` the tickets they and the subject name, as the store has them
+    (:class:`~contact_center.mail.FilingContext`). Nothing here reads the store.
     """
     named = Threading()
     for entry in parents:
         if not entry.ticket:
             continue
-        latest = await store.ticket_contact(entry.ticket)
-        contact = await store.get_contact(latest) if latest else None
-        if contact is not None and await _may_join(store, arrival, contact, customer_id):
-            return Threading(entry.ticket, latest)
+        view = tickets.get(entry.ticket)
+        if view is not None and _may_join(arrival, view, customer_id):
+            return Threading(entry.ticket, view.latest)
         why = f"it answers a mail of {entry.ticket}, whose customer writes from another address"
         named = Threading(named=entry.ticket, refused=why)
         break
     if named.named or not arrival.ticket_ref:
         return named
-    latest = await store.ticket_contact(arrival.ticket_ref)
-    contact = await store.get_contact(latest) if latest else None
-    if contact is None:
+    view = tickets.get(arrival.ticket_ref)
+    if view is None:
         return named  # a ticket that does not exist: nothing to join, nothing to warn of
-    if contact.customer_id != customer_id:
+    if view.customer_id != customer_id:
         why = f"its subject names {arrival.ticket_ref}, a ticket of another customer"
         return Threading(named=arrival.ticket_ref, refused=why)
     if not arrival.authenticated:
         why = f"its subject names {arrival.ticket_ref}, but its sender was not authenticated by the mail server"
         return Threading(named=arrival.ticket_ref, refused=why)
-    return Threading(arrival.ticket_ref, latest)
+    return Threading(arrival.ticket_ref, view.latest)

@@ -28,8 +28,17 @@ from contact_center.engine.work import Work
 from contact_center.events import MailFiled, MailSent, SlaAtRisk, SlaBreached
 from contact_center.exceptions import ClientError, Conflict
 from contact_center.fields import normalise_email, require_text
-from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound, OutboundState, recipients
-from contact_center.mail_threads import thread_for
+from contact_center.mail import (
+    Arrival,
+    Composer,
+    FilingContext,
+    MailOutcome,
+    MailRecord,
+    Outbound,
+    OutboundState,
+    recipients,
+)
+from contact_center.mail_threads import Threading, thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import Changes, NewEvent, Store
@@ -39,6 +48,14 @@ __all__ = ["MailFiling"]
 log = structlog.get_logger("contact_center.engine")
 
 _MAX_EMAIL_CHARS = 50_000  # an agent's email reply
+
+
+def _identity_address(address: str) -> str:
+    """The sender's address as a customer's identity: normalised, or as the mail has it (still whom to answer)."""
+    try:
+        return normalise_email(address)
+    except ClientError:
+        return address.strip().lower()
 
 
 class MailFiling:
@@ -72,14 +89,17 @@ class MailFiling:
     async def receive(self, arrival: Arrival) -> MailOutcome:
         """File a fetched mail: into the open contact of its thread, or a new contact in the queue.
 
-        The same bytes filed before under another place are noted as a ``duplicate``, nothing
-        more; a place recorded before is ``recorded``.
+        Everything it depends on is read from the store at once (:class:`FilingContext`); what
+        follows decides. The same bytes filed before under another place are noted as a
+        ``duplicate``, nothing more; a place recorded before is ``recorded``.
         """
         record = arrival.record
-        # One look-up for the mail's own Message-ID and the ids it answers.
-        found = await self._store.thread([record.message_id, *arrival.thread_ids])
-        known = [e for e in found if e.message_id == record.message_id]
-        parents = [e for e in found if e.message_id != record.message_id]
+        address = _identity_address(arrival.address)
+        since = self._clock.now() - self._config.email.ack_window_min * 60
+        ids = [record.message_id, *arrival.thread_ids]
+        context = await self._store.filing_context(ids, address, arrival.ticket_ref, arrival.address, since)
+        known = [e for e in context.entries if e.message_id == record.message_id]
+        parents = [e for e in context.entries if e.message_id != record.message_id]
         if known and known[0].digest == record.digest:
             again = dataclasses.replace(record, duplicate_of=known[0].mail_id, thread_ids=())
             self._metrics.inc("cc_mails_filed_total", outcome="duplicate")
@@ -91,8 +111,22 @@ class MailFiling:
                 f"Message-ID {record.message_id} was reused; kept as {own}",
             ]
             record = dataclasses.replace(record, message_id=own, summary={**record.summary, "problems": problems})
-        customer_id = await self._customer_by_email(arrival.address, arrival.name)
-        threading = await thread_for(self._store, arrival, parents, customer_id)
+        customer_id, value = context.customer_id, context.value
+        if customer_id is None:
+            customer_id, value = await self._new_customer(address, arrival.name)
+        threading = thread_for(arrival, parents, customer_id, context.tickets)
+        return await self._file_in(arrival, record, customer_id, value, threading, context)
+
+    async def _file_in(
+        self,
+        arrival: Arrival,
+        record: MailRecord,
+        customer_id: str,
+        value: float,
+        threading: Threading,
+        context: FilingContext,
+    ) -> MailOutcome:
+        """File the mail where ``threading`` says, with a new ticket for a new thread."""
         ticket, latest = threading.ticket, threading.latest
         first = not ticket
         if first:
@@ -101,8 +135,7 @@ class MailFiling:
             log.warning("email.thread_refused", ticket=threading.named, reason=threading.refused)
             refused = {"ticket": threading.named, "reason": threading.refused}
             record = dataclasses.replace(record, summary={**record.summary, "thread_refused": refused})
-        no_ack = await self._ack_refusal(arrival) if first else "not the first mail of its thread"
-        value = await self._worth(customer_id)
+        no_ack = self._ack_refusal(arrival, context) if first else "not the first mail of its thread"
         file = partial(self._file, arrival, record, customer_id, value, ticket, latest, no_ack)
         try:
             outcome = await self._work.run(file)
@@ -125,38 +158,34 @@ class MailFiling:
             return MailOutcome("recorded", outcome.contact_id, outcome.ticket)
         return outcome
 
-    async def _customer_by_email(self, address: str, name: str) -> str:
-        try:
-            address = normalise_email(address)
-        except ClientError:
-            address = address.strip().lower()  # as the mail has it: still the person to answer
-        found = await self._store.find_customer(IdentityKind.EMAIL, address)
-        if found is not None:
-            return found
+    async def _new_customer(self, address: str, name: str) -> tuple[str, float]:
+        """The customer a sender's address names, made now (or found, if made meanwhile), with its value."""
         customer = Customer(uuid.uuid4().hex[:16], name[:120], 0.0, self._clock.now(), [(IdentityKind.EMAIL, address)])
         try:
             await self._store.create_customer(customer)
         except Conflict:  # created meanwhile by a chat's identify or another mail
             found = await self._store.find_customer(IdentityKind.EMAIL, address)
-            if found is not None:
-                return found
-            raise
-        return customer.id
+            if found is None:
+                raise
+            return found, await self._worth(found)
+        return customer.id, 0.0
 
-    async def _ack_refusal(self, arrival: Arrival) -> str | None:
+    def _ack_refusal(self, arrival: Arrival, context: FilingContext) -> str | None:
         if arrival.ack_refusal is not None:
             return arrival.ack_refusal
         if self._composer is None:
             return "no mail composer is configured"
         cfg = self._config.email
-        since = self._clock.now() - cfg.ack_window_min * 60
-        sent = await self._store.acks_to(arrival.address, since)
-        if len(sent) >= cfg.acks_per_sender:
-            return f"{len(sent)} acknowledgements went to {arrival.address} in the last {cfg.ack_window_min:g} minutes"
-        domain = arrival.address.rsplit("@", 1)[-1]
-        to_domain = await self._store.acks_to_domain(domain, since)
-        if len(to_domain) >= cfg.acks_per_domain:
-            return f"{len(to_domain)} acknowledgements went to {domain} in the last {cfg.ack_window_min:g} minutes"
+        if context.acks_to_address >= cfg.acks_per_sender:
+            return (
+                f"{context.acks_to_address} acknowledgements went to {arrival.address} "
+                f"in the last {cfg.ack_window_min:g} minutes"
+            )
+        if context.acks_to_domain >= cfg.acks_per_domain:
+            domain = arrival.address.rsplit("@", 1)[-1]
+            return (
+                f"{context.acks_to_domain} acknowledgements went to {domain} in the last {cfg.ack_window_min:g} minutes"
+            )
         return None
 
     def _file(

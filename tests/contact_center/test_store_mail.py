@@ -9,8 +9,17 @@ import math
 import pytest
 
 from contact_center.exceptions import Conflict
-from contact_center.mail import Direction, MailRecord, MailSource, Outbound, OutboundState, StoredAttachment
-from contact_center.model import Channel, ContactState, Customer
+from contact_center.mail import (
+    Direction,
+    MailRecord,
+    MailSource,
+    Outbound,
+    OutboundState,
+    StoredAttachment,
+    ThreadEntry,
+    TicketView,
+)
+from contact_center.model import Channel, ContactState, Customer, IdentityKind
 from contact_center.store import Changes, NewEvent, Store
 from tests.contact_center.test_store_conformance import chat
 from tests.stores import Opener
@@ -66,6 +75,20 @@ async def _customer(store: Store) -> None:
     await store.create_customer(Customer(id="ana", created_at=1.0))
 
 
+NOBODY = "nobody@contoh.co.id"
+
+
+async def thread(store: Store, message_ids: list[str]) -> list[ThreadEntry]:
+    """The known mails among ``message_ids``, as filing a mail reads them."""
+    return list((await store.filing_context(message_ids, NOBODY, "", NOBODY, 0.0)).entries)
+
+
+async def ticket_contact(store: Store, ticket: str) -> str | None:
+    """The ticket's latest contact, as filing a mail that names it reads it."""
+    view = (await store.filing_context([], NOBODY, ticket, NOBODY, 0.0)).tickets.get(ticket)
+    return None if view is None else view.latest
+
+
 async def test_a_fetched_mail_is_recorded_with_its_contact_and_found_by_its_message_id(store: Store):
     """The mail's bytes, attachments (kept or refused with the reason), thread, ticket and cursor all come back."""
     await _customer(store)
@@ -83,9 +106,9 @@ async def test_a_fetched_mail_is_recorded_with_its_contact_and_found_by_its_mess
         dataclasses.replace(a, data=None) for a in mail.attachments))  # fmt: skip
     assert await store.mailbox_cursor("support") == (7, 3)
     assert await store.mailbox_cursor("sales") is None
-    [entry] = await store.thread(["<unknown@x>", "<m1@contoh.co.id>"])
+    [entry] = await thread(store, ["<unknown@x>", "<m1@contoh.co.id>"])
     assert (entry.mail_id, entry.contact_id, entry.ticket, entry.digest) == ("m1", "e1", "T-1", "digest-m1")
-    assert await store.ticket_contact("T-1") == "e1"
+    assert await ticket_contact(store, "T-1") == "e1"
     contact = await store.get_contact("e1")
     assert contact is not None and (contact.channel, contact.ticket) == (Channel.EMAIL, "T-1")
 
@@ -103,7 +126,7 @@ async def test_the_same_place_in_a_mailbox_is_refused_and_nothing_of_that_unit_i
         await restarted.commit(arrival(again, contact_id="e2"))
     assert await restarted.get_contact("e2") is None
     assert await restarted.mail("m1b") is None
-    assert await restarted.thread(["<other@x>"]) == []
+    assert await thread(restarted, ["<other@x>"]) == []
     assert [e.data["mail_id"] for e in await restarted.history("ana")] == ["m1"]
     assert await restarted.mailbox_cursor("support") == (7, 3)
 
@@ -137,7 +160,7 @@ async def test_the_first_mail_under_a_message_id_keeps_it(store: Store):
     await _customer(store)
     await store.commit(arrival(fetched("m1", 1, thread_ids=("<same@x>",))))
     await store.commit(arrival(fetched("m2", 2, contact_id="e2", thread_ids=("<same@x>",)), contact_id="e2"))
-    [entry] = await store.thread(["<same@x>"])
+    [entry] = await thread(store, ["<same@x>"])
     assert (entry.mail_id, entry.contact_id) == ("m1", "e1")
 
 
@@ -147,7 +170,7 @@ async def test_a_ticket_leads_to_its_latest_contact(store: Store):
     await store.commit(arrival(fetched("m1", 1, at=100.0)))
     await store.commit(arrival(fetched("m2", 2, at=300.0, contact_id="e2"), contact_id="e2"))
     await store.commit(Changes(mails=(fetched("m0", 3, at=50.0, thread_ids=()),)))
-    assert await store.ticket_contact("T-1") == "e2"
+    assert await ticket_contact(store, "T-1") == "e2"
 
 
 async def test_ticket_numbers_are_never_given_twice(reopen: Opener):
@@ -187,12 +210,32 @@ async def test_the_outbox_hands_out_due_mail_once_per_key_and_keeps_each_attempt
 
 
 async def test_acknowledgements_to_an_address_are_counted_from_a_moment_on(store: Store):
-    """acks_to gives the times of acknowledgements queued to that address after ``since``, not replies."""
+    """Filing counts the acknowledgements queued to the address (and its domain) after ``since``, not replies."""
     for n, at in enumerate((100.0, 200.0, 300.0)):
         await store.commit(Changes(outbound=(outbound(f"ack:T-{n}", created_at=at),)))
     await store.commit(Changes(outbound=(outbound("reply:r", kind="reply", created_at=250.0),)))
-    assert await store.acks_to("ana@contoh.co.id", 150.0) == [200.0, 300.0]
-    assert await store.acks_to("budi@contoh.co.id", 0.0) == []
+    acked = await store.filing_context([], NOBODY, "", "ana@contoh.co.id", 150.0)
+    assert (acked.acks_to_address, acked.acks_to_domain) == (2, 2)
+    other = await store.filing_context([], NOBODY, "", "budi@contoh.co.id", 0.0)
+    assert (other.acks_to_address, other.acks_to_domain) == (0, 3)  # budi's domain is ana's
+
+
+async def test_filing_reads_the_sender_and_the_tickets_named_in_one_go(store: Store):
+    """The customer the address names (with its value), each named ticket's latest contact and its customer,
+    and, for a sender who is not that customer, whom agents copied on it; a ticket of no contact is left out."""
+    await store.create_customer(Customer(id="ana", value=5000.0, created_at=1.0,
+                                         identities=[(IdentityKind.EMAIL, "ana@contoh.co.id")]))  # fmt: skip
+    await store.commit(arrival(fetched("m1", 1)))
+    reply = fetched("r1", 2, direction=Direction.OUT, source=None, thread_ids=("<r1@contoh.co.id>",),
+                    summary={"subject": "Re: Paket", "cc": ["budi@contoh.co.id"]})  # fmt: skip
+    await store.commit(Changes(mails=(reply,)))
+    ana = await store.filing_context(["<m1@contoh.co.id>"], "ana@contoh.co.id", "T-9", NOBODY, 0.0)
+    assert (ana.customer_id, ana.value) == ("ana", 5000.0)
+    assert [e.mail_id for e in ana.entries] == ["m1"]
+    assert ana.tickets == {"T-1": TicketView("T-1", "e1", "ana")}  # T-9 has no contact
+    budi = await store.filing_context(["<r1@contoh.co.id>"], "budi@contoh.co.id", "", NOBODY, 0.0)
+    assert (budi.customer_id, budi.value) == (None, 0.0)
+    assert budi.tickets == {"T-1": TicketView("T-1", "e1", "ana", frozenset({"budi@contoh.co.id"}))}
 
 
 async def test_a_contacts_ticket_and_first_response_are_kept(store: Store):

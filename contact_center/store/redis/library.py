@@ -197,10 +197,66 @@ local function commit(keys, args)
   return ids
 end
 
+-- ARGV: prefix, the sender's address (its customer identity), the address acknowledgements would go to,
+-- its domain, since (ms), a ticket the subject names (or ''), then the Message-IDs asked for. Everything
+-- filing one fetched mail depends on, read at once (see mail.FilingContext), as JSON: the known mails
+-- [message id, their JSON], the customer [id, value] (or false), each named ticket that exists
+-- [ticket, latest contact, its customer, addresses copied on its replies (read only for a stranger)],
+-- and how many acknowledgements went to the address and to the domain since then.
+local function filing_context(keys, args)
+  local p, address, acks_to, domain, since, ticket_ref = args[1], args[2], args[3], args[4], args[5], args[6]
+  local entries, named, order = {}, {}, {}
+  for i = 7, #args do
+    local mid = args[i]
+    local ref = redis.call('GET', {{thread_id(mid)}})
+    if ref then
+      entries[#entries + 1] = {mid, ref}
+      local ticket = cjson.decode(ref)[4]
+      if type(ticket) == 'string' and ticket ~= '' and not named[ticket] then
+        named[ticket] = true
+        order[#order + 1] = ticket
+      end
+    end
+  end
+  if ticket_ref ~= '' and not named[ticket_ref] then
+    order[#order + 1] = ticket_ref
+  end
+  local customer = redis.call('GET', {{identity('email', address)}})
+  local found = false
+  if customer then
+    found = {customer, redis.call('HGET', {{customer(customer)}}, 'value') or '0'}
+  end
+  local tickets = {}
+  for _, ticket in ipairs(order) do
+    local latest = redis.call('HGET', {{ticket(ticket)}}, 'contact_id')
+    local owner = latest and redis.call('HGET', {{contact(latest)}}, 'customer_id')
+    if owner then
+      local copied = {}
+      if owner ~= customer then
+        for _, mail_id in ipairs(redis.call('ZRANGE', {{contact_mails(latest)}}, 0, -1)) do
+          local meta = redis.call('HGET', {{mail(mail_id)}}, 'meta')
+          if meta then
+            local m = cjson.decode(meta)
+            if m.direction == 'out' and type(m.summary.cc) == 'table' then
+              for _, a in ipairs(m.summary.cc) do copied[#copied + 1] = a end
+            end
+          end
+        end
+      end
+      tickets[#tickets + 1] = {ticket, latest, owner, copied}
+    end
+  end
+  local after = '(' .. since
+  local to_address = redis.call('ZCOUNT', {{acks(acks_to)}}, after, '+inf')
+  local to_domain = redis.call('ZCOUNT', {{acks_domain(domain)}}, after, '+inf')
+  return cjson.encode({entries, found, tickets, to_address, to_domain})
+end
+
 redis.register_function('cc_append_event', append_event)
 redis.register_function('cc_commit', commit)
 redis.register_function('cc_add_message', add_message)
 redis.register_function{function_name='cc_last_seqs', callback=last_seqs, flags={'no-writes'}}
+redis.register_function{function_name='cc_filing_context', callback=filing_context, flags={'no-writes'}}
 redis.register_function('cc_create_customer', create_customer)
 redis.register_function('cc_create_user', create_user)
 redis.register_function('cc_merge_customers', merge_customers)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
+from contact_center.mail import FilingContext, MailRecord, Outbound, OutboundState, ThreadEntry, TicketView
 from contact_center.store.redis.codec import (
     mail_from_hash,
 )
@@ -66,6 +66,21 @@ def outbound_unit(k: Keys, o: Outbound, blobs: list[bytes]) -> dict[str, Any]:
     }
 
 
+def _listed(value: Any) -> list[Any]:
+    """A list from Lua's cjson, which writes an empty table as ``{}``."""
+    return value if isinstance(value, list) else []
+
+
+def _filing_context(found: list[Any]) -> FilingContext:
+    entries, customer, tickets, to_address, to_domain = found
+    thread = tuple(ThreadEntry(mid, *orjson.loads(ref)) for mid, ref in _listed(entries))
+    views = {
+        t: TicketView(t, latest, owner, frozenset(_listed(copied))) for t, latest, owner, copied in _listed(tickets)
+    }
+    customer_id, value = (str(customer[0]), float(customer[1])) if customer else (None, 0.0)
+    return FilingContext(thread, customer_id, value, views, int(to_address), int(to_domain))
+
+
 class RedisMail(RedisPipeline):
     """Mail in Redis."""
 
@@ -77,25 +92,19 @@ class RedisMail(RedisPipeline):
         result: tuple[int, int] | None = await self._lookup(build)
         return result
 
-    async def thread(self, message_ids: Sequence[str]) -> list[ThreadEntry]:
+    async def filing_context(
+        self, message_ids: Sequence[str], address: str, ticket_ref: str, acks_to: str, acks_since: float
+    ) -> FilingContext:
+        """What filing a fetched mail depends on, in one call of ``cc_filing_context``."""
         wanted = list(dict.fromkeys(message_ids))
+        domain = acks_to.rsplit("@", 1)[-1]
+        args = (self.keys.prefix, address, acks_to, domain, _ms(acks_since), ticket_ref, *wanted)
 
         def build(pipe: Any) -> Read:
-            for mid in wanted:
-                pipe.get(self.keys.thread_id(mid))
-            return lambda replies: [
-                ThreadEntry(mid, *orjson.loads(ref)) for mid, ref in zip(wanted, replies, strict=True) if ref
-            ]
+            pipe.fcall_ro("cc_filing_context", 0, *args)
+            return lambda replies: _filing_context(orjson.loads(replies[0]))
 
-        result: list[ThreadEntry] = await self._lookup(build)
-        return result
-
-    async def ticket_contact(self, ticket: str) -> str | None:
-        def build(pipe: Any) -> Read:
-            pipe.hget(self.keys.ticket(ticket), "contact_id")
-            return lambda replies: replies[0]
-
-        result: str | None = await self._lookup(build)
+        result: FilingContext = await self._lookup(build)
         return result
 
     async def next_ticket(self) -> int:
@@ -164,19 +173,3 @@ class RedisMail(RedisPipeline):
             return lambda replies: None
 
         await self._enqueue(build)
-
-    async def acks_to(self, address: str, since: float) -> list[float]:
-        return await self._times(self.keys.acks(address), since)
-
-    async def acks_to_domain(self, domain: str, since: float) -> list[float]:
-        return await self._times(self.keys.acks_domain(domain), since)
-
-    async def _times(self, key: str, since: float) -> list[float]:
-        """The times (scores) of a sorted set's members after ``since``, in seconds."""
-
-        def build(pipe: Any) -> Read:
-            pipe.zrangebyscore(key, f"({_ms(since)}", "+inf", withscores=True)
-            return lambda replies: [score / 1000 for _, score in replies[0]]
-
-        result: list[float] = await self._lookup(build)
-        return result

@@ -14,11 +14,10 @@ from typing import Any
 import orjson
 
 from contact_center.exceptions import Conflict
-from contact_center.mail import MailRecord, Outbound, OutboundState, ThreadEntry
+from contact_center.mail import FilingContext, MailRecord, Outbound, OutboundState, ThreadEntry, TicketView
 
 __all__ = [
-    "acks_to",
-    "acks_to_domain",
+    "filing_context",
     "mail",
     "mailbox_cursor",
     "mails_of",
@@ -27,7 +26,6 @@ __all__ = [
     "outbound_due",
     "quarantined",
     "thread",
-    "ticket_contact",
     "update_outbound",
     "write_mails",
     "write_outbound",
@@ -141,11 +139,6 @@ def thread(db: sqlite3.Connection, message_ids: Sequence[str]) -> list[ThreadEnt
     return found
 
 
-def ticket_contact(db: sqlite3.Connection, ticket: str) -> str | None:
-    row = db.execute("SELECT contact_id FROM tickets WHERE ticket = ?", (ticket,)).fetchone()
-    return None if row is None else str(row[0])
-
-
 def next_ticket(db: sqlite3.Connection) -> int:
     n = int(db.execute("INSERT INTO ticket_numbers DEFAULT VALUES").lastrowid or 0)
     db.execute("DELETE FROM ticket_numbers WHERE n < ?", (n,))  # the counter lives on in sqlite_sequence
@@ -196,19 +189,47 @@ def outbound(db: sqlite3.Connection, outbound_id: str) -> Outbound | None:
     return None if row is None else Outbound.from_meta(orjson.loads(row[0]), bytes(row[1]))
 
 
-def acks_to(db: sqlite3.Connection, address: str, since: float) -> list[float]:
-    rows = db.execute(
-        "SELECT created_at FROM outbox WHERE kind = 'ack' AND recipient = ? AND created_at > ? ORDER BY created_at",
-        (address, since),
-    ).fetchall()
-    return [float(r[0]) for r in rows]
-
-
-def acks_to_domain(db: sqlite3.Connection, domain: str, since: float) -> list[float]:
+def _acks_since(db: sqlite3.Connection, address: str, since: float) -> tuple[int, int]:
+    """How many acknowledgements were queued after ``since`` to ``address``, and to any address at its domain."""
+    to_address = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND recipient = ? AND created_at > ?", (address, since)
+    ).fetchone()[0]
     # The same expression as the index outbox_ack_domains, so SQLite reads the index.
-    rows = db.execute(
-        "SELECT created_at FROM outbox WHERE kind = 'ack' AND substr(recipient, instr(recipient, '@') + 1) = ?"
-        " AND created_at > ? ORDER BY created_at",
-        (domain, since),
-    ).fetchall()
-    return [float(r[0]) for r in rows]
+    to_domain = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'ack' AND substr(recipient, instr(recipient, '@') + 1) = ?"
+        " AND created_at > ?",
+        (address.rsplit("@", 1)[-1], since),
+    ).fetchone()[0]
+    return int(to_address), int(to_domain)
+
+
+def _ticket_view(db: sqlite3.Connection, ticket: str, customer_id: str | None) -> TicketView | None:
+    """The ticket's latest contact and its customer; who was copied on it only if that is not ``customer_id``."""
+    row = db.execute(
+        "SELECT t.contact_id, c.customer_id FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.ticket = ?",
+        (ticket,),
+    ).fetchone()
+    if row is None:
+        return None
+    latest, owner = str(row[0]), str(row[1])
+    copied: frozenset[str] = frozenset()
+    if owner != customer_id:
+        metas = db.execute("SELECT meta FROM mails WHERE contact_id = ? AND direction = 'out'", (latest,)).fetchall()
+        copied = frozenset(a for (meta,) in metas for a in orjson.loads(meta)["summary"].get("cc", ()))
+    return TicketView(ticket, latest, owner, copied)
+
+
+def filing_context(
+    db: sqlite3.Connection, message_ids: Sequence[str], address: str, ticket_ref: str, acks_to: str, since: float
+) -> FilingContext:
+    entries = thread(db, message_ids)
+    row = db.execute(
+        "SELECT c.id, c.value FROM identities i JOIN customers c ON c.id = i.customer_id"
+        " WHERE i.kind = 'email' AND i.value = ?",
+        (address,),
+    ).fetchone()
+    customer_id, value = (str(row[0]), float(row[1])) if row is not None else (None, 0.0)
+    named = dict.fromkeys([*(e.ticket for e in entries if e.ticket), *([ticket_ref] if ticket_ref else [])])
+    tickets = {t: view for t in named if (view := _ticket_view(db, t, customer_id)) is not None}
+    to_address, to_domain = _acks_since(db, acks_to, since)
+    return FilingContext(tuple(entries), customer_id, value, tickets, to_address, to_domain)

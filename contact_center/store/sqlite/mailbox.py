@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from contact_center.mail import MailRecord, Outbound, ThreadEntry
+from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.store.sqlite import mail as mail_sql
 from contact_center.store.sqlite.writer import SqliteWriter
 
@@ -19,13 +19,11 @@ class SqliteMail(SqliteWriter):
         """The mailbox's UIDVALIDITY and the highest UID recorded under it; None before its first mail."""
         return mail_sql.mailbox_cursor(self._db, mailbox)
 
-    async def thread(self, message_ids: Sequence[str]) -> list[ThreadEntry]:
-        """What each of ``message_ids`` that is known leads to, in the order asked."""
-        return mail_sql.thread(self._db, message_ids)
-
-    async def ticket_contact(self, ticket: str) -> str | None:
-        """The latest contact of a ticket."""
-        return mail_sql.ticket_contact(self._db, ticket)
+    async def filing_context(
+        self, message_ids: Sequence[str], address: str, ticket_ref: str, acks_to: str, acks_since: float
+    ) -> FilingContext:
+        """What filing a fetched mail depends on (see :class:`~contact_center.mail.FilingContext`), in one read."""
+        return mail_sql.filing_context(self._db, message_ids, address, ticket_ref, acks_to, acks_since)
 
     async def next_ticket(self) -> int:
         """A ticket number never given out before (numbers taken and not used leave gaps)."""
@@ -53,11 +51,3 @@ class SqliteMail(SqliteWriter):
     async def update_outbound(self, outbound: Outbound) -> None:
         """Record an attempt's outcome: state, attempts, next attempt, error, time sent."""
         await self._enqueue(partial(mail_sql.update_outbound, o=outbound))
-
-    async def acks_to(self, address: str, since: float) -> list[float]:
-        """When acknowledgements to ``address`` were queued after ``since``."""
-        return mail_sql.acks_to(self._db, address, since)
-
-    async def acks_to_domain(self, domain: str, since: float) -> list[float]:
-        """When acknowledgements to addresses at ``domain`` were queued after ``since``."""
-        return mail_sql.acks_to_domain(self._db, domain, since)
