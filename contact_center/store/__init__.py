@@ -1,6 +1,7 @@
 """Where the engine keeps what it must not lose.
 
-:class:`Store` is the port; :class:`SqliteStore` the embedded backend (the default),
+:class:`Store` is the port, one protocol per aggregate (customers, contacts, mail, accounts,
+reports: :mod:`.base`); :class:`SqliteStore` the embedded backend (the default),
 :class:`RedisStore` the one several engine nodes share. :func:`open_store` opens the one
 ``config.toml`` names.
 """

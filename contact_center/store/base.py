@@ -24,7 +24,21 @@ import structlog
 from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
-__all__ = ["Challenge", "Changes", "FirstResponses", "NewEvent", "Session", "Store", "Strikes", "Written"]
+__all__ = [
+    "AccountStore",
+    "Challenge",
+    "Changes",
+    "ContactStore",
+    "CustomerStore",
+    "FirstResponses",
+    "MailStore",
+    "NewEvent",
+    "ReportStore",
+    "Session",
+    "Store",
+    "Strikes",
+    "Written",
+]
 
 # Email contacts' arrivals and first responses (NaN: not answered yet), for the SLA clock's reports.
 FirstResponses = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -128,10 +142,9 @@ class Changes:
     outbound: tuple[Outbound, ...] = ()
 
 
-class Store(Protocol):
-    shared: bool  # engine nodes may share it: commits check versions and are announced
+class CustomerStore(Protocol):
+    """Customers and identities (proven) and claims (not)."""
 
-    # customers and identities
     async def create_customer(self, customer: Customer) -> None: ...
     async def get_customer(self, customer_id: str) -> Customer | None: ...
     async def find_customer(self, kind: IdentityKind, value: str) -> str | None: ...
@@ -140,7 +153,12 @@ class Store(Protocol):
     async def set_customer(self, customer_id: str, *, name: str | None, value: float | None) -> None: ...
     async def add_claim(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None: ...
 
-    # contacts, messages and history
+
+class ContactStore(Protocol):
+    """Contacts and presences (a unit of work's records), conversations and history."""
+
+    shared: bool  # engine nodes may share it: commits check versions and are announced
+
     async def record(self, contacts: Sequence[Contact], events: Sequence[NewEvent]) -> list[HistoryEvent]: ...
     def commit(self, changes: Changes) -> Awaitable[list[HistoryEvent]]: ...
     async def current(
@@ -167,7 +185,10 @@ class Store(Protocol):
     async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]: ...
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]: ...
 
-    # email: mailboxes, threads, the outbox
+
+class MailStore(Protocol):
+    """Mailboxes' cursors, what filing a mail depends on, tickets, mails and the outbox."""
+
     async def mailbox_cursor(self, mailbox: str) -> tuple[int, int] | None: ...
     async def filing_context(
         self, message_ids: Sequence[str], address: str, ticket_ref: str, acks_to: str, acks_since: float
@@ -179,9 +200,11 @@ class Store(Protocol):
     async def outbound_due(self, now: float, limit: int = 100) -> list[Outbound]: ...
     async def outbound(self, outbound_id: str) -> Outbound | None: ...
     async def update_outbound(self, outbound: Outbound) -> None: ...
-    async def first_responses(self, since: float, until: float) -> FirstResponses: ...
 
-    # accounts and sessions
+
+class AccountStore(Protocol):
+    """Users, sessions, and the throttles and one-time codes every node on the store shares."""
+
     async def create_user(self, agent: Agent, password_hash: str) -> None: ...
     async def user_by_name(self, username: str) -> tuple[Agent, str] | None: ...
     async def get_agent(self, agent_id: str) -> Agent | None: ...
@@ -194,8 +217,6 @@ class Store(Protocol):
     async def delete_session(self, token_hash: str) -> None: ...
     async def delete_sessions_of(self, subject_id: str) -> int: ...
     async def purge_sessions(self, now: float) -> int: ...
-
-    # throttles and one-time codes: shared by every node on the store
     async def strike(
         self, key: str, now: float, window_s: float, *, lock_after: int = 0, lock_s: float = 0.0
     ) -> Strikes: ...
@@ -204,5 +225,15 @@ class Store(Protocol):
     async def put_challenge(self, key: str, challenge: Challenge, now: float) -> None: ...
     async def challenge(self, key: str, now: float) -> Challenge | None: ...
     async def drop_challenge(self, key: str) -> None: ...
+
+
+class ReportStore(Protocol):
+    """What the reports read."""
+
+    async def first_responses(self, since: float, until: float) -> FirstResponses: ...
+
+
+class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, Protocol):
+    """The whole port, one per aggregate above; each backend is a package with a module per aggregate."""
 
     async def close(self) -> None: ...

@@ -15,7 +15,7 @@ from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
 from contact_center.reports import email_attainment
 from contact_center.sla import Period
-from contact_center.web.keys import CONFIG, ENGINE
+from contact_center.web.keys import CLOCK, CONFIG, ENGINE, STORE
 from contact_center.web.rest import date_query, int_path, int_query, user
 
 __all__ = ["attachment", "email_report", "quarantine", "raw_mail"]
@@ -24,20 +24,20 @@ __all__ = ["attachment", "email_report", "quarantine", "raw_mail"]
 async def email_report(request: web.Request) -> web.Response:
     """The email promise per period, for supervisors: ``?period=month&from=2026-01-01&to=2026-12-31``."""
     await user(request, Role.SUPERVISOR)
-    config, engine = request.app[CONFIG], request.app[ENGINE]
+    config, store, now = request.app[CONFIG], request.app[STORE], request.app[CLOCK].now()
     raw = request.query.get("period", "month")
     try:
         period = Period(raw)
     except ValueError:
         choices = ", ".join(p.value for p in Period)
         raise BadMessage(f"period: must be one of {choices}, got {raw!r}", "invalid_field") from None
-    today = config.sla.calendar.local_date(engine.clock.now())
+    today = config.sla.calendar.local_date(now)
     last = date_query(request, "to", today)
     first = date_query(request, "from", last.replace(month=1, day=1))
     if first > last or (last - first).days > 3660:
         raise BadMessage("from/to: from must not be after to, and at most ten years apart", "invalid_field")
     calendar, promise = config.sla.calendar, config.email.promise
-    report = await email_attainment(engine.store, calendar, promise, engine.clock.now(), period, first, last)
+    report = await email_attainment(store, calendar, promise, now, period, first, last)
     return web.json_response(report.to_json())
 
 
@@ -51,8 +51,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     download, and every answer forbids sniffing and sandboxes itself.
     """
     user_id = await user(request)
-    engine = request.app[ENGINE]
-    mail = await engine.store.mail(request.match_info["mail_id"])
+    mail = await request.app[STORE].mail(request.match_info["mail_id"])
     n = int_path(request, "n")
     if mail is None or n >= len(mail.attachments):
         raise NotFound(f"no attachment {n} of mail {request.match_info['mail_id']!r}")
@@ -74,7 +73,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
 async def raw_mail(request: web.Request) -> web.StreamResponse:
     """A mail's bytes as received or sent (``message/rfc822``), for supervisors."""
     await user(request, Role.SUPERVISOR)
-    mail = await request.app[ENGINE].store.mail(request.match_info["mail_id"])
+    mail = await request.app[STORE].mail(request.match_info["mail_id"])
     if mail is None:
         raise NotFound(f"no mail {request.match_info['mail_id']!r}")
     headers = {"Content-Disposition": f"attachment; filename={mail.id}.eml", "X-Content-Type-Options": "nosniff"}
@@ -85,7 +84,7 @@ async def quarantine(request: web.Request) -> web.Response:
     """Fetched mails that could not be read or filed, newest first, with the reason: for supervisors."""
     await user(request, Role.SUPERVISOR)
     limit = int_query(request, "limit", 100, 1000) or 100
-    mails = await request.app[ENGINE].store.quarantined(limit)
+    mails = await request.app[STORE].quarantined(limit)
     return web.json_response(
         {
             "mails": [
