@@ -17,7 +17,7 @@ from contact_center.model import Role
 from tests.clients import login, widget
 from tests.conftest import Server, make_config, start_server
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 _OPENED: list[asyncio.StreamWriter] = []

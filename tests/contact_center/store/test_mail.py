@@ -21,7 +21,7 @@ from contact_center.mail import (
 )
 from contact_center.model import Channel, ContactState, Customer, IdentityKind
 from contact_center.store import Changes, NewEvent, Store
-from tests.contact_center.test_store_conformance import chat
+from tests.contact_center.store.test_conformance import chat
 from tests.stores import Opener
 
 RAW = b"From: ana@contoh.co.id\r\nSubject: Paket belum sampai\r\n\r\nHalo, paket saya belum sampai.\r\n"

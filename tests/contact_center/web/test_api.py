@@ -11,7 +11,7 @@ from contact_center.model import Role
 from tests.clients import login
 from tests.conftest import Server, make_config, start_server
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 async def call(server: Server, method: str, path: str, token: str | None = None, **kw):

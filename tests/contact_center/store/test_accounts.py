@@ -7,7 +7,7 @@ import asyncio
 from contact_center.model import Customer, IdentityKind
 from contact_center.store import NewEvent, Session, Store
 from contact_center.store.base import Challenge, Strikes
-from tests.contact_center.test_store_conformance import agent
+from tests.contact_center.store.test_conformance import agent
 from tests.stores import Opener
 
 
