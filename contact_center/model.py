@@ -7,6 +7,7 @@ the table below does not allow.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -171,6 +172,15 @@ class Contact:
     answered_at: float | None = None
     breached_at: float | None = None
     left_at: float | None = None
+
+    @classmethod
+    def arriving(
+        cls, channel: Channel, customer_id: str, skills: list[tuple[str, int]], value: float, at: float, **fields: Any
+    ) -> Contact:
+        """A new contact of any channel, queued at ``at`` under a fresh id (``fields``: the channel's own)."""
+        return cls(
+            uuid.uuid4().hex[:16], channel, customer_id, ContactState.QUEUED, at, at, skills, value=value, **fields
+        )
 
     def move(self, target: ContactState) -> None:
         """Move to ``target`` or raise :class:`InvalidTransition`."""

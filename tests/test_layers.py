@@ -50,3 +50,52 @@ def test_channels_do_not_import_the_composition_root():
     for path in files("channels"):
         wrong = named(imports(path), "contact_center.web", "contact_center.cli")
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in ("contact_center", "channels", "routing", "templates_responses"):
+        for path in files(package):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _runtime_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """Our modules a file imports when it runs (``from a import b`` names ``a.b`` if that is a module)."""
+    tree = ast.parse(path.read_text(), str(path))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for inner in ast.walk(node)
+    }
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                      for a in node.names}  # fmt: skip
+    return {m for m in found if m in modules}
+
+
+def test_no_import_cycle():
+    """Following imports from any module of ours never leads back to it."""
+    modules = _modules()
+    graph = {name: _runtime_imports(path, modules) - {name} for name, path in modules.items()}
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in path:
+            raise AssertionError("import cycle: " + " -> ".join((*path[path.index(name) :], name)))
+        if name in done:
+            return
+        for imported in sorted(graph[name]):
+            visit(imported, (*path, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())

@@ -9,7 +9,6 @@ work like any other change, joined by a message of the same customer that comes 
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -191,19 +190,8 @@ class Conversations:
     ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
         """A new chat and its first message, written together (the store announces the new record)."""
         now = self._clock.now()
-        contact = Contact(
-            id=uuid.uuid4().hex[:16],
-            channel=Channel.CHAT,
-            customer_id=customer_id,
-            state=ContactState.QUEUED,
-            created_at=now,
-            enqueued_at=now,
-            skills=skills,
-            value=value,
-            last_seq=1,
-            version=1,
-            node=self._work.node_id,
-        )
+        contact = Contact.arriving(Channel.CHAT, customer_id, skills, value, now, last_seq=1, version=1,
+                                   node=self._work.node_id)  # fmt: skip
         created = self._work.event(contact, "contact.created", "customer", topic=topic, language=language)
         first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True)
         self._replica.apply(contact)

@@ -226,18 +226,8 @@ class MailFiling:
         self, arrival: Arrival, record: MailRecord, customer_id: str, value: float, ticket: str, latest: str | None
     ) -> Contact:
         now = self._clock.now()
-        contact = Contact(
-            id=uuid.uuid4().hex[:16],
-            channel=Channel.EMAIL,
-            customer_id=customer_id,
-            state=ContactState.QUEUED,
-            created_at=now,
-            enqueued_at=now,
-            skills=list(arrival.skills),
-            subject=arrival.subject[:300],
-            value=value,
-            ticket=ticket,
-        )
+        contact = Contact.arriving(Channel.EMAIL, customer_id, list(arrival.skills), value, now,
+                                   subject=arrival.subject[:300], ticket=ticket)  # fmt: skip
         refused = record.summary.get("thread_refused")
         linked = {"linked_ticket": refused["ticket"], "unverified_sender": True} if refused else {}
         self._work.put(contact, "contact.created", "customer", ticket=ticket, follows=latest,
