@@ -114,20 +114,23 @@ class WidgetSession:
                 verified = [[event.by, event.value]] if event.by else []
                 self.sock.send({"type": "identified", "customer_id": event.customer_id, "verified": verified})
         elif isinstance(event, events.MessagePosted):
-            self.conversations.live(message_json(event.message))  # given in order, once (``_give``)
+            self.conversations.live(event.message)  # given in order, once (``_give``)
         else:
             self.sock.send(json_of(event))
 
-    def _give(self, event: dict[str, Any]) -> None:
-        self.sock.send(self._shown(event))
+    def _give(self, message: HistoryEvent) -> None:
+        self.sock.send(self._shown(message))
 
     @staticmethod
-    def _shown(event: dict[str, Any]) -> dict[str, Any]:
+    def _shown(message: HistoryEvent) -> dict[str, Any]:
         """A message as the customer sees it: from the customer or from ``agent`` (not which one)."""
-        return {**event, "from": "customer" if event["from"] == "customer" else "agent"}
+        shown = message_json(message)
+        if shown["from"] != "customer":
+            shown["from"] = "agent"
+        return shown
 
-    async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [message_json(e) for e in await self.ports.log.messages(contact_id, after)]
+    async def _read(self, contact_id: str, after: int) -> list[HistoryEvent]:
+        return await self.ports.log.messages(contact_id, after)
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)
@@ -167,7 +170,7 @@ class WidgetSession:
             after = require_int("last_seq", msg.get("last_seq", 0)) if msg.get("contact_id") == contact.id else 0
             self.conversations.start(contact.id, after)
             for recorded in await self.ports.log.messages(contact.id, after):
-                self.conversations.live(message_json(recorded))
+                self.conversations.live(recorded)
         buffered, self._buffer = self._buffer, None
         for live in buffered:
             self._on_event(live)
@@ -255,7 +258,7 @@ class WidgetSession:
         if contact is None or contact.customer_id != self.customer_id:
             raise Forbidden(f"contact {contact_id!r} is not one of your conversations")
         found = await self.ports.log.messages(contact_id, after)
-        shown = [self._shown(message_json(e)) for e in found]
+        shown = [self._shown(e) for e in found]
         self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": shown})
 
     async def ping(self, msg: dict[str, Any]) -> None:

@@ -31,12 +31,13 @@ from typing import Any
 import structlog
 
 from contact_center.clock import Clock, Timer
+from contact_center.model import HistoryEvent
 
 __all__ = ["Conversations", "Watch"]
 
 log = structlog.get_logger("contact_center.delivery")
 
-Message = dict[str, Any]
+Message = HistoryEvent  # a message of a conversation; the socket makes its JSON when it gives it
 Give = Callable[[Message], None]
 Read = Callable[[str, int], Awaitable[Sequence[Message]]]
 
@@ -88,7 +89,7 @@ class Conversations:
 
     def live(self, message: Message) -> None:
         """A message of a conversation, from the bus or a read: given in order, once."""
-        contact_id, seq = message["contact_id"], message["seq"]
+        contact_id, seq = message.contact_id or "", message.seq or 0
         followed = self._followed.get(contact_id)
         if followed is None:  # a conversation first heard of now: followed from its beginning
             followed = self._followed[contact_id] = _Followed(0)
@@ -195,8 +196,9 @@ class Conversations:
             return
         before = followed.delivered
         for message in messages:
-            if message["seq"] > followed.delivered and followed.held.get(message["seq"]) is None:
-                followed.held.setdefault(message["seq"], message)
+            seq = message.seq or 0
+            if seq > followed.delivered and followed.held.get(seq) is None:
+                followed.held.setdefault(seq, message)
         self._drain(contact_id, followed)
         if followed.delivered > before and self._filled is not None:
             self._filled(followed.delivered - before)

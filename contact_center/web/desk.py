@@ -133,7 +133,7 @@ class DeskSession:
         self._checking: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self.ports = ports
-        self.conversations = ports.watch.follow(sock.send, self._read, self._may_follow)
+        self.conversations = ports.watch.follow(self._give, self._read, self._may_follow)
         self._buffer: list[events.Event] | None = None  # bus events while welcome is put together
         self.handlers = {
             "hello": self.hello,
@@ -167,12 +167,15 @@ class DeskSession:
         elif self._buffer is not None:
             self._buffer.append(event)
         elif isinstance(event, events.MessagePosted):
-            self.conversations.live(message_json(event.message))  # in order, once
+            self.conversations.live(event.message)  # in order, once
         else:
             self.sock.send(self.wire.json(event))
 
-    async def _read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
-        return [message_json(e) for e in await self.ports.log.messages(contact_id, after)]
+    def _give(self, message: HistoryEvent) -> None:
+        self.sock.send(message_json(message))
+
+    async def _read(self, contact_id: str, after: int) -> list[HistoryEvent]:
+        return await self.ports.log.messages(contact_id, after)
 
     def _may_follow(self, contact_id: str) -> bool:
         contact = self.engine.contact(contact_id)

@@ -8,39 +8,39 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
 
 from contact_center.clock import ManualClock
 from contact_center.delivery import Watch
+from contact_center.model import HistoryEvent
 
 WAIT = 0.5
 
 
-def message(seq: int, contact_id: str = "c1", sender: str = "agent:ayu") -> dict[str, Any]:
-    return {"type": "message", "contact_id": contact_id, "seq": seq, "from": sender, "text": f"m{seq}"}
+def message(seq: int, contact_id: str = "c1", sender: str = "agent:ayu") -> HistoryEvent:
+    return HistoryEvent(100 + seq, "ana", contact_id, "chat", "message", float(seq), sender, {"text": f"m{seq}"}, seq)
 
 
 class Record:
     """The store's messages, and what was asked of it."""
 
     def __init__(self) -> None:
-        self.messages: dict[str, list[dict[str, Any]]] = {}
+        self.messages: dict[str, list[HistoryEvent]] = {}
         self.reads: list[tuple[str, int]] = []
         self.failing = False
 
-    def add(self, *seqs: int, contact_id: str = "c1") -> list[dict[str, Any]]:
+    def add(self, *seqs: int, contact_id: str = "c1") -> list[HistoryEvent]:
         added = [message(s, contact_id) for s in seqs]
         self.messages.setdefault(contact_id, []).extend(added)
         return added
 
-    async def read(self, contact_id: str, after: int) -> list[dict[str, Any]]:
+    async def read(self, contact_id: str, after: int) -> list[HistoryEvent]:
         self.reads.append((contact_id, after))
         if self.failing:
             raise ConnectionError("store away")
-        return [m for m in self.messages.get(contact_id, []) if m["seq"] > after]
+        return [m for m in self.messages.get(contact_id, []) if (m.seq or 0) > after]
 
     async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]:
-        return {c: max((m["seq"] for m in self.messages.get(c, [])), default=0) for c in contact_ids}
+        return {c: max((m.seq or 0 for m in self.messages.get(c, [])), default=0) for c in contact_ids}
 
 
 class Socket:
@@ -50,7 +50,7 @@ class Socket:
         self.watch = Watch(record.last_seqs, clock, gap_wait_s=WAIT, check_s=1.0, filled=self._filled)
         self.filled = 0
         self.conversations = self.watch.follow(
-            lambda m: self.given.append(m["seq"]), record.read, self.open.__contains__
+            lambda m: self.given.append(m.seq or 0), record.read, self.open.__contains__
         )
 
     def _filled(self, count: int) -> None:
