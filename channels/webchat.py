@@ -106,7 +106,9 @@ class WidgetSession:
         self._unsubscribe = self.ports.topics.subscribe(topics.customer(customer_id), self._on_event)
 
     def _on_event(self, event: events.Event) -> None:
-        if self._buffer is not None:
+        if type(event) is events.MessagePosted and self._buffer is None:  # most of what comes: first
+            self.conversations.live(event.message)  # given in order, once (``_give``)
+        elif self._buffer is not None:
             self._buffer.append(event)
         elif isinstance(event, events.Merged):  # proven to be another customer (by this socket, another, or an agent)
             self._subscribe(event.customer_id)

@@ -79,7 +79,6 @@ class Conversations:
         text: object,
         client_id: object,
         answer: Answer,
-        *,
         topic: str = "general",
         language: str = "en",
     ) -> Contact | Awaitable[Contact | None]:
@@ -263,7 +262,7 @@ class Conversations:
         self._publish_message(current, event)
 
     def _publish_message(self, contact: Contact, event: HistoryEvent) -> None:
-        posted = MessagePosted(event)
-        self._work.publish(topics.customer(contact.customer_id), posted)
+        posted, publish = MessagePosted(event), self._work.publish
+        publish(topics.customer(contact.customer_id), posted)
         if contact.agent_id:
-            self._work.publish(topics.agent(contact.agent_id), posted)
+            publish(topics.agent(contact.agent_id), posted)

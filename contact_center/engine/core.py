@@ -180,7 +180,7 @@ class Engine:
         language: str = "en",
     ) -> Contact | Awaitable[Contact | None]:  # fmt: skip
         """A customer's chat message, the one way in (:meth:`.Conversations.customer_writes`)."""
-        return self._conversations.customer_writes(customer_id, text, client_id, answer, topic=topic, language=language)
+        return self._conversations.customer_writes(customer_id, text, client_id, answer, topic, language)
 
     async def customer_message(
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"

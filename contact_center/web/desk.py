@@ -161,7 +161,9 @@ class DeskSession:
         return not self._ended
 
     def _from_bus(self, event: events.Event) -> None:
-        if isinstance(event, events.SessionEnded):
+        if type(event) is events.MessagePosted and self._buffer is None:  # most of what comes: first
+            self.conversations.live(event.message)  # in order, once
+        elif isinstance(event, events.SessionEnded):
             if event.token_hash in (None, self._token_hash):
                 self._end(event.reason)
         elif self._buffer is not None:
