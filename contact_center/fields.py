@@ -23,11 +23,12 @@ def require_text(name: str, value: Any, max_chars: int, *, allow_empty: bool = F
     """
     if not isinstance(value, str):
         raise BadMessage(f"{name}: must be a string", "invalid_field")
-    if not allow_empty and not value.strip():
+    if not allow_empty and (not value or value.isspace()):  # what strip() would leave empty
         raise BadMessage(f"{name}: must not be empty", "invalid_field")
     if len(value) > max_chars:
         raise BadMessage(f"{name}: at most {max_chars} characters, got {len(value)}", "invalid_field")
-    if _CONTROL.search(value):
+    # Printable text has no control character at all; only other text needs the closer look.
+    if not value.isprintable() and _CONTROL.search(value):
         raise BadMessage(f"{name}: control characters are not allowed", "invalid_field")
     return value
 

@@ -90,6 +90,9 @@ class Engine:
         self._mail = MailFiling(work, replica, timers, store, clock, config, self.metrics, composer, worth)
         self._replication = Replication(work, replica, moves, signals, store, self.bus, clock, config, liveness,
                                         self._presence.recount_desks, self._offers.route_after)  # fmt: skip
+        # The acts of every chat message go straight to their service: no façade frame per message.
+        self.customer_writes = self._conversations.customer_writes  # type: ignore[method-assign]
+        self.agent_writes = self._conversations.agent_writes  # type: ignore[method-assign]
         self.metrics.gauge("cc_contacts_waiting", lambda: len(replica.queue))
         self.metrics.gauge("cc_agents_on_floor", lambda: len(replica.floor))
 

@@ -51,7 +51,7 @@ class Replica:
         self._clock = clock
         self._timers = timers
         self._learn = learn
-        self.contacts: dict[str, Contact] = {}  # open contacts, by id
+        self.contacts: dict[str, Contact] = {}  # open contacts, by id (the one dict, never replaced)
         self.agents: dict[str, AgentRuntime] = {}
         self.offers: dict[str, Offer] = {}  # open offers, by id
         self.floor: dict[str, AgentState] = {}  # agents able to take offers now

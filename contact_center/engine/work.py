@@ -64,6 +64,7 @@ class Work:
         self.node_id = node_id
         self._on_outbound = on_outbound  # told when a unit queued mail to send
         self.lock = asyncio.Lock()
+        self.publish_now = bus.publish  # for what is told after its unit, outside any (a durable message)
 
     # ---------------------------------------------------------------- running a change
 
