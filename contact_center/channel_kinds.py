@@ -26,9 +26,14 @@ def _nothing(contact: Contact) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ChannelKind:
+    """``watched``: the channel makes a promise of its own (email's 90 % in 2 working hours), so a contact's
+    deadlines are watched until it is first answered: supervisors are warned when it is at risk, and a breach
+    is recorded (the ``risk`` and ``sla`` timers)."""
+
     channel: Channel
     service_level: Callable[[Contact], Deadlines]  # of a waiting contact of this channel
     payload: Callable[[Contact], dict[str, Any]] = field(default=_nothing)  # JSON fields of its own
+    watched: bool = False
 
 
 class ChannelKinds:
@@ -48,6 +53,13 @@ class ChannelKinds:
         """When the waiting ``contact`` is due and at risk, by its channel's rule (none if not registered)."""
         kind = self._kinds.get(contact.channel)
         return (None, None) if kind is None else kind.service_level(contact)
+
+    def promise(self, contact: Contact) -> Deadlines:
+        """The deadlines to watch for ``contact`` (none unless its channel is ``watched``, or once it is answered)."""
+        kind = self._kinds.get(contact.channel)
+        if kind is None or not kind.watched or contact.answered_at is not None or contact.breached_at is not None:
+            return None, None
+        return kind.service_level(contact)
 
     def payload(self, contact: Contact) -> dict[str, Any]:
         kind = self._kinds.get(contact.channel)

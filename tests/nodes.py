@@ -82,6 +82,7 @@ class Cluster:
     nodes: list[Node] = field(default_factory=list)
     leader: bool = True  # routing.leader: one node routes for all (False: every node routes)
     origins: list[str] = field(default_factory=list)  # pages allowed besides each node's own (a load balancer's)
+    offer_timeout_s: float = OFFER_TIMEOUT_S  # a test of offer timeouts keeps it short; others may not want them
 
     def node(self, name: str) -> Node:
         port = free_port()
@@ -104,7 +105,7 @@ new_visitors_per_min = 100000  # every test visitor comes from 127.0.0.1
 [desk]
 default_wrap_up_s = {WRAP_UP_S}
 [routing]
-offer_timeout_s = {OFFER_TIMEOUT_S}
+offer_timeout_s = {self.offer_timeout_s}
 leader = {str(self.leader).lower()}
 [logging]
 format = "json"

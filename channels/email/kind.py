@@ -29,4 +29,4 @@ def email_kind(config: EmailConfig, calendar: BusinessCalendar) -> ChannelKind:
             "breached_at": contact.breached_at,
         }
 
-    return ChannelKind(Channel.EMAIL, service_level, payload)
+    return ChannelKind(Channel.EMAIL, service_level, payload, watched=True)

@@ -47,10 +47,10 @@ class Replica:
         *,
         learn: Callable[[str], None] | None,
     ) -> None:
-        self._config = config
         self._clock = clock
         self._timers = timers
         self._learn = learn
+        self._kinds = kinds
         self.contacts: dict[str, Contact] = {}  # open contacts, by id (the one dict, never replaced)
         self.agents: dict[str, AgentRuntime] = {}
         self.offers: dict[str, Offer] = {}  # open offers, by id
@@ -172,12 +172,11 @@ class Replica:
     def _index(self, c: Contact) -> None:
         if c.channel == Channel.CHAT and is_open_chat(c):  # not one in wrap-up, or left: a newer chat may be open
             self.chat_of[c.customer_id] = c.id
-        elif c.channel == Channel.EMAIL and c.answered_at is None and c.breached_at is None:
-            calendar, promise = self._config.sla.calendar, self._config.email.promise
-            at_risk = promise.at_risk(calendar, c.created_at)
-            if at_risk > self._clock.now():  # a warning is for what is still ahead
+        due, at_risk = self._kinds.promise(c)  # a channel's own promise, watched until first answered
+        if due is not None:
+            if at_risk is not None and at_risk > self._clock.now():  # a warning is for what is still ahead
                 self._timers.arm("risk", c.id, c.node, at_risk)
-            self._timers.arm("sla", c.id, c.node, promise.due(calendar, c.created_at))
+            self._timers.arm("sla", c.id, c.node, due)
         if c.state == ContactState.QUEUED:
             self.queue.put(c)
         elif c.state == ContactState.OFFERED and c.offer is not None:

@@ -64,7 +64,6 @@ class Work:
         self.node_id = node_id
         self._on_outbound = on_outbound  # told when a unit queued mail to send
         self.lock = asyncio.Lock()
-        self.publish_now = bus.publish  # for what is told after its unit, outside any (a durable message)
 
     # ---------------------------------------------------------------- running a change
 
@@ -202,6 +201,10 @@ class Work:
             self._bus.publish(topic, message)
         else:
             unit.outbox.append((topic, message))
+
+    def publish_now(self, topic: str, message: Event) -> None:
+        """Publish at once: for what is told after its unit, outside any (a durable message)."""
+        self._bus.publish(topic, message)
 
     def event(self, contact: Contact, kind: str, actor: str, **data: Any) -> NewEvent:
         return NewEvent(contact.customer_id, contact.id, contact.channel.value, kind, self._clock.now(), actor, data)

@@ -38,3 +38,13 @@ def test_the_registered_channels_are_chat_and_email_with_their_own_fields():
     email = waiting(Channel.EMAIL, "e1", 1_764_000_000.0)
     assert set(kinds.payload(email)) == {"ticket", "due_at", "answered_at", "breached_at"}
     assert kinds.payload(waiting(Channel.CHAT, "c1", 0.0)) == {}
+
+
+def test_only_a_watched_channels_promise_is_watched_and_only_until_first_answered():
+    kinds = channel_kinds(CONFIG)
+    email = waiting(Channel.EMAIL, "e1", 1_764_000_000.0)
+    due, at_risk = kinds.promise(email)
+    assert due is not None and at_risk is not None and at_risk < due
+    assert kinds.promise(waiting(Channel.CHAT, "c1", 1_764_000_000.0)) == (None, None)  # chat's level is urgency only
+    email.answered_at = email.created_at + 60
+    assert kinds.promise(email) == (None, None)

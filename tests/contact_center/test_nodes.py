@@ -104,6 +104,7 @@ async def queues_agreed(nodes: list[Node], within: float = 10.0) -> list[list[st
 async def test_racing_nodes_never_give_a_contact_twice_nor_an_agent_more_than_its_room(cluster: Cluster):
     """Three nodes that all route (no leader) race for the same arrivals, round after round: one chat per agent."""
     cluster.leader = False
+    cluster.offer_timeout_s = 120  # no offer lapses while a round is looked at, however slow the machine
     cluster.add_agent("ayu", chats=1)
     cluster.add_agent("budi", chats=1)
     nodes = [await cluster.start(name) for name in ("a", "b", "c")]
