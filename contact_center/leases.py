@@ -100,6 +100,7 @@ class Leases:
         self._renew_script = self._redis.register_script(_RENEW)
         self._release_script = self._redis.register_script(_RELEASE)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._held = False
         self._in_touch_since: float | None = None  # monotonic time of the first renewal after the last failure
         self._lead_until = 0.0
@@ -125,9 +126,13 @@ class Leases:
 
     async def close(self, *, release: bool = True) -> None:
         """Stop renewing; ``release`` gives the leases up at once, so the others need not wait for them to lapse."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        self._stopping = True
+        task = self._task
+        # A cancel that meets a renewal's own time limit can be lost (Python 3.11's asyncio.timeout turns
+        # both into one TimeoutError): cancel again until the loop has ended; it also stops at its next turn.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=self.lease_s)
         self._lead_until = 0.0
         if release:
             try:
@@ -157,8 +162,10 @@ class Leases:
         return bool(had)
 
     async def _keep(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.lease_s / 3)
+            if self._stopping:
+                return
             try:
                 held = await self._renew()
             except Exception as exc:

@@ -62,6 +62,7 @@ class AgentPresence:
         self._node_id = work.node_id
         self._desks: Counter[str] = Counter()  # agent id -> desks connected to this node
         self._reaper: asyncio.Task[None] | None = None
+        self._stopped = False  # a cancel can be lost in a request's own time limit: the loop looks too
         timers.handle("grace", self._grace_over)  # subject: the agent
 
     def start(self) -> None:
@@ -69,6 +70,7 @@ class AgentPresence:
             self._reaper = asyncio.get_running_loop().create_task(self._reap_dead(), context=contextvars.Context())
 
     def stop(self) -> None:
+        self._stopped = True
         if self._reaper is not None:
             self._reaper.cancel()
 
@@ -182,9 +184,9 @@ class AgentPresence:
         """Strike off the desks of nodes that died, looking at most once a lease."""
         assert self._liveness is not None
         reaped = 0.0
-        while True:
+        while not self._stopped:
             await asyncio.sleep(_REAP_EVERY_S)
-            if reaped + self._liveness.takeover_s > self._clock.now():
+            if self._stopped or reaped + self._liveness.takeover_s > self._clock.now():
                 continue
             reaped = self._clock.now()
             try:
