@@ -27,7 +27,7 @@ from contact_center.events import ContactStateChanged, CustomerLeft, Ended, Mess
 from contact_center.exceptions import ClientError, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
-from contact_center.store import Store
+from contact_center.store import ContactStore
 
 __all__ = ["Conversations"]
 
@@ -46,7 +46,7 @@ class Conversations:
         moves: Moves,
         timers: Timers,
         signals: Signals,
-        store: Store,
+        store: ContactStore,
         clock: Clock,
         config: Config,
         worth: Worth,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import Protocol
 
 import structlog
 
@@ -23,9 +24,14 @@ from contact_center.exceptions import ClientError, Forbidden, NotFound
 from contact_center.fields import require_text
 from contact_center.mail import Composer
 from contact_center.model import Customer, HistoryEvent, IdentityKind, Role
-from contact_center.store import NewEvent, Store
+from contact_center.store import AccountStore, ContactStore, CustomerStore, NewEvent
 
 __all__ = ["Customers"]
+
+
+class _Store(CustomerStore, ContactStore, AccountStore, Protocol):
+    """The store as customers use it: their records, their history, and who a reader is."""
+
 
 log = structlog.get_logger("contact_center.engine")
 
@@ -40,7 +46,7 @@ class Customers:
         work: Work,
         replica: Replica,
         signals: Signals,
-        store: Store,
+        store: _Store,
         clock: Clock,
         config: Config,
         composer: Composer | None,

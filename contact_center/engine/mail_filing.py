@@ -13,7 +13,7 @@ import dataclasses
 import uuid
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -41,9 +41,14 @@ from contact_center.mail import (
 from contact_center.mail_threads import Threading, thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
-from contact_center.store import Changes, NewEvent, Store
+from contact_center.store import Changes, ContactStore, CustomerStore, MailStore, NewEvent
 
 __all__ = ["MailFiling"]
+
+
+class _Store(MailStore, CustomerStore, ContactStore, Protocol):
+    """The store as mail filing uses it: mail, the sender's customer, units of work."""
+
 
 log = structlog.get_logger("contact_center.engine")
 
@@ -66,7 +71,7 @@ class MailFiling:
         work: Work,
         replica: Replica,
         timers: Timers,
-        store: Store,
+        store: _Store,
         clock: Clock,
         config: Config,
         metrics: Metrics,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import Counter
+from typing import Protocol
 
 import structlog
 
@@ -27,9 +28,14 @@ from contact_center.engine.work import Work
 from contact_center.events import StatusChanged
 from contact_center.exceptions import ClientError, NotFound
 from contact_center.model import Agent, AgentStatus, ContactState
-from contact_center.store import Store
+from contact_center.store import AccountStore, ContactStore
 
 __all__ = ["AgentPresence"]
+
+
+class _Store(AccountStore, ContactStore, Protocol):
+    """The store as presence uses it: accounts, and the records as they are now."""
+
 
 log = structlog.get_logger("contact_center.engine")
 
@@ -46,7 +52,7 @@ class AgentPresence:
         moves: Moves,
         timers: Timers,
         signals: Signals,
-        store: Store,
+        store: _Store,
         clock: Clock,
         config: Config,
         liveness: NodeLiveness | None,

@@ -15,6 +15,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from functools import partial
+from typing import Protocol
 
 import structlog
 
@@ -30,9 +31,14 @@ from contact_center.engine.timers import NodeLiveness
 from contact_center.engine.work import Work
 from contact_center.events import Committed
 from contact_center.model import AgentStatus, Contact, ContactState, Presence
-from contact_center.store import Store
+from contact_center.store import AccountStore, ContactStore, CustomerStore
 
 __all__ = ["Replication"]
+
+
+class _Store(AccountStore, CustomerStore, ContactStore, Protocol):
+    """The store as replication reads it: agents, customers' values, every open record."""
+
 
 log = structlog.get_logger("contact_center.engine")
 
@@ -53,7 +59,7 @@ class Replication:
         replica: Replica,
         moves: Moves,
         signals: Signals,
-        store: Store,
+        store: _Store,
         bus: Bus,
         clock: Clock,
         config: Config,

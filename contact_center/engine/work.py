@@ -29,7 +29,7 @@ from contact_center.exceptions import Stale
 from contact_center.mail import MailRecord, Outbound
 from contact_center.metrics import Metrics
 from contact_center.model import AgentStatus, Contact, ContactState, Presence
-from contact_center.store import NewEvent, Store
+from contact_center.store import ContactStore, NewEvent
 
 __all__ = ["Work"]
 
@@ -45,7 +45,7 @@ class Work:
 
     def __init__(
         self,
-        store: Store,
+        store: ContactStore,
         bus: Bus,
         clock: Clock,
         replica: Replica,

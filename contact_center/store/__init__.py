@@ -9,11 +9,36 @@ reports: :mod:`.base`); :class:`SqliteStore` the embedded backend (the default),
 from collections.abc import Callable
 
 from contact_center.config import StoreConfig
-from contact_center.store.base import Changes, NewEvent, Session, Store, Written
+from contact_center.store.base import (
+    AccountStore,
+    Changes,
+    ContactStore,
+    CustomerStore,
+    MailStore,
+    NewEvent,
+    ReportStore,
+    Session,
+    Store,
+    Written,
+)
 from contact_center.store.redis import RedisStore
 from contact_center.store.sqlite import SqliteStore
 
-__all__ = ["Changes", "NewEvent", "RedisStore", "Session", "SqliteStore", "Store", "Written", "open_store"]
+__all__ = [
+    "AccountStore",
+    "Changes",
+    "ContactStore",
+    "CustomerStore",
+    "MailStore",
+    "NewEvent",
+    "RedisStore",
+    "ReportStore",
+    "Session",
+    "SqliteStore",
+    "Store",
+    "Written",
+    "open_store",
+]
 
 
 async def open_store(config: StoreConfig, node_id: str = "", *, count: Callable[[], None] | None = None) -> Store:
