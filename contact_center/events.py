@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from contact_center.model import Contact, HistoryEvent, Offer, Presence
-from contact_center.records import contact_from_record, contact_record, presence_from_record, presence_record
+from contact_center.records import (
+    contact_from_record,
+    contact_record,
+    event_from_record,
+    event_record,
+    presence_from_record,
+    presence_record,
+)
 
 __all__ = [
     "AccountLocked",
@@ -218,9 +225,7 @@ def encode(event: Event) -> dict[str, Any]:
     if isinstance(event, Offered):
         return {"type": event.kind, "contact": contact_record(dataclasses.replace(event.contact, offer=event.offer))}
     if isinstance(event, MessagePosted):
-        m = event.message
-        return {"type": event.kind, "message": [m.id, m.customer_id, m.contact_id, m.channel, m.kind, m.at, m.actor,
-                                                dict(m.data), m.seq, m.client_id]}  # fmt: skip
+        return {"type": event.kind, "message": event_record(event.message)}
     if isinstance(event, Committed):
         contacts = [contact_record(c) for c in event.contacts]
         return {"type": event.kind, "contacts": contacts, "presences": [presence_record(p) for p in event.presences]}
@@ -239,7 +244,9 @@ def decode(data: dict[str, Any]) -> Event:
             raise ValueError("an offer event without its offer")
         return Offered(contact.offer, contact)
     if cls is MessagePosted:
-        return MessagePosted(HistoryEvent(*data["message"]))
+        message = data["message"]
+        # A node not yet upgraded sends the event's fields in order.
+        return MessagePosted(HistoryEvent(*message) if isinstance(message, list) else event_from_record(message))
     if cls is Committed:
         contacts = tuple(contact_from_record(r) for r in data.get("contacts", ()))
         return Committed(contacts, tuple(presence_from_record(r) for r in data.get("presences", ())))

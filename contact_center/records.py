@@ -1,17 +1,34 @@
-"""Contacts and presences as plain JSON-ready dicts: how nodes sharing a store hand them over.
+"""Contacts, presences and history events as plain JSON-ready dicts: the one codec of each record.
 
-The Redis store keeps each record in this form, and a committed change is announced to the
-other nodes in it (heard by the engine: :meth:`Engine._heard`). Reading tolerates missing keys, so
-records written before a field existed still load.
+The Redis store keeps each record in this form; the embedded store keeps the fields it needs as
+columns named like the record's keys (``store/sqlite/codec.py`` only projects); a committed change
+is announced to the other nodes in it (:mod:`contact_center.events`). Reading tolerates missing
+keys, so records written before a field existed still load.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from contact_center.model import AgentStatus, Channel, Contact, ContactState, Offer, OfferState, Presence
+from contact_center.model import (
+    AgentStatus,
+    Channel,
+    Contact,
+    ContactState,
+    HistoryEvent,
+    Offer,
+    OfferState,
+    Presence,
+)
 
-__all__ = ["contact_from_record", "contact_record", "presence_from_record", "presence_record"]
+__all__ = [
+    "contact_from_record",
+    "contact_record",
+    "event_from_record",
+    "event_record",
+    "presence_from_record",
+    "presence_record",
+]
 
 
 def contact_record(c: Contact) -> dict[str, Any]:
@@ -101,4 +118,34 @@ def presence_from_record(d: dict[str, Any]) -> Presence:
         grace_until=d.get("grace_until"),
         version=d.get("version", 0),
         node=d.get("node", ""),
+    )
+
+
+def event_record(e: HistoryEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "customer_id": e.customer_id,
+        "contact_id": e.contact_id,
+        "channel": e.channel,
+        "kind": e.kind,
+        "at": e.at,
+        "actor": e.actor,
+        "data": dict(e.data),
+        "seq": e.seq,
+        "client_id": e.client_id,
+    }
+
+
+def event_from_record(d: dict[str, Any]) -> HistoryEvent:
+    return HistoryEvent(
+        id=d["id"],
+        customer_id=d["customer_id"],
+        contact_id=d.get("contact_id"),
+        channel=d.get("channel"),
+        kind=d["kind"],
+        at=d["at"],
+        actor=d["actor"],
+        data=d.get("data", {}),
+        seq=d.get("seq"),
+        client_id=d.get("client_id"),
     )

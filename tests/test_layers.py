@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,17 @@ def test_channels_do_not_import_the_composition_root():
     for path in files("channels"):
         wrong = named(imports(path), "contact_center.web", "contact_center.cli")
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+# What the Engine façade was built with; the composition root hands each adapter the port it needs.
+_THROUGH_ENGINE = re.compile(r"(\bengine|\[ENGINE\])\.(store|bus|clock|metrics|config)\b")
+
+
+def test_no_adapter_reaches_through_the_engine():
+    for package in ("contact_center", "channels"):
+        for path in files(package):
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                assert not _THROUGH_ENGINE.search(line), f"{path.relative_to(ROOT)}:{n} reaches through: {line.strip()}"
 
 
 def _modules() -> dict[str, Path]:

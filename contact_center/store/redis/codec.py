@@ -1,7 +1,8 @@
 """How the Redis store writes a record and reads it back: contacts, customers, presences, events, mails.
 
-A contact and a presence are kept as the JSON of their record (:mod:`contact_center.records`, the
-codec the SQLite store and the bus share); the rest of a hash is what Redis indexes by.
+A contact, a presence and a history event are kept as the JSON of their record
+(:mod:`contact_center.records`, the codec the SQLite store and the bus share); the rest of a hash is
+what Redis indexes by, and an event's id, number and customer are in its key and its place.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from contact_center.model import (
     IdentityKind,
     Presence,
 )
-from contact_center.records import contact_from_record, contact_record, presence_from_record
+from contact_center.records import (
+    contact_from_record,
+    contact_record,
+    event_from_record,
+    event_record,
+    presence_from_record,
+)
 from contact_center.store.base import NewEvent
 from contact_center.store.redis.keys import ms as _ms
 
@@ -38,6 +45,9 @@ __all__ = [
     "stored_event",
     "stored_json",
 ]
+
+# What an event's key and place say, so its stored JSON leaves them out.
+_IMPLIED = frozenset({"id", "customer_id", "seq"})
 
 _OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 
@@ -57,26 +67,15 @@ def stored_json(
     contact_id: str | None, channel: str | None, kind: str, at: float, actor: str, data: Any, client_id: str | None
 ) -> str:
 
-    fields = {"contact_id": contact_id, "channel": channel, "kind": kind, "at": at, "actor": actor, "data": data}
-    return orjson.dumps({**fields, "client_id": client_id}).decode()
+    record = event_record(HistoryEvent(0, "", contact_id, channel, kind, at, actor, data, None, client_id))
+    return orjson.dumps({k: v for k, v in record.items() if k not in _IMPLIED}).decode()
 
 
 def stored_event(stored: str, customer_id: str) -> HistoryEvent:
     """Read ``{id}:{seq}:{json}`` back into an event of ``customer_id``."""
     event_id, seq, body = stored.split(":", 2)
-    d = orjson.loads(body)
-    return HistoryEvent(
-        int(event_id),
-        customer_id,
-        d["contact_id"],
-        d["channel"],
-        d["kind"],
-        d["at"],
-        d["actor"],
-        d["data"],
-        int(seq) if seq else None,
-        d["client_id"],
-    )
+    implied = {"id": int(event_id), "customer_id": customer_id, "seq": int(seq) if seq else None}
+    return event_from_record({**orjson.loads(body), **implied})
 
 
 @dataclass(frozen=True, slots=True)

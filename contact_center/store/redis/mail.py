@@ -155,10 +155,6 @@ class RedisMail(RedisPipeline):
             ids = await self._reader.zrangebyscore(self.keys.outbox_due, "-inf", _ms(now), start=0, num=limit)
         return await self._outbound(ids)
 
-    async def outbound(self, outbound_id: str) -> Outbound | None:
-        found = await self._outbound([outbound_id])
-        return found[0] if found else None
-
     async def update_outbound(self, outbound: Outbound) -> None:
         k = self.keys
         meta = orjson.dumps(outbound.meta()).decode()

@@ -1,4 +1,8 @@
-"""How the embedded store writes a record into its rows and reads it back: contacts, events, conversations."""
+"""How the embedded store lays a record into its rows and reads it back: contacts, events, conversations.
+
+The records themselves are :mod:`contact_center.records`' (the codec the Redis store and the bus
+share); this module only says which of a record's fields are columns and which are JSON text.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,12 @@ from typing import Any
 
 import orjson
 
-from contact_center.model import (
-    Channel,
-    Contact,
-    ContactState,
-    HistoryEvent,
-)
+from contact_center.model import Contact, ContactState, HistoryEvent
+from contact_center.records import contact_from_record, contact_record, event_from_record
 
 __all__ = [
     "CONTACT_COLS",
+    "CONTACT_FIELDS",
     "EVENT_COLS",
     "HISTORY",
     "OPEN",
@@ -55,62 +56,48 @@ ORDER BY id DESC LIMIT ?
 
 
 def event_of(row: sqlite3.Row) -> HistoryEvent:
-    return HistoryEvent(
-        id=row["id"],
-        customer_id=row["customer_id"],
-        contact_id=row["contact_id"],
-        channel=row["channel"],
-        kind=row["kind"],
-        at=row["at"],
-        actor=row["actor"],
-        data=orjson.loads(row["data"]),
-        seq=row["seq"],
-        client_id=row["client_id"],
-    )
+    record = dict(zip(row.keys(), row, strict=True))
+    record["data"] = orjson.loads(record["data"])
+    return event_from_record(record)
+
+
+# The fields of a contact's record (:mod:`contact_center.records`) the embedded store keeps, in
+# the order of its columns, which are named like them. The rest (the offer, the agents who
+# declined, the wrap-up's end, the version and the node) is what only a running engine needs: a
+# restart re-queues. ``last_seq`` is counted from the events when read (CONTACT_COLS).
+CONTACT_FIELDS = (
+    "id",
+    "channel",
+    "customer_id",
+    "state",
+    "created_at",
+    "enqueued_at",
+    "skills",
+    "priority",
+    "subject",
+    "agent_id",
+    "disposition",
+    "closed_at",
+    "ticket",
+    "answered_at",
+    "breached_at",
+    "left_at",
+)
+# Fields kept as JSON text in their column.
+_JSON_FIELDS = frozenset({"skills"})
 
 
 def contact_of(row: sqlite3.Row) -> Contact:
-    return Contact(
-        id=row["id"],
-        channel=Channel(row["channel"]),
-        customer_id=row["customer_id"],
-        state=ContactState(row["state"]),
-        created_at=row["created_at"],
-        enqueued_at=row["enqueued_at"],
-        skills=[(s, int(n)) for s, n in orjson.loads(row["skills"])],
-        priority=row["priority"],
-        subject=row["subject"],
-        agent_id=row["agent_id"],
-        disposition=row["disposition"],
-        closed_at=row["closed_at"],
-        last_seq=row["last_seq"],
-        ticket=row["ticket"],
-        answered_at=row["answered_at"],
-        breached_at=row["breached_at"],
-        left_at=row["left_at"],
-    )
+    record = dict(zip(row.keys(), row, strict=True))
+    for name in _JSON_FIELDS:
+        record[name] = orjson.loads(record[name])
+    return contact_from_record(record)
 
 
 def contact_row(c: Contact) -> tuple[Any, ...]:
     """The contact's column values now: a staged write must not see later changes to ``c``."""
-    return (
-        c.id,
-        c.channel.value,
-        c.customer_id,
-        c.state.value,
-        c.created_at,
-        c.enqueued_at,
-        json_text(c.skills),
-        c.priority,
-        c.subject,
-        c.agent_id,
-        c.disposition,
-        c.closed_at,
-        c.ticket,
-        c.answered_at,
-        c.breached_at,
-        c.left_at,
-    )
+    record = contact_record(c)
+    return tuple(json_text(record[f]) if f in _JSON_FIELDS else record[f] for f in CONTACT_FIELDS)
 
 
 @dataclass(slots=True)

@@ -22,7 +22,6 @@ __all__ = [
     "mailbox_cursor",
     "mails_of",
     "next_ticket",
-    "outbound",
     "outbound_due",
     "quarantined",
     "thread",
@@ -182,11 +181,6 @@ def outbound_due(db: sqlite3.Connection, now: float, limit: int) -> list[Outboun
         (OutboundState.QUEUED.value, now, limit),
     ).fetchall()
     return [Outbound.from_meta(orjson.loads(r[0]), bytes(r[1])) for r in rows]
-
-
-def outbound(db: sqlite3.Connection, outbound_id: str) -> Outbound | None:
-    row = db.execute("SELECT meta, raw FROM outbox WHERE id = ?", (outbound_id,)).fetchone()
-    return None if row is None else Outbound.from_meta(orjson.loads(row[0]), bytes(row[1]))
 
 
 def _acks_since(db: sqlite3.Connection, address: str, since: float) -> tuple[int, int]:

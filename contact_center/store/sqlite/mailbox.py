@@ -45,9 +45,6 @@ class SqliteMail(SqliteWriter):
         """Queued mails whose next attempt is due at ``now``, earliest first."""
         return mail_sql.outbound_due(self._db, now, limit)
 
-    async def outbound(self, outbound_id: str) -> Outbound | None:
-        return mail_sql.outbound(self._db, outbound_id)
-
     async def update_outbound(self, outbound: Outbound) -> None:
         """Record an attempt's outcome: state, attempts, next attempt, error, time sent."""
         await self._enqueue(partial(mail_sql.update_outbound, o=outbound))

@@ -15,12 +15,22 @@ from contact_center.model import (
 from contact_center.store.base import Changes, NewEvent
 from contact_center.store.sqlite import mail as mail_sql
 from contact_center.store.sqlite.codec import (
+    CONTACT_FIELDS,
     contact_row,
     json_text,
 )
 from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteUnits"]
+
+
+# Insert a contact or update what can change (its id, channel and creation never do); the
+# names are the constant CONTACT_FIELDS, the values bound.
+_CHANGING = [f for f in CONTACT_FIELDS if f not in ("id", "channel", "created_at")]
+_SAVE_CONTACT = (
+    f"INSERT INTO contacts ({', '.join(CONTACT_FIELDS)}) VALUES ({', '.join('?' * len(CONTACT_FIELDS))})"  # noqa: S608
+    f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{f} = excluded.{f}' for f in _CHANGING)}"
+)
 
 
 class SqliteUnits(SqliteWriter):
@@ -95,14 +105,4 @@ class SqliteUnits(SqliteWriter):
     @staticmethod
     def _save_contact(db: sqlite3.Connection, c: Contact | tuple[Any, ...]) -> None:
         """Insert or update a contact row; ``c`` may be the row already taken (see contact_row)."""
-        db.execute(
-            "INSERT INTO contacts (id, channel, customer_id, state, created_at, enqueued_at,"
-            " skills, priority, subject, agent_id, disposition, closed_at, ticket, answered_at, breached_at, left_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id, state = excluded.state,"
-            " enqueued_at = excluded.enqueued_at, skills = excluded.skills, priority = excluded.priority,"
-            " subject = excluded.subject, agent_id = excluded.agent_id, disposition = excluded.disposition,"
-            " closed_at = excluded.closed_at, ticket = excluded.ticket, answered_at = excluded.answered_at,"
-            " breached_at = excluded.breached_at, left_at = excluded.left_at",
-            c if isinstance(c, tuple) else contact_row(c),
-        )
+        db.execute(_SAVE_CONTACT, c if isinstance(c, tuple) else contact_row(c))
