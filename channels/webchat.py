@@ -12,7 +12,7 @@ missed (:mod:`contact_center.delivery`); a customer's message is recorded once p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
@@ -61,8 +61,10 @@ class WidgetSession:
         sock: JsonSocket,
         ports: ChatPorts,
         client: str = "",
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         self.engine = engine
+        self.limits = dict(limits or {})  # told in the welcome, so the widget can say so before it sends
         self.ports = ports
         self.accounts = accounts
         self.identities = identities
@@ -166,6 +168,7 @@ class WidgetSession:
                 "token": token,
                 "customer_id": customer_id,
                 "contact": None if contact is None else {"id": contact.id, "state": contact.state.value},
+                "limits": self.limits,
             }
         )
         if contact is not None:
@@ -299,7 +302,8 @@ class WebchatChannel:
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
         client = self.client_of(request)
-        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.ports, client)
+        limits = {"max_message_chars": self.config.max_message_chars}
+        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.ports, client, limits)
         structlog.contextvars.bind_contextvars(channel="chat")
         try:
             await session.run()

@@ -90,6 +90,8 @@ class JsonSocket:
 
     def error(self, exc: ContactCenterError, ref: Any = None) -> None:
         message: dict[str, Any] = {"type": "error", "code": exc.code, "message": str(exc)}
+        if isinstance(exc, ClientError) and exc.detail:
+            message.update(exc.detail)
         if ref is not None:
             message["ref"] = ref
         self.send(message)

@@ -26,6 +26,8 @@ Each error that reaches a client carries a short, stable ``code`` (written in
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AccountLocked",
     "AuthError",
@@ -129,10 +131,12 @@ class ClientError(ContactCenterError):
 
     code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, **detail: Any) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        # What a client may act on or translate, beside the message: ``field``, ``problem``, ``limit``.
+        self.detail = detail
 
 
 class BadMessage(ClientError):

@@ -22,14 +22,20 @@ def require_text(name: str, value: Any, max_chars: int, *, allow_empty: bool = F
             (unless allowed), too long, or holds control characters.
     """
     if not isinstance(value, str):
-        raise BadMessage(f"{name}: must be a string", "invalid_field")
+        raise BadMessage(f"{name}: must be a string", "invalid_field", field=name, problem="not_text")
     if not allow_empty and (not value or value.isspace()):  # what strip() would leave empty
-        raise BadMessage(f"{name}: must not be empty", "invalid_field")
+        raise BadMessage(f"{name}: must not be empty", "invalid_field", field=name, problem="empty")
     if len(value) > max_chars:
-        raise BadMessage(f"{name}: at most {max_chars} characters, got {len(value)}", "invalid_field")
+        raise BadMessage(
+            f"{name}: at most {max_chars} characters, got {len(value)}",
+            "invalid_field",
+            field=name,
+            problem="too_long",
+            limit=max_chars,
+        )
     # Printable text has no control character at all; only other text needs the closer look.
     if not value.isprintable() and _CONTROL.search(value):
-        raise BadMessage(f"{name}: control characters are not allowed", "invalid_field")
+        raise BadMessage(f"{name}: control characters are not allowed", "invalid_field", field=name, problem="control")
     return value
 
 

@@ -286,10 +286,12 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/desk", p.page("desk.html"))
     r.add_static("/static", p.STATIC)
     r.add_get("/widget.js", p.widget_js)
+    r.add_get("/widget.js.map", p.widget_js)
 
 
 def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False) -> web.Application:
     """Build the application; nothing starts until its runner does."""
+    pages.require_built()
     app = web.Application(middlewares=[errors], client_max_size=1024 * 1024)
     app[CONFIG] = config
     app[CLOCK] = clock or SystemClock()

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from aiohttp import web
 
+from contact_center.exceptions import ConfigError
 from contact_center.web.keys import DESK, METRICS, WEBCHAT
 from contact_center.web.rest import Handler
 
 __all__ = [
+    "BUILD",
     "DOCS",
     "PAGE_CSP",
     "STATIC",
@@ -25,11 +27,15 @@ __all__ = [
     "metrics",
     "openapi",
     "page",
+    "require_built",
     "secure",
     "widget_js",
 ]
 
 STATIC = Path(__file__).parent / "static"
+# What scripts/build-ui.mjs makes from contact_center/web/ui/ (the Makefile runs it; not in git).
+BUILD = STATIC / "build"
+BUILT = ("widget.js",)
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -57,8 +63,19 @@ async def openapi(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(DOCS / "openapi.json")
 
 
+def require_built() -> None:
+    """Raise ConfigError naming what is missing when the pages were not built."""
+    missing = [name for name in BUILT if not (BUILD / name).is_file()]
+    if missing:
+        raise ConfigError(
+            f"the web pages are not built ({', '.join(missing)} missing in {BUILD}): "
+            "run `make ui` (npm ci, then node scripts/build-ui.mjs)"
+        )
+
+
 async def widget_js(request: web.Request) -> web.StreamResponse:
-    response = web.FileResponse(STATIC / "widget.js")
+    name = "widget.js.map" if request.path.endswith(".map") else "widget.js"
+    response = web.FileResponse(BUILD / name)
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

@@ -57,7 +57,7 @@ async def test_replies_that_come_after_the_customers_own_message_are_shown_in_th
     await shop.evaluate("window.ContactCenterWidget.dropConnection()")  # and the socket drops before they come
 
     messages = shop.locator(".msg")
-    await expect(messages).to_have_text(
+    await expect(messages.locator(".text")).to_have_text(
         ["Halo, paket saya belum sampai", "Baik, saya cek dulu.", "Paket Anda di gudang Bekasi.", "Kapan sampainya?"],
         timeout=10_000,
     )

@@ -1,0 +1,121 @@
+// The widget's view: a launcher, and a panel with the conversation and a box to write in. All
+// customer and agent text is rendered as text (Preact escapes it), never as HTML.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { formatMoment } from "../shared/i18n.js";
+
+function useChat(chat) {
+  const [state, setState] = useState(chat.state);
+  useEffect(() => chat.subscribe(setState), [chat]);
+  return state;
+}
+
+function reasonOf(item, t) {
+  if (item.code === "invalid_field" && item.problem) return t(`error.${item.problem}`, { limit: item.limit ?? "" });
+  const key = `error.${item.code}`;
+  const text = t(key);
+  return text === key ? t("error.generic") : text;
+}
+
+function Note({ item, t }) {
+  if (item.what === "error") return <li class="note error" role="alert">{reasonOf(item.values, t)}</li>;
+  return <li class="note">{t(`widget.${item.what}`, item.values)}</li>;
+}
+
+function Message({ item, t }) {
+  const who = item.from === "customer" ? t("widget.you") : t("widget.agent");
+  const time = item.at ? formatMoment(item.at, t.language, undefined, { date: false }) : "";
+  return (
+    <li class={`msg ${item.from} ${item.status}`} data-seq={item.seq || undefined}>
+      <span class="who">{who}</span>
+      <span class="text">{item.text}</span>
+      <span class="meta">
+        {item.status === "pending" ? t("widget.sending") : null}
+        {item.status === "failed" ? <span class="failed" role="alert">{t("widget.not_sent", { reason: reasonOf(item, t) })}</span> : null}
+        {item.status === "sent" && time ? <time>{time}</time> : null}
+      </span>
+    </li>
+  );
+}
+
+function Log({ state, t }) {
+  const end = useRef(null);
+  useEffect(() => { if (end.current) end.current.scrollIntoView({ block: "end" }); }, [state.items.length, state.typing]);
+  const waiting = state.contact && state.contact.state === "queued" && !state.items.some((i) => i.from === "agent" && i.contactId === state.contact.id);
+  return (
+    <div class="log" role="log" tabIndex={0} aria-label={t("widget.messages")}>
+      <ol class="items">
+        <li class="note greeting">{t("widget.greeting")}</li>
+        {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
+      </ol>
+      {waiting ? <p class="status">{t("widget.waiting")}</p> : null}
+      {state.typing ? <p class="status typing">{t("widget.typing")}</p> : null}
+      {state.connection !== "open" ? <p class="status connection">{t(state.connection === "lost" ? "widget.reconnecting" : "widget.connecting")}</p> : null}
+      <div ref={end} />
+    </div>
+  );
+}
+
+function Composer({ chat, state, t }) {
+  const [text, setText] = useState("");
+  const input = useRef(null);
+  const limit = state.limits.max_message_chars;
+  const length = [...text].length;
+  const over = limit && length > limit;
+  useEffect(() => { if (state.open && input.current) input.current.focus(); }, [state.open]);
+  function submit(event) {
+    if (event) event.preventDefault();
+    if (chat.write(text)) setText("");
+  }
+  return (
+    <form class="composer" onSubmit={submit}>
+      <textarea ref={input} value={text} rows={2} placeholder={t("widget.placeholder")} aria-label={t("widget.placeholder")}
+        aria-invalid={over ? "true" : undefined} aria-describedby={over ? "cc-over" : undefined}
+        onInput={(e) => { setText(e.currentTarget.value); chat.typing(); }}
+        onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) submit(e); }} />
+      <button type="submit" class="send" disabled={!text.trim() || over}>{t("widget.send")}</button>
+      {limit && length > limit * 0.9 ? (
+        <p id="cc-over" class={over ? "count over" : "count"} role={over ? "alert" : undefined}>
+          {over ? t("error.too_long", { limit }) : t("widget.chars_left", { count: limit - length })}
+        </p>
+      ) : null}
+    </form>
+  );
+}
+
+// Ending is asked once more, as it cannot be undone; closing the window with a chat open asks the same.
+function EndChat({ chat, t, asking, setAsking }) {
+  if (!asking) return <button type="button" class="end" onClick={() => setAsking(true)}>{t("widget.end")}</button>;
+  return (
+    <div class="confirm" role="alertdialog" aria-label={t("widget.end_confirm")}>
+      <span>{t("widget.end_confirm")}</span>
+      <button type="button" class="end-yes" onClick={() => { chat.leave(); chat.setOpen(false); setAsking(false); }}>{t("widget.end_yes")}</button>
+      <button type="button" class="end-no" onClick={() => setAsking(false)}>{t("widget.end_no")}</button>
+    </div>
+  );
+}
+
+export function Widget({ chat, t }) {
+  const state = useChat(chat);
+  const [asking, setAsking] = useState(false);
+  if (!state.open) {
+    return (
+      <button type="button" class="launcher" onClick={() => chat.setOpen(true)}>
+        {t("widget.open")}
+        {state.unread ? <span class="badge" aria-label={t("widget.unread", { count: state.unread })}>{state.unread}</span> : null}
+      </button>
+    );
+  }
+  const close = () => (state.contact ? setAsking(true) : chat.setOpen(false));
+  return (
+    <section class="panel" role="dialog" aria-label={t("widget.title")} lang={t.language}>
+      <header>
+        <h2>{t("widget.title")}</h2>
+        <button type="button" class="minimise" aria-label={t("widget.minimise")} title={t("widget.minimise")} onClick={() => chat.setOpen(false)}>–</button>
+        <button type="button" class="close" aria-label={t("widget.close")} title={t("widget.close")} onClick={close}>×</button>
+      </header>
+      {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}
+      <Log state={state} t={t} />
+      <Composer chat={chat} state={state} t={t} />
+    </section>
+  );
+}

@@ -1,0 +1,234 @@
+// The widget's side of the chat protocol (docs/protocol.md, widget), without any view: the socket,
+// the conversation as the customer sees it, and what is still to be sent. A view subscribes and
+// draws `chat.state`; it acts through the methods.
+//
+// Each message is kept by its number (seq), so a resent or replayed one shows once and one that
+// comes early is put in its place. A message the customer wrote is pending until its ack, and
+// kept in storage until then, so a reload sends it again (the same client_id: recorded once). A
+// message the engine refused is shown once, with the reason, and dropped: it is never resent.
+
+const RETRY = new Set(["store_unavailable", "rate_limited", "busy"]);  // nothing recorded; the same message later
+const RETRY_AFTER_MS = 3000;
+const GAP_WAIT_MS = 3000;
+
+function newId() {
+  return (globalThis.crypto && crypto.randomUUID) ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+}
+
+export class Chat {
+  constructor({ url, topic, language, vouched, storage, storageKey, onEvent }) {
+    this.url = url;
+    this.topic = topic;
+    this.language = language;
+    this.vouched = vouched;          // what the page says of its visitor, sent once greeted
+    this.storage = storage;
+    this.key = storageKey;
+    this.onEvent = onEvent || (() => {});
+    const saved = this._load();
+    this.token = saved.token || null;
+    this.unsent = saved.pending || [];  // [{client_id, text}] written but not acknowledged
+    this.state = {
+      connection: "connecting",
+      contact: null,      // the open chat: {id, state}
+      items: [],          // what the log shows: messages and notes, in order
+      typing: false,
+      limits: { max_message_chars: 4000 },
+      open: !!saved.open,
+      unread: 0,
+    };
+    this._listeners = new Set();
+    this._seqs = new Map();       // contact_id -> Set of seqs shown
+    this._unbroken = new Map();   // contact_id -> highest seq with none missing below
+    this._gapTimer = null;
+    this._typingTimer = null;
+    this._lastTypingSent = 0;
+    this._greeted = false;
+    this._backoff = 500;
+    this.ws = null;
+    for (const p of this.unsent) this._add({ kind: "message", from: "customer", text: p.text, clientId: p.client_id, status: "pending" });
+  }
+
+  // ---- what a view uses
+  subscribe(fn) { this._listeners.add(fn); return () => this._listeners.delete(fn); }
+  setOpen(open) {
+    this._set({ open, unread: open ? 0 : this.state.unread });
+    this._save();
+  }
+  write(text) {
+    if (!text.trim()) return false;
+    const limit = this.state.limits.max_message_chars;
+    if (limit && [...text].length > limit) return false;  // the view says so; nothing is sent
+    const clientId = newId();
+    this.unsent.push({ client_id: clientId, text });
+    this._save();
+    this._add({ kind: "message", from: "customer", text, clientId, status: "pending" });
+    this._sendMessage({ client_id: clientId, text });
+    return true;
+  }
+  typing() {
+    const now = Date.now();
+    if (now - this._lastTypingSent > 2000) { this._lastTypingSent = now; this._send({ type: "typing" }); }
+  }
+  leave() { this._send({ type: "leave" }); }
+  send(message) { return this._send(message); }
+  drop() { if (this.ws) this.ws.close(); }
+
+  connect() {
+    const ws = this.ws = new WebSocket(this.url);
+    ws.onopen = () => {
+      this._backoff = 500;
+      const hello = { type: "hello", topic: this.topic, language: this.language };
+      if (this.token) hello.token = this.token;
+      const contact = this.state.contact;
+      if (contact) { hello.contact_id = contact.id; hello.last_seq = this._unbroken.get(contact.id) || 0; }
+      this._send(hello);
+    };
+    ws.onmessage = (event) => {
+      let m;
+      try { m = JSON.parse(event.data); } catch { return; }
+      for (const one of Array.isArray(m) ? m : [m]) { this._handle(one); this.onEvent(one); }
+    };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this._set({ connection: "lost" });
+      setTimeout(() => this.connect(), this._backoff);
+      this._backoff = Math.min(this._backoff * 2, 10000);
+    };
+  }
+
+  // ---- the protocol
+  _handle(m) {
+    switch (m.type) {
+      case "welcome": return this._welcome(m);
+      case "message": return this._message(m);
+      case "transcript": return (m.messages || []).forEach((one) => this._message(one));
+      case "ack": return this._ack(m);
+      case "typing":
+        clearTimeout(this._typingTimer);
+        this._typingTimer = setTimeout(() => this._set({ typing: false }), 4000);
+        return this._set({ typing: true });
+      case "agent_joined": return this._note("joined", { agent: m.agent });
+      case "agent_left": return this._note("left");
+      case "ended":
+        if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ contact: null, typing: false });
+        return this._note("ended");
+      case "error": return this._error(m);
+      default: return undefined;
+    }
+  }
+
+  _welcome(m) {
+    this.token = m.token;
+    this._save();
+    const contact = m.contact && m.contact.state !== "closed" ? m.contact : null;
+    this._set({ connection: "open", contact, limits: { ...this.state.limits, ...(m.limits || {}) } });
+    if (!this._greeted) {
+      this._greeted = true;
+      this._send({ type: "page_view", url: location.href, title: document.title });
+      if (Object.keys(this.vouched).length) this._send({ type: "identify", ...this.vouched });
+    }
+    for (const p of this.unsent) this._sendMessage(p);
+  }
+
+  _message(m) {
+    const seen = this._seqs.get(m.contact_id) || new Set();
+    this._seqs.set(m.contact_id, seen);
+    if (seen.has(m.seq)) return;
+    seen.add(m.seq);
+    if (!this.state.contact || this.state.contact.id !== m.contact_id) {
+      if (m.from === "customer" || !this.state.contact) this._set({ contact: { id: m.contact_id, state: "queued" } });
+    }
+    const mine = m.client_id && this.state.items.find((i) => i.clientId === m.client_id && !i.seq);
+    const item = { kind: "message", from: m.from === "customer" ? "customer" : "agent", text: m.text, at: m.at,
+      seq: m.seq, contactId: m.contact_id, clientId: m.client_id, status: "sent" };
+    if (mine) this._replace(mine, item);
+    else this._add(item);
+    if (item.from === "agent") {
+      this._set({ typing: false, unread: this.state.open ? 0 : this.state.unread + 1 });
+    }
+    this._forget(m.client_id);
+    this._advance(m.contact_id);
+  }
+
+  _ack(m) {
+    const mine = this.state.items.find((i) => i.clientId === m.client_id && !i.seq);
+    if (mine) {
+      const seen = this._seqs.get(m.contact_id) || new Set();
+      this._seqs.set(m.contact_id, seen);
+      seen.add(m.seq);
+      this._replace(mine, { ...mine, seq: m.seq, contactId: m.contact_id, status: "sent" });
+      this._advance(m.contact_id);
+    }
+    if (!this.state.contact || this.state.contact.id !== m.contact_id) this._set({ contact: { id: m.contact_id, state: "queued" } });
+    this._forget(m.client_id);
+  }
+
+  _error(m) {
+    const mine = m.ref && this.state.items.find((i) => i.clientId === m.ref && i.status === "pending");
+    if (!mine) { this._note("error", { code: m.code, problem: m.problem, limit: m.limit }); return; }
+    if (RETRY.has(m.code)) {
+      setTimeout(() => { const p = this.unsent.find((u) => u.client_id === m.ref); if (p) this._sendMessage(p); }, RETRY_AFTER_MS);
+      return;
+    }
+    this._replace(mine, { ...mine, status: "failed", code: m.code, problem: m.problem, limit: m.limit });
+    this._forget(m.ref);  // refused: shown once, never sent again
+  }
+
+  _sendMessage(p) { this._send({ type: "message", client_id: p.client_id, text: p.text, ref: p.client_id }); }
+
+  _send(message) {
+    if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(message)); return true; }
+    return false;
+  }
+
+  // The highest seq with none missing below; a gap that lasts is asked for, as the protocol allows.
+  _advance(contactId) {
+    const seen = this._seqs.get(contactId);
+    let n = this._unbroken.get(contactId) || 0;
+    while (seen.has(n + 1)) n += 1;
+    this._unbroken.set(contactId, n);
+    clearTimeout(this._gapTimer);
+    if ([...seen].some((s) => s > n)) {
+      this._gapTimer = setTimeout(() => this._send({ type: "transcript", contact_id: contactId, after_seq: n }), GAP_WAIT_MS);
+    }
+  }
+
+  _forget(clientId) {
+    if (!clientId) return;
+    const before = this.unsent.length;
+    this.unsent = this.unsent.filter((p) => p.client_id !== clientId);
+    if (this.unsent.length !== before) this._save();
+  }
+
+  // ---- the log: messages of one contact in seq order; what has no seq yet (pending) after them
+  _add(item) {
+    const items = this.state.items.slice();
+    let at = items.length;
+    if (item.seq) {
+      const later = items.findIndex((i) => i.kind === "message" && ((i.contactId === item.contactId && i.seq > item.seq) || i.status === "pending"));
+      if (later >= 0) at = later;
+    }
+    items.splice(at, 0, item);
+    this._set({ items });
+  }
+  _replace(old, item) {
+    const items = this.state.items.filter((i) => i !== old);
+    this.state = { ...this.state, items };
+    this._add(item);
+  }
+  _note(what, values = {}) { this._add({ kind: "note", what, values, at: Date.now() / 1000 }); }
+
+  _set(changes) {
+    this.state = { ...this.state, ...changes };
+    for (const fn of this._listeners) fn(this.state);
+  }
+
+  _load() {
+    try { return JSON.parse(this.storage.getItem(this.key) || "{}") || {}; } catch { return {}; }
+  }
+  _save() {
+    try {
+      this.storage.setItem(this.key, JSON.stringify({ token: this.token, pending: this.unsent, open: this.state.open }));
+    } catch { /* storage full or refused: the chat goes on, unsaved */ }
+  }
+}

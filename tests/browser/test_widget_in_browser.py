@@ -1,0 +1,141 @@
+"""The chat widget as a customer uses it, in headless Chromium: its traps, its languages, a phone, accessibility."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from contact_center.model import Channel, Contact
+from contact_center.web.keys import CONFIG
+from tests.conftest import Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def shop_page(browser: Browser, server: Server, path: str = "/", **context: object) -> Page:
+    page = await (await browser.new_context(**context)).new_page()  # type: ignore[arg-type]
+    await page.goto(f"{server.url}{path}")
+    return page
+
+
+async def open_chats(server: Server) -> list[Contact]:
+    return [c for c in await server.engine.store.open_contacts() if c.channel is Channel.CHAT]
+
+
+async def write(page: Page, text: str) -> None:
+    await page.fill("textarea", text)
+    await page.keyboard.press("Enter")
+
+
+async def test_end_chat_shows_only_once_a_chat_exists_and_asks_before_it_ends(browser: Browser, server: Server):
+    shop = await shop_page(browser, server)
+    await shop.get_by_role("button", name="Chat with us").click()
+    await expect(shop.get_by_text("Hello! How can we help you today?")).to_be_visible()
+    await expect(shop.get_by_role("button", name="End chat")).to_have_count(0)
+
+    await write(shop, "Halo, saya perlu bantuan")
+    await expect(shop.locator(".msg.pending")).to_have_count(0)
+    await expect(shop.get_by_text("Waiting for an agent…")).to_be_visible()
+    assert len(await open_chats(server)) == 1
+    await shop.get_by_role("button", name="End chat").click()
+    await shop.get_by_role("button", name="No, go on").click()  # asked first; nothing ended
+    await shop.get_by_role("button", name="End chat").click()
+    await shop.get_by_role("button", name="Yes, end it").click()
+    await expect(shop.get_by_role("button", name="Chat with us")).to_be_visible()  # the window closes
+    await shop.get_by_role("button", name="Chat with us").click()
+    await expect(shop.locator(".note").last).to_contain_text("The chat has ended.")
+    await expect(shop.get_by_role("button", name="End chat")).to_have_count(0)
+    await expect(shop.locator(".note.error")).to_have_count(0)  # no "no open chat" error, ever
+    assert await open_chats(server) == []  # abandoned: no agent had it
+
+
+async def test_a_refused_message_is_shown_once_translated_and_never_sent_again(browser: Browser, server: Server):
+    """The Indonesian widget: the engine refuses a message; the reason is in Indonesian, and a reload sends nothing."""
+    shop = await shop_page(browser, server, locale="id-ID")
+    await shop.get_by_role("button", name="Chat dengan kami").click()
+    await write(shop, "Halo\u0007 ada bel")  # a control character: only the engine's check refuses it
+    failed = shop.locator(".msg.failed")
+    await expect(failed).to_have_count(1)
+    await expect(failed).to_contain_text("Tidak terkirim: pesan berisi karakter yang tidak dapat dikirim")
+    stored = json.loads(await shop.evaluate("localStorage.getItem('contact-center:' + location.host)"))
+    assert stored["pending"] == []
+
+    await shop.reload()
+    await expect(shop.get_by_role("dialog", name="Layanan pelanggan")).to_be_visible()  # still open after the reload
+    await asyncio.sleep(1)  # what a resend would take
+    await expect(shop.locator(".msg")).to_have_count(0)
+    await expect(shop.locator(".note.error")).to_have_count(0)
+    assert await open_chats(server) == []
+
+
+async def test_a_message_over_the_length_limit_is_not_sent_and_the_widget_says_why(browser: Browser, server: Server):
+    shop = await shop_page(browser, server)
+    await shop.get_by_role("button", name="Chat with us").click()
+    limit = server.app[CONFIG].webchat.max_message_chars
+    await shop.fill("textarea", "a" * (limit + 1))
+    await expect(shop.get_by_role("alert")).to_contain_text(f"at most {limit:,} characters")
+    await expect(shop.get_by_role("button", name="Send")).to_be_disabled()
+    await shop.keyboard.press("Enter")
+    await expect(shop.locator(".msg")).to_have_count(0)
+    await shop.fill("textarea", "a" * (limit - 5))
+    await expect(shop.get_by_text("5 characters left")).to_be_visible()
+    await expect(shop.get_by_role("button", name="Send")).to_be_enabled()
+
+
+async def test_the_window_and_the_conversation_follow_the_customer_to_the_next_page(browser: Browser, server: Server):
+    shop = await shop_page(browser, server)
+    await shop.get_by_role("button", name="Chat with us").click()
+    await write(shop, "Apakah ongkir gratis?")
+    await expect(shop.locator(".msg.pending")).to_have_count(0)
+    await shop.get_by_role("link", name="billing · tagihan").click()
+    await shop.wait_for_url("**/?page=billing")
+    await expect(shop.locator(".msg.customer .text")).to_have_text(["Apakah ongkir gratis?"])
+    await shop.get_by_role("button", name="Minimise the chat").click()
+    await shop.get_by_role("link", name="shipping · pengiriman").click()
+    await shop.wait_for_url("**/?page=shipping")
+    await expect(shop.get_by_role("button", name="Chat with us")).to_be_visible()  # minimised stays minimised
+    await expect(shop.get_by_role("dialog")).to_have_count(0)
+
+
+async def test_on_a_phone_the_widget_fills_the_screen_and_its_input_does_not_make_the_page_zoom(
+    browser: Browser, server: Server
+):
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 3}
+    shop = await shop_page(browser, server, **phone)
+    # The page has a viewport tag: laid out at the phone's width, not a shrunken desktop page.
+    assert await shop.evaluate("document.documentElement.clientWidth") == 390
+    await shop.get_by_role("button", name="Chat with us").click()
+    box = await shop.get_by_role("dialog").bounding_box()
+    assert box == {"x": 0, "y": 0, "width": 390, "height": 844}
+    size = await shop.locator("textarea").evaluate("n => getComputedStyle(n).fontSize")
+    assert float(size.removesuffix("px")) >= 16
+
+
+async def test_the_widget_has_no_serious_accessibility_violations(browser: Browser, server: Server):
+    shop = await shop_page(browser, server, bypass_csp=True)  # axe is put into the page as an inline script
+    await shop.get_by_role("button", name="Chat with us").click()
+    await write(shop, "Halo")
+    await expect(shop.locator(".msg.pending")).to_have_count(0)
+    await shop.add_script_tag(path=str(AXE))
+    result = await shop.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    # Keyboard only: Tab reaches the reply box and Enter sends.
+    await shop.get_by_role("button", name="Minimise the chat").focus()
+    for _ in range(6):
+        await shop.keyboard.press("Tab")
+        if await shop.evaluate("document.activeElement.shadowRoot?.activeElement?.tagName") == "TEXTAREA":
+            break
+    await shop.keyboard.type("Lewat keyboard saja")
+    await shop.keyboard.press("Enter")
+    await expect(shop.locator(".msg.customer .text")).to_have_text(["Halo", "Lewat keyboard saja"])
