@@ -12,12 +12,15 @@ missed (:mod:`contact_center.delivery`); a customer's message is recorded once p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections import Counter
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import structlog
 from aiohttp import web
 
+from channels.queue_news import QueueNews
 from channels.wire import json_of, message_json
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
 from contact_center import events, topics
@@ -25,13 +28,13 @@ from contact_center.auth import Accounts
 from contact_center.channel_kinds import ChannelKind, Deadlines
 from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
-from contact_center.exceptions import AuthError, BadMessage, Forbidden
+from contact_center.exceptions import AuthError, BadMessage, ContactCenterError, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
-from contact_center.model import Channel, Contact, HistoryEvent
+from contact_center.model import Channel, Contact, ContactState, HistoryEvent
 from contact_center.ports import ChatPorts
 
-__all__ = ["WebchatChannel", "WidgetSession", "chat_kind"]
+__all__ = ["CustomerSockets", "WebchatChannel", "WidgetSession", "chat_kind"]
 
 log = structlog.get_logger("channels.webchat")
 
@@ -50,6 +53,30 @@ def chat_kind(config: WebchatConfig) -> ChannelKind:
     return ChannelKind(Channel.CHAT, service_level)
 
 
+class CustomerSockets:
+    """How many sockets each customer has open on this node; and the small tasks they start."""
+
+    def __init__(self) -> None:
+        self._open: Counter[str] = Counter()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def attach(self, customer_id: str) -> None:
+        self._open[customer_id] += 1
+
+    def detach(self, customer_id: str) -> bool:
+        """One socket fewer; True if it was the customer's last here."""
+        self._open[customer_id] -= 1
+        if self._open[customer_id] > 0:
+            return False
+        del self._open[customer_id]
+        return True
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
 class WidgetSession:
     """One customer's websocket."""
 
@@ -62,8 +89,11 @@ class WidgetSession:
         ports: ChatPorts,
         client: str = "",
         limits: Mapping[str, int] | None = None,
+        present: CustomerSockets | None = None,
     ) -> None:
         self.engine = engine
+        self.present = present if present is not None else CustomerSockets()
+        self._told_place: tuple[str, int, int | None] | None = None  # the queue news this socket had last
         self.limits = dict(limits or {})  # told in the welcome, so the widget can say so before it sends
         self.ports = ports
         self.accounts = accounts
@@ -94,6 +124,21 @@ class WidgetSession:
     async def run(self) -> None:
         await serve(self.sock, self.handlers)
 
+    def waiting_chat(self) -> str | None:
+        """The customer's chat if it is waiting for an agent (queued or being offered)."""
+        contact = None if self.customer_id is None else self.engine.open_chat(self.customer_id)
+        if contact is None or contact.state not in (ContactState.QUEUED, ContactState.OFFERED):
+            return None
+        return contact.id
+
+    def tell_place(self, contact_id: str, place: int, expected_wait_s: float | None) -> None:
+        """The chat's place in the queue, when it changed (the wait in steps of 15 s, so a small drift says nothing)."""
+        wait = None if expected_wait_s is None else max(15, round(expected_wait_s / 15) * 15)
+        news = (contact_id, place, wait)
+        if news != self._told_place:
+            self._told_place = news
+            self.sock.send({"type": "queue", "contact_id": contact_id, "position": place, "expected_wait_s": wait})
+
     def close(self) -> None:
         self._unsubscribe()
         self.ports.watch.unfollow(self.conversations)
@@ -102,6 +147,9 @@ class WidgetSession:
 
     def _subscribe(self, customer_id: str) -> None:
         self._unsubscribe()
+        if self.customer_id is not None:
+            self.present.detach(self.customer_id)  # proven to be another customer: theirs from now
+        self.present.attach(customer_id)
         self.customer_id = customer_id
         self.sock.greeted = True
         structlog.contextvars.bind_contextvars(customer_id=customer_id)
@@ -119,6 +167,8 @@ class WidgetSession:
                 self.sock.send({"type": "identified", "customer_id": event.customer_id, "verified": verified})
         elif isinstance(event, events.MessagePosted):
             self.conversations.live(event.message)  # given in order, once (``_give``)
+        elif isinstance(event, events.CustomerAway):  # a socket of this customer closed elsewhere: still here
+            self.present.spawn(self._here())
         else:
             self.sock.send(json_of(event))
 
@@ -179,6 +229,16 @@ class WidgetSession:
         buffered, self._buffer = self._buffer, None
         for live in buffered:
             self._on_event(live)
+        await self._here()
+
+    async def _here(self) -> None:
+        """The customer is here: their chat is not left while this socket is open."""
+        if self.customer_id is None:
+            return
+        try:
+            await self.engine.customer_here(self.customer_id)
+        except ContactCenterError as exc:  # the store away: the next hello, or the other side's echo, claims it
+            log.warning("webchat.claim_failed", error=repr(exc))
 
     async def message(self, msg: dict[str, Any]) -> None:
         assert self.customer_id is not None
@@ -290,6 +350,9 @@ class WebchatChannel:
         self.sockets = sockets
         self.ports = ports
         self.client_of = client_of
+        self.present = CustomerSockets()
+        self.sessions: set[WidgetSession] = set()  # this node's widget sockets, told of the queue
+        self.news = QueueNews(engine, self.sessions)  # type: ignore[arg-type]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         origin = request.headers.get("Origin")
@@ -303,11 +366,24 @@ class WebchatChannel:
         sock = JsonSocket(ws, self.config, self.sockets)
         client = self.client_of(request)
         limits = {"max_message_chars": self.config.max_message_chars}
-        session = WidgetSession(self.engine, self.accounts, self.identities, sock, self.ports, client, limits)
+        session = WidgetSession(
+            self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present
+        )
         structlog.contextvars.bind_contextvars(channel="chat")
+        self.sessions.add(session)
         try:
             await session.run()
         finally:
+            self.sessions.discard(session)
             session.close()
             await sock.finish()
+            await self._maybe_away(session.customer_id)
         return ws
+
+    async def _maybe_away(self, customer_id: str | None) -> None:
+        if customer_id is None or not self.present.detach(customer_id):
+            return
+        try:
+            await self.engine.customer_away(customer_id)
+        except ContactCenterError as exc:  # the store away: the chat stays as it was
+            log.warning("webchat.away_failed", customer_id=customer_id, error=repr(exc))

@@ -28,6 +28,7 @@ __all__ = [
     "AgentLeft",
     "Committed",
     "ContactStateChanged",
+    "CustomerAway",
     "CustomerLeft",
     "Ended",
     "Event",
@@ -111,6 +112,14 @@ class MailSent(Event):
 @dataclass(frozen=True, slots=True)
 class CustomerLeft(Event):
     kind: ClassVar[str] = "customer_left"
+    contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAway(Event):
+    """The customer's last socket on a node closed: a socket of theirs open elsewhere claims the chat again."""
+
+    kind: ClassVar[str] = "customer_away"
     contact_id: str
 
 
@@ -214,8 +223,9 @@ class Committed(Event):
 _KINDS: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
-        StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, SessionEnded,
-        AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached, AccountLocked, Committed,
+        StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
+        SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
+        AccountLocked, Committed,
     )
 }  # fmt: skip
 

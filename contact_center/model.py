@@ -147,6 +147,10 @@ class Contact:
 
     ``left_at`` is when the customer ended a chat an agent held: the agent still has it to wrap
     up, but it is no longer the customer's open chat (their next message opens a new one).
+
+    A chat's ``customer_node`` is the node holding the customer's socket; ``gone_at`` is set when
+    the customer's last socket closed (or their node died): at that moment, unless they came back,
+    the chat counts as left (abandoned if still waiting; its agent told if assigned).
     """
 
     id: str
@@ -172,6 +176,8 @@ class Contact:
     answered_at: float | None = None
     breached_at: float | None = None
     left_at: float | None = None
+    customer_node: str = ""
+    gone_at: float | None = None
 
     @classmethod
     def arriving(

@@ -10,11 +10,13 @@ registered: :mod:`contact_center.channel_kinds`), and the agents it must not go 
 
 from __future__ import annotations
 
+from collections import deque
+
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.model import Contact
 from routing import RoutingPolicy, SkillRequirement, WaitingContact, priority_key
 
-__all__ = ["IntegratedQueue"]
+__all__ = ["AnswerPace", "IntegratedQueue"]
 
 
 class IntegratedQueue:
@@ -44,6 +46,12 @@ class IntegratedQueue:
         """Contact ids in the order they are served."""
         return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, self._policy, now))]
 
+    def places(self, channel: str, now: float) -> dict[str, int]:
+        """Each waiting contact of ``channel`` and its place among them: 1 is served next."""
+        ids = self.order(now)
+        waiting = self._waiting
+        return {cid: n for n, cid in enumerate((c for c in ids if waiting[c].channel == channel), start=1)}
+
     def _entry(self, contact: Contact) -> WaitingContact:
         due, at_risk = self._kinds.deadlines(contact)
         return WaitingContact(
@@ -57,3 +65,34 @@ class IntegratedQueue:
             at_risk_at=at_risk,
             excluded_agents=frozenset(contact.declined),
         )
+
+
+class AnswerPace:
+    """How fast a channel's waiting contacts are being answered lately, and so how long a place waits.
+
+    The moments contacts were assigned, over the last ``window_s``; the pace is their count over
+    the time they span (at least ``min_span_s``, so that a burst is not taken for a steady rate).
+    With fewer than ``min_answers`` in the window there is no estimate: better none than a wild one.
+    """
+
+    def __init__(self, window_s: float = 600.0, min_span_s: float = 60.0, min_answers: int = 3) -> None:
+        self._window = window_s
+        self._min_span = min_span_s
+        self._min_answers = min_answers
+        self._at: deque[float] = deque()
+
+    def answered(self, at: float) -> None:
+        self._at.append(at)
+        self._forget(at)
+
+    def expected_wait(self, place: int, now: float) -> float | None:
+        """Seconds until the contact at ``place`` (1: next) is likely answered; None without enough to go on."""
+        self._forget(now)
+        if len(self._at) < self._min_answers:
+            return None
+        per_s = len(self._at) / max(self._min_span, now - self._at[0])
+        return place / per_s
+
+    def _forget(self, now: float) -> None:
+        while self._at and self._at[0] < now - self._window:
+            self._at.popleft()

@@ -59,6 +59,8 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "answered_at": c.answered_at,
         "breached_at": c.breached_at,
         "left_at": c.left_at,
+        "customer_node": c.customer_node,
+        "gone_at": c.gone_at,
     }
 
 
@@ -92,6 +94,8 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         answered_at=d.get("answered_at"),
         breached_at=d.get("breached_at"),
         left_at=d.get("left_at"),
+        customer_node=d.get("customer_node", ""),
+        gone_at=d.get("gone_at"),
     )
 
 

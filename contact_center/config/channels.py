@@ -30,6 +30,7 @@ class WebchatConfig:
     new_visitors_per_min: int = 60  # anonymous visitors one client address may start, per minute
     gap_wait_s: float = 0.5  # a message missing below one that came: waited for on the bus, then read from the store
     delivery_check_s: float = 1.0  # nodes sharing a store compare what their sockets gave with it this often
+    leave_grace_s: float = 60.0  # a customer whose every socket closed has left, unless back within this
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     languages: tuple[str, ...] = ("en", "id")
@@ -118,6 +119,7 @@ def read_webchat(t: Table) -> WebchatConfig:
         new_visitors_per_min=t.get("new_visitors_per_min", default.new_visitors_per_min, integer(1), "an integer >= 1"),
         gap_wait_s=float(t.get("gap_wait_s", default.gap_wait_s, number(0), "a number > 0")),
         delivery_check_s=float(t.get("delivery_check_s", default.delivery_check_s, number(0), "a number > 0")),
+        leave_grace_s=float(t.get("leave_grace_s", default.leave_grace_s, number(0), "a number > 0")),
         service_level_s=float(t.get("service_level_s", default.service_level_s, number(0), "a number > 0")),
         at_risk_fraction=float(
             t.get("at_risk_fraction", default.at_risk_fraction, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")

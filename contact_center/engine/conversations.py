@@ -23,7 +23,7 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
-from contact_center.events import ContactStateChanged, CustomerLeft, Ended, MessagePosted, Typing
+from contact_center.events import ContactStateChanged, Ended, MessagePosted, Typing
 from contact_center.exceptions import ClientError, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
@@ -124,14 +124,8 @@ class Conversations:
 
         def leave() -> Contact | None:
             contact = self._replica.open_chat(customer_id)
-            if contact is None:
-                return None
-            if contact.state == ContactState.ASSIGNED:  # the agent wraps it up; their next message is a new chat
-                left = dataclasses.replace(contact, left_at=self._clock.now())
-                self._work.put(left, "customer.left", "customer")
-                self._work.publish(topics.agent(contact.agent_id or ""), CustomerLeft(contact.id))
-            else:
-                self._moves.abandon(contact)
+            if contact is not None:
+                self._moves.customer_left(contact)
             return contact
 
         contact = await self._work.run(leave)
@@ -190,8 +184,9 @@ class Conversations:
     ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
         """A new chat and its first message, written together (the store announces the new record)."""
         now = self._clock.now()
-        contact = Contact.arriving(Channel.CHAT, customer_id, skills, value, now, last_seq=1, version=1,
-                                   node=self._work.node_id)  # fmt: skip
+        node = self._work.node_id  # the customer's socket is here
+        contact = Contact.arriving(Channel.CHAT, customer_id, skills, value, now, last_seq=1, version=1, node=node,
+                                   customer_node=node)  # fmt: skip
         created = self._work.event(contact, "contact.created", "customer", topic=topic, language=language)
         first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True)
         self._replica.apply(contact)

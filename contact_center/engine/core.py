@@ -23,6 +23,7 @@ from contact_center.bus import Bus
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
+from contact_center.engine.attendance import Attendance
 from contact_center.engine.conversations import Conversations
 from contact_center.engine.customers import Customers
 from contact_center.engine.mail_filing import MailFiling
@@ -38,7 +39,7 @@ from contact_center.engine.views import DeskView
 from contact_center.engine.work import Work
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
-from contact_center.model import Agent, AgentStatus, Contact, Customer, HistoryEvent, IdentityKind
+from contact_center.model import Agent, AgentStatus, Channel, Contact, Customer, HistoryEvent, IdentityKind
 from contact_center.store import NewEvent, Store
 
 __all__ = ["Engine", "NodeLiveness"]
@@ -83,7 +84,9 @@ class Engine:
         moves = Moves(work, replica, clock, config)
         self.timers, self.replica = timers, replica
         self._offers = Offers(work, replica, moves, timers, signals, clock, config, self.metrics, liveness)
-        self._presence = AgentPresence(work, replica, moves, timers, signals, store, clock, config, liveness)
+        self._attendance = Attendance(work, replica, moves, timers, signals, clock, config.webchat, node_id)
+        self._presence = AgentPresence(work, replica, moves, timers, signals, store, clock, config, liveness,
+                                       self._attendance)  # fmt: skip
         self._customers = Customers(work, replica, signals, store, clock, config, composer)
         worth = self._customers.worth
         self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth)
@@ -101,6 +104,7 @@ class Engine:
     async def start(self) -> None:
         """Load agents and open contacts (:mod:`.replication`), then route and watch."""
         await self._replication.start()
+        await self._attendance.nodes_gone({""})  # chats no socket holds: each customer must come back
         self._offers.start()
         self._presence.start()
         replica = self.replica
@@ -139,6 +143,14 @@ class Engine:
     def waiting(self) -> list[str]:
         """Ids of the queued contacts in queue order."""
         return self.replica.queue.order(self.clock.now())
+
+    def chat_places(self) -> dict[str, int]:
+        """Each waiting chat's place among the waiting chats (1 is served next)."""
+        return self.replica.queue.places(Channel.CHAT.value, self.clock.now())
+
+    def expected_chat_wait(self, place: int) -> float | None:
+        """Seconds a chat at ``place`` will likely wait, by the pace chats were answered lately (None: unknown)."""
+        return self.replica.chat_pace.expected_wait(place, self.clock.now())
 
     def open_chat(self, customer_id: str) -> Contact | None:
         return self.replica.open_chat(customer_id)
@@ -189,6 +201,14 @@ class Engine:
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         return await self._conversations.customer_message(customer_id, text, client_id, topic=topic, language=language)
+
+    async def customer_here(self, customer_id: str) -> None:
+        """A socket of the customer greeted on this node (see :mod:`.attendance`)."""
+        await self._attendance.here(customer_id)
+
+    async def customer_away(self, customer_id: str) -> None:
+        """The last socket of the customer on this node closed (see :mod:`.attendance`)."""
+        await self._attendance.away(customer_id)
 
     def customer_typing(self, customer_id: str) -> None:
         self._conversations.customer_typing(customer_id)

@@ -18,7 +18,7 @@ from contact_center.config import Config
 from contact_center.engine.replica import Replica
 from contact_center.engine.state import AgentRuntime
 from contact_center.engine.work import Work
-from contact_center.events import AgentLeft, ContactStateChanged, OfferClosed
+from contact_center.events import AgentLeft, ContactStateChanged, CustomerLeft, OfferClosed
 from contact_center.model import Contact, ContactState, Offer
 
 __all__ = ["Moves"]
@@ -74,6 +74,15 @@ class Moves:
         self._work.put(ended, "contact.abandoned", "customer")
         if offer is not None:
             self.offer_closed(offer, "abandoned")
+
+    def customer_left(self, contact: Contact) -> None:
+        """The customer left the chat: abandoned if no agent has it; else its agent is told, and wraps it up."""
+        if contact.state == ContactState.ASSIGNED:  # the agent wraps it up; their next message is a new chat
+            left = dataclasses.replace(contact, left_at=self._clock.now(), gone_at=None)
+            self._work.put(left, "customer.left", "customer")
+            self._work.publish(topics.agent(contact.agent_id or ""), CustomerLeft(contact.id))
+        else:
+            self.abandon(contact)
 
     def finish_wrap_up(self, contact_id: str) -> None:
         """The contact's wrap-up is over: closed, and its agent idle from now if it holds nothing else."""

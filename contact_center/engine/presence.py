@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import Counter
+from collections.abc import Iterable
 from typing import Protocol
 
 import structlog
@@ -42,6 +43,14 @@ log = structlog.get_logger("contact_center.engine")
 _REAP_EVERY_S = 1.0  # how often to ask whether a node with desks of ours has died (at most once a lease)
 
 
+class HeldByNodes(Protocol):
+    """Something else engine nodes hold, looked after when a node dies (:class:`~.attendance.Attendance`)."""
+
+    def nodes(self) -> set[str]: ...
+
+    async def nodes_gone(self, nodes: Iterable[str]) -> None: ...
+
+
 class AgentPresence:
     """Agents' desks, status and grace (see the module's docstring)."""
 
@@ -56,8 +65,10 @@ class AgentPresence:
         clock: Clock,
         config: Config,
         liveness: NodeLiveness | None,
+        also: HeldByNodes | None = None,
     ) -> None:
         self._work = work
+        self._also = also  # what else nodes hold (customers' sockets), struck off with their desks
         self._replica = replica
         self._moves = moves
         self._signals = signals
@@ -197,10 +208,14 @@ class AgentPresence:
             reaped = self._clock.now()
             try:
                 peers = {n for rt in self._replica.agents.values() for n in rt.presence.connections}
+                if self._also is not None:
+                    peers |= self._also.nodes()
                 dead = await self._liveness.dead(peers - {self._node_id})
                 if dead:
                     log.warning("engine.nodes_gone", nodes=sorted(dead))
                     await self.nodes_gone(dead)
+                    if self._also is not None:
+                        await self._also.nodes_gone(dead)
             except Exception as exc:  # Redis away: next time
                 log.warning("engine.reap_failed", error=repr(exc))
 

@@ -22,13 +22,13 @@ from contact_center.engine.state import HELD, OPEN, AgentRuntime, has_room, is_o
 from contact_center.engine.timers import Timers
 from contact_center.exceptions import NotFound, NotHeld
 from contact_center.model import Agent, AgentStatus, Channel, Contact, ContactState, Offer, Presence
-from contact_center.queue import IntegratedQueue
+from contact_center.queue import AnswerPace, IntegratedQueue
 from routing import AgentState
 
 __all__ = ["Replica"]
 
 _REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
-_CONTACT_TIMERS = ("offer", "wrap", "risk", "sla")
+_CONTACT_TIMERS = ("offer", "wrap", "risk", "sla", "gone")
 
 
 class Replica:
@@ -56,6 +56,7 @@ class Replica:
         self.offers: dict[str, Offer] = {}  # open offers, by id
         self.floor: dict[str, AgentState] = {}  # agents able to take offers now
         self.queue = IntegratedQueue(kinds, config.routing.policy)
+        self.chat_pace = AnswerPace()  # how fast waiting chats are being answered (heard from every node)
         self.chat_of: dict[str, str] = {}  # customer id -> its latest open chat's id
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
 
@@ -109,6 +110,8 @@ class Replica:
         old = self.contacts.get(new.id)
         if old is not None:
             self._unindex(old)
+            if old.state != new.state == ContactState.ASSIGNED and new.channel == Channel.CHAT:
+                self.chat_pace.answered(self._clock.now())
         if new.state in OPEN:
             self.contacts[new.id] = new
             self._index(new)
@@ -172,6 +175,8 @@ class Replica:
     def _index(self, c: Contact) -> None:
         if c.channel == Channel.CHAT and is_open_chat(c):  # not one in wrap-up, or left: a newer chat may be open
             self.chat_of[c.customer_id] = c.id
+            if c.gone_at is not None:  # every socket of the customer closed: gone then, unless they come back
+                self._timers.arm("gone", c.id, c.node, c.gone_at)
         due, at_risk = self._kinds.promise(c)  # a channel's own promise, watched until first answered
         if due is not None:
             if at_risk is not None and at_risk > self._clock.now():  # a warning is for what is still ahead

@@ -218,7 +218,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
     watch, sockets = app[WATCH], app[SOCKETS]
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
-    app[WEBCHAT] = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
+    app[WEBCHAT] = chat = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
+    chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
     app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
@@ -227,6 +228,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     mail.start()
     yield
     await mail.stop()
+    await chat.news.stop()
 
 
 async def _purging(app: web.Application) -> None:

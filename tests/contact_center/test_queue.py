@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from channels.registry import channel_kinds
 from contact_center.config import parse_config
 from contact_center.model import Channel, Contact, ContactState
-from contact_center.queue import IntegratedQueue
+from contact_center.queue import AnswerPace, IntegratedQueue
 
 CONFIG = parse_config({})
 
@@ -72,3 +74,15 @@ def test_an_email_is_due_in_working_hours_until_it_is_answered():
     queue.put(dataclasses.replace(mail, answered_at=friday + 60))
     (entry,) = queue.snapshot()
     assert (entry.due_at, entry.at_risk_at) == (None, None)
+
+
+def test_the_wait_to_expect_follows_the_pace_of_recent_answers():
+    pace = AnswerPace(window_s=600, min_span_s=60, min_answers=3)
+    assert pace.expected_wait(1, now=0.0) is None  # nothing to go on: no guess
+    for at in (0.0, 30.0):
+        pace.answered(at)
+    assert pace.expected_wait(1, now=30.0) is None
+    pace.answered(60.0)
+    assert pace.expected_wait(2, now=60.0) == pytest.approx(40.0)  # 3 answers in 60 s: one every 20 s
+    assert pace.expected_wait(2, now=120.0) == pytest.approx(80.0)  # nobody answered since: slower
+    assert pace.expected_wait(1, now=650.0) is None  # the answers of 10 minutes ago count no more

@@ -1,7 +1,7 @@
 // The widget's view: a launcher, and a panel with the conversation and a box to write in. All
 // customer and agent text is rendered as text (Preact escapes it), never as HTML.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { formatMoment } from "../shared/i18n.js";
+import { formatDuration, formatMoment } from "../shared/i18n.js";
 
 function useChat(chat) {
   const [state, setState] = useState(chat.state);
@@ -37,6 +37,16 @@ function Message({ item, t }) {
   );
 }
 
+function QueuePlace({ queue, t }) {
+  if (!queue) return <p class="status">{t("widget.waiting")}</p>;
+  return (
+    <p class="status queue">
+      {t("widget.place", { count: queue.position })}
+      {queue.wait ? ` · ${t("widget.expected_wait", { wait: formatDuration(queue.wait, t.language) })}` : ""}
+    </p>
+  );
+}
+
 function Log({ state, t }) {
   const end = useRef(null);
   useEffect(() => { if (end.current) end.current.scrollIntoView({ block: "end" }); }, [state.items.length, state.typing]);
@@ -47,7 +57,7 @@ function Log({ state, t }) {
         <li class="note greeting">{t("widget.greeting")}</li>
         {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
       </ol>
-      {waiting ? <p class="status">{t("widget.waiting")}</p> : null}
+      {waiting ? <QueuePlace queue={state.queue} t={t} /> : null}
       {state.typing ? <p class="status typing">{t("widget.typing")}</p> : null}
       {state.connection !== "open" ? <p class="status connection">{t(state.connection === "lost" ? "widget.reconnecting" : "widget.connecting")}</p> : null}
       <div ref={end} />

@@ -32,6 +32,7 @@ export class Chat {
       contact: null,      // the open chat: {id, state}
       items: [],          // what the log shows: messages and notes, in order
       typing: false,
+      queue: null,        // while waiting: {position, expected_wait_s}
       limits: { max_message_chars: 4000 },
       open: !!saved.open,
       unread: 0,
@@ -107,10 +108,17 @@ export class Chat {
         clearTimeout(this._typingTimer);
         this._typingTimer = setTimeout(() => this._set({ typing: false }), 4000);
         return this._set({ typing: true });
-      case "agent_joined": return this._note("joined", { agent: m.agent });
-      case "agent_left": return this._note("left");
+      case "queue":
+        if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ queue: { position: m.position, wait: m.expected_wait_s } });
+        return undefined;
+      case "agent_joined":
+        this._set({ queue: null, contact: this.state.contact && { ...this.state.contact, state: "assigned" } });
+        return this._note("joined", { agent: m.agent });
+      case "agent_left":
+        this._set({ contact: this.state.contact && { ...this.state.contact, state: "queued" } });
+        return this._note("left");
       case "ended":
-        if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ contact: null, typing: false });
+        if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ contact: null, typing: false, queue: null });
         return this._note("ended");
       case "error": return this._error(m);
       default: return undefined;

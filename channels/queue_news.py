@@ -1,0 +1,68 @@
+"""What a waiting customer is told of the queue: their chat's place and the wait to expect, kept up to date.
+
+Every ``every_s`` the node looks at the waiting chats once (their order, :meth:`Engine.chat_places`)
+and tells each of its widget sockets whose chat waits where it stands, when that changed: a
+``queue`` message with the place (1: next) and the expected wait in seconds (by the pace chats
+were answered lately; null when there is too little to go on). Nothing is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from typing import Protocol
+
+import structlog
+
+from contact_center.engine import Engine
+
+__all__ = ["QueueNews", "Waiting"]
+
+log = structlog.get_logger("channels.queue_news")
+
+
+class Waiting(Protocol):
+    """A widget socket, as the queue's news sees it."""
+
+    def waiting_chat(self) -> str | None: ...
+
+    def tell_place(self, contact_id: str, place: int, expected_wait_s: float | None) -> None: ...
+
+
+class QueueNews:
+    """The loop that tells waiting customers their place (see the module's docstring)."""
+
+    def __init__(self, engine: Engine, sessions: set[Waiting], every_s: float = 2.0) -> None:
+        self._engine = engine
+        self._sessions = sessions
+        self._every = every_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def tell(self) -> None:
+        """One round: every waiting customer of this node hears where they stand."""
+        waiting = [(s, cid) for s in self._sessions if (cid := s.waiting_chat()) is not None]
+        if not waiting:
+            return
+        places = self._engine.chat_places()
+        for session, contact_id in waiting:
+            place = places.get(contact_id)
+            if place is not None:
+                session.tell_place(contact_id, place, self._engine.expected_chat_wait(place))
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every)
+            try:
+                self.tell()
+            except Exception as exc:  # a fault here must not end the news for everyone
+                log.warning("queue_news.failed", error=repr(exc))
