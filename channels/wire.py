@@ -110,6 +110,7 @@ class Wire:
                 "name": a.display_name,
                 "role": a.role.value,
                 "status": view.status.value,
+                "status_reason": view.status_reason,
                 "skills": a.skills,
                 "capacity": a.capacity,
             },

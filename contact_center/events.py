@@ -60,8 +60,11 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class StatusChanged(Event):
+    """The agent's status changed; ``reason`` when the engine changed it (see :class:`~.model.Presence`)."""
+
     kind: ClassVar[str] = "status"
     status: str
+    reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,8 @@ class Presence:
     it is part of the record (not worked out from contacts a node may not have heard of yet),
     so a change that gives the agent work is checked against the load it was decided on.
     ``grace_until`` is set while held contacts wait for the agent to come back. ``version``
-    and ``node`` are as for :class:`Contact`.
+    and ``node`` are as for :class:`Contact`. ``status_reason`` says why the engine itself last
+    changed the status (``offer_lapsed``, ``was_offline``...; "" when the agent chose it).
     """
 
     agent_id: str
@@ -251,6 +252,7 @@ class Presence:
     grace_until: float | None = None
     version: int = 0
     node: str = ""
+    status_reason: str = ""
 
     @property
     def connected(self) -> int:

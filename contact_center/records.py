@@ -109,6 +109,7 @@ def presence_record(p: Presence) -> dict[str, Any]:
         "grace_until": p.grace_until,
         "version": p.version,
         "node": p.node,
+        "status_reason": p.status_reason,
     }
 
 
@@ -122,6 +123,7 @@ def presence_from_record(d: dict[str, Any]) -> Presence:
         grace_until=d.get("grace_until"),
         version=d.get("version", 0),
         node=d.get("node", ""),
+        status_reason=d.get("status_reason", ""),
     )
 
 

@@ -227,8 +227,13 @@ class Conversations:
             choices = ", ".join(self._config.desk.dispositions)
             raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
 
-        def wrap() -> tuple[Contact, float]:
-            held = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+        def wrap() -> tuple[Contact, float | None]:
+            held = self._replica.held(agent_id, contact_id)
+            if held.state == ContactState.WRAP_UP:  # wrapping up already (the customer left, say): done, with this
+                done = dataclasses.replace(held, disposition=disposition)
+                self._work.put(done, "contact.disposition", f"agent:{agent_id}", disposition=disposition)
+                self._moves.finish_wrap_up(contact_id)
+                return done, None
             wrap_s = self._replica.agents[agent_id].agent.wrap_up_s
             contact = dataclasses.replace(held, disposition=disposition, wrap_until=self._clock.now() + wrap_s)
             contact.move(ContactState.WRAP_UP)
@@ -236,6 +241,9 @@ class Conversations:
             return contact, wrap_s
 
         contact, wrap_s = await self._work.run(wrap)
+        if wrap_s is None:  # finished now: told by the move
+            self._signals.queue_changed()
+            return contact
         self._work.publish(topics.customer(contact.customer_id), Ended(contact.id, "agent"))
         self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "wrap_up", wrap_s))
         return contact

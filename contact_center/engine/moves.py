@@ -76,13 +76,23 @@ class Moves:
             self.offer_closed(offer, "abandoned")
 
     def customer_left(self, contact: Contact) -> None:
-        """The customer left the chat: abandoned if no agent has it; else its agent is told, and wraps it up."""
-        if contact.state == ContactState.ASSIGNED:  # the agent wraps it up; their next message is a new chat
-            left = dataclasses.replace(contact, left_at=self._clock.now(), gone_at=None)
-            self._work.put(left, "customer.left", "customer")
-            self._work.publish(topics.agent(contact.agent_id or ""), CustomerLeft(contact.id))
-        else:
+        """The customer left the chat: abandoned if no agent has it; else it goes to wrap-up, its agent told.
+
+        Nobody reads a reply any more, so the reply box closes; the agent may give a disposition
+        meanwhile (``close``), or the wrap-up ends by itself. The customer's next message opens a new chat.
+        """
+        if contact.state != ContactState.ASSIGNED:
             self.abandon(contact)
+            return
+        rt = self._replica.agents.get(contact.agent_id or "")
+        wrap_s = rt.agent.wrap_up_s if rt is not None else self._config.desk.default_wrap_up_s
+        now = self._clock.now()
+        left = dataclasses.replace(contact, left_at=now, gone_at=None, wrap_until=now + wrap_s)
+        left.move(ContactState.WRAP_UP)
+        self._work.put(left, "customer.left", "customer")
+        agent = topics.agent(contact.agent_id or "")
+        self._work.publish(agent, CustomerLeft(contact.id))
+        self._work.publish(agent, ContactStateChanged(contact.id, "wrap_up", wrap_s))
 
     def finish_wrap_up(self, contact_id: str) -> None:
         """The contact's wrap-up is over: closed, and its agent idle from now if it holds nothing else."""

@@ -118,7 +118,7 @@ class Offers:
             rt = self._replica.agents.get(offer.agent_id)
             if rt is not None and rt.presence.status == AgentStatus.AVAILABLE:
                 # An agent who lets an offer lapse is likely away from the desk.
-                self._work.set_presence(rt, status=AgentStatus.AWAY)
+                self._work.set_presence(rt, status=AgentStatus.AWAY, status_reason="offer_lapsed")
 
         await self._work.run(lapse)
         self.route_soon()

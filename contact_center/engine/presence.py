@@ -119,8 +119,12 @@ class AgentPresence:
             rt = self._replica.runtime(agent_id)
             connections = dict(rt.presence.connections)
             connections[self._node_id] = connections.get(self._node_id, 0) + 1
-            status = AgentStatus.AWAY if rt.presence.status == AgentStatus.OFFLINE else rt.presence.status
-            self._work.set_presence(rt, connections=connections, grace_until=None, status=status)
+            if rt.presence.status == AgentStatus.OFFLINE:  # back after the grace, or a restart: told, not available
+                self._work.set_presence(
+                    rt, connections=connections, grace_until=None, status=AgentStatus.AWAY, status_reason="was_offline"
+                )
+            else:
+                self._work.set_presence(rt, connections=connections, grace_until=None)
             return desk_view(rt, self._replica.contacts)
 
         view = await self._work.run(connect)
@@ -191,7 +195,7 @@ class AgentPresence:
                     self._moves.finish_wrap_up(contact_id)
                 else:
                     self._moves.requeue(contact, "agent_offline")
-            self._work.set_presence(rt, grace_until=None, status=AgentStatus.OFFLINE)
+            self._work.set_presence(rt, grace_until=None, status=AgentStatus.OFFLINE, status_reason="desk_gone")
             log.info("agent.offline", agent_id=agent_id)
 
         await self._work.run(gone)

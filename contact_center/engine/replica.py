@@ -82,9 +82,13 @@ class Replica:
         """The contact if this agent holds it (in ``state``, or assigned or in wrap-up); else :class:`NotHeld`."""
         contact = self.contacts.get(contact_id)
         if contact is None or contact.agent_id != agent_id or (state is None and contact.state not in HELD):
-            raise NotHeld(f"contact {contact_id!r} is not assigned to you")
+            raise NotHeld(f"contact {contact_id!r} is not assigned to you", contact_id=contact_id)
         if state is not None and contact.state != state:
-            raise NotHeld(f"contact {contact_id!r} is {contact.state.value}, not {state.value}")
+            raise NotHeld(
+                f"contact {contact_id!r} is {contact.state.value}, not {state.value}",
+                contact_id=contact_id,
+                state=contact.state.value,
+            )
         return contact
 
     def of_customer(self, *customer_ids: str) -> Iterator[Contact]:

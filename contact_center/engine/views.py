@@ -19,8 +19,9 @@ class DeskView:
     status: AgentStatus
     offers: tuple[tuple[Offer, Contact], ...]  # each open offer, with its contact
     held: tuple[str, ...]  # ids of the contacts the agent holds, sorted
+    status_reason: str = ""  # why the engine last changed the status ("": the agent chose it)
 
 
 def desk_view(rt: AgentRuntime, contacts: dict[str, Contact]) -> DeskView:
     offers = tuple((o, contacts[o.contact_id]) for o in rt.offers.values())
-    return DeskView(rt.agent, rt.presence.status, offers, tuple(sorted(rt.held)))
+    return DeskView(rt.agent, rt.presence.status, offers, tuple(sorted(rt.held)), rt.presence.status_reason)

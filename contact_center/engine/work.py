@@ -185,10 +185,11 @@ class Work:
         if new.status != old.status:
             new.status = old.status
             new.move(changes["status"])
+            new.status_reason = changes.get("status_reason", "")
             if new.status == AgentStatus.AVAILABLE and not rt.held and "idle_since" not in changes:
                 new.idle_since = self._clock.now()
-            self.publish(topics.agent(old.agent_id), StatusChanged(new.status.value))
-            log.info("agent.status", agent_id=old.agent_id, status=new.status.value)
+            self.publish(topics.agent(old.agent_id), StatusChanged(new.status.value, new.status_reason))
+            log.info("agent.status", agent_id=old.agent_id, status=new.status.value, reason=new.status_reason)
         new.version = old.version + 1
         new.node = self.node_id
         self._replica.apply_presence(rt, new)

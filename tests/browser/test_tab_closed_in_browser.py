@@ -55,7 +55,7 @@ async def test_closing_the_tab_abandons_a_waiting_chat_and_a_reload_does_not(bro
 
 
 async def test_closing_the_tab_of_an_assigned_chat_tells_the_agent(browser: Browser, server: Server):
-    await server.add_agent("ayu")
+    await server.add_agent("ayu", wrap_up_s=60)  # the wrap-up lasts while the test looks
     desk = await open_desk(browser, server, "ayu")
     shop = await (await browser.new_context()).new_page()
     await shop.goto(f"{server.url}/")

@@ -83,8 +83,9 @@ async def test_the_agent_of_a_customer_who_closed_the_tab_is_told(server: Server
     contact_id = assigned["contact"]["id"]
     await customer.close()
     assert (await agent.expect("customer_left", timeout=GRACE_S + 5))["contact_id"] == contact_id
+    assert (await agent.expect("contact_state", contact_id=contact_id))["state"] == "wrap_up"  # by itself
     contact = await server.engine.store.get_contact(contact_id)
-    assert contact is not None and contact.state == ContactState.ASSIGNED and contact.left_at is not None
+    assert contact is not None and contact.state == ContactState.WRAP_UP and contact.left_at is not None
 
 
 async def test_after_a_restart_a_chat_whose_customer_never_returns_is_abandoned(config: Config):

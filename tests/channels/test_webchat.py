@@ -31,24 +31,25 @@ async def test_customer_and_agent_talk(server: Server):
 
 
 async def test_after_leaving_the_next_message_opens_a_new_chat_while_the_agent_wraps_up_the_old(server: Server):
-    """`ended` after `leave` means ended: the agent keeps the old chat to say goodbye and close; a new one starts."""
+    """`ended` after `leave` means ended: the old chat goes to wrap-up by itself; a new one opens."""
     agent, customer, welcome, assigned = await offered_chat(server)
     old = assigned["contact"]["id"]
     await customer.send({"type": "leave"})
     assert (await customer.expect("ended"))["by"] == "customer"
     assert (await agent.expect("customer_left"))["contact_id"] == old
+    assert (await agent.expect("contact_state", contact_id=old))["state"] == "wrap_up"
     await customer.send({"type": "message", "client_id": "c-2", "text": "Satu lagi pertanyaan"})
     ack = await customer.expect("ack", client_id="c-2")
     assert ack["contact_id"] != old and ack["seq"] == 1
     offer = await agent.expect("offer")  # the new chat, queued like any other
     assert offer["contact"]["id"] == ack["contact_id"]
 
-    await agent.send({"type": "reply", "contact_id": old, "client_id": "a-1", "text": "Terima kasih, sampai jumpa"})
-    assert (await agent.expect("ack", client_id="a-1"))["seq"] == 2
-    goodbye = await customer.expect("message", client_id="a-1")
-    assert goodbye["contact_id"] == old  # shown in the old conversation
-    await agent.send({"type": "close", "contact_id": old, "disposition": "resolved"})
-    await agent.expect("contact_state", state="wrap_up")
+    await agent.send({"type": "reply", "contact_id": old, "client_id": "a-1", "text": "Terima kasih", "ref": "r"})
+    refused = await agent.expect("error", ref="r")
+    assert refused["code"] == "not_held" and refused["state"] == "wrap_up" and refused["contact_id"] == old
+    await customer.nothing("message", client_id="a-1")
+    await agent.send({"type": "close", "contact_id": old, "disposition": "resolved"})  # the disposition, and done
+    await agent.expect("contact_state", state="closed", contact_id=old)
     await customer.send({"type": "message", "client_id": "c-3", "text": "Halo?"})
     assert (await customer.expect("ack", client_id="c-3")) == {
         "type": "ack",
