@@ -117,4 +117,5 @@ class Wire:
             "offers": [self.offer(o, c) for o, c in view.offers],
             "contacts": list(view.held),
             "dispositions": list(self._config.desk.dispositions),
+            "office": {"time_zone": self._config.sla.time_zone},  # the desk shows times in the office's zone
         }

@@ -4,7 +4,10 @@
 import * as esbuild from "esbuild";
 
 const options = {
-  entryPoints: { widget: "contact_center/web/ui/widget/main.jsx" },
+  entryPoints: {
+    widget: "contact_center/web/ui/widget/main.jsx",
+    desk: "contact_center/web/ui/desk/main.jsx",
+  },
   outdir: "contact_center/web/static/build",
   bundle: true,
   minify: true,

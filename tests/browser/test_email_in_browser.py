@@ -56,7 +56,7 @@ async def test_an_agent_reads_a_hostile_html_mail_safely_and_answers_it(
         server.app[EMAIL].wake()
         offer = desk.locator("#offers li")
         await expect(offer).to_have_count(1, timeout=15_000)
-        await expect(offer).to_contain_text("email")
+        await expect(offer).to_contain_text("Email")
         await offer.locator("button.accept").click()
 
         card = desk.locator("article.mail.in")

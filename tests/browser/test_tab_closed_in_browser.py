@@ -63,7 +63,7 @@ async def test_closing_the_tab_of_an_assigned_chat_tells_the_agent(browser: Brow
     await shop.fill("textarea", "Tolong cek pesanan saya")
     await shop.keyboard.press("Enter")
     await desk.locator("#offers li button.accept").click()
-    await expect(desk.locator("#transcript .msg.customer")).to_have_text("Tolong cek pesanan saya")
+    await expect(desk.locator("#transcript .msg.customer .text")).to_have_text("Tolong cek pesanan saya")
     await shop.close()
     await expect(desk.locator("#transcript")).to_contain_text("The customer left the chat.", timeout=15_000)
     await expect(desk.locator("#contacts li")).to_contain_text("customer left")

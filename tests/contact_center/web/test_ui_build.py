@@ -7,10 +7,16 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from contact_center.web.pages import BUILD
 
 UI = Path(__file__).parents[3] / "contact_center" / "web" / "ui"
-LOCALES = sorted((UI / "locales").glob("*.json"))
+PARTS = ("common", "widget", "desk")  # each page bundles its own texts and the common ones
+
+
+def table(part: str, language: str) -> dict[str, object]:
+    return dict(json.loads((UI / "locales" / part / f"{language}.json").read_text()))
 
 
 def test_the_widget_with_its_dependencies_is_at_most_40_kb_gzipped():
@@ -18,13 +24,13 @@ def test_the_widget_with_its_dependencies_is_at_most_40_kb_gzipped():
     assert size <= 40 * 1024, f"widget.js is {size / 1024:.1f} KB gzipped"
 
 
-def test_every_language_has_every_text_and_names_the_same_values():
-    tables = {path.stem: json.loads(path.read_text()) for path in LOCALES}
-    assert set(tables) >= {"en", "id"}
-    english = tables["en"]
-    for language, table in tables.items():
-        assert set(table) == set(english), f"{language}: {sorted(set(table) ^ set(english))}"
-        for key, text in table.items():
+@pytest.mark.parametrize("part", PARTS)
+def test_every_language_has_every_text_and_names_the_same_values(part: str):
+    english = table(part, "en")
+    for language in ("en", "id"):
+        texts = table(part, language)
+        assert set(texts) == set(english), f"{language}: {sorted(set(texts) ^ set(english))}"
+        for key, text in texts.items():
             forms = text.values() if isinstance(text, dict) else [text]
             assert all(isinstance(f, str) and f.strip() for f in forms), f"{language}: {key} is empty"
             if isinstance(text, dict):
@@ -34,10 +40,11 @@ def test_every_language_has_every_text_and_names_the_same_values():
             assert values == {v for f in english_forms for v in re.findall(r"\{(\w+)\}", f)}, f"{language}: {key}"
 
 
-def test_every_text_the_pages_ask_for_is_in_the_translations():
-    english = json.loads((UI / "locales" / "en.json").read_text())
+@pytest.mark.parametrize("page", ["widget", "desk"])
+def test_every_text_a_page_asks_for_is_in_its_translations(page: str):
+    known = {**table("common", "en"), **table(page, "en")}
     asked: set[str] = set()
-    for source in (p for p in UI.rglob("*.js*") if p.name != "i18n.js"):  # i18n.js defines t
+    for source in (UI / page).rglob("*.js*"):
         asked |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", source.read_text()))
     assert asked, "no t(...) call found"
-    assert sorted(asked - set(english)) == []
+    assert sorted(asked - set(known)) == []

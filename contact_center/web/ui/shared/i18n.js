@@ -1,17 +1,23 @@
-// Every text a page shows comes from the translation files (locales/*.json), by key. A text may
-// name values ("{name}"), and have plural forms chosen by the language's own rules
-// ({"one": ..., "other": ...}). Dates and numbers follow the language's conventions; a date is
-// shown in the office's time zone, labelled with it.
-import en from "../locales/en.json";
-import id from "../locales/id.json";
+// Every text a page shows comes from the translation files (locales/<page>/<language>.json, and
+// locales/common/ for what both pages say), by key. A text may name values ("{name}"), and have
+// plural forms chosen by the language's own rules ({"one": ..., "other": ...}). Dates and numbers
+// follow the language's conventions; a date is shown in the office's time zone, labelled with it.
+// Each page bundles only its own texts (the widget stays small).
+import commonEn from "../locales/common/en.json";
+import commonId from "../locales/common/id.json";
 
-export const LANGUAGES = { en, id };
+export const LANGUAGE_NAMES = { en: "English", id: "Bahasa Indonesia" };
 
-/** The language to use: the one asked for if we have it, else the browser's, else English. */
+/** A page's texts by language: its own over the common ones. */
+export function texts(own) {
+  return { en: { ...commonEn, ...own.en }, id: { ...commonId, ...own.id } };
+}
+
+/** The language to use: the one asked for if there are texts in it, else the browser's, else English. */
 export function pickLanguage(asked, browser = (typeof navigator !== "undefined" && navigator.languages) || []) {
   for (const tag of [asked, ...browser]) {
     const base = String(tag || "").toLowerCase().split("-")[0];
-    if (LANGUAGES[base]) return base;
+    if (base in LANGUAGE_NAMES) return base;
   }
   return "en";
 }
@@ -20,14 +26,18 @@ function fill(text, values) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
-/** A translator for one language: t("key", {values}). A key missing in a language falls back to English. */
-export function translator(language) {
-  const table = LANGUAGES[language] || en;
+/**
+ * A translator for one language: t("key", {values}, fallback). A key missing in a language falls
+ * back to English; a key missing in both gives ``fallback`` (for keys made from data: a code).
+ */
+export function translator(tables, language) {
+  const en = tables.en;
+  const table = tables[language] || en;
   const plurals = new Intl.PluralRules(language);
   const numbers = new Intl.NumberFormat(language);
-  function t(key, values = {}) {
+  function t(key, values = {}, fallback = key) {
     let text = key in table ? table[key] : en[key];
-    if (text === undefined) return key;
+    if (text === undefined) return fallback;
     if (typeof text === "object") {
       const form = typeof values.count === "number" ? plurals.select(values.count) : "other";
       text = text[form] ?? text.other;

@@ -6,7 +6,9 @@
 // Without data-language the widget speaks the browser's language (English or Indonesian).
 // Protocol: docs/protocol.md (widget).
 import { render } from "preact";
-import { pickLanguage, translator } from "../shared/i18n.js";
+import en from "../locales/widget/en.json";
+import id from "../locales/widget/id.json";
+import { pickLanguage, texts, translator } from "../shared/i18n.js";
 import { Widget } from "./app.jsx";
 import { Chat } from "./chat.js";
 import css from "./widget.css";
@@ -45,7 +47,7 @@ function start(script) {
     style.textContent = css;
     root.appendChild(style);
   }
-  render(<Widget chat={chat} t={translator(language)} />, root);
+  render(<Widget chat={chat} t={translator(texts({ en, id }), language)} />, root);
 
   // Page API: open the window; identify the visitor ({identifier, identifier_hash} the site signed,
   // or claims: {email, phone, name}); let the visitor prove an address by a mailed code; listen to

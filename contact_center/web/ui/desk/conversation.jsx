@@ -1,0 +1,123 @@
+// The contact in front of the agent: its conversation (a chat's messages, or an email's mails),
+// the reply box with its draft, the wrap-up's countdown, and closing with a disposition.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { formatMoment } from "../shared/i18n.js";
+import { MailThread, Recipient } from "./mail.jsx";
+
+export function customerName(entry, t) {
+  return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
+}
+
+/** What an error says to the agent, in the agent's language: by its code (and problem), never an internal id. */
+export function errorText(error, t) {
+  if (!error) return "";
+  if (error.code === "not_held" && error.state) return t(`desk.error.not_held_${error.state}`, {}, t("desk.error.not_held"));
+  if (error.code === "invalid_field" && error.problem) return t(`error.${error.problem}`, { limit: error.limit ?? "" });
+  return t(`desk.error.${error.code}`, {}, t("desk.error.generic"));
+}
+
+function useNow(every, active) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!active) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), every);
+    return () => clearInterval(timer);
+  }, [active, every]);
+  return now;
+}
+
+function StateLine({ entry, t }) {
+  const c = entry.contact;
+  const now = useNow(250, c.state === "wrap_up" && !!entry.wrapUntil);
+  if (c.state !== "wrap_up") return <span id="contact-state" class="state">{t(`desk.state.${c.state}`)}</span>;
+  const left = Math.max(0, Math.ceil(((entry.wrapUntil || now) - now) / 1000));
+  return <span id="contact-state" class="state wrap" role="timer">{t("desk.wrap_up_left", { count: left })}</span>;
+}
+
+function Message({ m, entry, t, zone, me }) {
+  const fromCustomer = m.from === "customer";
+  const who = fromCustomer ? customerName(entry, t) : (m.from === `agent:${me.id}` ? t("desk.you") : t("desk.colleague"));
+  return (
+    <div class={`msg ${fromCustomer ? "customer" : "agent"}`} data-seq={m.seq}>
+      <div class="msg-meta"><span class="who">{who}</span> <time>{formatMoment(m.at, t.language, zone, { date: false })}</time></div>
+      <div class="text">{m.text}</div>
+    </div>
+  );
+}
+
+function Transcript({ entry, t, zone, me, typing }) {
+  const box = useRef(null);
+  useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; }, [entry.messages.length, entry.pending.length, entry.mails.length]);
+  const email = entry.contact.channel === "email";
+  return (
+    <div id="transcript" class="transcript" ref={box} role="log" tabIndex={0} aria-label={t("desk.transcript")}>
+      {email ? <MailThread entry={entry} token={me.token} t={t} zone={zone} onError={me.onError} />
+        : entry.messages.map((m) => <Message key={m.seq} m={m} entry={entry} t={t} zone={zone} me={me} />)}
+      {entry.pending.map((p) => <div key={p.clientId} class="msg agent pending"><div class="text">{p.text}</div><div class="msg-meta">{t("desk.sending")}</div></div>)}
+      {entry.notes.map((n, i) => <div key={i} class="note">{t(`desk.note.${n.what}`)}</div>)}
+      {typing ? <div class="typing">{t("desk.customer_typing")}</div> : null}
+    </div>
+  );
+}
+
+function Composer({ desk, entry, t }) {
+  const id = entry.contact.id;
+  const [text, setText] = useState(() => desk.draft(id));
+  const [choice, setChoice] = useState({ replyTo: null, cc: [] });
+  const input = useRef(null);
+  useEffect(() => { setText(desk.draft(id)); }, [id]);  // each contact's own draft
+  const email = entry.contact.channel === "email";
+  const open = entry.contact.state === "assigned";
+  function send() {
+    if (desk.reply(text, choice)) setText("");
+  }
+  function keys(e) {
+    if (e.key === "Enter" && (email ? (e.ctrlKey || e.metaKey) : !e.shiftKey)) { e.preventDefault(); send(); return; }
+    if (e.key !== "Escape") desk.typing(id);
+  }
+  return (
+    <div class="composer">
+      {email ? <Recipient entry={entry} t={t} choice={choice} setChoice={setChoice} /> : null}
+      <div class="reply">
+        <textarea id="reply-text" ref={input} class={email ? "email" : ""} value={text} disabled={!open}
+          aria-label={t("desk.reply")} placeholder={open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
+          onInput={(e) => { setText(e.currentTarget.value); desk.setDraft(id, e.currentTarget.value); }} onKeyDown={keys} />
+        <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
+      </div>
+    </div>
+  );
+}
+
+function CloseRow({ desk, entry, state, t }) {
+  const [disposition, setDisposition] = useState(state.dispositions[0] || "");
+  const c = entry.contact;
+  const label = c.state === "wrap_up" ? t("desk.finish") : t("desk.close");
+  return (
+    <div class="close-row">
+      <select id="disposition" aria-label={t("desk.disposition")} value={disposition} onChange={(e) => setDisposition(e.currentTarget.value)}>
+        {state.dispositions.map((d) => <option key={d} value={d}>{t(`desk.disposition.${d}`, {}, d.replace(/_/g, " "))}</option>)}
+      </select>
+      <button type="button" id="close-contact" onClick={() => desk.close(c.id, disposition)}>{label}</button>
+    </div>
+  );
+}
+
+export function Conversation({ desk, state, t, me }) {
+  const entry = state.current && state.contacts[state.current];
+  if (!entry) return <main class="conversation"><div id="no-contact" class="empty">{t("desk.no_contact")}</div></main>;
+  const c = entry.contact;
+  return (
+    <main class="conversation" aria-label={t("desk.conversation")}>
+      <div class="contact-head">
+        <h2 id="contact-title">{customerName(entry, t)}</h2>
+        <span class="channel">{t(`desk.channel.${c.channel}`)}</span>
+        <StateLine entry={entry} t={t} />
+        {c.left_at ? <span class="left">{t("desk.customer_left")}</span> : null}
+      </div>
+      <Transcript entry={entry} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
+      <Composer key={c.id} desk={desk} entry={entry} t={t} />
+      <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
+      {state.error ? <p id="desk-error" class="error" role="alert">{errorText(state.error, t)}</p> : null}
+    </main>
+  );
+}

@@ -1,0 +1,156 @@
+// Beside the conversation: the offers waiting for an answer, the agent's contacts, and the
+// customer with their history.
+import { useEffect, useState } from "preact/hooks";
+import { formatDuration, formatMoment } from "../shared/i18n.js";
+import { customerName } from "./conversation.jsx";
+
+function useTick(every) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), every);
+    return () => clearInterval(timer);
+  }, [every]);
+  return now;
+}
+
+function OfferCard({ desk, item, t }) {
+  const now = useTick(250);
+  const o = item.offer;
+  const c = o.contact;
+  const left = Math.max(0, Math.ceil((item.deadline - now) / 1000));
+  const waited = Math.max(0, now / 1000 - c.enqueued_at);
+  const skills = (c.skills || []).map((s) => s[0]).join(", ");
+  return (
+    <li class="offer" data-offer={o.offer_id} aria-label={t("desk.offer.label", { channel: t(`desk.channel.${c.channel}`) })}>
+      <div class="offer-what"><b>{t(`desk.channel.${c.channel}`)}</b>{c.subject ? ` · ${c.subject}` : ""}</div>
+      <div class="offer-skills">{skills}</div>
+      <div class="offer-wait">{t("desk.offer.waited", { wait: formatDuration(waited, t.language) })}</div>
+      <div class="countdown" role="timer">{t("desk.offer.left", { count: left })}</div>
+      <button type="button" class="accept" onClick={() => desk.accept(o.offer_id)}>{t("desk.accept")}</button>
+      <button type="button" class="reject" onClick={() => desk.reject(o.offer_id)}>{t("desk.reject")}</button>
+    </li>
+  );
+}
+
+export function Offers({ desk, state, t }) {
+  return (
+    <section aria-labelledby="offers-title">
+      <h2 id="offers-title">{t("desk.offers")}</h2>
+      <ul id="offers">{state.offers.map((item) => <OfferCard key={item.offer.offer_id} desk={desk} item={item} t={t} />)}</ul>
+      {state.offers.length ? null : <p class="quiet">{t(state.status === "available" ? "desk.offers.none" : "desk.offers.not_available")}</p>}
+    </section>
+  );
+}
+
+function preview(entry, t) {
+  const last = entry.messages[entry.messages.length - 1];
+  if (last) return last.text;
+  const mail = entry.mails[entry.mails.length - 1];
+  return mail ? (mail.subject || t("desk.mail.no_subject")) : "";
+}
+
+function ContactItem({ desk, entry, current, t, zone }) {
+  const c = entry.contact;
+  const marks = [t(`desk.channel.${c.channel}`), t(`desk.state.${c.state}`)];
+  if (c.left_at) marks.push(t("desk.customer_left"));
+  return (
+    <li data-contact={c.id} class={`${current ? "active" : ""}${entry.unread ? " unread" : ""}`}>
+      <button type="button" class="contact" aria-current={current ? "true" : undefined} onClick={() => desk.select(c.id)}>
+        <span class="name">{customerName(entry, t)}</span>
+        {entry.unread ? <span class="badge" aria-label={t("desk.unread", { count: entry.unread })}>{entry.unread}</span> : null}
+        <span class="marks">{marks.join(" · ")}</span>
+        {c.channel === "email" && c.due_at && !c.answered_at ? (
+          <span class={`due${c.breached_at ? " breached" : ""}`}>{c.breached_at ? t("desk.breached") : t("desk.due_at", { at: formatMoment(c.due_at, t.language, zone) })}</span>
+        ) : null}
+        <span class="preview">{preview(entry, t)}</span>
+      </button>
+    </li>
+  );
+}
+
+export function Contacts({ desk, state, t }) {
+  const ids = desk.contactIds();
+  return (
+    <section aria-labelledby="contacts-title">
+      <h2 id="contacts-title">{t("desk.my_contacts")}</h2>
+      <ul id="contacts">{ids.map((id) => <ContactItem key={id} desk={desk} entry={state.contacts[id]} current={id === state.current} t={t} zone={state.timeZone} />)}</ul>
+      {ids.length ? null : <p class="quiet">{t("desk.contacts.none")}</p>}
+    </section>
+  );
+}
+
+function Claim({ desk, contactId, claim, t }) {
+  const [armed, setArmed] = useState(false);
+  const [sent, setSent] = useState(false);
+  return (
+    <div class="claim">
+      <span>{t("desk.customer.claims", { value: claim[1] })}</span>
+      <button type="button" class={`link-claim${armed ? " armed" : ""}`} disabled={sent} aria-label={t("desk.customer.confirm_label", { value: claim[1] })}
+        onClick={() => { if (!armed) { setArmed(true); return; } desk.linkIdentity(contactId, claim[0], claim[1]); setSent(true); }}>
+        {armed ? t("desk.customer.sure") : t("desk.customer.confirm")}
+      </button>
+    </div>
+  );
+}
+
+export function CustomerPanel({ desk, state, t }) {
+  const entry = state.current && state.contacts[state.current];
+  const cu = entry && entry.customer;
+  return (
+    <section aria-labelledby="customer-title">
+      <h2 id="customer-title">{t("desk.customer")}</h2>
+      <div id="customer">
+        {cu ? (
+          <>
+            <div class="customer-name">{cu.name || t("desk.customer.unnamed")}</div>
+            {(cu.identities || []).filter((i) => i[0] !== "visitor").map((i) => (
+              <div key={`${i[0]}:${i[1]}`} class="identity verified">{t("desk.customer.verified", { kind: t(`desk.identity.${i[0]}`, {}, i[0]), value: i[1] })}</div>
+            ))}
+            {(cu.claims || []).map((claim) => <Claim key={`${claim[0]}:${claim[1]}`} desk={desk} contactId={entry.contact.id} claim={claim} t={t} />)}
+          </>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+/** The customer's past contacts, each once (this one's messages are in the transcript), and the pages they saw. */
+export function History({ state, t }) {
+  const entry = state.current && state.contacts[state.current];
+  const events = (entry && state.history[entry.contact.customer_id]) || [];
+  const pages = events.filter((e) => e.kind === "page_view");
+  const past = new Map();
+  for (const e of events) {
+    if (!e.contact_id || e.contact_id === entry.contact.id) continue;
+    const item = past.get(e.contact_id) || { id: e.contact_id, channel: e.channel, at: e.at, messages: [], outcome: null };
+    if (e.kind === "message") item.messages.push(e);
+    if (["contact.closed", "contact.abandoned", "contact.wrap_up"].includes(e.kind)) item.outcome = e;
+    past.set(e.contact_id, item);
+  }
+  return (
+    <section aria-labelledby="history-title">
+      <h2 id="history-title">{t("desk.history")}</h2>
+      <div id="history">
+      <ol class="past-contacts">
+        {[...past.values()].map((p) => (
+          <li key={p.id} class="past">
+            <details>
+              <summary>
+                {`${t(`desk.channel.${p.channel}`, {}, p.channel || "")} · ${formatMoment(p.at, t.language, state.timeZone)}`}
+                {p.outcome ? ` · ${t(`desk.outcome.${p.outcome.kind}`, {}, p.outcome.kind)}` : ""}
+              </summary>
+              {p.messages.map((m) => <div key={m.id} class={`past-msg ${m.actor === "customer" ? "customer" : "agent"}`}>{m.data.text}</div>)}
+            </details>
+          </li>
+        ))}
+      </ol>
+      {pages.length ? (
+        <>
+          <h3>{t("desk.pages")}</h3>
+          <ul class="pages">{pages.slice(-10).map((e) => <li key={e.id}><span class="page-title">{e.data.title || e.data.url}</span> <time>{formatMoment(e.at, t.language, state.timeZone)}</time></li>)}</ul>
+        </>
+      ) : null}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,310 @@
+// The desk's side of its protocol (docs/protocol.md, agent desk), without any view: the socket,
+// what the agent has (offers, contacts, their conversations and mails), and what is still to be
+// sent. A view subscribes and draws `desk.state`; it acts through the methods.
+//
+// A reply is shown pending until its ack and sent again after a reconnect with the same
+// client_id (recorded once). A draft belongs to its contact: kept per agent and contact in
+// storage, so switching between contacts or reloading the page keeps each half-written answer.
+
+const SESSION_KEY = "desk-token";
+
+function newId() {
+  return (globalThis.crypto && crypto.randomUUID) ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+}
+
+export class Desk {
+  constructor({ storage, session, notify }) {
+    this.storage = storage;     // localStorage: drafts, settings
+    this.session = session;     // sessionStorage: the token
+    this.notify = notify || (() => {});
+    this.token = session.getItem(SESSION_KEY);
+    this.ws = null;
+    this._backoff = 500;
+    this._unsent = {};          // client_id -> the reply frame, until acked
+    this._accepting = new Set();
+    this._listeners = new Set();
+    this.state = {
+      phase: this.token ? "desk" : "login",
+      loginError: null,         // {code} or {text}
+      connection: "connecting",
+      agent: null,
+      status: "away",
+      statusReason: "",
+      dispositions: [],
+      timeZone: undefined,
+      offers: [],               // [{offer, deadline}]
+      contacts: {},             // id -> {contact, customer, messages: [], pending: [], mails, reply, unread, notes: []}
+      current: null,
+      history: {},              // customer id -> events, newest last
+      typing: null,             // contact id the customer is typing in
+      error: null,              // {code, ...} of the current contact's last refused action
+      signedOut: null,          // why the session ended, to show on the sign-in form
+    };
+  }
+
+  subscribe(fn) { this._listeners.add(fn); return () => this._listeners.delete(fn); }
+
+  // ---- signing in and out
+  async login(username, password) {
+    this._set({ loginError: null });
+    let response, body;
+    try {
+      response = await fetch("/api/login", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username, password }) });
+      body = await response.json();
+    } catch {
+      this._set({ loginError: { code: "unreachable" } });
+      return;
+    }
+    if (!response.ok) {
+      this._set({ loginError: { code: body.error || "error", retry: Number(response.headers.get("Retry-After")) || 0 } });
+      return;
+    }
+    this.token = body.token;
+    this.session.setItem(SESSION_KEY, this.token);
+    this._set({ phase: "desk", signedOut: null });
+    this.connect();
+  }
+  async logout() {
+    try { await fetch("/api/logout", { method: "POST", headers: { Authorization: `Bearer ${this.token}` } }); } catch { /* gone anyway */ }
+    this._signedOut("logout");
+  }
+  _signedOut(reason) {
+    this.session.removeItem(SESSION_KEY);
+    this.token = null;
+    if (this.ws) { this.ws.onclose = null; try { this.ws.close(); } catch { /* closed */ } this.ws = null; }
+    this._set({ phase: "login", signedOut: reason, agent: null, offers: [], contacts: {}, current: null });
+  }
+
+  // ---- the socket
+  connect() {
+    const ws = this.ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/desk`);
+    this._set({ connection: "connecting" });
+    ws.onopen = () => { this._backoff = 500; this._send({ type: "hello", token: this.token }); };
+    ws.onmessage = (event) => {
+      let m;
+      try { m = JSON.parse(event.data); } catch { return; }
+      for (const one of Array.isArray(m) ? m : [m]) this._handle(one);
+    };
+    ws.onclose = (event) => {
+      if (this.ws !== ws) return;
+      if (event.code === 4401) { this._signedOut("ended"); return; }
+      this._set({ connection: "lost" });
+      setTimeout(() => this.connect(), this._backoff);
+      this._backoff = Math.min(this._backoff * 2, 10000);
+    };
+  }
+  _send(message) {
+    if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(message)); return true; }
+    return false;
+  }
+
+  // ---- acts
+  setStatus(status) { this._send({ type: "set_status", status }); }
+  accept(offerId) { this._accepting.add(offerId); this._send({ type: "accept", offer_id: offerId }); }
+  reject(offerId) { this._send({ type: "reject", offer_id: offerId }); }
+  select(contactId) {
+    const c = this.state.contacts[contactId];
+    if (!c) { this._set({ current: null, error: null, typing: null }); return; }
+    this._setContact(contactId, { unread: 0 });
+    this._set({ current: contactId, error: null, typing: null });
+    this._send({ type: "history", customer_id: c.contact.customer_id });
+  }
+  next(step = 1) {
+    const ids = this.contactIds();
+    if (!ids.length) return;
+    const at = ids.indexOf(this.state.current);
+    this.select(ids[(at + step + ids.length) % ids.length]);
+  }
+  reply(text, { replyTo, cc } = {}) {
+    const id = this.state.current;
+    const c = id && this.state.contacts[id];
+    if (!c || !text.trim() || c.contact.state !== "assigned") return false;
+    const clientId = newId();
+    const email = c.contact.channel === "email";
+    const frame = { type: email ? "email_reply" : "reply", contact_id: id, client_id: clientId, text, ref: clientId };
+    if (email && replyTo) frame.reply_to = replyTo;
+    if (email && cc && cc.length) frame.cc = cc;
+    this._unsent[clientId] = frame;
+    this._setContact(id, { pending: [...c.pending, { clientId, text }] });
+    this._send(frame);
+    this.setDraft(id, "");
+    return true;
+  }
+  typing(contactId) {
+    const now = Date.now();
+    if (now - (this._lastTyping || 0) > 2000) { this._lastTyping = now; this._send({ type: "typing", contact_id: contactId }); }
+  }
+  close(contactId, disposition) { this._send({ type: "close", contact_id: contactId, disposition, ref: `close:${contactId}` }); }
+  linkIdentity(contactId, kind, value) { this._send({ type: "link_identity", contact_id: contactId, kind, value }); }
+
+  // ---- drafts: per agent and contact, kept across switching and reloading
+  _draftKey(contactId) { return `desk-draft:${this.state.agent ? this.state.agent.id : ""}:${contactId}`; }
+  draft(contactId) { return this.storage.getItem(this._draftKey(contactId)) || ""; }
+  setDraft(contactId, text) {
+    try {
+      if (text) this.storage.setItem(this._draftKey(contactId), text);
+      else this.storage.removeItem(this._draftKey(contactId));
+    } catch { /* storage full: the draft lives in the page only */ }
+  }
+
+  contactIds() {
+    return Object.values(this.state.contacts)
+      .sort((a, b) => a.contact.enqueued_at - b.contact.enqueued_at)
+      .map((c) => c.contact.id);
+  }
+
+  // ---- the protocol
+  _handle(m) {
+    const handler = HANDLERS[m.type];
+    if (handler) handler(this, m);
+  }
+
+  _welcome(m) {
+    const contacts = {};
+    for (const p of m.contacts || []) contacts[p.contact.id] = this._entry(p, null);
+    const offers = (m.offers || []).map((o) => ({ offer: o, deadline: Date.now() + o.timeout_s * 1000 }));
+    const current = contacts[this.state.current] ? this.state.current : (Object.keys(contacts)[0] || null);
+    this._set({ connection: "connected", agent: m.agent, status: m.agent.status === "offline" ? "away" : m.agent.status,
+      statusReason: m.agent.status_reason || "", dispositions: m.dispositions || [], timeZone: (m.office || {}).time_zone,
+      offers, contacts, current, error: null });
+    for (const frame of Object.values(this._unsent)) this._send(frame);  // the same client_id: recorded once
+    if (current) this.select(current);
+  }
+
+  _entry(p, old) {
+    const messages = mergeMessages(old ? old.messages : [], p.messages || []);
+    const sent = new Set(messages.map((x) => x.client_id).filter(Boolean));
+    return {
+      contact: p.contact, customer: p.customer, reply: p.reply || null, mails: p.mails || [],
+      messages, pending: (old ? old.pending : []).filter((x) => !sent.has(x.clientId)),
+      unread: old ? old.unread : 0, notes: old ? old.notes : [],
+      wrapUntil: old ? old.wrapUntil : null,
+    };
+  }
+
+  _assigned(m) {
+    const old = this.state.contacts[m.contact.id];
+    const offers = this.state.offers.filter((o) => o.offer.contact.id !== m.contact.id);
+    const contacts = { ...this.state.contacts, [m.contact.id]: this._entry(m, old) };
+    const newMail = old && (m.mails || []).length > old.mails.length && this.state.current !== m.contact.id;
+    if (newMail) contacts[m.contact.id].unread = old.unread + 1;
+    this._set({ offers, contacts });
+    if (!old && !this.state.current) this.select(m.contact.id);
+    else if (!old && this._accepting.size) { this._accepting.clear(); this.select(m.contact.id); }
+  }
+
+  _message(m) {
+    const c = this.state.contacts[m.contact_id];
+    if (!c) return;
+    if (m.client_id) delete this._unsent[m.client_id];
+    const messages = mergeMessages(c.messages, [m]);
+    if (messages.length === c.messages.length) return;  // each seq is shown once
+    const seen = this.state.current === m.contact_id && !document.hidden;
+    this._setContact(m.contact_id, {
+      messages,
+      pending: c.pending.filter((x) => x.clientId !== m.client_id),
+      unread: seen || m.from !== "customer" ? c.unread : c.unread + 1,
+    });
+    if (m.from === "customer") {
+      if (this.state.typing === m.contact_id) this._set({ typing: null });
+      if (document.hidden || this.state.current !== m.contact_id) this.notify("message", { contact: c, text: m.text });
+    }
+  }
+
+  _contactState(m) {
+    const c = this.state.contacts[m.contact_id];
+    if (!c) return;
+    if (m.state === "closed") {
+      const contacts = { ...this.state.contacts };
+      delete contacts[m.contact_id];
+      this.setDraft(m.contact_id, "");
+      const current = this.state.current === m.contact_id ? null : this.state.current;
+      this._set({ contacts, current, error: current === this.state.current ? this.state.error : null });
+      if (!current) { const next = this.contactIds()[0]; if (next) this.select(next); }
+      return;
+    }
+    const wrapUntil = m.state === "wrap_up" ? Date.now() + (m.wrap_up_s || 0) * 1000 : null;
+    this._setContact(m.contact_id, { contact: { ...c.contact, state: m.state }, wrapUntil });
+  }
+
+  _error(m) {
+    if (m.code === "unauthorized") { this._signedOut("unauthorized"); return; }
+    const pending = m.ref && this._unsent[m.ref];
+    if (pending) {
+      delete this._unsent[m.ref];
+      const c = this.state.contacts[pending.contact_id];
+      if (c) this._setContact(pending.contact_id, { pending: c.pending.filter((x) => x.clientId !== m.ref) });
+      if (["store_unavailable", "rate_limited", "busy"].includes(m.code)) {
+        this._unsent[m.ref] = pending;  // nothing recorded: sent again after a while
+        setTimeout(() => this._send(pending), 3000);
+        return;
+      }
+    }
+    this._set({ error: m });
+  }
+
+  _note(contactId, what) {
+    const c = this.state.contacts[contactId];
+    if (c) this._setContact(contactId, { notes: [...c.notes, { what, at: Date.now() / 1000 }] });
+  }
+
+  _setContact(id, changes) {
+    const c = this.state.contacts[id];
+    if (!c) return;
+    this._set({ contacts: { ...this.state.contacts, [id]: { ...c, ...changes } } });
+  }
+  _set(changes) {
+    this.state = { ...this.state, ...changes };
+    for (const fn of this._listeners) fn(this.state);
+  }
+}
+
+function mergeMessages(old, more) {
+  const bySeq = new Map(old.map((m) => [m.seq, m]));
+  for (const m of more) if (!bySeq.has(m.seq)) bySeq.set(m.seq, m);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+}
+
+const HANDLERS = {
+  welcome: (d, m) => d._welcome(m),
+  offer: (d, m) => {
+    if (d.state.offers.some((o) => o.offer.offer_id === m.offer_id)) return;
+    d._set({ offers: [...d.state.offers, { offer: m, deadline: Date.now() + m.timeout_s * 1000 }] });
+    d.notify("offer", { offer: m });
+  },
+  offer_closed: (d, m) => {
+    d._set({ offers: d.state.offers.filter((o) => o.offer.offer_id !== m.offer_id) });
+    // Accepted in another tab of this agent's: fetch the contact here too.
+    if (m.reason === "accepted" && !d._accepting.has(m.offer_id) && !d.state.contacts[m.contact_id]) d._send({ type: "open", contact_id: m.contact_id });
+  },
+  assigned: (d, m) => d._assigned(m),
+  message: (d, m) => d._message(m),
+  transcript: (d, m) => (m.messages || []).forEach((one) => d._message(one)),
+  ack: (d, m) => { delete d._unsent[m.client_id]; },
+  email_queued: (d, m) => {
+    delete d._unsent[m.client_id];
+    const c = d.state.contacts[m.contact_id];
+    if (c) d._setContact(m.contact_id, { pending: c.pending.filter((x) => x.clientId !== m.client_id) });
+    d._send({ type: "open", contact_id: m.contact_id });  // the sent mail, as recorded
+  },
+  email: (d, m) => { if (d.state.contacts[m.contact_id]) d._send({ type: "open", contact_id: m.contact_id }); },
+  email_sent: (d, m) => { if (d.state.contacts[m.contact_id]) d._send({ type: "open", contact_id: m.contact_id }); },
+  typing: (d, m) => {
+    clearTimeout(d._typingTimer);
+    d._typingTimer = setTimeout(() => d._set({ typing: null }), 4000);
+    d._set({ typing: m.contact_id });
+  },
+  customer_left: (d, m) => {
+    const c = d.state.contacts[m.contact_id];
+    if (!c) return;
+    d._setContact(m.contact_id, { contact: { ...c.contact, left_at: Date.now() / 1000 } });
+    d._note(m.contact_id, "customer_left");
+  },
+  contact_state: (d, m) => d._contactState(m),
+  status: (d, m) => d._set({ status: m.status === "offline" ? "away" : m.status, statusReason: m.reason || "" }),
+  history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
+  session_ended: (d, m) => d._signedOut(m.reason),
+  linked: (d, m) => d._note(m.contact_id, "linked"),
+  error: (d, m) => d._error(m),
+};
