@@ -81,11 +81,6 @@ export const SHORTCUTS = [
 ];
 
 function Help({ t, close }) {
-  useEffect(() => {
-    const esc = (e) => { if (e.key === "Escape") close(); };
-    addEventListener("keydown", esc);
-    return () => removeEventListener("keydown", esc);
-  }, []);
   return (
     <div class="overlay" role="dialog" aria-modal="true" aria-labelledby="help-title">
       <div class="help">
@@ -98,12 +93,14 @@ function Help({ t, close }) {
 }
 
 /** The desk's keys: Alt with a letter, so that typing in the reply box never triggers one. */
-function useShortcuts(desk, state, setHelp) {
+function useShortcuts(desk, setHelp) {
   useEffect(() => {
     function onKey(e) {
       const typing = e.target && ["TEXTAREA", "INPUT", "SELECT"].includes(e.target.tagName);
       if (e.key === "?" && !typing) { e.preventDefault(); setHelp(true); return; }
+      if (e.key === "Escape") { setHelp(false); return; }
       if (!e.altKey) return;
+      const state = desk.state;  // as it is now, not as it was at the last render
       const offer = state.offers[0];
       const key = e.key.toLowerCase();
       if (key === "a" && offer) desk.accept(offer.offer.offer_id);
@@ -116,14 +113,14 @@ function useShortcuts(desk, state, setHelp) {
     }
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
-  }, [desk, state.offers, state.current]);
+  }, [desk]);
 }
 
 export function App({ desk, settings }) {
   const state = useDesk(desk);
   const t = settings.t;
   const [help, setHelp] = useState(false);
-  useShortcuts(desk, state, setHelp);
+  useShortcuts(desk, setHelp);
   useEffect(() => { document.documentElement.lang = settings.language; document.title = t("desk.title"); }, [settings.language]);
   if (state.phase === "login") return <Login desk={desk} state={state} t={t} />;
   const me = { id: state.agent ? state.agent.id : "", token: desk.token, onError: (error) => desk._set({ error }) };
