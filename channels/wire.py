@@ -14,7 +14,7 @@ from typing import Any
 from contact_center import events
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.config import Config
-from contact_center.engine.views import DeskView
+from contact_center.engine.views import DeskView, FloorView
 from contact_center.model import Contact, HistoryEvent, Offer
 
 __all__ = ["Wire", "event_json", "json_of", "message_json"]
@@ -99,6 +99,38 @@ class Wire:
             "expires_at": offer.expires_at,
             "timeout_s": offer.expires_at - offer.created_at,
         }
+
+    def floor(self, view: FloorView, names: dict[str, str], now: float, *, supervisor: bool) -> dict[str, Any]:
+        """The floor as a desk shows it: the waiting contacts (read only); to a supervisor, every agent too."""
+        waiting = [
+            {
+                "id": w.contact.id,
+                "channel": w.contact.channel.value,
+                "customer_name": names.get(w.contact.customer_id, ""),
+                "subject": w.contact.subject,
+                "enqueued_at": w.contact.enqueued_at,
+                "due_at": w.due_at,
+                "at_risk": w.at_risk_at is not None and now >= w.at_risk_at,
+                "breached": w.due_at is not None and now >= w.due_at,
+            }
+            for w in view.waiting
+        ]
+        floor: dict[str, Any] = {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total}
+        if supervisor:
+            floor["agents"] = [
+                {
+                    "id": agent.id,
+                    "name": agent.display_name,
+                    "status": presence.status.value,
+                    "status_reason": presence.status_reason,
+                    "connected": presence.connected > 0,
+                    "load": dict(presence.load),
+                    "capacity": dict(agent.capacity),
+                    "held": held,
+                }
+                for agent, presence, held in view.agents
+            ]
+        return floor
 
     def desk_view(self, view: DeskView) -> dict[str, Any]:
         """What a desk shows on connecting (``contacts``: the ids of those it holds)."""

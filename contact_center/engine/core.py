@@ -35,7 +35,7 @@ from contact_center.engine.replication import Replication
 from contact_center.engine.signals import Signals
 from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.units import Answer
-from contact_center.engine.views import DeskView
+from contact_center.engine.views import DeskView, FloorView, floor_view
 from contact_center.engine.work import Work
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
@@ -143,6 +143,11 @@ class Engine:
     def waiting(self) -> list[str]:
         """Ids of the queued contacts in queue order."""
         return self.replica.queue.order(self.clock.now())
+
+    def floor(self, limit: int = 50) -> FloorView:
+        """The first ``limit`` waiting contacts in the order they are served, and every agent's state."""
+        replica = self.replica
+        return floor_view(replica.queue, replica.contacts, replica.agents, self.clock.now(), limit)
 
     def chat_places(self) -> dict[str, int]:
         """Each waiting chat's place among the waiting chats (1 is served next)."""

@@ -222,13 +222,15 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
-    app[DESK] = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
+    app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
+    desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
     yield
     await mail.stop()
     await chat.news.stop()
+    await desks.news.stop()
 
 
 async def _purging(app: web.Application) -> None:

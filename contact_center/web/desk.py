@@ -38,8 +38,9 @@ from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
-from contact_center.model import Channel, Contact, Customer, HistoryEvent
+from contact_center.model import Channel, Contact, Customer, HistoryEvent, Role
 from contact_center.ports import DeskPorts
+from contact_center.web.floor import FloorNews
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -124,6 +125,8 @@ class DeskSession:
         self.identities = identities
         self.sock = sock
         self.agent_id: str | None = None
+        self.supervisor: bool | None = None  # known once signed in (the floor's news waits for it)
+        self._floor: dict[str, Any] | None = None  # the floor this desk had last
         self._token_hash = ""
         self._expires_at = 0.0
         self._ended = False
@@ -209,6 +212,12 @@ class DeskSession:
         elif not self._ended:
             self._recheck = self.ports.clock.call_later(RECHECK_S, self._look_again)
 
+    def tell_floor(self, floor: dict[str, Any]) -> None:
+        """The floor (waiting contacts; agents to a supervisor), when it changed for this desk."""
+        if floor != self._floor:
+            self._floor = floor
+            self.sock.send(floor)
+
     async def close(self) -> None:
         self._unsubscribe()
         self.ports.watch.unfollow(self.conversations)
@@ -257,6 +266,7 @@ class DeskSession:
             self._buffer = None
             raise
         self.agent_id, self._unsubscribe = agent_id, unsubscribe
+        self.supervisor = view["agent"]["role"] == Role.SUPERVISOR.value
         self.sock.greeted = True
         self._expiry = self.ports.clock.call_later(
             max(0.0, session.expires_at - self.ports.clock.now()), lambda: self._end("expired")
@@ -389,15 +399,19 @@ class DeskEndpoint:
         self.sockets = sockets
         self.ports = ports
         self.wire = wire
+        self.sessions: set[DeskSession] = set()  # this node's desks, told of the floor
+        self.news = FloorNews(engine, ports.log, wire, ports.clock, self.sessions)  # type: ignore[arg-type]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
         session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire)
+        self.sessions.add(session)
         try:
             await session.run()
         finally:
+            self.sessions.discard(session)
             await session.close()
             await sock.finish()
         return ws

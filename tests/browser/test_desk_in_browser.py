@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
+from contact_center.model import Role
 from tests.browser.test_chat_in_browser import open_desk
 from tests.clients import widget
 from tests.conftest import PASSWORD, Server, make_config, start_server
@@ -243,3 +244,32 @@ async def serious(page: Page) -> list[tuple[str, list[object]]]:
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agents(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    await server.add_agent("lead", role=Role.SUPERVISOR)
+    agent = await open_desk(browser, server, "ayu")
+    await agent.select_option("#status", "away")  # nobody takes it: it waits
+    client, _ = await widget(server, {"topic": "general", "language": "id"})
+    await client.send({"type": "identify", "name": "Sari"})
+    await client.expect("identified")
+    await client.send({"type": "message", "client_id": "c-1", "text": "Halo"})
+    await client.expect("ack", client_id="c-1")
+
+    waiting = agent.locator("#waiting li")
+    await expect(waiting).to_have_count(1, timeout=10_000)
+    await expect(waiting).to_contain_text("Sari")
+    await expect(waiting).to_contain_text("Chat")
+    assert await waiting.locator("button").count() == 0  # read only: nothing to take from here
+    await expect(agent.locator("#agents")).to_have_count(0)  # an agent does not see the others
+
+    lead = await open_desk_unavailable(browser, server, "lead")
+    table = lead.locator("#agents")
+    await expect(table.locator("tr[data-agent]")).to_have_count(2)
+    await expect(table).to_contain_text("ayu")
+    await expect(table.locator("tr", has_text="ayu")).to_contain_text("Away")
+    await expect(lead.locator("#waiting li")).to_contain_text("Sari")
+    await agent.select_option("#status", "available")  # ayu takes it: the supervisor sees it change
+    await expect(table.locator("tr", has_text="ayu")).to_contain_text("Available")
+    await expect(lead.locator("#waiting li")).to_have_count(0, timeout=10_000)

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
-import { Contacts, CustomerPanel, History, Offers } from "./side.jsx";
+import { AgentsTable, Contacts, CustomerPanel, History, Offers, WaitingList } from "./side.jsx";
 
 function useDesk(desk) {
   const [state, setState] = useState(desk.state);
@@ -131,8 +131,11 @@ export function App({ desk, settings }) {
       <aside class="left" aria-label={t("desk.work")}>
         <Offers desk={desk} state={state} t={t} />
         <Contacts desk={desk} state={state} t={t} />
+        <WaitingList state={state} t={t} />
       </aside>
-      <Conversation desk={desk} state={state} t={t} me={me} />
+      {state.floor.agents && !state.current ? (
+        <main class="conversation floor" aria-label={t("desk.floor")}><AgentsTable state={state} t={t} /></main>
+      ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>
         <CustomerPanel desk={desk} state={state} t={t} />
         <History state={state} t={t} />

@@ -154,3 +154,51 @@ export function History({ state, t }) {
     </section>
   );
 }
+
+function WaitingItem({ w, t, zone, now }) {
+  const marks = [t(`desk.channel.${w.channel}`), t("desk.waiting_for", { wait: formatDuration(now / 1000 - w.enqueued_at, t.language) })];
+  return (
+    <li class={`waiting${w.breached ? " breached" : w.at_risk ? " at-risk" : ""}`} data-waiting={w.id}>
+      <span class="name">{w.customer_name || t("desk.visitor", { id: w.id.slice(0, 6) })}</span>
+      {w.breached ? <span class="mark breached">{t("desk.breached")}</span> : w.at_risk ? <span class="mark at-risk">{t("desk.at_risk")}</span> : null}
+      <span class="marks">{marks.join(" · ")}</span>
+      {w.channel === "email" && w.due_at ? <span class="due">{t("desk.due_at", { at: formatMoment(w.due_at, t.language, zone) })}</span> : null}
+    </li>
+  );
+}
+
+/** The waiting queue, read only: what comes next, in the order it is served. */
+export function WaitingList({ state, t }) {
+  const now = useTick(5000);
+  const { waiting, waiting_total: total } = state.floor;
+  return (
+    <section aria-labelledby="waiting-title">
+      <h2 id="waiting-title">{t("desk.waiting", { count: total })}</h2>
+      <ol id="waiting">{waiting.map((w) => <WaitingItem key={w.id} w={w} t={t} zone={state.timeZone} now={now} />)}</ol>
+      {total > waiting.length ? <p class="quiet">{t("desk.waiting_more", { count: total - waiting.length })}</p> : null}
+    </section>
+  );
+}
+
+/** A supervisor's view of the agents, read only. */
+export function AgentsTable({ state, t }) {
+  const agents = state.floor.agents;
+  if (!agents) return null;
+  return (
+    <section class="agents" aria-labelledby="agents-title">
+      <h2 id="agents-title">{t("desk.agents")}</h2>
+      <table id="agents">
+        <thead><tr><th scope="col">{t("desk.agents.name")}</th><th scope="col">{t("desk.status")}</th><th scope="col">{t("desk.agents.load")}</th></tr></thead>
+        <tbody>
+          {agents.map((a) => (
+            <tr key={a.id} data-agent={a.id}>
+              <td>{a.name}</td>
+              <td>{a.connected ? t(`desk.status.${a.status}`, {}, a.status) : t("desk.agents.offline")}{a.status_reason ? ` (${t(`desk.agents.reason.${a.status_reason}`, {}, a.status_reason)})` : ""}</td>
+              <td>{Object.entries(a.capacity).filter(([, n]) => n).map(([ch, n]) => `${t(`desk.channel.${ch}`)} ${a.load[ch] || 0}/${n}`).join(" · ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}

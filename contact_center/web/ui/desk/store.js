@@ -39,6 +39,7 @@ export class Desk {
       typing: null,             // contact id the customer is typing in
       error: null,              // {code, ...} of the current contact's last refused action
       signedOut: null,          // why the session ended, to show on the sign-in form
+      floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts; agents to supervisors
     };
   }
 
@@ -303,6 +304,7 @@ const HANDLERS = {
   },
   contact_state: (d, m) => d._contactState(m),
   status: (d, m) => d._set({ status: m.status === "offline" ? "away" : m.status, statusReason: m.reason || "" }),
+  floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
   session_ended: (d, m) => d._signedOut(m.reason),
   linked: (d, m) => d._note(m.contact_id, "linked"),
