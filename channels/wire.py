@@ -15,7 +15,8 @@ from contact_center import events
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.config import Config
 from contact_center.engine.views import DeskView, FloorView
-from contact_center.model import Contact, HistoryEvent, Offer
+from contact_center.model import Contact, Customer, HistoryEvent, Offer
+from routing.priority import value_band
 
 __all__ = ["Wire", "event_json", "json_of", "message_json"]
 
@@ -73,6 +74,22 @@ class Wire:
             return self.offer(event.offer, event.contact)
         return json_of(event)
 
+    def value_band(self, value: float) -> dict[str, Any]:
+        """The band of a customer's value, by number (0: lowest) and by its configured names."""
+        level = value_band(value, self._config.routing.policy.value_bands)
+        return {"level": level, "name": dict(self._config.desk.value_band_names[level])}
+
+    def customer(self, customer: Customer) -> dict[str, Any]:
+        """A customer as the desk shows it: proven identities, what the customer only claimed, the value band."""
+        return {
+            "id": customer.id,
+            "name": customer.name,
+            "value": customer.value,
+            "value_band": self.value_band(customer.value),
+            "identities": [[k.value, v] for k, v in customer.identities],
+            "claims": [[k.value, v] for k, v in customer.claims],
+        }
+
     def contact(self, contact: Contact) -> dict[str, Any]:
         return {
             "id": contact.id,
@@ -88,6 +105,7 @@ class Wire:
             "disposition": contact.disposition,
             "last_seq": contact.last_seq,
             "left_at": contact.left_at,
+            "value_band": self.value_band(contact.value),
             **self._kinds.payload(contact),  # the channel's own fields (an email's ticket and promise)
         }
 
@@ -108,6 +126,7 @@ class Wire:
                 "channel": w.contact.channel.value,
                 "customer_name": names.get(w.contact.customer_id, ""),
                 "subject": w.contact.subject,
+                "value_band": self.value_band(w.contact.value),
                 "enqueued_at": w.contact.enqueued_at,
                 "due_at": w.due_at,
                 "at_risk": w.at_risk_at is not None and now >= w.at_risk_at,

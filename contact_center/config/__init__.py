@@ -88,6 +88,12 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         logging=read_logging(root.table("logging")),
     )
     root.done()
+    bands, names = cfg.routing.policy.value_bands, cfg.desk.value_band_names
+    if len(names) != len(bands) + 1:
+        raise ConfigError(
+            f"desk.value_band_names: {len(bands)} value bands in routing.value_bands need {len(bands) + 1} names, "
+            f"got {len(names)}"
+        )
     return cfg
 
 

@@ -30,6 +30,12 @@ class DeskConfig:
     # An agent reads the history of customers whose contact it holds or is offered; true: also of
     # customers it handled before. Supervisors read every history.
     history_of_handled: bool = False
+    # What agents call each band of customer value ([routing] value_bands: one name more than thresholds).
+    value_band_names: tuple[Mapping[str, str], ...] = (
+        {"en": "Standard", "id": "Standar"},
+        {"en": "Priority", "id": "Prioritas"},
+        {"en": "VIP", "id": "VIP"},
+    )
 
 
 # The product's routing defaults (the pure router's own defaults are neutral: no widening, one value band).
@@ -89,9 +95,29 @@ def read_desk(t: Table) -> DeskConfig:
         history_of_handled=t.get(
             "history_of_handled", default.history_of_handled, lambda v: isinstance(v, bool), "true or false"
         ),
+        value_band_names=tuple(
+            dict(names)
+            for names in t.get(
+                "value_band_names",
+                [dict(n) for n in default.value_band_names],
+                _band_names,
+                'a list of names in both languages, like [{ en = "Standard", id = "Standar" }]',
+            )
+        ),
     )
     t.done()
     return cfg
+
+
+def _band_names(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(n, dict) and set(n) == {"en", "id"} and all(isinstance(s, str) and s.strip() for s in n.values())
+            for n in value
+        )
+    )
 
 
 def _widening(t: Table, default: tuple[WideningStep, ...]) -> tuple[WideningStep, ...]:

@@ -38,7 +38,7 @@ from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
-from contact_center.model import Channel, Contact, Customer, HistoryEvent, Role
+from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskPorts
 from contact_center.web.floor import FloorNews
 
@@ -89,17 +89,6 @@ def mail_json(mail: MailRecord) -> dict[str, Any]:
             }
             for n, a in enumerate(mail.attachments)
         ],
-    }
-
-
-def customer_json(customer: Customer) -> dict[str, Any]:
-    """A customer as the desk shows it: proven identities, and what the customer only claimed."""
-    return {
-        "id": customer.id,
-        "name": customer.name,
-        "value": customer.value,
-        "identities": [[k.value, v] for k, v in customer.identities],
-        "claims": [[k.value, v] for k, v in customer.claims],
     }
 
 
@@ -242,7 +231,7 @@ class DeskSession:
             **email,
             "mails": [mail_json(m) for m in mails],
             "contact": self.wire.contact(contact),
-            "customer": None if customer is None else customer_json(customer),
+            "customer": None if customer is None else self.wire.customer(customer),
             "messages": [message_json(e) for e in messages],
         }
 

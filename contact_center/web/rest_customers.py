@@ -12,7 +12,6 @@ from aiohttp import web
 from channels.wire import event_json
 from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
-from contact_center.web.desk import customer_json
 from contact_center.web.keys import ENGINE, IDENTITIES, STORE, WIRE
 from contact_center.web.rest import int_query, json_body, user
 
@@ -31,7 +30,7 @@ async def customer(request: web.Request) -> web.Response:
     found = await request.app[STORE].get_customer(customer_id)
     if found is None:
         raise NotFound(f"customer {customer_id} does not exist")
-    return web.json_response({**customer_json(found), "created_at": found.created_at})
+    return web.json_response({**request.app[WIRE].customer(found), "created_at": found.created_at})
 
 
 async def update_customer(request: web.Request) -> web.Response:
@@ -67,7 +66,7 @@ async def link_identity(request: web.Request) -> web.Response:
     found = await request.app[STORE].get_customer(kept)
     if found is None:
         raise NotFound(f"customer {kept} does not exist")
-    return web.json_response({**customer_json(found), "created_at": found.created_at})
+    return web.json_response({**request.app[WIRE].customer(found), "created_at": found.created_at})
 
 
 async def queue(request: web.Request) -> web.Response:

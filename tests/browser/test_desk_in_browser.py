@@ -251,15 +251,17 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     await server.add_agent("lead", role=Role.SUPERVISOR)
     agent = await open_desk(browser, server, "ayu")
     await agent.select_option("#status", "away")  # nobody takes it: it waits
-    client, _ = await widget(server, {"topic": "general", "language": "id"})
+    client, welcome = await widget(server, {"topic": "general", "language": "id"})
     await client.send({"type": "identify", "name": "Sari"})
     await client.expect("identified")
+    await server.engine.set_customer_value(welcome["customer_id"], 500)  # between the thresholds: the middle band
     await client.send({"type": "message", "client_id": "c-1", "text": "Halo"})
     await client.expect("ack", client_id="c-1")
 
     waiting = agent.locator("#waiting li")
     await expect(waiting).to_have_count(1, timeout=10_000)
     await expect(waiting).to_contain_text("Sari")
+    await expect(waiting.locator(".band")).to_have_text("Priority")  # by its configured name, not "500"
     await expect(waiting).to_contain_text("Chat")
     assert await waiting.locator("button").count() == 0  # read only: nothing to take from here
     await expect(agent.locator("#agents")).to_have_count(0)  # an agent does not see the others
@@ -273,3 +275,7 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     await agent.select_option("#status", "available")  # ayu takes it: the supervisor sees it change
     await expect(table.locator("tr", has_text="ayu")).to_contain_text("Available")
     await expect(lead.locator("#waiting li")).to_have_count(0, timeout=10_000)
+    await agent.select_option("#language", "id")
+    await expect(agent.locator("#offers li .band")).to_have_text("Prioritas")
+    await agent.locator("#offers li button.accept").click()
+    await expect(agent.locator("#customer .band")).to_have_text("Prioritas")

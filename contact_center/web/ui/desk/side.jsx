@@ -13,6 +13,13 @@ function useTick(every) {
   return now;
 }
 
+/** A value band by its configured name, in the agent's language. */
+export function Band({ band, t }) {
+  if (!band) return null;
+  const name = band.name[t.language] || band.name.en;
+  return <span class={`band band-${band.level}`}>{t("desk.band", { band: name })}</span>;
+}
+
 function OfferCard({ desk, item, t }) {
   const now = useTick(250);
   const o = item.offer;
@@ -22,7 +29,7 @@ function OfferCard({ desk, item, t }) {
   const skills = (c.skills || []).map((s) => s[0]).join(", ");
   return (
     <li class="offer" data-offer={o.offer_id} aria-label={t("desk.offer.label", { channel: t(`desk.channel.${c.channel}`) })}>
-      <div class="offer-what"><b>{t(`desk.channel.${c.channel}`)}</b>{c.subject ? ` · ${c.subject}` : ""}</div>
+      <div class="offer-what"><b>{t(`desk.channel.${c.channel}`)}</b>{c.subject ? ` · ${c.subject}` : ""} <Band band={c.value_band} t={t} /></div>
       <div class="offer-skills">{skills}</div>
       <div class="offer-wait">{t("desk.offer.waited", { wait: formatDuration(waited, t.language) })}</div>
       <div class="countdown" role="timer">{t("desk.offer.left", { count: left })}</div>
@@ -102,7 +109,7 @@ export function CustomerPanel({ desk, state, t }) {
       <div id="customer">
         {cu ? (
           <>
-            <div class="customer-name">{cu.name || t("desk.customer.unnamed")}</div>
+            <div class="customer-name">{cu.name || t("desk.customer.unnamed")} <Band band={cu.value_band} t={t} /></div>
             {(cu.identities || []).filter((i) => i[0] !== "visitor").map((i) => (
               <div key={`${i[0]}:${i[1]}`} class="identity verified">{t("desk.customer.verified", { kind: t(`desk.identity.${i[0]}`, {}, i[0]), value: i[1] })}</div>
             ))}
@@ -160,6 +167,7 @@ function WaitingItem({ w, t, zone, now }) {
   return (
     <li class={`waiting${w.breached ? " breached" : w.at_risk ? " at-risk" : ""}`} data-waiting={w.id}>
       <span class="name">{w.customer_name || t("desk.visitor", { id: w.id.slice(0, 6) })}</span>
+      <Band band={w.value_band} t={t} />
       {w.breached ? <span class="mark breached">{t("desk.breached")}</span> : w.at_risk ? <span class="mark at-risk">{t("desk.at_risk")}</span> : null}
       <span class="marks">{marks.join(" · ")}</span>
       {w.channel === "email" && w.due_at ? <span class="due">{t("desk.due_at", { at: formatMoment(w.due_at, t.language, zone) })}</span> : null}
