@@ -2,7 +2,7 @@
 and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
-    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery
+    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, delivery, e2e, email, logins, memory, relay, router
+from bench import cluster, delivery, desk_render, e2e, email, logins, memory, relay, router
 from bench.report import write_chart, write_cluster_chart, write_markdown
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or ["router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery"]
+    wanted = argv or ["router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk"]
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
     for name in wanted:
@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
             results["logins"] = asyncio.run(logins.run())
         elif name == "delivery":
             results["delivery"] = asyncio.run(delivery.run())
+        elif name == "desk":
+            results["desk"] = asyncio.run(desk_render.run())
         else:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2
