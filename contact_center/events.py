@@ -36,6 +36,7 @@ __all__ = [
     "MailSent",
     "Merged",
     "MessagePosted",
+    "NoteAdded",
     "OfferClosed",
     "Offered",
     "SessionEnded",
@@ -116,6 +117,17 @@ class MailSent(Event):
 class CustomerLeft(Event):
     kind: ClassVar[str] = "customer_left"
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded(Event):
+    """An agent wrote an internal note on a contact: for agents only, never the customer."""
+
+    kind: ClassVar[str] = "note_added"
+    contact_id: str
+    agent_id: str
+    text: str
+    at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +240,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed,
+        AccountLocked, Committed, NoteAdded,
     )
 }  # fmt: skip
 

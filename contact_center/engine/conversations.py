@@ -23,7 +23,7 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
-from contact_center.events import ContactStateChanged, Ended, MessagePosted, Typing
+from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Typing
 from contact_center.exceptions import ClientError, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
@@ -247,6 +247,19 @@ class Conversations:
         self._work.publish(topics.customer(contact.customer_id), Ended(contact.id, "agent"))
         self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "wrap_up", wrap_s))
         return contact
+
+    async def add_note(self, agent_id: str, contact_id: str, text: object) -> NoteAdded:
+        """An internal note on a contact the agent holds: in its history, for agents only."""
+        note = require_text("text", text, self._config.webchat.max_message_chars)
+
+        def write() -> NoteAdded:
+            held = self._replica.held(agent_id, contact_id)
+            self._work.note(held, "note", f"agent:{agent_id}", text=note)
+            return NoteAdded(contact_id, agent_id, note, self._clock.now())
+
+        added = await self._work.run(write)
+        self._work.publish(topics.agent(agent_id), added)  # every tab of the agent's
+        return added
 
     async def _wrap_up_over(self, contact_id: str) -> None:
         await self._work.run(partial(self._moves.finish_wrap_up, contact_id))

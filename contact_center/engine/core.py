@@ -37,6 +37,7 @@ from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.units import Answer
 from contact_center.engine.views import DeskView, FloorView, floor_view
 from contact_center.engine.work import Work
+from contact_center.events import NoteAdded
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
 from contact_center.model import Agent, AgentStatus, Channel, Contact, Customer, HistoryEvent, IdentityKind
@@ -206,6 +207,10 @@ class Engine:
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         return await self._conversations.customer_message(customer_id, text, client_id, topic=topic, language=language)
+
+    async def add_note(self, agent_id: str, contact_id: str, text: object) -> NoteAdded:
+        """An internal note of the agent's on a contact it holds (agents only; in the contact's history)."""
+        return await self._conversations.add_note(agent_id, contact_id, text)
 
     async def customer_here(self, customer_id: str) -> None:
         """A socket of the customer greeted on this node (see :mod:`.attendance`)."""

@@ -140,6 +140,7 @@ class DeskSession:
             "open": self.open_contact,
             "history": self.history,
             "link_identity": self.link_identity,
+            "note": self.note,
             "ping": self.ping,
         }
 
@@ -363,6 +364,12 @@ class DeskSession:
         now = self.engine.contact(contact_id)
         if now is not None:
             await self._assigned(now)
+
+    async def note(self, msg: dict[str, Any]) -> None:
+        """An internal note on a held contact; every tab of the agent's gets ``note_added``."""
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        await self.engine.add_note(self.agent_id, contact_id, msg.get("text"))
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})

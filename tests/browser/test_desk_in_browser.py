@@ -279,3 +279,21 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     await expect(agent.locator("#offers li .band")).to_have_text("Prioritas")
     await agent.locator("#offers li button.accept").click()
     await expect(agent.locator("#customer .band")).to_have_text("Prioritas")
+
+
+async def test_an_internal_note_stays_with_the_agents_and_the_contact(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    client, _ = await customer_writes(server, "Saya mau komplain")
+    await accept_next(desk)
+    await desk.click("#note-mode")
+    await desk.fill("#reply-text", "Pelanggan ini sudah tiga kali komplain bulan ini")
+    await desk.click("#reply-send")
+    note = desk.locator("#transcript .msg.internal")
+    await expect(note).to_contain_text("Internal note · You")
+    await expect(note.locator(".text")).to_have_text("Pelanggan ini sudah tiga kali komplain bulan ini")
+    await client.nothing("message", wait=1.0)  # type: ignore[attr-defined]  # the customer never sees it
+    await desk.reload()
+    await expect(desk.locator("#transcript .msg.internal .text")).to_have_text(
+        ["Pelanggan ini sudah tiga kali komplain bulan ini"]  # kept with the contact, shown once
+    )

@@ -279,3 +279,18 @@ async def test_a_failed_write_is_told_to_its_sender_only(server: Server, monkeyp
     assert (await customer.expect("ack", client_id="y"))["seq"] == 2
     assert (await agent.expect("message", seq=2))["text"] == "masih bisa?"
     await agent.nothing("error")
+
+
+async def test_an_internal_note_is_for_agents_only_and_in_the_contacts_history(server: Server):
+    agent, customer, _, assigned = await offered_chat(server)
+    contact = assigned["contact"]
+    await agent.send({"type": "note", "contact_id": contact["id"], "text": "VIP, pernah komplain"})
+    added = await agent.expect("note_added")
+    assert added["contact_id"] == contact["id"] and added["text"] == "VIP, pernah komplain"
+    await customer.nothing("message", wait=0.5)
+    await customer.nothing("note_added", wait=0.1)
+    history = await server.engine.store.history(contact["customer_id"])
+    [note] = [e for e in history if e.kind == "note"]
+    assert note.contact_id == contact["id"] and note.data == {"text": "VIP, pernah komplain"} and note.seq is None
+    await agent.send({"type": "note", "contact_id": "not-mine", "text": "x", "ref": "n"})
+    assert (await agent.expect("error", ref="n"))["code"] == "not_held"

@@ -45,7 +45,16 @@ function Message({ m, entry, t, zone, me }) {
   );
 }
 
-function Transcript({ entry, t, zone, me, typing }) {
+function Note({ n, t, zone, me }) {
+  return (
+    <div class="msg internal" data-note={n.at}>
+      <div class="msg-meta"><span class="who">{t("desk.internal_note", { who: n.agentId === me.id ? t("desk.you") : t("desk.colleague") })}</span> <time>{formatMoment(n.at, t.language, zone, { date: false })}</time></div>
+      <div class="text">{n.text}</div>
+    </div>
+  );
+}
+
+function Transcript({ entry, notes, t, zone, me, typing }) {
   const box = useRef(null);
   useEffect(() => { if (box.current) box.current.scrollTop = box.current.scrollHeight; }, [entry.messages.length, entry.pending.length, entry.mails.length]);
   const email = entry.contact.channel === "email";
@@ -53,6 +62,7 @@ function Transcript({ entry, t, zone, me, typing }) {
     <div id="transcript" class="transcript" ref={box} role="log" tabIndex={0} aria-label={t("desk.transcript")}>
       {email ? <MailThread entry={entry} token={me.token} t={t} zone={zone} onError={me.onError} />
         : entry.messages.map((m) => <Message key={m.seq} m={m} entry={entry} t={t} zone={zone} me={me} />)}
+      {notes.map((n) => <Note key={`${n.at}:${n.text}`} n={n} t={t} zone={zone} me={me} />)}
       {entry.pending.map((p) => <div key={p.clientId} class="msg agent pending"><div class="text">{p.text}</div><div class="msg-meta">{t("desk.sending")}</div></div>)}
       {entry.notes.map((n, i) => <div key={i} class="note">{t(`desk.note.${n.what}`)}</div>)}
       {typing ? <div class="typing">{t("desk.customer_typing")}</div> : null}
@@ -64,12 +74,13 @@ function Composer({ desk, entry, t }) {
   const id = entry.contact.id;
   const [text, setText] = useState(() => desk.draft(id));
   const [choice, setChoice] = useState({ replyTo: null, cc: [] });
+  const [noting, setNoting] = useState(false);  // an internal note instead of a reply
   const input = useRef(null);
   useEffect(() => { setText(desk.draft(id)); }, [id]);  // each contact's own draft
   const email = entry.contact.channel === "email";
-  const open = entry.contact.state === "assigned";
+  const open = entry.contact.state === "assigned" || noting;  // a note may be written in wrap-up too
   function send() {
-    if (desk.reply(text, choice)) setText("");
+    if (noting ? desk.addNote(id, text) : desk.reply(text, choice)) setText("");
   }
   function keys(e) {
     if (e.key === "Enter" && (email ? (e.ctrlKey || e.metaKey) : !e.shiftKey)) { e.preventDefault(); send(); return; }
@@ -77,10 +88,14 @@ function Composer({ desk, entry, t }) {
   }
   return (
     <div class="composer">
-      {email ? <Recipient entry={entry} t={t} choice={choice} setChoice={setChoice} /> : null}
+      {email && !noting ? <Recipient entry={entry} t={t} choice={choice} setChoice={setChoice} /> : null}
+      <button type="button" id="note-mode" class="note-mode" aria-pressed={noting ? "true" : "false"} onClick={() => setNoting(!noting)}>
+        {t("desk.note_mode")}
+      </button>
       <div class="reply">
-        <textarea id="reply-text" ref={input} class={email ? "email" : ""} value={text} disabled={!open}
-          aria-label={t("desk.reply")} placeholder={open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
+        <textarea id="reply-text" ref={input} class={`${email ? "email" : ""}${noting ? " noting" : ""}`} value={text} disabled={!open}
+          aria-label={t(noting ? "desk.note" : "desk.reply")}
+          placeholder={noting ? t("desk.note_placeholder") : open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
           onInput={(e) => { setText(e.currentTarget.value); desk.setDraft(id, e.currentTarget.value); }} onKeyDown={keys} />
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
       </div>
@@ -114,7 +129,7 @@ export function Conversation({ desk, state, t, me }) {
         <StateLine entry={entry} t={t} />
         {c.left_at ? <span class="left">{t("desk.customer_left")}</span> : null}
       </div>
-      <Transcript entry={entry} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
+      <Transcript entry={entry} notes={desk.notes(c.id)} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
       <Composer key={c.id} desk={desk} entry={entry} t={t} />
       <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
       {state.error ? <p id="desk-error" class="error" role="alert">{errorText(state.error, t)}</p> : null}

@@ -136,6 +136,22 @@ export class Desk {
     const now = Date.now();
     if (now - (this._lastTyping || 0) > 2000) { this._lastTyping = now; this._send({ type: "typing", contact_id: contactId }); }
   }
+  addNote(contactId, text) {
+    if (!text.trim() || !this.state.contacts[contactId]) return false;
+    this._send({ type: "note", contact_id: contactId, text, ref: `note:${contactId}` });
+    this.setDraft(contactId, "");
+    return true;
+  }
+  /** The contact's internal notes: those in the customer's history, and those written since. */
+  notes(contactId) {
+    const c = this.state.contacts[contactId];
+    if (!c) return [];
+    const recorded = (this.state.history[c.contact.customer_id] || [])
+      .filter((e) => e.kind === "note" && e.contact_id === contactId)
+      .map((e) => ({ agentId: e.actor.replace(/^agent:/, ""), text: e.data.text, at: e.at }));
+    const seen = new Set(recorded.map((n) => `${n.at}:${n.text}`));
+    return [...recorded, ...c.internal.filter((n) => !seen.has(`${n.at}:${n.text}`))].sort((a, b) => a.at - b.at);
+  }
   close(contactId, disposition) { this._send({ type: "close", contact_id: contactId, disposition, ref: `close:${contactId}` }); }
   linkIdentity(contactId, kind, value) { this._send({ type: "link_identity", contact_id: contactId, kind, value }); }
 
@@ -179,7 +195,7 @@ export class Desk {
     return {
       contact: p.contact, customer: p.customer, reply: p.reply || null, mails: p.mails || [],
       messages, pending: (old ? old.pending : []).filter((x) => !sent.has(x.clientId)),
-      unread: old ? old.unread : 0, notes: old ? old.notes : [],
+      unread: old ? old.unread : 0, notes: old ? old.notes : [], internal: old ? old.internal : [],
       wrapUntil: old ? old.wrapUntil : null,
     };
   }
@@ -304,6 +320,10 @@ const HANDLERS = {
   },
   contact_state: (d, m) => d._contactState(m),
   status: (d, m) => d._set({ status: m.status === "offline" ? "away" : m.status, statusReason: m.reason || "" }),
+  note_added: (d, m) => {
+    const c = d.state.contacts[m.contact_id];
+    if (c) d._setContact(m.contact_id, { internal: [...c.internal, { agentId: m.agent_id, text: m.text, at: m.at }] });
+  },
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
   session_ended: (d, m) => d._signedOut(m.reason),
