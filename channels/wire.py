@@ -14,6 +14,7 @@ from typing import Any
 from contact_center import events
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.config import Config
+from contact_center.engine.transfers import transfer_skills
 from contact_center.engine.views import DeskView, FloorView
 from contact_center.model import Contact, Customer, HistoryEvent, Offer
 from routing.priority import value_band
@@ -118,8 +119,11 @@ class Wire:
             "timeout_s": offer.expires_at - offer.created_at,
         }
 
-    def floor(self, view: FloorView, names: dict[str, str], now: float, *, supervisor: bool) -> dict[str, Any]:
-        """The floor as a desk shows it: the waiting contacts (read only); to a supervisor, every agent too."""
+    def floor(self, view: FloorView, names: dict[str, str], now: float) -> dict[str, Any]:
+        """The floor as a desk shows it: the waiting contacts (read only) and every agent.
+
+        A supervisor's desk shows the agents; an agent's offers the available ones to transfer to.
+        """
         waiting = [
             {
                 "id": w.contact.id,
@@ -134,22 +138,20 @@ class Wire:
             }
             for w in view.waiting
         ]
-        floor: dict[str, Any] = {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total}
-        if supervisor:
-            floor["agents"] = [
-                {
-                    "id": agent.id,
-                    "name": agent.display_name,
-                    "status": presence.status.value,
-                    "status_reason": presence.status_reason,
-                    "connected": presence.connected > 0,
-                    "load": dict(presence.load),
-                    "capacity": dict(agent.capacity),
-                    "held": held,
-                }
-                for agent, presence, held in view.agents
-            ]
-        return floor
+        agents = [
+            {
+                "id": agent.id,
+                "name": agent.display_name,
+                "status": presence.status.value,
+                "status_reason": presence.status_reason,
+                "connected": presence.connected > 0,
+                "load": dict(presence.load),
+                "capacity": dict(agent.capacity),
+                "held": held,
+            }
+            for agent, presence, held in view.agents
+        ]
+        return {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total, "agents": agents}
 
     def desk_view(self, view: DeskView) -> dict[str, Any]:
         """What a desk shows on connecting (``contacts``: the ids of those it holds)."""
@@ -169,4 +171,5 @@ class Wire:
             "contacts": list(view.held),
             "dispositions": list(self._config.desk.dispositions),
             "office": {"time_zone": self._config.sla.time_zone},  # the desk shows times in the office's zone
+            "transfer_skills": transfer_skills(self._config),
         }

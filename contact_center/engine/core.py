@@ -34,6 +34,7 @@ from contact_center.engine.replica import Replica
 from contact_center.engine.replication import Replication
 from contact_center.engine.signals import Signals
 from contact_center.engine.timers import NodeLiveness, Timers
+from contact_center.engine.transfers import Transfers
 from contact_center.engine.units import Answer
 from contact_center.engine.views import DeskView, FloorView, floor_view
 from contact_center.engine.work import Work
@@ -91,6 +92,7 @@ class Engine:
         self._customers = Customers(work, replica, signals, store, clock, config, composer)
         worth = self._customers.worth
         self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth)
+        self._transfers = Transfers(work, replica, signals, clock, config, self._offers.offer_to)
         self._mail = MailFiling(work, replica, timers, store, clock, config, self.metrics, composer, worth)
         self._replication = Replication(work, replica, moves, signals, store, self.bus, clock, config, liveness,
                                         self._presence.recount_desks, self._offers.route_after)  # fmt: skip
@@ -207,6 +209,14 @@ class Engine:
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         return await self._conversations.customer_message(customer_id, text, client_id, topic=topic, language=language)
+
+    async def transfer(
+        self, agent_id: str, contact_id: str, *, to_agent: object = None, skill: object = None
+    ) -> Contact:
+        """Hand a held contact to a colleague (offered to them) or back to the queue for ``skill``."""
+        if to_agent is not None:
+            return await self._transfers.to_agent(agent_id, contact_id, to_agent)
+        return await self._transfers.to_queue(agent_id, contact_id, skill)
 
     async def add_note(self, agent_id: str, contact_id: str, text: object) -> NoteAdded:
         """An internal note of the agent's on a contact it holds (agents only; in the contact's history)."""

@@ -190,6 +190,10 @@ class Offers:
             if self._replica.queue and self._replica.floor:
                 self.route_soon()
 
+    def offer_to(self, contact_id: str, agent_id: str, now: float) -> None:
+        """Offer a queued contact to this agent, within the caller's unit (a transfer to a colleague)."""
+        self._offer(contact_id, agent_id, 0, now)
+
     def _offer(self, contact_id: str, agent_id: str, level: int, now: float) -> None:
         offer = Offer(
             id=uuid.uuid4().hex[:16],

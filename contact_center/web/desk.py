@@ -141,6 +141,7 @@ class DeskSession:
             "history": self.history,
             "link_identity": self.link_identity,
             "note": self.note,
+            "transfer": self.transfer,
             "ping": self.ping,
         }
 
@@ -370,6 +371,15 @@ class DeskSession:
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
         await self.engine.add_note(self.agent_id, contact_id, msg.get("text"))
+
+    async def transfer(self, msg: dict[str, Any]) -> None:
+        """Hand a held contact to a colleague (``agent_id``) or back to the queue for a ``skill``."""
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        if msg.get("agent_id") is not None:
+            await self.engine.transfer(self.agent_id, contact_id, to_agent=msg.get("agent_id"))
+        else:
+            await self.engine.transfer(self.agent_id, contact_id, skill=msg.get("skill"))
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})

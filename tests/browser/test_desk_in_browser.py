@@ -297,3 +297,23 @@ async def test_an_internal_note_stays_with_the_agents_and_the_contact(browser: B
     await expect(desk.locator("#transcript .msg.internal .text")).to_have_text(
         ["Pelanggan ini sudah tiga kali komplain bulan ini"]  # kept with the contact, shown once
     )
+
+
+async def test_a_transfer_to_a_colleague_from_the_desk(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    ayu = await open_desk(browser, server, "ayu")
+    await customer_writes(server, "Saya perlu bantuan soal tagihan")
+    await accept_next(ayu)
+    await server.add_agent("budi")
+    budi = await open_desk_unavailable(browser, server, "budi")  # away: nobody to hand it to yet
+    await ayu.click("#transfer")
+    agents = ayu.locator("#transfer-agent option")
+    await expect(agents).to_have_text(["Nobody is available"])
+    await budi.select_option("#status", "available")
+    await expect(agents).to_have_text(["Choose…", "budi"], timeout=10_000)  # the floor says who can take it
+    await ayu.select_option("#transfer-agent", label="budi")
+    await ayu.click("#transfer-to-agent")
+    await expect(ayu.locator("#contacts li")).to_have_count(0)
+    await expect(ayu.locator("#no-contact")).to_be_visible()
+    await accept_next(budi)
+    await expect(budi.locator("#transcript .msg.customer .text")).to_have_text(["Saya perlu bantuan soal tagihan"])

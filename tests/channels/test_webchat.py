@@ -294,3 +294,45 @@ async def test_an_internal_note_is_for_agents_only_and_in_the_contacts_history(s
     assert note.contact_id == contact["id"] and note.data == {"text": "VIP, pernah komplain"} and note.seq is None
     await agent.send({"type": "note", "contact_id": "not-mine", "text": "x", "ref": "n"})
     assert (await agent.expect("error", ref="n"))["code"] == "not_held"
+
+
+async def test_a_transfer_to_a_colleague_offers_them_the_chat_and_one_to_the_queue_keeps_its_place(server: Server):
+    agent, customer, _, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    await server.add_agent("budi")
+    budi, _ = await desk(server, "budi", available=False)
+    # budi is away: not someone to hand a chat to.
+    await agent.send({"type": "transfer", "contact_id": contact_id, "agent_id": budi_id(server), "ref": "t1"})
+    refused = await agent.expect("error", ref="t1")
+    assert refused["code"] == "invalid_field" and refused["problem"] == "not_available"
+
+    await budi.send({"type": "set_status", "status": "available"})
+    await budi.expect("status", status="available")
+    await agent.send({"type": "transfer", "contact_id": contact_id, "agent_id": budi_id(server)})
+    assert (await agent.expect("contact_state", contact_id=contact_id))["state"] == "transferred"
+    assert (await customer.expect("agent_left"))["contact_id"] == contact_id
+    offer = await budi.expect("offer")
+    assert offer["contact"]["id"] == contact_id
+    await budi.send({"type": "accept", "offer_id": offer["offer_id"]})
+    taken = await budi.expect("assigned")
+    assert [m["text"] for m in taken["messages"]] == ["Halo, pesanan saya belum sampai"]  # the conversation goes along
+    assert (await customer.expect("agent_joined", agent="budi"))["contact_id"] == contact_id
+
+    # budi hands it back to the queue for a skill: it keeps its place, and neither of them is offered it again.
+    await budi.send({"type": "transfer", "contact_id": contact_id, "skill": "general"})
+    await budi.expect("contact_state", contact_id=contact_id, state="transferred")
+    contact = server.engine.contact(contact_id)
+    assert contact is not None and contact.state.value == "queued"
+    assert contact.skills == [("general", 1), ("lang_id", 1)]  # the skill asked for; a chat keeps its language
+    assert len(set(contact.declined)) == 2  # ayu and budi both handed it on
+    await agent.nothing("offer", wait=0.5)
+    await budi.nothing("offer", wait=0.1)
+    await budi.send({"type": "transfer", "contact_id": contact_id, "skill": "general", "ref": "t2"})
+    assert (await budi.expect("error", ref="t2"))["code"] == "not_held"  # not budi's any more
+    await agent.send({"type": "transfer", "contact_id": contact_id, "skill": "astrology", "ref": "t3"})
+    unknown = await agent.expect("error", ref="t3")
+    assert unknown["code"] == "invalid_field" and unknown["field"] == "skill"
+
+
+def budi_id(server: Server) -> str:
+    return next(rt.agent.id for rt in server.engine.replica.agents.values() if rt.agent.username == "budi")

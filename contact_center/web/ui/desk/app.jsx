@@ -133,7 +133,7 @@ export function App({ desk, settings }) {
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />
       </aside>
-      {state.floor.agents && !state.current ? (
+      {state.agent && state.agent.role === "supervisor" && state.floor.agents && !state.current ? (
         <main class="conversation floor" aria-label={t("desk.floor")}><AgentsTable state={state} t={t} /></main>
       ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>

@@ -103,6 +103,38 @@ function Composer({ desk, entry, t }) {
   );
 }
 
+/** Hand the contact to an available colleague, or back to the queue for another skill. */
+function Transfer({ desk, entry, state, t }) {
+  const [open, setOpen] = useState(false);
+  const channel = entry.contact.channel;
+  const me = state.agent ? state.agent.id : "";
+  const colleagues = (state.floor.agents || []).filter((a) => a.id !== me && a.connected && a.status === "available"
+    && (a.load[channel] || 0) < (a.capacity[channel] || 0));
+  const [to, setTo] = useState("");
+  const [skill, setSkill] = useState(state.transferSkills[0] || "");
+  if (entry.contact.state !== "assigned") return null;
+  if (!open) return <button type="button" id="transfer" onClick={() => setOpen(true)}>{t("desk.transfer")}</button>;
+  return (
+    <fieldset id="transfer-form" class="transfer">
+      <legend>{t("desk.transfer")}</legend>
+      <label>{t("desk.transfer.colleague")}{" "}
+        <select id="transfer-agent" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
+          <option value="">{colleagues.length ? t("desk.transfer.choose") : t("desk.transfer.nobody")}</option>
+          {colleagues.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
+        </select>
+      </label>
+      <button type="button" id="transfer-to-agent" disabled={!to} onClick={() => desk.transfer(entry.contact.id, { agent_id: to })}>{t("desk.transfer.to_agent")}</button>
+      <label>{t("desk.transfer.skill")}{" "}
+        <select id="transfer-skill" value={skill} onChange={(e) => setSkill(e.currentTarget.value)}>
+          {state.transferSkills.map((s) => <option key={s} value={s}>{t(`desk.skill.${s}`, {}, s)}</option>)}
+        </select>
+      </label>
+      <button type="button" id="transfer-to-queue" disabled={!skill} onClick={() => desk.transfer(entry.contact.id, { skill })}>{t("desk.transfer.to_queue")}</button>
+      <button type="button" onClick={() => setOpen(false)}>{t("desk.transfer.cancel")}</button>
+    </fieldset>
+  );
+}
+
 function CloseRow({ desk, entry, state, t }) {
   const [disposition, setDisposition] = useState(state.dispositions[0] || "");
   const c = entry.contact;
@@ -132,6 +164,7 @@ export function Conversation({ desk, state, t, me }) {
       <Transcript entry={entry} notes={desk.notes(c.id)} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
       <Composer key={c.id} desk={desk} entry={entry} t={t} />
       <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
+      <Transfer key={`transfer-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
       {state.error ? <p id="desk-error" class="error" role="alert">{errorText(state.error, t)}</p> : null}
     </main>
   );

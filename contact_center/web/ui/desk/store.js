@@ -39,7 +39,8 @@ export class Desk {
       typing: null,             // contact id the customer is typing in
       error: null,              // {code, ...} of the current contact's last refused action
       signedOut: null,          // why the session ended, to show on the sign-in form
-      floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts; agents to supervisors
+      floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts, and every agent
+      transferSkills: [],
     };
   }
 
@@ -152,6 +153,9 @@ export class Desk {
     const seen = new Set(recorded.map((n) => `${n.at}:${n.text}`));
     return [...recorded, ...c.internal.filter((n) => !seen.has(`${n.at}:${n.text}`))].sort((a, b) => a.at - b.at);
   }
+  transfer(contactId, target) {
+    this._send({ type: "transfer", contact_id: contactId, ...target, ref: `transfer:${contactId}` });
+  }
   close(contactId, disposition) { this._send({ type: "close", contact_id: contactId, disposition, ref: `close:${contactId}` }); }
   linkIdentity(contactId, kind, value) { this._send({ type: "link_identity", contact_id: contactId, kind, value }); }
 
@@ -184,6 +188,7 @@ export class Desk {
     const current = contacts[this.state.current] ? this.state.current : (Object.keys(contacts)[0] || null);
     this._set({ connection: "connected", agent: m.agent, status: m.agent.status === "offline" ? "away" : m.agent.status,
       statusReason: m.agent.status_reason || "", dispositions: m.dispositions || [], timeZone: (m.office || {}).time_zone,
+      transferSkills: m.transfer_skills || [],
       offers, contacts, current, error: null });
     for (const frame of Object.values(this._unsent)) this._send(frame);  // the same client_id: recorded once
     if (current) this.select(current);
@@ -232,7 +237,7 @@ export class Desk {
   _contactState(m) {
     const c = this.state.contacts[m.contact_id];
     if (!c) return;
-    if (m.state === "closed") {
+    if (m.state === "closed" || m.state === "transferred") {
       const contacts = { ...this.state.contacts };
       delete contacts[m.contact_id];
       this.setDraft(m.contact_id, "");

@@ -1,0 +1,109 @@
+"""Transfers: an agent hands a contact it holds to a colleague, or back to the queue for another skill.
+
+To a colleague, the contact is offered to them at once (they accept or reject it like any offer;
+rejected or lapsed, it waits in the queue at its place). To the queue, it needs the skill named
+instead of its topic's (a chat keeps its language), and it keeps its place: the customer has
+waited already. Either way the agent who handed it on is not offered it again, and the customer
+is told the agent left (``agent_left``) until someone joins.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import structlog
+
+from contact_center import topics
+from contact_center.clock import Clock
+from contact_center.config import Config
+from contact_center.engine.replica import Replica
+from contact_center.engine.signals import Signals
+from contact_center.engine.work import Work
+from contact_center.events import AgentLeft, ContactStateChanged
+from contact_center.exceptions import ClientError
+from contact_center.model import AgentStatus, Contact, ContactState
+
+__all__ = ["Transfers", "transfer_skills"]
+
+log = structlog.get_logger("contact_center.engine")
+
+OfferTo = Callable[[str, str, float], None]  # (contact id, agent id, now): an offer staged in the unit
+
+
+def transfer_skills(config: Config) -> list[str]:
+    """The skills a contact may be transferred to: those the deployment's topics and mailboxes ask for."""
+    named = {s for topic in config.webchat.topics.values() for s, _ in topic.skills}
+    named |= {s for box in config.email.mailboxes for s, _ in box.skills}
+    return sorted(named)
+
+
+class Transfers:
+    """Handing contacts on (see the module's docstring)."""
+
+    def __init__(
+        self, work: Work, replica: Replica, signals: Signals, clock: Clock, config: Config, offer_to: OfferTo
+    ) -> None:
+        self._work = work
+        self._replica = replica
+        self._signals = signals
+        self._clock = clock
+        self._skills = set(transfer_skills(config))
+        self._offer_to = offer_to
+
+    async def to_agent(self, agent_id: str, contact_id: str, colleague_id: object) -> Contact:
+        """Offer a held contact to ``colleague_id``, who must be available with room for its channel."""
+
+        def hand() -> Contact:
+            held = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+            rt = self._replica.agents.get(colleague_id) if isinstance(colleague_id, str) else None
+            if rt is None or colleague_id == agent_id:
+                raise ClientError(f"agent_id: {colleague_id!r} is not a colleague", "invalid_field", field="agent_id")
+            channel = held.channel.value
+            room = rt.presence.load.get(channel, 0) < rt.agent.capacity.get(channel, 0)
+            if not (rt.presence.connected and rt.presence.status == AgentStatus.AVAILABLE and room):
+                raise ClientError(
+                    f"agent_id: {rt.agent.username} is not available for a {channel} now",
+                    "invalid_field",
+                    field="agent_id",
+                    problem="not_available",
+                )
+            back = self._released(held, agent_id, held.skills, to=rt.agent.id)
+            self._offer_to(back.id, rt.agent.id, self._clock.now())
+            return back
+
+        return await self._handed(agent_id, await self._work.run(hand))
+
+    async def to_queue(self, agent_id: str, contact_id: str, skill: object) -> Contact:
+        """Back to the queue at its place, needing ``skill`` instead of its topic's skills."""
+        if skill not in self._skills:
+            choices = ", ".join(sorted(self._skills))
+            raise ClientError(f"skill: must be one of {choices}, got {skill!r}", "invalid_field", field="skill")
+        assert isinstance(skill, str)
+
+        def hand() -> Contact:
+            held = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+            kept = [(s, n) for s, n in held.skills if s.startswith("lang_")]  # a chat keeps its language
+            return self._released(held, agent_id, [(skill, 1), *kept], to_skill=skill)
+
+        contact = await self._handed(agent_id, await self._work.run(hand))
+        self._signals.queue_changed()
+        return contact
+
+    def _released(self, held: Contact, agent_id: str, skills: list[tuple[str, int]], **to: str) -> Contact:
+        back = dataclasses.replace(
+            held,
+            agent_id=None,
+            skills=skills,
+            declined=tuple(dict.fromkeys((*held.declined, agent_id))),
+            wrap_until=None,
+        )
+        back.move(ContactState.QUEUED)
+        self._work.put(back, "contact.transferred", f"agent:{agent_id}", **to)
+        self._work.publish(topics.customer(held.customer_id), AgentLeft(held.id))
+        log.info("contact.transferred", contact_id=held.id, agent_id=agent_id, **to)
+        return back
+
+    async def _handed(self, agent_id: str, contact: Contact) -> Contact:
+        self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "transferred"))
+        return contact
