@@ -118,6 +118,7 @@ class WidgetSession:
             "verify_code": self.verify_code,
             "leave": self.leave,
             "transcript": self.transcript,
+            "rate": self.rate,
             "ping": self.ping,
         }
 
@@ -325,6 +326,14 @@ class WidgetSession:
         found = await self.ports.log.messages(contact_id, after)
         shown = [self._shown(e) for e in found]
         self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": shown})
+
+    async def rate(self, msg: dict[str, Any]) -> None:
+        """The customer's satisfaction with a chat that ended: ``score`` 1-5, ``comment``; answered by ``rated``."""
+        assert self.customer_id is not None
+        contact = await self.engine.rate_chat(
+            self.customer_id, msg.get("contact_id"), msg.get("score"), msg.get("comment")
+        )
+        self.sock.send({"type": "rated", "contact_id": contact.id, "score": contact.rating})
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})

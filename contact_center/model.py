@@ -151,6 +151,7 @@ class Contact:
     A chat's ``customer_node`` is the node holding the customer's socket; ``gone_at`` is set when
     the customer's last socket closed (or their node died): at that moment, unless they came back,
     the chat counts as left (abandoned if still waiting; its agent told if assigned).
+    ``rating`` is the satisfaction the customer gave once the chat ended (its comment is in history).
     """
 
     id: str
@@ -178,6 +179,7 @@ class Contact:
     left_at: float | None = None
     customer_node: str = ""
     gone_at: float | None = None
+    rating: int | None = None  # the customer's satisfaction, 1 to 5, given once after the chat ended
 
     @classmethod
     def arriving(

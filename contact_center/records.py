@@ -61,6 +61,7 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "left_at": c.left_at,
         "customer_node": c.customer_node,
         "gone_at": c.gone_at,
+        "rating": c.rating,
     }
 
 
@@ -96,6 +97,7 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         left_at=d.get("left_at"),
         customer_node=d.get("customer_node", ""),
         gone_at=d.get("gone_at"),
+        rating=d.get("rating"),
     )
 
 

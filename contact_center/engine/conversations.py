@@ -24,7 +24,7 @@ from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
 from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Typing
-from contact_center.exceptions import ClientError, Forbidden
+from contact_center.exceptions import ClientError, Conflict, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
 from contact_center.store import ContactStore
@@ -247,6 +247,31 @@ class Conversations:
         self._work.publish(topics.customer(contact.customer_id), Ended(contact.id, "agent"))
         self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "wrap_up", wrap_s))
         return contact
+
+    async def rate(self, customer_id: str, contact_id: object, score: object, comment: object = "") -> Contact:
+        """The customer's satisfaction with a chat of theirs that ended: 1 to 5, and a comment; once."""
+        cid = require_text("contact_id", contact_id, 64)
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ClientError("score: must be a whole number from 1 to 5", "invalid_field", field="score")
+        said = require_text("comment", comment if comment is not None else "", 1000, allow_empty=True)
+        found = self._replica.contacts.get(cid) or await self._store.get_contact(cid)
+        if found is None or found.customer_id != customer_id or found.channel != Channel.CHAT:
+            raise Forbidden(f"contact {cid!r} is not a chat of yours")
+
+        def record() -> Contact:
+            contact = self._replica.contacts.get(cid) or found
+            if (
+                contact.state in (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
+                and not contact.left_at
+            ):
+                raise ClientError("the chat has not ended: rate it once it has", "invalid_transition")
+            if contact.rating is not None:
+                raise Conflict(f"chat {cid} was rated already")
+            rated = dataclasses.replace(contact, rating=score)
+            self._work.put(rated, "rating", "customer", score=score, comment=said.strip())
+            return rated
+
+        return await self._work.run(record)
 
     async def add_note(self, agent_id: str, contact_id: str, text: object) -> NoteAdded:
         """An internal note on a contact the agent holds: in its history, for agents only."""

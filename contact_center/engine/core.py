@@ -218,6 +218,10 @@ class Engine:
             return await self._transfers.to_agent(agent_id, contact_id, to_agent)
         return await self._transfers.to_queue(agent_id, contact_id, skill)
 
+    async def rate_chat(self, customer_id: str, contact_id: object, score: object, comment: object = "") -> Contact:
+        """The customer rates a chat of theirs that ended (1 to 5, a comment), once."""
+        return await self._conversations.rate(customer_id, contact_id, score, comment)
+
     async def add_note(self, agent_id: str, contact_id: str, text: object) -> NoteAdded:
         """An internal note of the agent's on a contact it holds (agents only; in the contact's history)."""
         return await self._conversations.add_note(agent_id, contact_id, text)

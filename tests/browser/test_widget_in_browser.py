@@ -11,6 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from contact_center.model import Channel, Contact
 from contact_center.web.keys import CONFIG
+from tests.clients import desk
 from tests.conftest import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -139,3 +140,26 @@ async def test_the_widget_has_no_serious_accessibility_violations(browser: Brows
     await shop.keyboard.type("Lewat keyboard saja")
     await shop.keyboard.press("Enter")
     await expect(shop.locator(".msg.customer .text")).to_have_text(["Halo", "Lewat keyboard saja"])
+
+
+async def test_after_the_chat_ends_the_customer_rates_it(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu")
+    shop = await shop_page(browser, server, locale="id-ID")
+    await shop.get_by_role("button", name="Chat dengan kami").click()
+    await write(shop, "Kartu saya terblokir")
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    contact_id = (await agent.expect("assigned"))["contact"]["id"]
+    await agent.send({"type": "reply", "contact_id": contact_id, "client_id": "a-1", "text": "Sudah saya buka."})
+    await expect(shop.locator(".msg.agent .text")).to_have_text(["Sudah saya buka."])
+    await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
+
+    rating = shop.get_by_role("form", name="Bagaimana layanan kami?")
+    await expect(rating).to_be_visible()
+    await rating.get_by_role("radio", name="4 dari 5 bintang").click()
+    await rating.get_by_label("Ada tambahan? (opsional)").fill("Cepat sekali")
+    await rating.get_by_role("button", name="Kirim penilaian").click()
+    await expect(shop.get_by_text("Terima kasih atas penilaian Anda!")).to_be_visible()
+    stored = await server.engine.store.get_contact(contact_id)
+    assert stored is not None and stored.rating == 4

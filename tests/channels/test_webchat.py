@@ -336,3 +336,29 @@ async def test_a_transfer_to_a_colleague_offers_them_the_chat_and_one_to_the_que
 
 def budi_id(server: Server) -> str:
     return next(rt.agent.id for rt in server.engine.replica.agents.values() if rt.agent.username == "budi")
+
+
+async def test_the_customer_rates_a_chat_once_it_ended_and_only_their_own(server: Server):
+    agent, customer, _, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    await customer.send({"type": "rate", "contact_id": contact_id, "score": 5, "ref": "early"})
+    assert (await customer.expect("error", ref="early"))["code"] == "invalid_transition"  # not ended yet
+    await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
+    await customer.expect("ended")
+    for score in (0, 6, "5", True):
+        await customer.send({"type": "rate", "contact_id": contact_id, "score": score, "ref": f"s{score}"})
+        bad = await customer.expect("error", ref=f"s{score}")
+        assert bad["code"] == "invalid_field" and bad["field"] == "score"
+    stranger, _ = await widget(server)
+    await stranger.send({"type": "rate", "contact_id": contact_id, "score": 1, "ref": "x"})
+    assert (await stranger.expect("error", ref="x"))["code"] == "forbidden"
+
+    await customer.send({"type": "rate", "contact_id": contact_id, "score": 4, "comment": "Cepat, terima kasih"})
+    assert (await customer.expect("rated")) == {"type": "rated", "contact_id": contact_id, "score": 4}
+    await customer.send({"type": "rate", "contact_id": contact_id, "score": 1, "ref": "again"})
+    assert (await customer.expect("error", ref="again"))["code"] == "conflict"  # once
+    stored = await server.engine.store.get_contact(contact_id)
+    assert stored is not None and stored.rating == 4
+    history = await server.engine.store.history(stored.customer_id)
+    [rating] = [e for e in history if e.kind == "rating"]
+    assert rating.contact_id == contact_id and rating.data == {"score": 4, "comment": "Cepat, terima kasih"}

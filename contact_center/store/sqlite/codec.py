@@ -82,6 +82,7 @@ CONTACT_FIELDS = (
     "answered_at",
     "breached_at",
     "left_at",
+    "rating",
 )
 # Fields kept as JSON text in their column.
 _JSON_FIELDS = frozenset({"skills"})

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS contacts (
     id TEXT PRIMARY KEY, channel TEXT NOT NULL, customer_id TEXT NOT NULL, state TEXT NOT NULL,
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
-    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL, left_at REAL
+    closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL, left_at REAL,
+    rating INTEGER
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -125,6 +126,8 @@ def prepare(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE contacts ADD COLUMN breached_at REAL")
     if have and "left_at" not in have:
         db.execute("ALTER TABLE contacts ADD COLUMN left_at REAL")
+    if have and "rating" not in have:
+        db.execute("ALTER TABLE contacts ADD COLUMN rating INTEGER")
     migrate_accounts(db)
     db.executescript(SCHEMA)
     db.executescript(ACCOUNTS_SCHEMA)

@@ -132,6 +132,7 @@ export function History({ state, t }) {
     const item = past.get(e.contact_id) || { id: e.contact_id, channel: e.channel, at: e.at, messages: [], outcome: null };
     if (e.kind === "message") item.messages.push(e);
     if (["contact.closed", "contact.abandoned", "contact.wrap_up"].includes(e.kind)) item.outcome = e;
+    if (e.kind === "rating") item.rating = e.data;
     past.set(e.contact_id, item);
   }
   return (
@@ -145,7 +146,9 @@ export function History({ state, t }) {
               <summary>
                 {`${t(`desk.channel.${p.channel}`, {}, p.channel || "")} · ${formatMoment(p.at, t.language, state.timeZone)}`}
                 {p.outcome ? ` · ${t(`desk.outcome.${p.outcome.kind}`, {}, p.outcome.kind)}` : ""}
+                {p.rating ? ` · ${t("desk.rated", { score: p.rating.score })}` : ""}
               </summary>
+              {p.rating && p.rating.comment ? <div class="past-rating">{p.rating.comment}</div> : null}
               {p.messages.map((m) => <div key={m.id} class={`past-msg ${m.actor === "customer" ? "customer" : "agent"}`}>{m.data.text}</div>)}
             </details>
           </li>

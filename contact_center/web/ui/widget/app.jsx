@@ -92,6 +92,29 @@ function Composer({ chat, state, t }) {
   );
 }
 
+function Rating({ chat, rating, t }) {
+  const [score, setScore] = useState(0);
+  const [comment, setComment] = useState("");
+  if (rating.sent) return <p class="rating done" role="status">{t("widget.rating.thanks")}</p>;
+  return (
+    <form class="rating" aria-label={t("widget.rating.title")} onSubmit={(e) => { e.preventDefault(); if (score) chat.rate(score, comment); }}>
+      <p class="rating-title">{t("widget.rating.title")}</p>
+      <div class="stars" role="radiogroup" aria-label={t("widget.rating.title")}>
+        {[1, 2, 3, 4, 5].map((n) => (
+          <button key={n} type="button" role="radio" aria-checked={score === n ? "true" : "false"} class={n <= score ? "star on" : "star"}
+            aria-label={t("widget.rating.score", { count: n })} onClick={() => setScore(n)}>★</button>
+        ))}
+      </div>
+      <textarea class="rating-comment" rows={2} value={comment} placeholder={t("widget.rating.comment")} aria-label={t("widget.rating.comment")}
+        onInput={(e) => setComment(e.currentTarget.value)} />
+      <div class="rating-actions">
+        <button type="submit" class="rate" disabled={!score}>{t("widget.rating.send")}</button>
+        <button type="button" class="skip" onClick={() => chat.dismissRating()}>{t("widget.rating.skip")}</button>
+      </div>
+    </form>
+  );
+}
+
 // Ending is asked once more, as it cannot be undone; closing the window with a chat open asks the same.
 function EndChat({ chat, t, asking, setAsking }) {
   if (!asking) return <button type="button" class="end" onClick={() => setAsking(true)}>{t("widget.end")}</button>;
@@ -125,6 +148,7 @@ export function Widget({ chat, t }) {
       </header>
       {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}
       <Log state={state} t={t} />
+      {state.rating ? <Rating key={state.rating.contactId} chat={chat} rating={state.rating} t={t} /> : null}
       <Composer chat={chat} state={state} t={t} />
     </section>
   );

@@ -33,6 +33,7 @@ export class Chat {
       items: [],          // what the log shows: messages and notes, in order
       typing: false,
       queue: null,        // while waiting: {position, expected_wait_s}
+      rating: null,       // a chat that ended, to rate: {contactId, sent}
       limits: { max_message_chars: 4000 },
       open: !!saved.open,
       unread: 0,
@@ -71,6 +72,13 @@ export class Chat {
     if (now - this._lastTypingSent > 2000) { this._lastTypingSent = now; this._send({ type: "typing" }); }
   }
   leave() { this._send({ type: "leave" }); }
+  rate(score, comment) {
+    const r = this.state.rating;
+    if (r && !r.sent) this._send({ type: "rate", contact_id: r.contactId, score, comment, ref: `rate:${r.contactId}` });
+  }
+  dismissRating() { this._set({ rating: null }); }
+  /** Whether an agent answered in this chat: only then is there something to rate. */
+  _spoke(contactId) { return this.state.items.some((i) => i.contactId === contactId && i.from === "agent"); }
   send(message) { return this._send(message); }
   drop() { if (this.ws) this.ws.close(); }
 
@@ -119,7 +127,10 @@ export class Chat {
         return this._note("left");
       case "ended":
         if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ contact: null, typing: false, queue: null });
+        if (this._spoke(m.contact_id)) this._set({ rating: { contactId: m.contact_id, sent: false } });
         return this._note("ended");
+      case "rated":
+        return this._set({ rating: { contactId: m.contact_id, sent: true } });
       case "error": return this._error(m);
       default: return undefined;
     }
