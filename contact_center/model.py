@@ -30,6 +30,7 @@ __all__ = [
     "OfferState",
     "Presence",
     "Role",
+    "name_words",
     "transition",
 ]
 
@@ -284,3 +285,8 @@ class HistoryEvent:
     data: Mapping[str, Any]
     seq: int | None = None
     client_id: str | None = None
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a name as a search by name matches them: lower case, each once."""
+    return list(dict.fromkeys(w for w in name.lower().split() if w))

@@ -32,6 +32,7 @@ from contact_center.engine.offers import Offers
 from contact_center.engine.presence import AgentPresence
 from contact_center.engine.replica import Replica
 from contact_center.engine.replication import Replication
+from contact_center.engine.search import CustomerSearch
 from contact_center.engine.signals import Signals
 from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.transfers import Transfers
@@ -92,6 +93,7 @@ class Engine:
         self._customers = Customers(work, replica, signals, store, clock, config, composer)
         worth = self._customers.worth
         self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth)
+        self._search = CustomerSearch(store, config)
         self._transfers = Transfers(work, replica, signals, clock, config, self._offers.offer_to)
         self._mail = MailFiling(work, replica, timers, store, clock, config, self.metrics, composer, worth)
         self._replication = Replication(work, replica, moves, signals, store, self.bus, clock, config, liveness,
@@ -209,6 +211,10 @@ class Engine:
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         return await self._conversations.customer_message(customer_id, text, client_id, topic=topic, language=language)
+
+    async def find_customers(self, query: object, limit: int = 20) -> list[Customer]:
+        """Customers by a name's start, an email address, a phone number or a ticket (see :mod:`.search`)."""
+        return await self._search.find(query, limit)
 
     async def transfer(
         self, agent_id: str, contact_id: str, *, to_agent: object = None, skill: object = None

@@ -142,6 +142,7 @@ class DeskSession:
             "link_identity": self.link_identity,
             "note": self.note,
             "transfer": self.transfer,
+            "search": self.search,
             "ping": self.ping,
         }
 
@@ -380,6 +381,12 @@ class DeskSession:
             await self.engine.transfer(self.agent_id, contact_id, to_agent=msg.get("agent_id"))
         else:
             await self.engine.transfer(self.agent_id, contact_id, skill=msg.get("skill"))
+
+    async def search(self, msg: dict[str, Any]) -> None:
+        """Customers by a name's start, an email address, a phone number or a ticket: ``search_results``."""
+        found = await self.engine.find_customers(msg.get("query"))
+        customers = [self.wire.customer(c) for c in found]
+        self.sock.send({"type": "search_results", "query": msg.get("query"), "customers": customers})
 
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})

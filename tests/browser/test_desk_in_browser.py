@@ -10,6 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from contact_center.model import Role
 from tests.browser.test_chat_in_browser import open_desk
+from tests.clients import desk as desk_client
 from tests.clients import widget
 from tests.conftest import PASSWORD, Server, make_config, start_server
 
@@ -317,3 +318,34 @@ async def test_a_transfer_to_a_colleague_from_the_desk(browser: Browser, server:
     await expect(ayu.locator("#no-contact")).to_be_visible()
     await accept_next(budi)
     await expect(budi.locator("#transcript .msg.customer .text")).to_have_text(["Saya perlu bantuan soal tagihan"])
+
+
+async def test_a_supervisor_finds_a_customer_and_reads_their_past_chats(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    await server.add_agent("lead", role=Role.SUPERVISOR)
+    agent, _ = await desk_client(server, "ayu")
+    client, welcome = await widget(server, {"topic": "general", "language": "id"})
+    await client.send({"type": "identify", "name": "Rina Kusuma"})
+    await client.expect("identified")
+    await client.send({"type": "message", "client_id": "c-1", "text": "Kartu kredit saya hilang"})
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    contact_id = (await agent.expect("assigned"))["contact"]["id"]
+    await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
+    await agent.expect("contact_state", contact_id=contact_id, state="wrap_up")
+
+    lead = await open_desk_unavailable(browser, server, "lead")
+    await lead.fill("#search", "kusu")
+    await lead.press("#search", "Enter")
+    result = lead.locator("#search-results .result")
+    await expect(result).to_have_count(1)
+    await expect(result).to_contain_text("Rina Kusuma")
+    await result.click()
+    await expect(lead.locator("#customer")).to_contain_text("Rina Kusuma")
+    past = lead.locator("#history .past")
+    await expect(past).to_have_count(1)
+    await past.locator("summary").click()
+    await expect(past).to_contain_text("Kartu kredit saya hilang")
+    await lead.fill("#search", "x")
+    await lead.press("#search", "Enter")
+    await expect(lead.locator("#search-results")).to_have_count(0)  # too short to search: nothing sent

@@ -9,6 +9,8 @@ import aiohttp
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from contact_center.identities import Identities
+from contact_center.model import IdentityKind
 from tests.clients import desk, login, offered_chat, widget
 from tests.conftest import Server
 
@@ -362,3 +364,31 @@ async def test_the_customer_rates_a_chat_once_it_ended_and_only_their_own(server
     history = await server.engine.store.history(stored.customer_id)
     [rating] = [e for e in history if e.kind == "rating"]
     assert rating.contact_id == contact_id and rating.data == {"score": 4, "comment": "Cepat, terima kasih"}
+
+
+async def test_an_agent_searches_customers_by_name_address_and_phone(server: Server):
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu", available=False)
+    sari, welcome = await widget(server)
+    await sari.send({"type": "identify", "name": "Sari Wulandari"})
+    await sari.expect("identified")
+    known = await server.engine.new_visitor()
+    identities = Identities(server.engine, server.engine.store, server.engine.clock, server.engine.config)
+    await identities.verified(known.id, IdentityKind.EMAIL, "dewi@contoh.co.id", "code")
+    await identities.verified(known.id, IdentityKind.PHONE, "+6281234567890", "code")
+
+    async def found(query: str) -> list[str]:
+        await agent.send({"type": "search", "query": query})
+        return [c["id"] for c in (await agent.expect("search_results", query=query))["customers"]]
+
+    assert await found("wulan") == [welcome["customer_id"]]
+    assert await found("Sari W") == [welcome["customer_id"]]
+    assert await found("DEWI@contoh.co.id") == [known.id]
+    assert await found("+62 812-3456-7890") == [known.id]
+    assert await found("nobody") == []
+    await sari.send({"type": "identify", "email": "sari@contoh.co.id"})  # a claim, not proof: finds nobody
+    await sari.expect("identified")
+    assert await found("sari@contoh.co.id") == []
+    await agent.send({"type": "search", "query": "a", "ref": "q"})
+    short = await agent.expect("error", ref="q")
+    assert short["code"] == "invalid_field" and short["problem"] == "too_short"

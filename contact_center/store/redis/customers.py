@@ -7,6 +7,7 @@ from typing import Any
 from contact_center.model import (
     Customer,
     IdentityKind,
+    name_words,
 )
 from contact_center.store.base import NewEvent
 from contact_center.store.redis.codec import (
@@ -30,9 +31,29 @@ class RedisCustomers(RedisUnits):
 
         def build(pipe: Any) -> Read:
             pipe.fcall("cc_create_customer", 1, k.customer(customer.id), *args)
+            self._index_name(pipe, customer.id, customer.name)
             return lambda replies: None
 
         await self._enqueue(build)
+
+    def _index_name(self, pipe: Any, customer_id: str, name: str) -> None:
+        """Each word of the name, found by prefix; a word of a former name stays until a search drops it."""
+        members = {f"{word}\x00{customer_id}": 0 for word in name_words(name)}
+        if members:
+            pipe.zadd(self.keys.names, members)
+
+    async def customers_named(self, prefix: str, limit: int = 20) -> list[str]:
+        word = prefix.strip().lower()
+        if not word:
+            return []
+
+        def build(pipe: Any) -> Read:
+            low, high = b"[" + word.encode(), b"[" + word.encode() + b"\xff"  # every member that starts so
+            pipe.zrangebylex(self.keys.names, low, high, start=0, num=limit * 4)
+            return lambda replies: [str(m).split("\x00", 1)[1] for m in replies[0]]
+
+        found: list[str] = await self._lookup(build)
+        return list(dict.fromkeys(found))[:limit]
 
     async def get_customer(self, customer_id: str) -> Customer | None:
         def build(pipe: Any) -> Read:
@@ -90,6 +111,8 @@ class RedisCustomers(RedisUnits):
         def build(pipe: Any) -> Read:
             if fields:
                 pipe.hset(self.keys.customer(customer_id), mapping=fields)
+            if name is not None:
+                self._index_name(pipe, customer_id, name)
             return lambda replies: None
 
         await self._enqueue(build)

@@ -17,6 +17,8 @@ key                            type    holds
 ``customer:{id}:sessions``     set     token hashes of the customer's (chat visitor) sessions
 ``customer:{id}:claims``       zset    ``{kind}:{value}`` the customer claimed without proof, by time (ms)
 ``identity:{kind}:{value}``    string  the customer id the identity belongs to
+``names``                      zset    ``{word}\x00{customer id}`` for each word of each customer's name
+                                      (lower case, all scores 0): what a search by name reads by prefix
 ``contact:{id}``               hash    ``v``: version, ``customer_id``, ``record``: the contact as JSON
 ``contacts:open``              zset    ids of unfinished contacts, scored by original arrival
 ``events:next``                string  the last event id given out
@@ -188,6 +190,10 @@ class Keys:
 
     def outbox_key(self, key: str) -> str:
         return f"{self.prefix}outbox:key:{key}"
+
+    @property
+    def names(self) -> str:
+        return f"{self.prefix}names"
 
     @property
     def outbox_due(self) -> str:

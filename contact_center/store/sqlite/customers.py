@@ -64,6 +64,17 @@ class SqliteCustomers(SqliteUnits):
         ).fetchone()
         return None if row is None else str(row[0])
 
+    async def customers_named(self, prefix: str, limit: int = 20) -> list[str]:
+        word = prefix.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        if not word:
+            return []
+        rows = self._db.execute(
+            "SELECT id FROM customers WHERE merged_into IS NULL"
+            " AND (lower(name) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\') ORDER BY created_at DESC LIMIT ?",
+            (f"{word}%", f"% {word}%", limit),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     async def add_identity(self, customer_id: str, kind: IdentityKind, value: str, event: NewEvent) -> None:
         def op(db: sqlite3.Connection) -> None:
             db.execute(

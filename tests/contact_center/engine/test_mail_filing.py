@@ -208,3 +208,12 @@ async def test_replies_join_their_thread_by_headers_or_ticket_and_reopen_a_finis
     history = await mail_env.store.history(mail_env.engine.contact(reopened.contact_id).customer_id)
     created = [e.data for e in history if e.kind == "contact.created"]
     assert created[-1]["follows"] == first.contact_id
+
+
+async def test_an_agent_finds_the_customer_of_a_ticket_by_its_reference_in_any_case(mail_env):
+    outcome = await mail_env.engine.receive_mail(arrival(mail_env, raw(Message_ID="<s1@pelanggan.test>")))
+    contact = mail_env.engine.contact(outcome.contact_id)
+    assert contact is not None
+    for query in ("CS-1", "cs-1"):
+        assert [c.id for c in await mail_env.engine.find_customers(query)] == [contact.customer_id]
+    assert await mail_env.engine.find_customers("CS-99") == []

@@ -89,6 +89,21 @@ async def test_identities_names_and_values_are_added_and_recorded(store: Store):
     ]
 
 
+async def test_customers_are_found_by_the_start_of_a_word_of_their_name(store: Store):
+    """A name's words, any of them, by their start and in any case; a renamed customer under the new name."""
+    await store.create_customer(Customer(id="ana", name="Ana Lestari", created_at=1.0))
+    await store.create_customer(Customer(id="budi", name="Budi Santoso", created_at=2.0))
+    await store.create_customer(Customer(id="anton", created_at=3.0))
+    await store.set_customer("anton", name="Anton Wijaya", value=None)
+    assert sorted(await store.customers_named("an")) == ["ana", "anton"]
+    assert await store.customers_named("LESTA") == ["ana"]
+    assert await store.customers_named("santoso") == ["budi"]
+    assert await store.customers_named("wij") == ["anton"]
+    assert await store.customers_named("zz") == []
+    assert await store.customers_named("%") == [] and await store.customers_named("_") == []  # no wildcards
+    assert len(await store.customers_named("a", limit=1)) == 1
+
+
 async def test_a_merge_moves_identities_contacts_and_history_to_the_survivor(store: Store):
     """After a merge the survivor has both histories in order and the higher value; the other is gone."""
     await store.create_customer(

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
-import { AgentsTable, Contacts, CustomerPanel, History, Offers, WaitingList } from "./side.jsx";
+import { AgentsTable, Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
 
 function useDesk(desk) {
   const [state, setState] = useState(desk.state);
@@ -129,6 +129,7 @@ export function App({ desk, settings }) {
       <Header desk={desk} state={state} t={t} settings={{ ...settings, setHelp }} />
       <StatusNotice state={state} t={t} />
       <aside class="left" aria-label={t("desk.work")}>
+        <Search desk={desk} state={state} t={t} />
         <Offers desk={desk} state={state} t={t} />
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />

@@ -102,7 +102,7 @@ function Claim({ desk, contactId, claim, t }) {
 
 export function CustomerPanel({ desk, state, t }) {
   const entry = state.current && state.contacts[state.current];
-  const cu = entry && entry.customer;
+  const cu = state.viewing || (entry && entry.customer);
   return (
     <section aria-labelledby="customer-title">
       <h2 id="customer-title">{t("desk.customer")}</h2>
@@ -113,7 +113,8 @@ export function CustomerPanel({ desk, state, t }) {
             {(cu.identities || []).filter((i) => i[0] !== "visitor").map((i) => (
               <div key={`${i[0]}:${i[1]}`} class="identity verified">{t("desk.customer.verified", { kind: t(`desk.identity.${i[0]}`, {}, i[0]), value: i[1] })}</div>
             ))}
-            {(cu.claims || []).map((claim) => <Claim key={`${claim[0]}:${claim[1]}`} desk={desk} contactId={entry.contact.id} claim={claim} t={t} />)}
+            {!state.viewing && entry ? (cu.claims || []).map((claim) => <Claim key={`${claim[0]}:${claim[1]}`} desk={desk} contactId={entry.contact.id} claim={claim} t={t} />) : null}
+            {state.viewing ? <button type="button" id="view-back" onClick={() => desk.view(null)}>{t("desk.search.back")}</button> : null}
           </>
         ) : null}
       </div>
@@ -124,11 +125,13 @@ export function CustomerPanel({ desk, state, t }) {
 /** The customer's past contacts, each once (this one's messages are in the transcript), and the pages they saw. */
 export function History({ state, t }) {
   const entry = state.current && state.contacts[state.current];
-  const events = (entry && state.history[entry.contact.customer_id]) || [];
+  const customerId = state.viewing ? state.viewing.id : entry && entry.contact.customer_id;
+  const here = state.viewing ? null : entry && entry.contact.id;  // this contact's messages are in the transcript
+  const events = (customerId && state.history[customerId]) || [];
   const pages = events.filter((e) => e.kind === "page_view");
   const past = new Map();
   for (const e of events) {
-    if (!e.contact_id || e.contact_id === entry.contact.id) continue;
+    if (!e.contact_id || e.contact_id === here) continue;
     const item = past.get(e.contact_id) || { id: e.contact_id, channel: e.channel, at: e.at, messages: [], outcome: null };
     if (e.kind === "message") item.messages.push(e);
     if (["contact.closed", "contact.abandoned", "contact.wrap_up"].includes(e.kind)) item.outcome = e;
@@ -210,6 +213,34 @@ export function AgentsTable({ state, t }) {
           ))}
         </tbody>
       </table>
+    </section>
+  );
+}
+
+/** Customers by a name's start, an email address, a phone number or a ticket. */
+export function Search({ desk, state, t }) {
+  const [query, setQuery] = useState("");
+  const results = state.search;
+  return (
+    <section role="search" aria-labelledby="search-title">
+      <h2 id="search-title">{t("desk.search")}</h2>
+      <form class="search" onSubmit={(e) => { e.preventDefault(); desk.search(query); }}>
+        <input id="search" type="search" value={query} aria-label={t("desk.search.label")} placeholder={t("desk.search.placeholder")}
+          onInput={(e) => setQuery(e.currentTarget.value)} />
+        <button type="submit" id="search-go">{t("desk.search.go")}</button>
+      </form>
+      {results ? (
+        <ul id="search-results" aria-label={t("desk.search.results", { count: results.customers.length })}>
+          {results.customers.length ? results.customers.map((cu) => (
+            <li key={cu.id}>
+              <button type="button" class="result" onClick={() => desk.view(cu)}>
+                <span class="name">{cu.name || t("desk.customer.unnamed")}</span> <Band band={cu.value_band} t={t} />
+                <span class="marks">{(cu.identities || []).filter((i) => i[0] !== "visitor").map((i) => i[1]).join(" · ")}</span>
+              </button>
+            </li>
+          )) : <li class="quiet">{t("desk.search.none", { query: results.query })}</li>}
+        </ul>
+      ) : null}
     </section>
   );
 }

@@ -41,6 +41,8 @@ export class Desk {
       signedOut: null,          // why the session ended, to show on the sign-in form
       floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts, and every agent
       transferSkills: [],
+      search: null,             // {query, customers} of the last search
+      viewing: null,            // a customer found by search, shown in the side panel
     };
   }
 
@@ -152,6 +154,14 @@ export class Desk {
       .map((e) => ({ agentId: e.actor.replace(/^agent:/, ""), text: e.data.text, at: e.at }));
     const seen = new Set(recorded.map((n) => `${n.at}:${n.text}`));
     return [...recorded, ...c.internal.filter((n) => !seen.has(`${n.at}:${n.text}`))].sort((a, b) => a.at - b.at);
+  }
+  search(query) {
+    if (query.trim().length < 2) { this._set({ search: null }); return; }
+    this._send({ type: "search", query: query.trim(), ref: "search" });
+  }
+  view(customer) {
+    this._set({ viewing: customer, error: null });
+    if (customer) this._send({ type: "history", customer_id: customer.id, ref: "view" });
   }
   transfer(contactId, target) {
     this._send({ type: "transfer", contact_id: contactId, ...target, ref: `transfer:${contactId}` });
@@ -329,6 +339,7 @@ const HANDLERS = {
     const c = d.state.contacts[m.contact_id];
     if (c) d._setContact(m.contact_id, { internal: [...c.internal, { agentId: m.agent_id, text: m.text, at: m.at }] });
   },
+  search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
   session_ended: (d, m) => d._signedOut(m.reason),
