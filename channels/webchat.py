@@ -119,6 +119,7 @@ class WidgetSession:
             "leave": self.leave,
             "transcript": self.transcript,
             "rate": self.rate,
+            "read": self.read,
             "ping": self.ping,
         }
 
@@ -326,6 +327,11 @@ class WidgetSession:
         found = await self.ports.log.messages(contact_id, after)
         shown = [self._shown(e) for e in found]
         self.sock.send({"type": "transcript", "contact_id": contact_id, "messages": shown})
+
+    async def read(self, msg: dict[str, Any]) -> None:
+        """The customer saw the chat up to ``seq`` (the widget sends it as it shows the agent's messages)."""
+        assert self.customer_id is not None
+        self.engine.customer_read(self.customer_id, msg.get("contact_id"), msg.get("seq"))
 
     async def rate(self, msg: dict[str, Any]) -> None:
         """The customer's satisfaction with a chat that ended: ``score`` 1-5, ``comment``; answered by ``rated``."""

@@ -39,6 +39,7 @@ __all__ = [
     "NoteAdded",
     "OfferClosed",
     "Offered",
+    "Read",
     "SessionEnded",
     "SlaAtRisk",
     "SlaBreached",
@@ -117,6 +118,15 @@ class MailSent(Event):
 class CustomerLeft(Event):
     kind: ClassVar[str] = "customer_left"
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Read(Event):
+    """The customer has seen the conversation up to ``seq`` (the widget was open on it)."""
+
+    kind: ClassVar[str] = "read"
+    contact_id: str
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +250,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed, NoteAdded,
+        AccountLocked, Committed, NoteAdded, Read,
     )
 }  # fmt: skip
 

@@ -23,7 +23,7 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
-from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Typing
+from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Read, Typing
 from contact_center.exceptions import ClientError, Conflict, Forbidden
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
@@ -113,6 +113,16 @@ class Conversations:
         event = await future  # what stopped it, if anything, is raised here
         assert contact is not None
         return contact, event
+
+    def customer_read(self, customer_id: str, contact_id: object, seq: object) -> None:
+        """The customer saw their open chat up to ``seq``: its agent is told (nothing is stored)."""
+        contact = self._replica.open_chat(customer_id)
+        if contact is None or contact.id != contact_id:
+            raise Forbidden(f"contact {contact_id!r} is not your open chat")
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 < seq <= contact.last_seq:
+            raise ClientError("seq: must be the number of a message of the chat", "invalid_field", field="seq")
+        if contact.agent_id:
+            self._work.publish(topics.agent(contact.agent_id), Read(contact.id, seq))
 
     def customer_typing(self, customer_id: str) -> None:
         contact = self._replica.open_chat(customer_id)

@@ -240,6 +240,10 @@ class Engine:
         """The last socket of the customer on this node closed (see :mod:`.attendance`)."""
         await self._attendance.away(customer_id)
 
+    def customer_read(self, customer_id: str, contact_id: object, seq: object) -> None:
+        """The customer saw their open chat up to ``seq``; its agent is told."""
+        self._conversations.customer_read(customer_id, contact_id, seq)
+
     def customer_typing(self, customer_id: str) -> None:
         self._conversations.customer_typing(customer_id)
 

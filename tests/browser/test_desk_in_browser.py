@@ -349,3 +349,21 @@ async def test_a_supervisor_finds_a_customer_and_reads_their_past_chats(browser:
     await lead.fill("#search", "x")
     await lead.press("#search", "Enter")
     await expect(lead.locator("#search-results")).to_have_count(0)  # too short to search: nothing sent
+
+
+async def test_the_agent_sees_when_the_customer_has_read_a_reply(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    shop = await (await browser.new_context()).new_page()
+    await shop.goto(f"{server.url}/")
+    await shop.get_by_role("button", name="Chat with us").click()
+    await shop.fill("textarea", "Halo, ada promo?")
+    await shop.keyboard.press("Enter")
+    await accept_next(desk)
+    await shop.get_by_role("button", name="Minimise the chat").click()  # the customer looks away
+    await desk.fill("#reply-text", "Ada, diskon 10% minggu ini")
+    await desk.click("#reply-send")
+    receipt = desk.locator("#transcript .msg.agent .receipt")
+    await expect(receipt).to_have_text("✓ sent")
+    await shop.get_by_role("button", name="Chat with us").click()  # opens the window: the reply is seen
+    await expect(receipt).to_have_text("✓✓ read")

@@ -392,3 +392,16 @@ async def test_an_agent_searches_customers_by_name_address_and_phone(server: Ser
     await agent.send({"type": "search", "query": "a", "ref": "q"})
     short = await agent.expect("error", ref="q")
     assert short["code"] == "invalid_field" and short["problem"] == "too_short"
+
+
+async def test_a_read_mark_reaches_the_agent_and_only_for_the_customers_own_open_chat(server: Server):
+    agent, customer, _, assigned = await offered_chat(server)
+    contact_id = assigned["contact"]["id"]
+    await customer.send({"type": "read", "contact_id": contact_id, "seq": 1})
+    assert (await agent.expect("read")) == {"type": "read", "contact_id": contact_id, "seq": 1}
+    for bad, code in (
+        ({"contact_id": "other", "seq": 1}, "forbidden"),
+        ({"contact_id": contact_id, "seq": 9}, "invalid_field"),
+    ):
+        await customer.send({"type": "read", **bad, "ref": code})
+        assert (await customer.expect("error", ref=code))["code"] == code

@@ -41,6 +41,9 @@ function Message({ m, entry, t, zone, me }) {
     <div class={`msg ${fromCustomer ? "customer" : "agent"}`} data-seq={m.seq}>
       <div class="msg-meta"><span class="who">{who}</span> <time>{formatMoment(m.at, t.language, zone, { date: false })}</time></div>
       <div class="text">{m.text}</div>
+      {fromCustomer || entry.contact.channel !== "chat" ? null : (
+        <div class={`receipt${m.seq <= (entry.readSeq || 0) ? " read" : ""}`}>{t(m.seq <= (entry.readSeq || 0) ? "desk.read" : "desk.sent")}</div>
+      )}
     </div>
   );
 }

@@ -212,6 +212,7 @@ export class Desk {
       messages, pending: (old ? old.pending : []).filter((x) => !sent.has(x.clientId)),
       unread: old ? old.unread : 0, notes: old ? old.notes : [], internal: old ? old.internal : [],
       wrapUntil: old ? old.wrapUntil : null,
+      readSeq: old ? old.readSeq : 0,
     };
   }
 
@@ -338,6 +339,10 @@ const HANDLERS = {
   note_added: (d, m) => {
     const c = d.state.contacts[m.contact_id];
     if (c) d._setContact(m.contact_id, { internal: [...c.internal, { agentId: m.agent_id, text: m.text, at: m.at }] });
+  },
+  read: (d, m) => {
+    const c = d.state.contacts[m.contact_id];
+    if (c && m.seq > (c.readSeq || 0)) d._setContact(m.contact_id, { readSeq: m.seq });
   },
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),

@@ -55,6 +55,17 @@ export class Chat {
   setOpen(open) {
     this._set({ open, unread: open ? 0 : this.state.unread });
     this._save();
+    if (open) this._seen();
+  }
+  /** Tell the agent what the customer has seen: the chat's messages so far, while the window is open. */
+  _seen() {
+    const contact = this.state.contact;
+    if (!contact || !this.state.open || (typeof document !== "undefined" && document.hidden)) return;
+    const seq = this._unbroken.get(contact.id) || 0;
+    if (seq > (this._readSent || 0) && contact.state === "assigned") {
+      this._readSent = seq;
+      this._send({ type: "read", contact_id: contact.id, seq });
+    }
   }
   write(text) {
     if (!text.trim()) return false;
@@ -164,9 +175,11 @@ export class Chat {
     else this._add(item);
     if (item.from === "agent") {
       this._set({ typing: false, unread: this.state.open ? 0 : this.state.unread + 1 });
+      if (this.state.contact && this.state.contact.state !== "assigned") this._set({ contact: { ...this.state.contact, state: "assigned" } });
     }
     this._forget(m.client_id);
     this._advance(m.contact_id);
+    if (item.from === "agent") this._seen();
   }
 
   _ack(m) {
