@@ -90,7 +90,9 @@ class WidgetSession:
         client: str = "",
         limits: Mapping[str, int] | None = None,
         present: CustomerSockets | None = None,
+        office: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        self.office = office or (lambda: {})  # whether the office is open now, and when it opens
         self.engine = engine
         self.present = present if present is not None else CustomerSockets()
         self._told_place: tuple[str, int, int | None] | None = None  # the queue news this socket had last
@@ -221,6 +223,7 @@ class WidgetSession:
                 "customer_id": customer_id,
                 "contact": None if contact is None else {"id": contact.id, "state": contact.state.value},
                 "limits": self.limits,
+                "office": self.office(),
             }
         )
         if contact is not None:
@@ -357,7 +360,9 @@ class WebchatChannel:
         sockets: set[JsonSocket],
         ports: ChatPorts,
         client_of: Callable[[web.Request], str] = lambda request: request.remote or "unknown",
+        office: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
+        self.office = office or (lambda: {})
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
@@ -382,7 +387,7 @@ class WebchatChannel:
         client = self.client_of(request)
         limits = {"max_message_chars": self.config.max_message_chars}
         session = WidgetSession(
-            self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present
+            self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present, self.office
         )
         structlog.contextvars.bind_contextvars(channel="chat")
         self.sessions.add(session)

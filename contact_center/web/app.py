@@ -17,6 +17,7 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from functools import partial
+from typing import Any
 
 import structlog
 from aiohttp import web
@@ -214,11 +215,21 @@ async def _watch_ctx(app: web.Application) -> AsyncIterator[None]:
     await watch.stop()
 
 
+def _office(config: Config, clock: Clock) -> dict[str, Any]:
+    """The office as the widget tells it: open now, or when it opens (the SLA calendar's working hours)."""
+    now, calendar = clock.now(), config.sla.calendar
+    is_open = calendar.is_open(now)
+    return {"open": is_open, "opens_at": None if is_open else calendar.add(now, 0), "time_zone": config.sla.time_zone}
+
+
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
     watch, sockets = app[WATCH], app[SOCKETS]
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
-    app[WEBCHAT] = chat = WebchatChannel(engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of)
+    office = partial(_office, config, app[CLOCK])
+    app[WEBCHAT] = chat = WebchatChannel(
+        engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of, office
+    )
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -12,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from contact_center.model import Channel, Contact
 from contact_center.web.keys import CONFIG
 from tests.clients import desk
-from tests.conftest import Server
+from tests.conftest import Server, make_config, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -163,3 +166,27 @@ async def test_after_the_chat_ends_the_customer_rates_it(browser: Browser, serve
     await expect(shop.get_by_text("Terima kasih atas penilaian Anda!")).to_be_visible()
     stored = await server.engine.store.get_contact(contact_id)
     assert stored is not None and stored.rating == 4
+
+
+@pytest.mark.parametrize("hours", ["closed", "open"])
+async def test_outside_office_hours_the_widget_says_when_the_office_opens(browser: Browser, tmp_path: Path, hours: str):
+    always = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    weekdays = {day: ["08:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    sla = {"hours": always, "holidays": ""} if hours == "open" else {"hours": weekdays, "exceptions": {today: []}}
+    server = await start_server(make_config(tmp_path, sla=sla))
+    try:
+        shop = await shop_page(browser, server, locale="id-ID")
+        await shop.get_by_role("button", name="Chat dengan kami").click()
+        notice = shop.locator(".note.closed")
+        if hours == "open":
+            await expect(shop.get_by_text("Halo! Ada yang bisa kami bantu hari ini?")).to_be_visible()
+            await expect(notice).to_have_count(0)
+            return
+        opens = server.app[CONFIG].sla.calendar.add(time.time(), 0)
+        day = datetime.fromtimestamp(opens, ZoneInfo("Asia/Jakarta"))
+        await expect(notice).to_contain_text("Kami sedang tutup dan buka kembali pada")
+        await expect(notice).to_contain_text(f"{day.day}")  # the day it opens, in the office's time zone
+        await expect(notice).to_contain_text("08.00")  # the hour, written the Indonesian way
+    finally:
+        await server.runner.cleanup()

@@ -55,6 +55,9 @@ function Log({ state, t }) {
     <div class="log" role="log" tabIndex={0} aria-label={t("widget.messages")}>
       <ol class="items">
         <li class="note greeting">{t("widget.greeting")}</li>
+        {state.office && !state.office.open && state.office.opens_at ? (
+          <li class="note closed" role="status">{t("widget.closed", { when: formatMoment(state.office.opens_at, t.language, state.office.time_zone) })}</li>
+        ) : null}
         {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
       </ol>
       {waiting ? <QueuePlace queue={state.queue} t={t} /> : null}

@@ -34,6 +34,7 @@ export class Chat {
       typing: false,
       queue: null,        // while waiting: {position, expected_wait_s}
       rating: null,       // a chat that ended, to rate: {contactId, sent}
+      office: null,       // {open, opens_at, time_zone}: when the office is closed, when it opens
       limits: { max_message_chars: 4000 },
       open: !!saved.open,
       unread: 0,
@@ -151,7 +152,7 @@ export class Chat {
     this.token = m.token;
     this._save();
     const contact = m.contact && m.contact.state !== "closed" ? m.contact : null;
-    this._set({ connection: "open", contact, limits: { ...this.state.limits, ...(m.limits || {}) } });
+    this._set({ connection: "open", contact, limits: { ...this.state.limits, ...(m.limits || {}) }, office: m.office || null });
     if (!this._greeted) {
       this._greeted = true;
       this._send({ type: "page_view", url: location.href, title: document.title });
