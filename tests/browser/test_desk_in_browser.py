@@ -280,6 +280,7 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     await expect(agent.locator("#offers li .band")).to_have_text("Prioritas")
     await agent.locator("#offers li button.accept").click()
     await expect(agent.locator("#customer .band")).to_have_text("Prioritas")
+    await expect(agent.locator("#customer")).to_contain_text("Menulis dalam bahasa Indonesia")
 
 
 async def test_an_internal_note_stays_with_the_agents_and_the_contact(browser: Browser, server: Server):

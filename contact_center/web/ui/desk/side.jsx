@@ -100,6 +100,14 @@ function Claim({ desk, contactId, claim, t }) {
   );
 }
 
+/** The language the customer writes in, as the contact asks for it (a chat's ``lang_`` skill). */
+function Language({ contact, t }) {
+  const skill = (contact.skills || []).find((s) => s[0].startsWith("lang_"));
+  if (!skill) return null;
+  const code = skill[0].slice(5);
+  return <div class="customer-language">{t("desk.customer.language", { language: t(`desk.language.${code}`, {}, code) })}</div>;
+}
+
 export function CustomerPanel({ desk, state, t }) {
   const entry = state.current && state.contacts[state.current];
   const cu = state.viewing || (entry && entry.customer);
@@ -110,6 +118,7 @@ export function CustomerPanel({ desk, state, t }) {
         {cu ? (
           <>
             <div class="customer-name">{cu.name || t("desk.customer.unnamed")} <Band band={cu.value_band} t={t} /></div>
+            {!state.viewing && entry ? <Language contact={entry.contact} t={t} /> : null}
             {(cu.identities || []).filter((i) => i[0] !== "visitor").map((i) => (
               <div key={`${i[0]}:${i[1]}`} class="identity verified">{t("desk.customer.verified", { kind: t(`desk.identity.${i[0]}`, {}, i[0]), value: i[1] })}</div>
             ))}
