@@ -115,6 +115,7 @@ class DeskSession:
         self.sock = sock
         self.agent_id: str | None = None
         self.supervisor: bool | None = None  # known once signed in (the floor's news waits for it)
+        self._details: set[asyncio.Task[None]] = set()  # offer details being read
         self._floor: dict[str, Any] | None = None  # the floor this desk had last
         self._token_hash = ""
         self._expires_at = 0.0
@@ -167,6 +168,29 @@ class DeskSession:
             self.conversations.live(event.message)  # in order, once
         else:
             self.sock.send(self.wire.json(event))
+            if isinstance(event, events.Offered):
+                self._tell_who(event.contact)
+
+    def _tell_who(self, contact: Contact) -> None:
+        """Who waits behind an offer, once read: ``offer_details`` follows the offer (the offer is not held up)."""
+        task = asyncio.get_running_loop().create_task(self._offer_details(contact))
+        self._details.add(task)
+        task.add_done_callback(self._details.discard)
+
+    async def _offer_details(self, contact: Contact) -> None:
+        try:
+            customer = await self.ports.log.get_customer(contact.customer_id)
+            first = await self.ports.log.messages(contact.id, 0) if contact.channel == Channel.CHAT else []
+        except StoreUnavailable:
+            return  # the card shows the channel and the wait meanwhile
+        self.sock.send(
+            {
+                "type": "offer_details",
+                "contact_id": contact.id,
+                "customer_name": "" if customer is None else customer.name,
+                "first_message": str(first[0].data.get("text", ""))[:500] if first else "",
+            }
+        )
 
     def _give(self, message: HistoryEvent) -> None:
         self.sock.send(message_json(message))
@@ -273,6 +297,10 @@ class DeskSession:
             self.sock.send({"type": "welcome", "protocol": PROTOCOL_VERSION, **view, "contacts": contacts})
             for payload in contacts:
                 self.conversations.given(payload["contact"]["id"], (m["seq"] for m in payload["messages"]))
+            for offer in view["offers"]:
+                found = self.engine.contact(offer["contact"]["id"])
+                if found is not None:
+                    self._tell_who(found)
         finally:
             buffered, self._buffer = self._buffer or [], None
             for message in buffered:

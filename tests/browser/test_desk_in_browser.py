@@ -278,6 +278,8 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     await expect(lead.locator("#waiting li")).to_have_count(0, timeout=10_000)
     await agent.select_option("#language", "id")
     await expect(agent.locator("#offers li .band")).to_have_text("Prioritas")
+    await expect(agent.locator("#offers li .offer-who")).to_have_text("Sari")  # who waits, and what they wrote
+    await expect(agent.locator("#offers li .offer-first")).to_have_text("Halo")
     await agent.locator("#offers li button.accept").click()
     await expect(agent.locator("#customer .band")).to_have_text("Prioritas")
     await expect(agent.locator("#customer")).to_contain_text("Menulis dalam bahasa Indonesia")

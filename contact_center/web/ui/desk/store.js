@@ -306,6 +306,9 @@ const HANDLERS = {
     d._set({ offers: [...d.state.offers, { offer: m, deadline: Date.now() + m.timeout_s * 1000 }] });
     d.notify("offer", { offer: m });
   },
+  offer_details: (d, m) => d._set({
+    offers: d.state.offers.map((o) => (o.offer.contact.id === m.contact_id ? { ...o, who: m.customer_name, first: m.first_message } : o)),
+  }),
   offer_closed: (d, m) => {
     d._set({ offers: d.state.offers.filter((o) => o.offer.offer_id !== m.offer_id) });
     // Accepted in another tab of this agent's: fetch the contact here too.
