@@ -56,6 +56,8 @@ def json_of(event: events.Event) -> dict[str, Any]:
         return message_json(event.message)
     if isinstance(event, events.Offered):
         raise TypeError("an offer's JSON is Wire.offer's")
+    if isinstance(event, events.HistoryAdded):
+        return {"type": event.kind, "event": event_json(event.event)}
     data = events.encode(event)
     if isinstance(event, events.ContactStateChanged) and event.wrap_up_s is None:
         del data["wrap_up_s"]

@@ -32,6 +32,7 @@ __all__ = [
     "CustomerLeft",
     "Ended",
     "Event",
+    "HistoryAdded",
     "MailFiled",
     "MailSent",
     "Merged",
@@ -118,6 +119,14 @@ class MailSent(Event):
 class CustomerLeft(Event):
     kind: ClassVar[str] = "customer_left"
     contact_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryAdded(Event):
+    """An event joined the history of a customer the agent is working with (a page they opened)."""
+
+    kind: ClassVar[str] = "history_added"
+    event: HistoryEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +259,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed, NoteAdded, Read,
+        AccountLocked, Committed, NoteAdded, Read, HistoryAdded,
     )
 }  # fmt: skip
 
@@ -261,6 +270,8 @@ def encode(event: Event) -> dict[str, Any]:
         return {"type": event.kind, "contact": contact_record(dataclasses.replace(event.contact, offer=event.offer))}
     if isinstance(event, MessagePosted):
         return {"type": event.kind, "message": event_record(event.message)}
+    if isinstance(event, HistoryAdded):
+        return {"type": event.kind, "event": event_record(event.event)}
     if isinstance(event, Committed):
         contacts = [contact_record(c) for c in event.contacts]
         return {"type": event.kind, "contacts": contacts, "presences": [presence_record(p) for p in event.presences]}
@@ -282,6 +293,8 @@ def decode(data: dict[str, Any]) -> Event:
         message = data["message"]
         # A node not yet upgraded sends the event's fields in order.
         return MessagePosted(HistoryEvent(*message) if isinstance(message, list) else event_from_record(message))
+    if cls is HistoryAdded:
+        return HistoryAdded(event_from_record(data["event"]))
     if cls is Committed:
         contacts = tuple(contact_from_record(r) for r in data.get("contacts", ()))
         return Committed(contacts, tuple(presence_from_record(r) for r in data.get("presences", ())))

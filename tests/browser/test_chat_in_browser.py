@@ -52,6 +52,8 @@ async def test_chat_from_widget_to_desk_and_back_with_a_dropped_socket(browser: 
     await expect(widget_agent).to_have_text(["Selamat siang! Saya bantu cek ya."])
     await expect(desk.locator("#history")).to_contain_text("Pages visited")
     await expect(desk.locator("#history")).to_contain_text("Demo shop – contact center")
+    await shop.goto(f"{server.url}/?page=shipping")  # the customer opens another page of the shop
+    await expect(desk.locator("#history .pages li")).to_have_count(2)  # the desk sees it as it happens
 
     # The customer's socket drops; the agent writes twice and the customer once while it is down.
     await shop.evaluate("window.ContactCenterWidget.dropConnection()")

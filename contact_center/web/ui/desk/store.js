@@ -347,6 +347,12 @@ const HANDLERS = {
     const c = d.state.contacts[m.contact_id];
     if (c && m.seq > (c.readSeq || 0)) d._setContact(m.contact_id, { readSeq: m.seq });
   },
+  history_added: (d, m) => {
+    const e = m.event;
+    const known = d.state.history[e.customer_id];
+    if (!known || known.some((x) => x.id === e.id)) return;  // asked for with the next history, or seen
+    d._set({ history: { ...d.state.history, [e.customer_id]: [...known, e] } });
+  },
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
