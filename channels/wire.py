@@ -121,10 +121,11 @@ class Wire:
             "timeout_s": offer.expires_at - offer.created_at,
         }
 
-    def floor(self, view: FloorView, names: dict[str, str], now: float) -> dict[str, Any]:
-        """The floor as a desk shows it: the waiting contacts (read only) and every agent.
+    def floor(self, view: FloorView, names: dict[str, str], now: float, *, supervisor: bool) -> dict[str, Any]:
+        """The floor as a desk shows it: the waiting contacts (read only); to a supervisor, every agent too.
 
-        A supervisor's desk shows the agents; an agent's offers the available ones to transfer to.
+        Agents ask for the colleagues they may transfer to when they need them (``colleagues``): a
+        large floor's every change is not sent to every desk.
         """
         waiting = [
             {
@@ -140,7 +141,10 @@ class Wire:
             }
             for w in view.waiting
         ]
-        agents = [
+        floor: dict[str, Any] = {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total}
+        if not supervisor:
+            return floor
+        floor["agents"] = [
             {
                 "id": agent.id,
                 "name": agent.display_name,
@@ -153,7 +157,7 @@ class Wire:
             }
             for agent, presence, held in view.agents
         ]
-        return {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total, "agents": agents}
+        return floor
 
     def desk_view(self, view: DeskView) -> dict[str, Any]:
         """What a desk shows on connecting (``contacts``: the ids of those it holds)."""

@@ -34,6 +34,7 @@ from contact_center.engine.replica import Replica
 from contact_center.engine.replication import Replication
 from contact_center.engine.search import CustomerSearch
 from contact_center.engine.signals import Signals
+from contact_center.engine.state import may_take
 from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.transfers import Transfers
 from contact_center.engine.units import Answer
@@ -215,6 +216,12 @@ class Engine:
     async def find_customers(self, query: object, limit: int = 20) -> list[Customer]:
         """Customers by a name's start, an email address, a phone number or a ticket (see :mod:`.search`)."""
         return await self._search.find(query, limit)
+
+    def colleagues(self, agent_id: str, contact_id: str) -> list[Agent]:
+        """Who could take this held contact now: connected, available, with room for its channel."""
+        held = self.replica.held(agent_id, contact_id)
+        channel = held.channel.value
+        return [rt.agent for rt in self.replica.agents.values() if rt.agent.id != agent_id and may_take(rt, channel)]
 
     async def transfer(
         self, agent_id: str, contact_id: str, *, to_agent: object = None, skill: object = None

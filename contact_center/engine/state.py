@@ -60,3 +60,13 @@ def burden(contact: Contact | None) -> tuple[str, str] | None:
 
 def has_room(load: Mapping[str, int], capacity: Mapping[str, int]) -> bool:
     return any(load.get(channel, 0) < slots for channel, slots in capacity.items())
+
+
+def may_take(rt: AgentRuntime, channel: str) -> bool:
+    """Whether the agent could be handed a contact of ``channel`` now: at a desk, available, with room."""
+    p = rt.presence
+    return (
+        bool(p.connected)
+        and p.status == AgentStatus.AVAILABLE
+        and p.load.get(channel, 0) < rt.agent.capacity.get(channel, 0)
+    )

@@ -19,10 +19,11 @@ from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
+from contact_center.engine.state import may_take
 from contact_center.engine.work import Work
 from contact_center.events import AgentLeft, ContactStateChanged
 from contact_center.exceptions import ClientError
-from contact_center.model import AgentStatus, Contact, ContactState
+from contact_center.model import Contact, ContactState
 
 __all__ = ["Transfers", "transfer_skills"]
 
@@ -60,8 +61,7 @@ class Transfers:
             if rt is None or colleague_id == agent_id:
                 raise ClientError(f"agent_id: {colleague_id!r} is not a colleague", "invalid_field", field="agent_id")
             channel = held.channel.value
-            room = rt.presence.load.get(channel, 0) < rt.agent.capacity.get(channel, 0)
-            if not (rt.presence.connected and rt.presence.status == AgentStatus.AVAILABLE and room):
+            if not may_take(rt, channel):
                 raise ClientError(
                     f"agent_id: {rt.agent.username} is not available for a {channel} now",
                     "invalid_field",

@@ -144,6 +144,7 @@ class DeskSession:
             "note": self.note,
             "transfer": self.transfer,
             "search": self.search,
+            "colleagues": self.colleagues,
             "ping": self.ping,
         }
 
@@ -409,6 +410,14 @@ class DeskSession:
             await self.engine.transfer(self.agent_id, contact_id, to_agent=msg.get("agent_id"))
         else:
             await self.engine.transfer(self.agent_id, contact_id, skill=msg.get("skill"))
+
+    async def colleagues(self, msg: dict[str, Any]) -> None:
+        """Whom a held contact could be transferred to now: answered by ``colleagues``."""
+        assert self.agent_id is not None
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        found = sorted(self.engine.colleagues(self.agent_id, contact_id), key=lambda a: a.display_name)
+        agents = [{"id": a.id, "name": a.display_name} for a in found]
+        self.sock.send({"type": "colleagues", "contact_id": contact_id, "agents": agents})
 
     async def search(self, msg: dict[str, Any]) -> None:
         """Customers by a name's start, an email address, a phone number or a ticket: ``search_results``."""

@@ -1,4 +1,4 @@
-"""What the desks see of the floor: the waiting contacts (read only) and every agent's state.
+"""What the desks see of the floor: the waiting contacts (read only), and to supervisors every agent's state.
 
 Every ``every_s`` the node builds the floor once (:meth:`Engine.floor`) and each of its desks gets
 it as a ``floor`` message when it changed since the last one that desk had. A waiting contact
@@ -74,9 +74,13 @@ class FloorNews:
             return
         view = self._engine.floor()
         await self._learn_names({w.contact.customer_id for w in view.waiting})
-        floor = self._wire.floor(view, self._names, self._clock.now())
+        now = self._clock.now()
+        built: dict[bool, dict[str, Any]] = {}
         for session in watching:
-            session.tell_floor(floor)
+            supervisor = bool(session.supervisor)
+            if supervisor not in built:
+                built[supervisor] = self._wire.floor(view, self._names, now, supervisor=supervisor)
+            session.tell_floor(built[supervisor])
 
     async def _learn_names(self, customer_ids: set[str]) -> None:
         for customer_id in customer_ids - set(self._names):

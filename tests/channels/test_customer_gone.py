@@ -152,14 +152,14 @@ async def test_waiting_customers_hear_their_place_in_the_queue_as_it_moves(serve
     assert (await customers[2][0].expect("queue", timeout=6, position=2))["contact_id"] == customers[2][1]
 
 
-async def test_desks_see_the_waiting_queue_and_the_agents(server: Server):
+async def test_desks_see_the_waiting_queue_and_only_supervisors_the_agents(server: Server):
     await server.add_agent("ayu")
     await server.add_agent("lead", role=Role.SUPERVISOR)
     agent, _ = await desk(server, "ayu", available=False)
     lead, _ = await desk(server, "lead", available=False)
     _, _, contact_id = await waiting_chat(server)
     seen = await agent.expect("floor", timeout=6, waiting_total=1)
-    assert [w["id"] for w in seen["waiting"]] == [contact_id]
+    assert [w["id"] for w in seen["waiting"]] == [contact_id] and "agents" not in seen  # the agents: supervisors
     assert seen["waiting"][0]["channel"] == "chat" and seen["waiting"][0]["breached"] is False
     told = await lead.expect("floor", timeout=6, waiting_total=1)
     assert sorted(a["name"] for a in told["agents"]) == ["ayu", "lead"]

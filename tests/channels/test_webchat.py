@@ -308,8 +308,12 @@ async def test_a_transfer_to_a_colleague_offers_them_the_chat_and_one_to_the_que
     refused = await agent.expect("error", ref="t1")
     assert refused["code"] == "invalid_field" and refused["problem"] == "not_available"
 
+    await agent.send({"type": "colleagues", "contact_id": contact_id})
+    assert (await agent.expect("colleagues"))["agents"] == []  # nobody could take it now
     await budi.send({"type": "set_status", "status": "available"})
     await budi.expect("status", status="available")
+    await agent.send({"type": "colleagues", "contact_id": contact_id})
+    assert (await agent.expect("colleagues"))["agents"] == [{"id": budi_id(server), "name": "budi"}]
     await agent.send({"type": "transfer", "contact_id": contact_id, "agent_id": budi_id(server)})
     assert (await agent.expect("contact_state", contact_id=contact_id))["state"] == "transferred"
     assert (await customer.expect("agent_left"))["contact_id"] == contact_id

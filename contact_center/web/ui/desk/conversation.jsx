@@ -109,23 +109,22 @@ function Composer({ desk, entry, t }) {
 /** Hand the contact to an available colleague, or back to the queue for another skill. */
 function Transfer({ desk, entry, state, t }) {
   const [open, setOpen] = useState(false);
-  const channel = entry.contact.channel;
-  const me = state.agent ? state.agent.id : "";
-  const colleagues = (state.floor.agents || []).filter((a) => a.id !== me && a.connected && a.status === "available"
-    && (a.load[channel] || 0) < (a.capacity[channel] || 0));
+  const asked = state.colleagues && state.colleagues.contactId === entry.contact.id ? state.colleagues.agents : null;
+  const colleagues = asked || [];
   const [to, setTo] = useState("");
   const [skill, setSkill] = useState(state.transferSkills[0] || "");
   if (entry.contact.state !== "assigned") return null;
-  if (!open) return <button type="button" id="transfer" onClick={() => setOpen(true)}>{t("desk.transfer")}</button>;
+  if (!open) return <button type="button" id="transfer" onClick={() => { desk.askColleagues(entry.contact.id); setOpen(true); }}>{t("desk.transfer")}</button>;
   return (
     <fieldset id="transfer-form" class="transfer">
       <legend>{t("desk.transfer")}</legend>
       <label>{t("desk.transfer.colleague")}{" "}
         <select id="transfer-agent" value={to} onChange={(e) => setTo(e.currentTarget.value)}>
-          <option value="">{colleagues.length ? t("desk.transfer.choose") : t("desk.transfer.nobody")}</option>
+          <option value="">{asked === null ? t("desk.transfer.asking") : colleagues.length ? t("desk.transfer.choose") : t("desk.transfer.nobody")}</option>
           {colleagues.map((a) => <option key={a.id} value={a.id}>{a.name}</option>)}
         </select>
       </label>
+      <button type="button" id="transfer-refresh" onClick={() => desk.askColleagues(entry.contact.id)}>{t("desk.transfer.refresh")}</button>
       <button type="button" id="transfer-to-agent" disabled={!to} onClick={() => desk.transfer(entry.contact.id, { agent_id: to })}>{t("desk.transfer.to_agent")}</button>
       <label>{t("desk.transfer.skill")}{" "}
         <select id="transfer-skill" value={skill} onChange={(e) => setSkill(e.currentTarget.value)}>

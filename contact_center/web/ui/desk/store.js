@@ -42,6 +42,7 @@ export class Desk {
       floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts, and every agent
       transferSkills: [],
       search: null,             // {query, customers} of the last search
+      colleagues: null,         // {contactId, agents}: whom a contact could be transferred to, as asked
       viewing: null,            // a customer found by search, shown in the side panel
     };
   }
@@ -162,6 +163,11 @@ export class Desk {
   view(customer) {
     this._set({ viewing: customer, error: null });
     if (customer) this._send({ type: "history", customer_id: customer.id, ref: "view" });
+  }
+  /** Ask who could take this contact now (answered by ``colleagues``). */
+  askColleagues(contactId) {
+    this._set({ colleagues: null });
+    this._send({ type: "colleagues", contact_id: contactId });
   }
   transfer(contactId, target) {
     this._send({ type: "transfer", contact_id: contactId, ...target, ref: `transfer:${contactId}` });
@@ -353,6 +359,7 @@ const HANDLERS = {
     if (!known || known.some((x) => x.id === e.id)) return;  // asked for with the next history, or seen
     d._set({ history: { ...d.state.history, [e.customer_id]: [...known, e] } });
   },
+  colleagues: (d, m) => d._set({ colleagues: { contactId: m.contact_id, agents: m.agents || [] } }),
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),
