@@ -121,11 +121,23 @@ async def test_on_a_phone_the_widget_fills_the_screen_and_its_input_does_not_mak
     assert float(size.removesuffix("px")) >= 16
 
 
-async def test_the_widget_has_no_serious_accessibility_violations(browser: Browser, server: Server):
+async def test_the_widget_has_no_serious_accessibility_violations(browser: Browser, tmp_path: Path):
+    """With everything the window can show: the greeting, the office closed, a message, the place in the queue."""
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    server = await start_server(make_config(tmp_path, sla={"exceptions": {today: []}}))  # closed all day
+    try:
+        await _accessible_and_keyboard_only(browser, server)
+    finally:
+        await server.runner.cleanup()
+
+
+async def _accessible_and_keyboard_only(browser: Browser, server: Server) -> None:
     shop = await shop_page(browser, server, bypass_csp=True)  # axe is put into the page as an inline script
     await shop.get_by_role("button", name="Chat with us").click()
+    await expect(shop.locator(".note.closed")).to_be_visible()
     await write(shop, "Halo")
     await expect(shop.locator(".msg.pending")).to_have_count(0)
+    await expect(shop.get_by_text("You are next in the queue")).to_be_visible()
     await shop.add_script_tag(path=str(AXE))
     result = await shop.evaluate("axe.run(document, {resultTypes: ['violations']})")
     serious = [

@@ -17,7 +17,7 @@ function reasonOf(item, t) {
 }
 
 function Note({ item, t }) {
-  if (item.what === "error") return <li class="note error" role="alert">{reasonOf(item.values, t)}</li>;
+  if (item.what === "error") return <li class="note error"><span role="alert">{reasonOf(item.values, t)}</span></li>;
   return <li class="note">{t(`widget.${item.what}`, item.values)}</li>;
 }
 
@@ -56,7 +56,7 @@ function Log({ state, t }) {
       <ol class="items">
         <li class="note greeting">{t("widget.greeting")}</li>
         {state.office && !state.office.open && state.office.opens_at ? (
-          <li class="note closed" role="status">{t("widget.closed", { when: formatMoment(state.office.opens_at, t.language, state.office.time_zone) })}</li>
+          <li class="note closed"><span role="status">{t("widget.closed", { when: formatMoment(state.office.opens_at, t.language, state.office.time_zone) })}</span></li>
         ) : null}
         {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
       </ol>
