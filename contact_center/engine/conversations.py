@@ -34,6 +34,7 @@ __all__ = ["Conversations"]
 log = structlog.get_logger("contact_center.engine")
 
 Worth = Callable[[str], Awaitable[float]]  # a customer's value, from the record
+_SUBJECT_CHARS = 200
 
 
 class Conversations:
@@ -195,8 +196,9 @@ class Conversations:
         """A new chat and its first message, written together (the store announces the new record)."""
         now = self._clock.now()
         node = self._work.node_id  # the customer's socket is here
+        # A chat's subject is its first message (cut short): what an offer shows without a read of the store.
         contact = Contact.arriving(Channel.CHAT, customer_id, skills, value, now, last_seq=1, version=1, node=node,
-                                   customer_node=node)  # fmt: skip
+                                   customer_node=node, subject=text[:_SUBJECT_CHARS])  # fmt: skip
         created = self._work.event(contact, "contact.created", "customer", topic=topic, language=language)
         first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True)
         self._replica.apply(contact)

@@ -181,17 +181,10 @@ class DeskSession:
     async def _offer_details(self, contact: Contact) -> None:
         try:
             customer = await self.ports.log.get_customer(contact.customer_id)
-            first = await self.ports.log.messages(contact.id, 0) if contact.channel == Channel.CHAT else []
         except StoreUnavailable:
-            return  # the card shows the channel and the wait meanwhile
-        self.sock.send(
-            {
-                "type": "offer_details",
-                "contact_id": contact.id,
-                "customer_name": "" if customer is None else customer.name,
-                "first_message": str(first[0].data.get("text", ""))[:500] if first else "",
-            }
-        )
+            return  # the card shows the channel, the first message (a chat's subject) and the wait meanwhile
+        name = "" if customer is None else customer.name
+        self.sock.send({"type": "offer_details", "contact_id": contact.id, "customer_name": name})
 
     def _give(self, message: HistoryEvent) -> None:
         self.sock.send(message_json(message))

@@ -29,9 +29,9 @@ function OfferCard({ desk, item, t }) {
   const skills = (c.skills || []).map((s) => s[0]).join(", ");
   return (
     <li class="offer" data-offer={o.offer_id} aria-label={t("desk.offer.label", { channel: t(`desk.channel.${c.channel}`) })}>
-      <div class="offer-what"><b>{t(`desk.channel.${c.channel}`)}</b>{c.subject ? ` · ${c.subject}` : ""} <Band band={c.value_band} t={t} /></div>
+      <div class="offer-what"><b>{t(`desk.channel.${c.channel}`)}</b>{c.subject && c.channel !== "chat" ? ` · ${c.subject}` : ""} <Band band={c.value_band} t={t} /></div>
       {item.who !== undefined ? <div class="offer-who">{item.who || t("desk.visitor", { id: c.customer_id.slice(0, 6) })}</div> : null}
-      {item.first ? <blockquote class="offer-first">{item.first}</blockquote> : null}
+      {c.channel === "chat" && c.subject ? <blockquote class="offer-first">{c.subject}</blockquote> : null}
       <div class="offer-skills">{skills}</div>
       <div class="offer-wait">{t("desk.offer.waited", { wait: formatDuration(waited, t.language) })}</div>
       <div class="countdown" role="timer">{t("desk.offer.left", { count: left })}</div>

@@ -313,7 +313,7 @@ const HANDLERS = {
     d.notify("offer", { offer: m });
   },
   offer_details: (d, m) => d._set({
-    offers: d.state.offers.map((o) => (o.offer.contact.id === m.contact_id ? { ...o, who: m.customer_name, first: m.first_message } : o)),
+    offers: d.state.offers.map((o) => (o.offer.contact.id === m.contact_id ? { ...o, who: m.customer_name } : o)),
   }),
   offer_closed: (d, m) => {
     d._set({ offers: d.state.offers.filter((o) => o.offer.offer_id !== m.offer_id) });
