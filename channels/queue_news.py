@@ -8,18 +8,12 @@ were answered lately; null when there is too little to go on). Nothing is stored
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
 from typing import Protocol
 
-import structlog
-
 from contact_center.engine import Engine
+from contact_center.periodic import Periodic
 
 __all__ = ["QueueNews", "Waiting"]
-
-log = structlog.get_logger("channels.queue_news")
 
 
 class Waiting(Protocol):
@@ -36,17 +30,16 @@ class QueueNews:
     def __init__(self, engine: Engine, sessions: set[Waiting], every_s: float = 2.0) -> None:
         self._engine = engine
         self._sessions = sessions
-        self._every = every_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("queue_news", every_s, self._round)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
+
+    async def _round(self) -> None:
+        self.tell()
 
     def tell(self) -> None:
         """One round: every waiting customer of this node hears where they stand."""
@@ -58,11 +51,3 @@ class QueueNews:
             place = places.get(contact_id)
             if place is not None:
                 session.tell_place(contact_id, place, self._engine.expected_chat_wait(place))
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                self.tell()
-            except Exception as exc:  # a fault here must not end the news for everyone
-                log.warning("queue_news.failed", error=repr(exc))

@@ -17,6 +17,7 @@ from contact_center.config import Config
 from contact_center.engine.transfers import transfer_skills
 from contact_center.engine.views import DeskView, FloorView
 from contact_center.model import Contact, Customer, HistoryEvent, Offer
+from contact_center.records import event_record
 from routing.priority import value_band
 
 __all__ = ["Wire", "event_json", "json_of", "message_json"]
@@ -36,18 +37,10 @@ def message_json(e: HistoryEvent) -> dict[str, Any]:
 
 
 def event_json(e: HistoryEvent) -> dict[str, Any]:
-    """A history event, as the history panel and the REST API show it."""
-    return {
-        "id": e.id,
-        "customer_id": e.customer_id,
-        "contact_id": e.contact_id,
-        "channel": e.channel,
-        "kind": e.kind,
-        "at": e.at,
-        "actor": e.actor,
-        "data": dict(e.data),
-        "seq": e.seq,
-    }
+    """A history event, as the history panel and the REST API show it: its record, but the sender's client id."""
+    shown = event_record(e)
+    del shown["client_id"]
+    return shown
 
 
 def json_of(event: events.Event) -> dict[str, Any]:

@@ -7,21 +7,15 @@ shows its customer's name, read from the store once per customer and kept while 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import contextvars
 from typing import Any, Protocol
-
-import structlog
 
 from channels.wire import Wire
 from contact_center.clock import Clock
 from contact_center.engine import Engine
 from contact_center.model import Customer
+from contact_center.periodic import Periodic
 
 __all__ = ["FloorNews", "Watcher"]
-
-log = structlog.get_logger("contact_center.web.floor")
 
 
 class Watcher(Protocol):
@@ -54,18 +48,17 @@ class FloorNews:
         self._wire = wire
         self._clock = clock
         self._sessions = sessions
-        self._every = every_s
         self._names: dict[str, str] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("floor_news", every_s, self._round)
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._loop.stop()
+
+    async def _round(self) -> None:
+        await self.tell()
 
     async def tell(self) -> None:
         """One round: every signed-in desk of this node gets the floor, if it changed for it."""
@@ -88,11 +81,3 @@ class FloorNews:
             self._names[customer_id] = "" if customer is None else customer.name
         for gone in set(self._names) - customer_ids:  # kept only while they wait
             del self._names[gone]
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every)
-            try:
-                await self.tell()
-            except Exception as exc:  # the store away, say: the next round tries again
-                log.warning("floor_news.failed", error=repr(exc))

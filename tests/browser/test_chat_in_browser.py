@@ -13,14 +13,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 HOSTILE = '<img src=x onerror="window.pwned=1"> Halo, <b>tolong</b> bantu saya'
 
 
-async def open_desk(browser: Browser, server: Server, username: str) -> Page:
+async def open_desk(browser: Browser, server: Server, username: str, *, available: bool = True) -> Page:
+    """An agent signed in at the desk (and, unless told otherwise, Available)."""
     page = await (await browser.new_context()).new_page()
     await page.goto(f"{server.url}/desk")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
     await page.click("#login-button")
     await expect(page.locator("#connection")).to_have_text("connected")
-    await page.select_option("#status", "available")
+    if available:
+        await page.select_option("#status", "available")
     return page
 
 

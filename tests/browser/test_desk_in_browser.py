@@ -106,21 +106,11 @@ async def test_a_desk_back_after_being_offline_is_told_it_is_away(browser: Brows
         async with asyncio.timeout(15):
             while server.engine.agent(agent_id).status.value != "offline":
                 await asyncio.sleep(0.05)
-        again = await open_desk_unavailable(browser, server, "ayu")
+        again = await open_desk(browser, server, "ayu", available=False)
         await expect(again.locator("#status")).to_have_value("away")
         await expect(again.locator("#status-notice")).to_contain_text("your desk was offline")
     finally:
         await server.runner.cleanup()
-
-
-async def open_desk_unavailable(browser: Browser, server: Server, username: str) -> Page:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(f"{server.url}/desk")
-    await page.fill("#username", username)
-    await page.fill("#password", PASSWORD)
-    await page.click("#login-button")
-    await expect(page.locator("#connection")).to_have_text("connected")
-    return page
 
 
 async def test_the_desk_in_indonesian_with_times_in_the_office_time_zone(browser: Browser, server: Server):
@@ -267,7 +257,7 @@ async def test_the_waiting_queue_shows_read_only_and_a_supervisor_sees_the_agent
     assert await waiting.locator("button").count() == 0  # read only: nothing to take from here
     await expect(agent.locator("#agents")).to_have_count(0)  # an agent does not see the others
 
-    lead = await open_desk_unavailable(browser, server, "lead")
+    lead = await open_desk(browser, server, "lead", available=False)
     table = lead.locator("#agents")
     await expect(table.locator("tr[data-agent]")).to_have_count(2)
     await expect(table).to_contain_text("ayu")
@@ -309,7 +299,7 @@ async def test_a_transfer_to_a_colleague_from_the_desk(browser: Browser, server:
     await customer_writes(server, "Saya perlu bantuan soal tagihan")
     await accept_next(ayu)
     await server.add_agent("budi")
-    budi = await open_desk_unavailable(browser, server, "budi")  # away: nobody to hand it to yet
+    budi = await open_desk(browser, server, "budi", available=False)  # away: nobody to hand it to yet
     await ayu.click("#transfer")
     agents = ayu.locator("#transfer-agent option")
     await expect(agents).to_have_text(["Nobody is available"])
@@ -339,7 +329,7 @@ async def test_a_supervisor_finds_a_customer_and_reads_their_past_chats(browser:
     await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
     await agent.expect("contact_state", contact_id=contact_id, state="wrap_up")
 
-    lead = await open_desk_unavailable(browser, server, "lead")
+    lead = await open_desk(browser, server, "lead", available=False)
     await lead.fill("#search", "kusu")
     await lead.press("#search", "Enter")
     result = lead.locator("#search-results .result")
