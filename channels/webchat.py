@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.left_message import LeftMessages
 from channels.queue_news import QueueNews
 from channels.wire import json_of, message_json
 from channels.wsjson import PROTOCOL_VERSION, JsonSocket, Reply, serve
@@ -28,7 +29,7 @@ from contact_center.auth import Accounts
 from contact_center.channel_kinds import ChannelKind, Deadlines
 from contact_center.config import WebchatConfig
 from contact_center.engine import Engine
-from contact_center.exceptions import AuthError, BadMessage, ContactCenterError, Forbidden
+from contact_center.exceptions import AuthError, BadMessage, ClientError, ContactCenterError, Forbidden
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
@@ -91,8 +92,10 @@ class WidgetSession:
         limits: Mapping[str, int] | None = None,
         present: CustomerSockets | None = None,
         office: Callable[[], dict[str, Any]] | None = None,
+        left: LeftMessages | None = None,
     ) -> None:
         self.office = office or (lambda: {})  # whether the office is open now, and when it opens
+        self.left = left  # messages left in the widget (outside office hours): email contacts
         self.engine = engine
         self.present = present if present is not None else CustomerSockets()
         self._told_place: tuple[str, int, int | None] | None = None  # the queue news this socket had last
@@ -121,6 +124,7 @@ class WidgetSession:
             "leave": self.leave,
             "transcript": self.transcript,
             "rate": self.rate,
+            "leave_message": self.leave_message,
             "read": self.read,
             "ping": self.ping,
         }
@@ -344,6 +348,14 @@ class WidgetSession:
         )
         self.sock.send({"type": "rated", "contact_id": contact.id, "score": contact.rating})
 
+    async def leave_message(self, msg: dict[str, Any]) -> None:
+        """A message to answer by email (``name``, ``email``, ``text``, ``client_id``): ``message_left``, its ticket."""
+        assert self.customer_id is not None
+        if self.left is None:
+            raise ClientError("leaving a message is not offered here", "unavailable")
+        skills = self.engine.chat_skills(self.topic, self.language)
+        self.sock.send(await self.left.leave(self.customer_id, skills, msg))
+
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})
 
@@ -361,8 +373,10 @@ class WebchatChannel:
         ports: ChatPorts,
         client_of: Callable[[web.Request], str] = lambda request: request.remote or "unknown",
         office: Callable[[], dict[str, Any]] | None = None,
+        left: LeftMessages | None = None,
     ) -> None:
         self.office = office or (lambda: {})
+        self.left = left
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
@@ -387,8 +401,9 @@ class WebchatChannel:
         client = self.client_of(request)
         limits = {"max_message_chars": self.config.max_message_chars}
         session = WidgetSession(
-            self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present, self.office
-        )
+            self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present, self.office,
+            self.left,
+        )  # fmt: skip
         structlog.contextvars.bind_contextvars(channel="chat")
         self.sessions.add(session)
         try:

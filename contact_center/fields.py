@@ -43,7 +43,8 @@ def normalise_email(value: Any) -> str:
     """Lower-case and check an email address (``email`` field)."""
     text = require_text("email", value, 254).strip().lower()
     if not _EMAIL.match(text):
-        raise BadMessage(f"email: {text!r} is not an email address", "invalid_field")
+        problem = {"field": "email", "problem": "not_an_email"}
+        raise BadMessage(f"email: {text!r} is not an email address", "invalid_field", **problem)
     return text
 
 

@@ -157,12 +157,12 @@ class ThreadEntry:
 
 @dataclass(frozen=True, slots=True)
 class TicketView:
-    """A ticket as filing a mail needs it: its latest contact, that contact's customer, who was copied on it."""
+    """A ticket as filing a mail needs it: its latest contact, that contact's customer, whom its replies went to."""
 
     ticket: str
     latest: str  # the ticket's latest contact
     customer_id: str  # that contact's customer
-    copied: frozenset[str] = frozenset()  # addresses agents copied (Cc) on its replies (read only for a stranger)
+    copied: frozenset[str] = frozenset()  # addresses its replies went to (To, Cc) (read only for a stranger)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ A ``From`` header, a ``Reply-To`` and a ticket number in a subject are claims an
 (ticket numbers are sequential, so easy to guess). So a mail joins a thread only
 
 - through ``In-Reply-To`` or ``References`` naming a Message-ID of the thread (which a stranger
-  cannot guess), and only from the thread's customer's address or an address an agent copied
-  on the thread (``Cc`` of a reply); or
+  cannot guess), and only from the thread's customer's address or an address an agent sent a
+  reply of the thread to (``To`` or ``Cc``: a message left in the chat widget is answered at
+  the address the visitor typed, which is not the customer's proven one); or
 - through the thread's ticket in its subject, and only when the trusted mail server
   authenticated the sender (``Arrival.authenticated``) and it is the thread's customer.
 

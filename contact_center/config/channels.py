@@ -31,6 +31,11 @@ class WebchatConfig:
     gap_wait_s: float = 0.5  # a message missing below one that came: waited for on the bus, then read from the store
     delivery_check_s: float = 1.0  # nodes sharing a store compare what their sockets gave with it this often
     leave_grace_s: float = 60.0  # a customer whose every socket closed has left, unless back within this
+    left_messages_per_hour: int = 3  # messages one customer may leave in the widget (each an email contact)
+    attachment_max_mb: float = 10.0  # one file a customer sends in the chat
+    attachment_types: tuple[str, ...] = (  # the files a customer may send: content types
+        "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain",
+    )  # fmt: skip
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     languages: tuple[str, ...] = ("en", "id")
@@ -120,6 +125,13 @@ def read_webchat(t: Table) -> WebchatConfig:
         gap_wait_s=float(t.get("gap_wait_s", default.gap_wait_s, number(0), "a number > 0")),
         delivery_check_s=float(t.get("delivery_check_s", default.delivery_check_s, number(0), "a number > 0")),
         leave_grace_s=float(t.get("leave_grace_s", default.leave_grace_s, number(0), "a number > 0")),
+        left_messages_per_hour=t.get(
+            "left_messages_per_hour", default.left_messages_per_hour, integer(1), "an integer >= 1"
+        ),
+        attachment_max_mb=float(t.get("attachment_max_mb", default.attachment_max_mb, number(0), "a number > 0")),
+        attachment_types=tuple(
+            t.get("attachment_types", list(default.attachment_types), text_list, "a list of content types")
+        ),
         service_level_s=float(t.get("service_level_s", default.service_level_s, number(0), "a number > 0")),
         at_risk_fraction=float(
             t.get("at_risk_fraction", default.at_risk_fraction, lambda v: number(0)(v) and v <= 1, "a number in (0, 1]")

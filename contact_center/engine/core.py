@@ -278,6 +278,10 @@ class Engine:
     async def receive_mail(self, arrival: Arrival) -> MailOutcome:
         return await self._mail.receive(arrival)
 
+    async def leave_message(self, customer_id: str, arrival: Arrival) -> MailOutcome:
+        """A message a visitor left in the widget: an email contact of theirs (:meth:`.MailFiling.left_message`)."""
+        return await self._mail.left_message(customer_id, arrival)
+
     async def quarantine_mail(self, record: MailRecord) -> MailOutcome:
         return await self._mail.quarantine(record)
 

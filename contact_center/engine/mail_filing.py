@@ -26,7 +26,7 @@ from contact_center.engine.state import OPEN_CHAT
 from contact_center.engine.timers import Timers
 from contact_center.engine.work import Work
 from contact_center.events import MailFiled, MailSent, SlaAtRisk, SlaBreached
-from contact_center.exceptions import ClientError, Conflict
+from contact_center.exceptions import ClientError, Conflict, Throttled
 from contact_center.fields import normalise_email, require_text
 from contact_center.mail import (
     Arrival,
@@ -42,17 +42,20 @@ from contact_center.mail_threads import Threading, thread_for
 from contact_center.metrics import Metrics
 from contact_center.model import Channel, Contact, ContactState, Customer, IdentityKind
 from contact_center.store import Changes, ContactStore, CustomerStore, MailStore, NewEvent
+from contact_center.store.base import AccountStore
 
 __all__ = ["MailFiling"]
 
 
-class _Store(MailStore, CustomerStore, ContactStore, Protocol):
-    """The store as mail filing uses it: mail, the sender's customer, units of work."""
+class _Store(MailStore, CustomerStore, ContactStore, AccountStore, Protocol):
+    """The store as mail filing uses it: mail, the sender's customer, units of work, a count of left messages."""
 
 
 log = structlog.get_logger("contact_center.engine")
 
 _MAX_EMAIL_CHARS = 50_000  # an agent's email reply
+_HOUR_S = 3600.0
+_UNPROVEN = "the address was typed in the chat widget and is not proven to be the visitor's"
 
 
 def _identity_address(address: str) -> str:
@@ -121,6 +124,32 @@ class MailFiling:
             customer_id, value = await self._new_customer(address, arrival.name)
         threading = thread_for(arrival, parents, customer_id, context.tickets)
         return await self._file_in(arrival, record, customer_id, value, threading, context)
+
+    async def left_message(self, customer_id: str, arrival: Arrival) -> MailOutcome:
+        """A message a visitor left in the chat widget: an email contact of *the visitor's own* customer.
+
+        The address the visitor typed is a claim: the contact is never filed under the customer
+        who holds that address, and no acknowledgement goes to it unless the visitor proved it
+        (it is one of the customer's identities); the agent's reply goes to it, marked unproven.
+        A repeat (the same Message-ID, made from the widget's ``client_id``) files nothing again.
+        At most ``webchat.left_messages_per_hour`` per customer.
+        """
+        record = arrival.record
+        since = self._clock.now() - self._config.email.ack_window_min * 60
+        context = await self._store.filing_context([record.message_id], "", "", arrival.address, since)
+        known = next((e for e in context.entries if e.message_id == record.message_id), None)
+        if known is not None:
+            return MailOutcome("duplicate", known.contact_id, known.ticket)
+        allowed = self._config.webchat.left_messages_per_hour
+        left = await self._store.strike(f"left:{customer_id}", self._clock.now(), _HOUR_S)
+        if left.count > allowed:
+            raise Throttled(f"at most {allowed} messages an hour may be left; try again later", _HOUR_S, "rate_limited")
+        customer = await self._store.get_customer(customer_id)
+        proven = customer is not None and (IdentityKind.EMAIL, arrival.address) in customer.identities
+        if not proven:
+            arrival = dataclasses.replace(arrival, ack_refusal=_UNPROVEN)
+        value = await self._worth(customer_id)
+        return await self._file_in(arrival, record, customer_id, value, Threading(), context)
 
     async def _file_in(
         self,

@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 
 from channels.email import EmailChannel, MailComposer
+from channels.left_message import LeftMessages
 from channels.registry import channel_kinds
 from channels.webchat import WebchatChannel
 from channels.wire import Wire
@@ -228,8 +229,9 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     ports = ChatPorts(log=app[STORE], topics=app[BUS], watch=watch)
     office = partial(_office, config, app[CLOCK])
     app[WEBCHAT] = chat = WebchatChannel(
-        engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of, office
-    )
+        engine, accounts, identities, config.webchat, sockets, ports, app[CLIENTS].of, office,
+        LeftMessages(engine, config, app[CLOCK]),
+    )  # fmt: skip
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])

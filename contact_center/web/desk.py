@@ -72,6 +72,7 @@ def mail_json(mail: MailRecord) -> dict[str, Any]:
         "sender_authenticated": s.get("sender_authenticated", False),
         "sender_check": s.get("sender_check", ""),
         "thread_refused": s.get("thread_refused"),
+        "via": s.get("via", ""),  # "webchat": left in the chat widget, its address typed by the visitor
         "text": s.get("visible_text", s.get("text", "")),
         "folded": s.get("folded_text", ""),
         "html": s.get("html"),

@@ -202,3 +202,41 @@ async def test_outside_office_hours_the_widget_says_when_the_office_opens(browse
         await expect(notice).to_contain_text("08.00")  # the hour, written the Indonesian way
     finally:
         await server.runner.cleanup()
+
+
+async def test_outside_office_hours_a_customer_leaves_a_message_that_becomes_an_email(browser: Browser, tmp_path: Path):
+    """The offer in the closed notice, the form (a refused address said in Indonesian), the ticket kept across pages."""
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    server = await start_server(make_config(tmp_path, sla={"exceptions": {today: []}}))  # closed all day
+    try:
+        await server.add_agent("ayu")
+        agent, _ = await desk(server, "ayu")
+        shop = await shop_page(browser, server, locale="id-ID", bypass_csp=True)
+        await shop.get_by_role("button", name="Chat dengan kami").click()
+        await shop.get_by_role("button", name="Tinggalkan pesan").click()
+        form = shop.get_by_role("form", name="Tinggalkan pesan: kami menjawab lewat email")
+        await form.get_by_label("Nama Anda").fill("Siti")
+        await form.get_by_label("Alamat email Anda").fill("siti@pelanggan")  # the browser lets it by; the engine not
+        await form.get_by_label("Pesan Anda").fill("Kartu saya terblokir, mohon dibantu besok.")
+        await shop.add_script_tag(path=str(AXE))
+        result = await shop.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+        await form.get_by_role("button", name="Kirim pesan").click()
+        await expect(form.get_by_role("alert")).to_have_text("Tidak terkirim: itu bukan alamat email")
+        assert server.engine.waiting() == [], "nothing is filed of a refused message"
+
+        await form.get_by_label("Alamat email Anda").fill("siti@pelanggan.test")
+        await form.get_by_role("button", name="Kirim pesan").click()
+        done = shop.locator(".note.left")
+        await expect(done).to_contain_text("Terima kasih, Siti. Pesan Anda bernomor tiket CS-")
+        await expect(done).to_contain_text("siti@pelanggan.test")
+        await expect(form).to_have_count(0)
+        offer = await agent.expect("offer")
+        assert offer["contact"]["channel"] == "email" and offer["contact"]["subject"].startswith("Kartu saya")
+        ticket = offer["contact"]["ticket"]
+
+        await shop.goto(f"{server.url}/?page=2")  # the next page: the ticket is still said, the offer not made again
+        await expect(shop.locator(".note.left")).to_contain_text(ticket)
+        await expect(shop.get_by_role("button", name="Tinggalkan pesan")).to_have_count(0)
+    finally:
+        await server.runner.cleanup()

@@ -201,7 +201,7 @@ end
 -- its domain, since (ms), a ticket the subject names (or ''), then the Message-IDs asked for. Everything
 -- filing one fetched mail depends on, read at once (see mail.FilingContext), as JSON: the known mails
 -- [message id, their JSON], the customer [id, value] (or false), each named ticket that exists
--- [ticket, latest contact, its customer, addresses copied on its replies (read only for a stranger)],
+-- [ticket, latest contact, its customer, addresses its replies went to or copied (read only for a stranger)],
 -- and how many acknowledgements went to the address and to the domain since then.
 local function filing_context(keys, args)
   local p, address, acks_to, domain, since, ticket_ref = args[1], args[2], args[3], args[4], args[5], args[6]
@@ -237,8 +237,12 @@ local function filing_context(keys, args)
           local meta = redis.call('HGET', {{mail(mail_id)}}, 'meta')
           if meta then
             local m = cjson.decode(meta)
-            if m.direction == 'out' and type(m.summary.cc) == 'table' then
-              for _, a in ipairs(m.summary.cc) do copied[#copied + 1] = a end
+            if m.direction == 'out' then
+              for _, key in ipairs({'to', 'cc'}) do
+                if type(m.summary[key]) == 'table' then
+                  for _, a in ipairs(m.summary[key]) do copied[#copied + 1] = a end
+                end
+              end
             end
           end
         end

@@ -198,7 +198,7 @@ def _acks_since(db: sqlite3.Connection, address: str, since: float) -> tuple[int
 
 
 def _ticket_view(db: sqlite3.Connection, ticket: str, customer_id: str | None) -> TicketView | None:
-    """The ticket's latest contact and its customer; who was copied on it only if that is not ``customer_id``."""
+    """The ticket's latest contact and its customer; whom its mails went to only if that is not ``customer_id``."""
     row = db.execute(
         "SELECT t.contact_id, c.customer_id FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.ticket = ?",
         (ticket,),
@@ -209,7 +209,8 @@ def _ticket_view(db: sqlite3.Connection, ticket: str, customer_id: str | None) -
     copied: frozenset[str] = frozenset()
     if owner != customer_id:
         metas = db.execute("SELECT meta FROM mails WHERE contact_id = ? AND direction = 'out'", (latest,)).fetchall()
-        copied = frozenset(a for (meta,) in metas for a in orjson.loads(meta)["summary"].get("cc", ()))
+        sent = [orjson.loads(meta)["summary"] for (meta,) in metas]
+        copied = frozenset(a for summary in sent for key in ("to", "cc") for a in summary.get(key, ()))
     return TicketView(ticket, latest, owner, copied)
 
 

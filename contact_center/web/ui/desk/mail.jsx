@@ -76,6 +76,7 @@ function MailCard({ mail, token, t, zone, onError }) {
     <article class={`mail ${mail.direction}${automatic ? " automatic" : ""}`} data-mail={mail.id}>
       <div class="mail-head">{`${who} · ${formatMoment(mail.at, t.language, zone)}`}</div>
       <div class="mail-subject">{mail.subject || t("desk.mail.no_subject")}</div>
+      {mail.via === "webchat" ? <div class="mail-warning via">{t("desk.mail.via_widget", { address: mail.from })}</div> : null}
       {mail.thread_refused ? (
         <div class="mail-warning" role="alert">{t("desk.mail.refused", { ticket: mail.thread_refused.ticket, reason: mail.thread_refused.reason })}</div>
       ) : null}

@@ -47,7 +47,7 @@ function QueuePlace({ queue, t }) {
   );
 }
 
-function Log({ state, t }) {
+function Log({ chat, state, t }) {
   const end = useRef(null);
   useEffect(() => { if (end.current) end.current.scrollIntoView({ block: "end" }); }, [state.items.length, state.typing]);
   const waiting = state.contact && state.contact.state === "queued" && !state.items.some((i) => i.from === "agent" && i.contactId === state.contact.id);
@@ -56,7 +56,18 @@ function Log({ state, t }) {
       <ol class="items">
         <li class="note greeting">{t("widget.greeting")}</li>
         {state.office && !state.office.open && state.office.opens_at ? (
-          <li class="note closed"><span role="status">{t("widget.closed", { when: formatMoment(state.office.opens_at, t.language, state.office.time_zone) })}</span></li>
+          <li class="note closed">
+            <span role="status">{t("widget.closed", { when: formatMoment(state.office.opens_at, t.language, state.office.time_zone) })}</span>
+            {!state.contact && !state.leaveForm && !state.left ? (
+              <button type="button" class="leave-offer" onClick={() => chat.showLeaveForm(true)}>{t("widget.leave.offer")}</button>
+            ) : null}
+          </li>
+        ) : null}
+        {state.left ? (
+          <li class="note left"><span role="status">{t("widget.leave.done", {
+            name: state.left.name, ticket: state.left.ticket, email: state.left.email,
+            when: formatMoment(state.left.answerBy, t.language, state.office && state.office.time_zone),
+          })}</span></li>
         ) : null}
         {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
       </ol>
@@ -91,6 +102,43 @@ function Composer({ chat, state, t }) {
           {over ? t("error.too_long", { limit }) : t("widget.chars_left", { count: limit - length })}
         </p>
       ) : null}
+    </form>
+  );
+}
+
+// Outside office hours: a message to be answered by email. The engine files it as an email contact
+// with the promise; the address is where the answer goes, and the form says no more than that.
+function LeaveForm({ chat, state, t }) {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [text, setText] = useState("");
+  const first = useRef(null);
+  useEffect(() => { if (first.current) first.current.focus(); }, []);
+  const leave = state.leave;
+  const sending = leave && leave.status === "sending";
+  const failed = leave && leave.status === "failed" ? leave : null;
+  const bad = (field) => (failed && failed.field === field ? "true" : undefined);
+  function submit(event) {
+    event.preventDefault();
+    if (!sending && name.trim() && email.trim() && text.trim()) chat.leaveMessage({ name: name.trim(), email: email.trim(), text });
+  }
+  return (
+    <form class="leave" aria-label={t("widget.leave.title")} onSubmit={submit}>
+      <p class="leave-title">{t("widget.leave.title")}</p>
+      <label>{t("widget.leave.name")}
+        <input ref={first} name="name" autocomplete="name" required maxLength={120} value={name} aria-invalid={bad("name")}
+          onInput={(e) => setName(e.currentTarget.value)} /></label>
+      <label>{t("widget.leave.email")}
+        <input name="email" type="email" autocomplete="email" required value={email} aria-invalid={bad("email")}
+          onInput={(e) => setEmail(e.currentTarget.value)} /></label>
+      <label>{t("widget.leave.text")}
+        <textarea name="text" rows={4} required value={text} aria-invalid={bad("text")}
+          onInput={(e) => setText(e.currentTarget.value)} /></label>
+      {failed ? <p class="leave-error" role="alert">{t("widget.leave.failed", { reason: reasonOf(failed, t) })}</p> : null}
+      <div class="leave-actions">
+        <button type="submit" class="leave-send" disabled={sending}>{t(sending ? "widget.sending" : "widget.leave.send")}</button>
+        <button type="button" class="leave-back" onClick={() => chat.showLeaveForm(false)}>{t("widget.leave.back")}</button>
+      </div>
     </form>
   );
 }
@@ -150,9 +198,9 @@ export function Widget({ chat, t }) {
         <button type="button" class="close" aria-label={t("widget.close")} title={t("widget.close")} onClick={close}>×</button>
       </header>
       {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}
-      <Log state={state} t={t} />
+      <Log chat={chat} state={state} t={t} />
       {state.rating ? <Rating key={state.rating.contactId} chat={chat} rating={state.rating} t={t} /> : null}
-      <Composer chat={chat} state={state} t={t} />
+      {state.leaveForm ? <LeaveForm chat={chat} state={state} t={t} /> : <Composer chat={chat} state={state} t={t} />}
     </section>
   );
 }

@@ -27,6 +27,7 @@ export class Chat {
     const saved = this._load();
     this.token = saved.token || null;
     this.unsent = saved.pending || [];  // [{client_id, text}] written but not acknowledged
+    this.leaving = saved.leaving || null;  // a message being left (outside office hours), until it is filed
     this.state = {
       connection: "connecting",
       contact: null,      // the open chat: {id, state}
@@ -36,6 +37,9 @@ export class Chat {
       rating: null,       // a chat that ended, to rate: {contactId, sent}
       office: null,       // {open, opens_at, time_zone}: when the office is closed, when it opens
       limits: { max_message_chars: 4000 },
+      leaveForm: false,   // the form to leave a message is shown
+      leave: this.leaving ? { status: "sending" } : null,  // the message being left: {status, code, problem, field}
+      left: saved.left || null,  // the message left: {ticket, email, answerBy, name}
       open: !!saved.open,
       unread: 0,
     };
@@ -89,6 +93,25 @@ export class Chat {
     if (r && !r.sent) this._send({ type: "rate", contact_id: r.contactId, score, comment, ref: `rate:${r.contactId}` });
   }
   dismissRating() { this._set({ rating: null }); }
+  showLeaveForm(shown) { this._set({ leaveForm: shown }); }
+  /** Leave a message to be answered by email: sent (again, the same client_id) until the engine files it. */
+  leaveMessage({ name, email, text }) {
+    this.leaving = { client_id: newId(), name, email, text };
+    this._save();
+    this._set({ leave: { status: "sending" } });
+    this._sendLeaving();
+  }
+  _sendLeaving() {
+    const l = this.leaving;
+    if (l) this._send({ type: "leave_message", ...l, ref: `left:${l.client_id}` });
+  }
+  _messageLeft(m) {
+    if (!this.leaving || this.leaving.client_id !== m.client_id) return;
+    const left = { ticket: m.ticket, email: m.email, answerBy: m.answer_by, name: this.leaving.name };
+    this.leaving = null;
+    this._set({ left, leave: null, leaveForm: false });
+    this._save();
+  }
   /** Whether an agent answered in this chat: only then is there something to rate. */
   _spoke(contactId) { return this.state.items.some((i) => i.contactId === contactId && i.from === "agent"); }
   send(message) { return this._send(message); }
@@ -141,6 +164,7 @@ export class Chat {
         if (this.state.contact && this.state.contact.id === m.contact_id) this._set({ contact: null, typing: false, queue: null });
         if (this._spoke(m.contact_id)) this._set({ rating: { contactId: m.contact_id, sent: false } });
         return this._note("ended");
+      case "message_left": return this._messageLeft(m);
       case "rated":
         return this._set({ rating: { contactId: m.contact_id, sent: true } });
       case "error": return this._error(m);
@@ -159,6 +183,7 @@ export class Chat {
       if (Object.keys(this.vouched).length) this._send({ type: "identify", ...this.vouched });
     }
     for (const p of this.unsent) this._sendMessage(p);
+    this._sendLeaving();
   }
 
   _message(m) {
@@ -197,6 +222,7 @@ export class Chat {
   }
 
   _error(m) {
+    if (m.ref && this.leaving && m.ref === `left:${this.leaving.client_id}`) return this._leaveFailed(m);
     const mine = m.ref && this.state.items.find((i) => i.clientId === m.ref && i.status === "pending");
     if (!mine) { this._note("error", { code: m.code, problem: m.problem, limit: m.limit }); return; }
     if (RETRY.has(m.code)) {
@@ -205,6 +231,16 @@ export class Chat {
     }
     this._replace(mine, { ...mine, status: "failed", code: m.code, problem: m.problem, limit: m.limit });
     this._forget(m.ref);  // refused: shown once, never sent again
+  }
+
+  _leaveFailed(m) {
+    if (RETRY.has(m.code) && m.code !== "rate_limited") {  // nothing filed: the same message again shortly
+      setTimeout(() => this._sendLeaving(), RETRY_AFTER_MS);
+      return;
+    }
+    this.leaving = null;  // refused: said once, with the field to mend; the form keeps what was typed
+    this._save();
+    this._set({ leave: { status: "failed", code: m.code, problem: m.problem, field: m.field, limit: m.limit } });
   }
 
   _sendMessage(p) { this._send({ type: "message", client_id: p.client_id, text: p.text, ref: p.client_id }); }
@@ -261,7 +297,8 @@ export class Chat {
   }
   _save() {
     try {
-      this.storage.setItem(this.key, JSON.stringify({ token: this.token, pending: this.unsent, open: this.state.open }));
+      this.storage.setItem(this.key, JSON.stringify({ token: this.token, pending: this.unsent, open: this.state.open,
+        leaving: this.leaving, left: this.state.left }));
     } catch { /* storage full or refused: the chat goes on, unsaved */ }
   }
 }
