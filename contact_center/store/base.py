@@ -33,6 +33,7 @@ __all__ = [
     "FirstResponses",
     "MailStore",
     "NewEvent",
+    "Ratings",
     "ReportStore",
     "Session",
     "Store",
@@ -42,6 +43,7 @@ __all__ = [
 
 # Email contacts' arrivals and first responses (NaN: not answered yet), for the SLA clock's reports.
 FirstResponses = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Ratings = tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]  # each rated contact's start, and its score
 
 # Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
 Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
@@ -231,6 +233,7 @@ class ReportStore(Protocol):
     """What the reports read."""
 
     async def first_responses(self, since: float, until: float) -> FirstResponses: ...
+    async def ratings(self, since: float, until: float) -> Ratings: ...
 
 
 class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, Protocol):

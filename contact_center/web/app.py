@@ -291,6 +291,7 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/api/customers/{customer_id}/history", c.history)
     r.add_post("/api/customers/{customer_id}/identities", c.link_identity)
     r.add_get("/api/reports/email", m.email_report)
+    r.add_get("/api/reports/ratings", m.rating_report)
     r.add_get("/api/quarantine", m.quarantine)
     r.add_get("/api/mails/{mail_id}/raw", m.raw_mail)
     r.add_get("/api/mails/{mail_id}/attachments/{n}", m.attachment)

@@ -1,4 +1,4 @@
-"""REST: the email promise's reports, mails' attachments and raw bytes, and the quarantine.
+"""REST: the reports (the email promise, the ratings), mails' attachments and raw bytes, and the quarantine.
 
 What a customer sent never runs in the desk's origin: an attachment is served to the agent
 holding its contact (or a supervisor) inline only when it is a plain image, otherwise as a
@@ -7,6 +7,7 @@ download, always with ``nosniff`` and a sandboxing Content-Security-Policy.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import quote
 
 from aiohttp import web
@@ -14,17 +15,17 @@ from aiohttp import web
 from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
 from contact_center.reports import email_attainment
+from contact_center.reports import rating_report as ratings_of
 from contact_center.sla import Period
 from contact_center.web.keys import CLOCK, CONFIG, ENGINE, STORE
 from contact_center.web.rest import date_query, int_path, int_query, user
 
-__all__ = ["attachment", "email_report", "quarantine", "raw_mail"]
+__all__ = ["attachment", "email_report", "quarantine", "rating_report", "raw_mail"]
 
 
-async def email_report(request: web.Request) -> web.Response:
-    """The email promise per period, for supervisors: ``?period=month&from=2026-01-01&to=2026-12-31``."""
-    await user(request, Role.SUPERVISOR)
-    config, store, now = request.app[CONFIG], request.app[STORE], request.app[CLOCK].now()
+def _period_span(request: web.Request) -> tuple[Period, date, date]:
+    """A report's ``?period=month&from=2026-01-01&to=2026-12-31`` (default: this year so far, by month)."""
+    config, now = request.app[CONFIG], request.app[CLOCK].now()
     raw = request.query.get("period", "month")
     try:
         period = Period(raw)
@@ -36,8 +37,24 @@ async def email_report(request: web.Request) -> web.Response:
     first = date_query(request, "from", last.replace(month=1, day=1))
     if first > last or (last - first).days > 3660:
         raise BadMessage("from/to: from must not be after to, and at most ten years apart", "invalid_field")
+    return period, first, last
+
+
+async def email_report(request: web.Request) -> web.Response:
+    """The email promise per period, for supervisors: ``?period=month&from=2026-01-01&to=2026-12-31``."""
+    await user(request, Role.SUPERVISOR)
+    config, store, now = request.app[CONFIG], request.app[STORE], request.app[CLOCK].now()
+    period, first, last = _period_span(request)
     calendar, promise = config.sla.calendar, config.email.promise
     report = await email_attainment(store, calendar, promise, now, period, first, last)
+    return web.json_response(report.to_json())
+
+
+async def rating_report(request: web.Request) -> web.Response:
+    """The customers' ratings per period, for supervisors (the same query as :func:`email_report`)."""
+    await user(request, Role.SUPERVISOR)
+    period, first, last = _period_span(request)
+    report = await ratings_of(request.app[STORE], request.app[CONFIG].sla.calendar, period, first, last)
     return web.json_response(report.to_json())
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import aiohttp
 import pytest
 from websockets.exceptions import InvalidStatus
 
 from contact_center.identities import Identities
-from contact_center.model import IdentityKind
+from contact_center.model import IdentityKind, Role
+from contact_center.sla import Period, period_start
 from tests.clients import desk, login, offered_chat, widget
 from tests.conftest import Server
 
@@ -368,6 +370,46 @@ async def test_the_customer_rates_a_chat_once_it_ended_and_only_their_own(server
     history = await server.engine.store.history(stored.customer_id)
     [rating] = [e for e in history if e.kind == "rating"]
     assert rating.contact_id == contact_id and rating.data == {"score": 4, "comment": "Cepat, terima kasih"}
+
+
+async def test_ratings_are_reported_per_month_quarter_half_and_year_to_supervisors(server: Server):
+    """Two chats rated 5 and 2: one period each time, their mean, the share of 4s and 5s, the count of each score."""
+    agent, first, _, assigned = await offered_chat(server)
+    chats = [(first, assigned["contact"]["id"])]
+    second, _ = await widget(server, {"topic": "general", "language": "en"})
+    await second.send({"type": "message", "client_id": "c-1", "text": "My card is blocked"})
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    chats.append((second, offer["contact"]["id"]))
+    await agent.expect("assigned")
+    for (customer, contact_id), score in zip(chats, (5, 2), strict=True):
+        await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
+        await customer.expect("ended")
+        await customer.send({"type": "rate", "contact_id": contact_id, "score": score})
+        await customer.expect("rated")
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    supervisor, ayu = await login(server, "sari"), await login(server, "ayu")
+    today = server.engine.config.sla.calendar.local_date(time.time())
+    async with aiohttp.ClientSession() as http:
+        for period in ("month", "quarter", "half", "year"):
+            url = f"{server.url}/api/reports/ratings?period={period}"
+            async with http.get(url, headers={"Authorization": f"Bearer {supervisor}"}) as r:
+                assert r.status == 200
+                report = await r.json()
+            assert report["periods"] == [
+                {
+                    "start": period_start(today, Period(period)).isoformat(),
+                    "rated": 2,
+                    "mean": 3.5,
+                    "satisfied": 0.5,
+                    "scores": {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1},
+                }
+            ]
+        async with http.get(f"{server.url}/api/reports/ratings", headers={"Authorization": f"Bearer {ayu}"}) as r:
+            assert r.status == 403, "agents do not read reports"
+        url = f"{server.url}/api/reports/ratings?period=fortnight"
+        async with http.get(url, headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 400 and "period" in (await r.json())["message"]
 
 
 async def test_an_agent_searches_customers_by_name_address_and_phone(server: Server):

@@ -40,6 +40,7 @@ __all__ = [
     "identity_of",
     "mail_from_hash",
     "presence_from_hash",
+    "rating_of",
     "row_of",
     "sla_of",
     "stored_event",
@@ -103,6 +104,12 @@ def sla_of(row: Row) -> list[Any] | str:
         return ""
     answered = r.get("answered_at")
     return [_ms(r["created_at"]), "" if answered is None else repr(answered)]
+
+
+def rating_of(row: Row) -> list[Any] | str:
+    """What the ratings report keeps of a rated contact: [its start (ms), its score]; "" for one not rated."""
+    r = row.record
+    return "" if r.get("rating") is None else [_ms(r["created_at"]), int(r["rating"])]
 
 
 def contact_from_hash(h: dict[str, str], last_seq: str | None) -> Contact:

@@ -207,6 +207,14 @@ class Keys:
     def sla_answered(self) -> str:
         return f"{self.prefix}sla:email:answered"
 
+    @property
+    def ratings(self) -> str:
+        return f"{self.prefix}ratings"
+
+    @property
+    def rating_scores(self) -> str:
+        return f"{self.prefix}ratings:score"
+
     def acks(self, address: str) -> str:
         return f"{self.prefix}acks:{address}"
 

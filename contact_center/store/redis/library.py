@@ -108,7 +108,7 @@ end
 
 -- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
 -- check: [key, version] pairs (a record's key, a hash whose field v is its version);
--- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla] (sla: see _sla);
+-- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla, rating] (see sla_of, rating_of);
 -- presences: [agent_id, version, record, status]; events: [customer_id, json];
 -- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
 -- in ARGV from 4 on. Records nothing unless every key is at its version, no mail's place in its
@@ -139,6 +139,10 @@ local function commit(keys, args)
       if c[7][2] ~= '' then
         redis.call('HSET', {{sla_answered}}, c[1], c[7][2])
       end
+    end
+    if c[8] ~= '' then
+      redis.call('ZADD', {{ratings}}, c[8][1], c[1])
+      redis.call('HSET', {{rating_scores}}, c[1], c[8][2])
     end
     redis.call('SADD', {{customer_contacts(c[2])}}, c[1])
     if c[3] == 1 then

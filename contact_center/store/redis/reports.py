@@ -1,10 +1,10 @@
-"""The Redis store's reports: the email promise's arrivals and first responses."""
+"""The Redis store's reports: the email promise's arrivals and first responses; the customers' ratings."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from contact_center.store.base import FirstResponses
+from contact_center.store.base import FirstResponses, Ratings
 from contact_center.store.redis.keys import ms as _ms
 from contact_center.store.redis.pipeline import RedisPipeline
 
@@ -22,3 +22,12 @@ class RedisReports(RedisPipeline):
         arrived = np.fromiter((score / 1000 for _, score in found), dtype=np.float64, count=len(found))
         first = np.fromiter((np.nan if a is None else float(a) for a in answered), dtype=np.float64, count=len(found))
         return arrived, first
+
+    async def ratings(self, since: float, until: float) -> Ratings:
+        """See the SQLite store; here from the ``ratings`` index (by start) and its scores."""
+        async with self._reachable():
+            found = await self._reader.zrangebyscore(self.keys.ratings, _ms(since), f"({_ms(until)}", withscores=True)
+            scores = await self._reader.hmget(self.keys.rating_scores, [c for c, _ in found]) if found else []
+        kept = [(at, s) for (_, at), s in zip(found, scores, strict=True) if s is not None]
+        started = np.fromiter((at / 1000 for at, _ in kept), dtype=np.float64, count=len(kept))
+        return started, np.fromiter((int(s) for _, s in kept), dtype=np.int8, count=len(kept))

@@ -20,6 +20,7 @@ from contact_center.store.redis.codec import (
     contact_from_hash,
     event_json,
     presence_from_hash,
+    rating_of,
     row_of,
     sla_of,
 )
@@ -54,7 +55,8 @@ class RedisUnits(RedisPipeline):
         unit = {
             "check": [[self._record_key(key), version] for key, version in changes.expected.items()],
             "contacts": [
-                [r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json, sla_of(r)] for r in rows
+                [r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json, sla_of(r), rating_of(r)]
+                for r in rows
             ],
             "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
             "events": [[e.customer_id, event_json(e)] for e in events],

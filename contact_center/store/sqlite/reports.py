@@ -1,4 +1,4 @@
-"""The embedded store's reports: the email promise's arrivals and first responses."""
+"""The embedded store's reports: the email promise's arrivals and first responses; the customers' ratings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from contact_center.store.base import FirstResponses
+from contact_center.store.base import FirstResponses, Ratings
 from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteReports"]
@@ -32,3 +32,15 @@ class SqliteReports(SqliteWriter):
         answered = pairs[:, 1].copy()
         answered[answered < 0] = np.nan
         return pairs[:, 0].copy(), answered
+
+    async def ratings(self, since: float, until: float) -> Ratings:
+        """Each rated contact that started in [since, until): its start and score (1-5), by ``contacts_rated``."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(
+            "SELECT created_at, rating FROM contacts WHERE rating IS NOT NULL AND created_at >= ? AND created_at < ?",
+            (since, until),
+        ).fetchall()
+        started = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
+        scores = np.fromiter((r[1] for r in rows), dtype=np.int8, count=len(rows))
+        return started, scores

@@ -266,3 +266,18 @@ async def pairs(store: Store, since: float, until: float) -> list[tuple[float, f
     arrived, answered = await store.first_responses(since, until)
     found = [(float(a), None if math.isnan(b) else float(b)) for a, b in zip(arrived, answered, strict=True)]
     return sorted(found, key=lambda p: p[0])
+
+
+async def test_ratings_give_each_rated_contacts_start_and_score_in_a_span(store: Store):
+    """A rating, once committed with its contact, is read back by the contact's start; unrated ones are left out."""
+    await _customer(store)
+    rows = [chat(f"c{n}", created_at=n * 100.0, version=1) for n in (1, 2, 3)]
+    await store.commit(Changes(contacts=tuple(rows), expected={f"contact:{c.id}": 0 for c in rows}))
+    started, scores = await store.ratings(0.0, 1e9)
+    assert len(started) == 0 and len(scores) == 0
+    rated = [dataclasses.replace(rows[0], rating=5, version=2), dataclasses.replace(rows[2], rating=2, version=2)]
+    await store.commit(Changes(contacts=tuple(rated), expected={"contact:c1": 1, "contact:c3": 1}))
+    started, scores = await store.ratings(0.0, 1e9)
+    assert sorted(zip(started.tolist(), scores.tolist(), strict=True)) == [(100.0, 5), (300.0, 2)]
+    started, scores = await store.ratings(150.0, 300.0)  # [since, until)
+    assert started.tolist() == [] and scores.tolist() == []
