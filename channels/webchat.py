@@ -89,7 +89,7 @@ class WidgetSession:
         sock: JsonSocket,
         ports: ChatPorts,
         client: str = "",
-        limits: Mapping[str, int] | None = None,
+        limits: Mapping[str, Any] | None = None,
         present: CustomerSockets | None = None,
         office: Callable[[], dict[str, Any]] | None = None,
         left: LeftMessages | None = None,
@@ -258,6 +258,7 @@ class WidgetSession:
             Reply(self.sock, msg, self._ack_fn),
             topic=self.topic,
             language=self.language,
+            files=msg.get("files"),
         )
         if not isinstance(written, Contact):  # it opens a chat: wait for that before reading on
             await written
@@ -399,7 +400,11 @@ class WebchatChannel:
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config, self.sockets)
         client = self.client_of(request)
-        limits = {"max_message_chars": self.config.max_message_chars}
+        limits = {
+            "max_message_chars": self.config.max_message_chars,
+            "max_file_mb": self.config.attachment_max_mb,
+            "file_types": list(self.config.attachment_types),
+        }
         session = WidgetSession(
             self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present, self.office,
             self.left,

@@ -24,16 +24,20 @@ __all__ = ["Wire", "event_json", "json_of", "message_json"]
 
 
 def message_json(e: HistoryEvent) -> dict[str, Any]:
-    """A conversation message as both sockets show it (``type: message``)."""
-    return {
+    """A conversation message as both sockets show it (``type: message``), with the files it carries, if any."""
+    data = e.data
+    shown = {
         "type": "message",
         "contact_id": e.contact_id,
         "seq": e.seq,
         "from": e.actor,
-        "text": e.data.get("text", ""),
+        "text": data.get("text", ""),
         "at": e.at,
         "client_id": e.client_id,
     }
+    if "files" in data:
+        shown["files"] = data["files"]
+    return shown
 
 
 def event_json(e: HistoryEvent) -> dict[str, Any]:

@@ -8,15 +8,18 @@ work like any other change, joined by a message of the same customer that comes 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 import structlog
 
 from contact_center import topics
 from contact_center.clock import Clock
 from contact_center.config import Config
+from contact_center.engine.chat_files import ChatFiles
 from contact_center.engine.moves import Moves
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
@@ -37,6 +40,15 @@ Worth = Callable[[str], Awaitable[float]]  # a customer's value, from the record
 _SUBJECT_CHARS = 200
 
 
+def _tell_written(done: Written, written: asyncio.Future[tuple[HistoryEvent, bool]]) -> None:
+    """A message with files is written (or not): ``done`` as for any posted message."""
+    if written.cancelled():
+        done(asyncio.CancelledError())
+        return
+    failed = written.exception()
+    done(failed if failed is not None else written.result())
+
+
 class Conversations:
     """Chats on both sides, and the end of any contact (see the module's docstring)."""
 
@@ -51,7 +63,9 @@ class Conversations:
         clock: Clock,
         config: Config,
         worth: Worth,
+        files: ChatFiles,
     ) -> None:
+        self._files = files
         self._work = work
         self._replica = replica
         self._moves = moves
@@ -83,6 +97,7 @@ class Conversations:
         answer: Answer,
         topic: str = "general",
         language: str = "en",
+        files: object = None,
     ) -> Contact | Awaitable[Contact | None]:
         """A customer's chat message: the one way in, whether it goes into their open chat or opens one.
 
@@ -92,10 +107,16 @@ class Conversations:
         A message that opens a chat returns an awaitable of the new chat (None if it could not be
         opened: ``answer`` was told why), to be awaited before the customer's next message (which
         then joins it). A repeat of ``client_id`` is answered with
-        the message first recorded and changes nothing. Bad fields raise at once.
+        the message first recorded and changes nothing. Bad fields raise at once. A message may
+        carry ``files`` the customer uploaded (their ids; its text may then be empty): it is
+        then always awaited, as the files are looked up first.
         """
-        text = require_text("text", text, self._config.webchat.max_message_chars)
+        with_files = files is not None and files != []
+        text = require_text("text", text if text is not None or not with_files else "",
+                            self._config.webchat.max_message_chars, allow_empty=with_files)  # fmt: skip
         client_id = require_text("client_id", client_id, 64)
+        if with_files:
+            return self._write_with_files(customer_id, text, client_id, answer, files, topic, language)
         contact = self._replica.open_chat(customer_id)
         if contact is not None:
             # Appending to an open conversation needs no lock: the store numbers messages.
@@ -104,12 +125,42 @@ class Conversations:
         skills = self.chat_skills(topic, language)
         return self._open_chat(customer_id, text, client_id, answer, skills, topic, language)
 
+    async def _write_with_files(
+        self,
+        customer_id: str,
+        text: str,
+        client_id: str,
+        answer: Answer,
+        files: object,
+        topic: str,
+        language: str,
+    ) -> Contact | None:
+        try:
+            described = await self._files.described(customer_id, files)
+            contact = self._replica.open_chat(customer_id)
+            skills = self.chat_skills(topic, language) if contact is None else []
+        except Exception as exc:  # told to the sender alone
+            answer(exc)
+            return None
+        if contact is not None:
+            self._post(contact, "customer", text, client_id, answer, described)
+            return contact
+        return await self._open_chat(customer_id, text, client_id, answer, skills, topic, language, described)
+
     async def customer_message(
-        self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
+        self,
+        customer_id: str,
+        text: object,
+        client_id: object,
+        *,
+        topic: str = "general",
+        language: str = "en",
+        files: object = None,
     ) -> tuple[Contact, HistoryEvent]:
         """:meth:`customer_writes`, waiting until the message is durable: the chat it is in, and the message."""
         future, answer = answer_future()
-        written = self.customer_writes(customer_id, text, client_id, answer, topic=topic, language=language)
+        written = self.customer_writes(customer_id, text, client_id, answer, topic=topic, language=language,
+                                       files=files)  # fmt: skip
         contact = written if isinstance(written, Contact) else await written
         event = await future  # what stopped it, if anything, is raised here
         assert contact is not None
@@ -154,6 +205,7 @@ class Conversations:
         skills: list[tuple[str, int]],
         topic: str,
         language: str,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> Contact | None:
         """Open a chat with its first message (or join one opened meanwhile); ``answer`` is told as for any message."""
         try:
@@ -163,11 +215,11 @@ class Conversations:
                 found = self._replica.open_chat(customer_id)
                 if found is not None:
                     return found, None
-                return self._new_chat(customer_id, value, text, client_id, skills, topic, language)
+                return self._new_chat(customer_id, value, text, client_id, skills, topic, language, files)
 
             contact, first = await self._work.run(open_or_join)
             if first is None:  # another message of this customer's opened it first
-                self._post(contact, "customer", text, client_id, answer)
+                self._post(contact, "customer", text, client_id, answer, files)
                 return contact
             try:
                 event, _ = await first
@@ -192,15 +244,18 @@ class Conversations:
         skills: list[tuple[str, int]],
         topic: str,
         language: str,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> tuple[Contact, Awaitable[tuple[HistoryEvent, bool]]]:
         """A new chat and its first message, written together (the store announces the new record)."""
         now = self._clock.now()
         node = self._work.node_id  # the customer's socket is here
         # A chat's subject is its first message (cut short): what an offer shows without a read of the store.
+        subject = (text or ", ".join(str(f["name"]) for f in files))[:_SUBJECT_CHARS]
         contact = Contact.arriving(Channel.CHAT, customer_id, skills, value, now, last_seq=1, version=1, node=node,
-                                   customer_node=node, subject=text[:_SUBJECT_CHARS])  # fmt: skip
+                                   customer_node=node, subject=subject)  # fmt: skip
         created = self._work.event(contact, "contact.created", "customer", topic=topic, language=language)
-        first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True)
+        first = self._store.add_message(contact, "customer", text, client_id, now, [created], create=True,
+                                        files=files)  # fmt: skip
         self._replica.apply(contact)
         log.info("contact.created", contact_id=contact.id, channel="chat", customer_id=customer_id)
         return contact, first
@@ -304,10 +359,22 @@ class Conversations:
 
     # ---------------------------------------------------------------- messages
 
-    def _post(self, contact: Contact, actor: str, text: str, client_id: str, answer: Answer) -> None:
+    def _post(
+        self,
+        contact: Contact,
+        actor: str,
+        text: str,
+        client_id: str,
+        answer: Answer,
+        files: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
         """Stage a message; once durable, answer its sender, then tell everyone else (a repeat again)."""
         done = Written(self._tell_message, contact, answer)
-        self._store.post_message(contact, actor, text, client_id, self._clock.now(), done)
+        if not files:
+            self._store.post_message(contact, actor, text, client_id, self._clock.now(), done)
+            return
+        written = self._store.add_message(contact, actor, text, client_id, self._clock.now(), files=files)
+        written.add_done_callback(partial(_tell_written, done))
 
     def _tell_message(self, contact: Contact, event: HistoryEvent) -> None:
         """A new message is durable: keep the conversation's number, and publish it to both sides."""

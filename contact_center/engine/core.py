@@ -24,6 +24,7 @@ from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.attendance import Attendance
+from contact_center.engine.chat_files import ChatFiles
 from contact_center.engine.conversations import Conversations
 from contact_center.engine.customers import Customers
 from contact_center.engine.mail_filing import MailFiling
@@ -41,6 +42,7 @@ from contact_center.engine.units import Answer
 from contact_center.engine.views import DeskView, FloorView, floor_view
 from contact_center.engine.work import Work
 from contact_center.events import NoteAdded
+from contact_center.files import ChatFile
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
 from contact_center.model import Agent, AgentStatus, Channel, Contact, Customer, HistoryEvent, IdentityKind
@@ -93,7 +95,9 @@ class Engine:
                                        self._attendance)  # fmt: skip
         self._customers = Customers(work, replica, signals, store, clock, config, composer)
         worth = self._customers.worth
-        self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth)
+        self.files = ChatFiles(store, clock, config)
+        self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth,
+                                            self.files)  # fmt: skip
         self._search = CustomerSearch(store, config)
         self._transfers = Transfers(work, replica, signals, clock, config, self._offers.offer_to)
         self._mail = MailFiling(work, replica, timers, store, clock, config, self.metrics, composer, worth)
@@ -203,15 +207,19 @@ class Engine:
 
     def customer_writes(
         self, customer_id: str, text: object, client_id: object, answer: Answer, *, topic: str = "general",
-        language: str = "en",
+        language: str = "en", files: object = None,
     ) -> Contact | Awaitable[Contact | None]:  # fmt: skip
         """A customer's chat message, the one way in (:meth:`.Conversations.customer_writes`)."""
-        return self._conversations.customer_writes(customer_id, text, client_id, answer, topic, language)
+        return self._conversations.customer_writes(customer_id, text, client_id, answer, topic, language, files)
 
     async def customer_message(
         self, customer_id: str, text: object, client_id: object, *, topic: str = "general", language: str = "en"
     ) -> tuple[Contact, HistoryEvent]:
         return await self._conversations.customer_message(customer_id, text, client_id, topic=topic, language=language)
+
+    async def receive_file(self, customer_id: str, name: object, declared: object, data: bytes) -> ChatFile:
+        """A file the customer uploads, kept if it may be (:mod:`.chat_files`); a message then names it."""
+        return await self.files.receive(customer_id, name, declared, data)
 
     async def find_customers(self, query: object, limit: int = 20) -> list[Customer]:
         """Customers by a name's start, an email address, a phone number or a ticket (see :mod:`.search`)."""

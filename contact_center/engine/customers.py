@@ -19,7 +19,7 @@ from contact_center.config import Config
 from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.work import Work
-from contact_center.events import HistoryAdded, Merged
+from contact_center.events import Merged
 from contact_center.exceptions import ClientError, Forbidden, NotFound
 from contact_center.fields import require_text
 from contact_center.mail import Composer
@@ -76,9 +76,7 @@ class Customers:
         data = {"url": url, "title": require_text("title", title, 300, allow_empty=True)}
         event = NewEvent(customer_id, None, "web", "page_view", self._clock.now(), "customer", data)
         recorded = (await self._store.record((), [event]))[0]
-        chat = self._replica.open_chat(customer_id)
-        if chat is not None and chat.agent_id:  # the agent working with them sees it as it happens
-            self._work.publish(topics.agent(chat.agent_id), HistoryAdded(recorded))
+        self._work.tell_history([recorded])  # the agents working with them see it as it happens
         return recorded
 
     async def worth(self, customer_id: str) -> float:

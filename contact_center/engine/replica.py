@@ -58,6 +58,7 @@ class Replica:
         self.queue = IntegratedQueue(kinds, config.routing.policy)
         self.chat_pace = AnswerPace()  # how fast waiting chats are being answered (heard from every node)
         self.chat_of: dict[str, str] = {}  # customer id -> its latest open chat's id
+        self.held_of: dict[str, set[str]] = {}  # customer id -> its contacts agents hold (assigned, wrap-up)
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
 
     # ---------------------------------------------------------------- reading
@@ -90,6 +91,15 @@ class Replica:
                 state=contact.state.value,
             )
         return contact
+
+    def holders(self, customer_id: str) -> dict[str, set[str]]:
+        """The agents holding a contact of this customer, each with the ids of those it holds."""
+        found: dict[str, set[str]] = {}
+        for contact_id in self.held_of.get(customer_id, ()):
+            contact = self.contacts.get(contact_id)
+            if contact is not None and contact.agent_id and contact.customer_id == customer_id:
+                found.setdefault(contact.agent_id, set()).add(contact_id)
+        return found
 
     def of_customer(self, *customer_ids: str) -> Iterator[Contact]:
         """The open contacts of these customers (a list taken now: records may change meanwhile)."""
@@ -196,6 +206,7 @@ class Replica:
                 rt.offers[offer.id] = offer
             self._timers.arm("offer", c.id, c.node, offer.expires_at, offer.id)
         elif c.state in HELD and c.agent_id:
+            self.held_of.setdefault(c.customer_id, set()).add(c.id)
             rt = self._agent_or_learn(c.agent_id)
             if rt is not None:
                 rt.held.add(c.id)
@@ -205,6 +216,11 @@ class Replica:
     def _unindex(self, c: Contact) -> None:
         if self.chat_of.get(c.customer_id) == c.id:
             del self.chat_of[c.customer_id]
+        held = self.held_of.get(c.customer_id)
+        if held is not None:
+            held.discard(c.id)
+            if not held:
+                del self.held_of[c.customer_id]
         self.queue.remove(c.id)
         for kind in _CONTACT_TIMERS:
             self._timers.disarm(kind, c.id)

@@ -24,11 +24,11 @@ from contact_center.engine.replica import Replica
 from contact_center.engine.signals import Signals
 from contact_center.engine.state import AgentRuntime, burden
 from contact_center.engine.units import CURRENT_UNIT, Unit
-from contact_center.events import Event, StatusChanged
+from contact_center.events import Event, HistoryAdded, StatusChanged
 from contact_center.exceptions import Stale
 from contact_center.mail import MailRecord, Outbound
 from contact_center.metrics import Metrics
-from contact_center.model import AgentStatus, Contact, ContactState, Presence
+from contact_center.model import AgentStatus, Contact, ContactState, HistoryEvent, Presence
 from contact_center.store import ContactStore, NewEvent
 
 __all__ = ["Work"]
@@ -118,7 +118,7 @@ class Work:
             self._tell(unit)
             return
         try:
-            await self._store.commit(unit.changes(self.node_id))
+            recorded = await self._store.commit(unit.changes(self.node_id))
         except Stale:
             await self._reread(unit)
             raise
@@ -129,6 +129,8 @@ class Work:
         for key, version in unit.expected.items():
             self._replica.known_version(key, version + 1)
         self._tell(unit)
+        if recorded:
+            self.tell_history(recorded)
         if unit.outbound and self._on_outbound is not None:
             self._on_outbound()
 
@@ -215,6 +217,21 @@ class Work:
     def _tell(self, unit: Unit) -> None:
         for topic, message in unit.outbox:
             self._bus.publish(topic, message)
+
+    def tell_history(self, recorded: Iterable[HistoryEvent]) -> None:
+        """What was recorded of a customer, told to the agents holding another contact of theirs.
+
+        The desk's customer panel then follows the customer's other contacts (a past chat rated, a
+        message left, a page opened) as it happens. What an agent's own contacts record it sees in
+        their conversation and state already; internal notes go to their writer (``NoteAdded``).
+        """
+        for event in recorded:
+            if event.kind == "note":
+                continue
+            holders = self._replica.holders(event.customer_id)
+            for agent_id, held in holders.items():
+                if event.contact_id not in held:
+                    self._bus.publish(topics.agent(agent_id), HistoryAdded(event))
 
     def _undo(self, unit: Unit) -> None:
         """Nothing of the unit was recorded: put back the records it changed, where nothing changed them since."""

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from contact_center.files import ChatFile
 from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
@@ -178,6 +179,7 @@ class ContactStore(Protocol):
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> asyncio.Future[tuple[HistoryEvent, bool]]: ...
     def post_message(
         self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written
@@ -236,7 +238,14 @@ class ReportStore(Protocol):
     async def ratings(self, since: float, until: float) -> Ratings: ...
 
 
-class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, Protocol):
+class FileStore(Protocol):
+    """Files customers sent in chats (a message's data names them)."""
+
+    async def put_file(self, file: ChatFile) -> None: ...
+    async def chat_file(self, file_id: str, *, whole: bool = False) -> ChatFile | None: ...
+
+
+class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, Protocol):
     """The whole port, one per aggregate above; each backend is a package with a module per aggregate."""
 
     async def close(self) -> None: ...

@@ -41,7 +41,7 @@ from contact_center.metrics import Metrics
 from contact_center.ports import ChatPorts, DeskPorts, MailPorts
 from contact_center.redis_bus import RedisBus
 from contact_center.store import open_store
-from contact_center.web import pages, rest_accounts, rest_customers, rest_mail
+from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.keys import (
     ACCOUNTS,
@@ -276,7 +276,7 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def _routes(r: web.UrlDispatcher) -> None:
-    a, c, m, p = rest_accounts, rest_customers, rest_mail, pages
+    a, c, m, f, p = rest_accounts, rest_customers, rest_mail, rest_files, pages
     r.add_post("/api/login", a.login)
     r.add_post("/api/logout", a.logout)
     r.add_get("/api/me", a.me)
@@ -295,6 +295,9 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/api/quarantine", m.quarantine)
     r.add_get("/api/mails/{mail_id}/raw", m.raw_mail)
     r.add_get("/api/mails/{mail_id}/attachments/{n}", m.attachment)
+    r.add_post("/api/chat/files", f.upload)
+    r.add_route("OPTIONS", "/api/chat/files", f.upload_preflight)
+    r.add_get("/api/files/{file_id}", f.chat_file)
     r.add_get("/api/health", p.health)
     r.add_get("/api/openapi.json", p.openapi)
     r.add_get("/metrics", p.metrics)

@@ -39,6 +39,7 @@ __all__ = [
     "bearer",
     "client_of",
     "date_query",
+    "error_response",
     "errors",
     "int_path",
     "int_query",
@@ -71,13 +72,19 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ContactCenterError as exc:
-        status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-        headers = {}
-        if isinstance(exc, Throttled):
-            headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
-        elif isinstance(exc, Busy | StoreUnavailable):
-            headers["Retry-After"] = "1"
-        return web.json_response({"error": exc.code, "message": str(exc)}, status=status, headers=headers)
+        return error_response(exc)
+
+
+def error_response(exc: ContactCenterError, headers: dict[str, str] | None = None) -> web.Response:
+    """``{"error": code, "message": text}`` (and a client error's ``field``, ``problem``, ``limit``) with its status."""
+    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    headers = dict(headers or {})
+    if isinstance(exc, Throttled):
+        headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))
+    elif isinstance(exc, Busy | StoreUnavailable):
+        headers["Retry-After"] = "1"
+    detail = exc.detail if isinstance(exc, ClientError) else {}
+    return web.json_response({"error": exc.code, "message": str(exc), **detail}, status=status, headers=headers)
 
 
 def bearer(request: web.Request) -> str | None:

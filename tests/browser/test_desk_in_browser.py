@@ -10,6 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from contact_center.model import Role
 from tests.browser.test_chat_in_browser import open_desk
+from tests.channels.test_chat_files import PNG, upload
 from tests.clients import desk as desk_client
 from tests.clients import widget
 from tests.conftest import PASSWORD, Server, make_config, start_server
@@ -17,6 +18,7 @@ from tests.conftest import PASSWORD, Server, make_config, start_server
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PDF = b"%PDF-1.7\n" + b"1 0 obj\n" * 20
 
 
 async def customer_writes(server: Server, text: str) -> tuple[object, dict]:
@@ -362,3 +364,42 @@ async def test_the_agent_sees_when_the_customer_has_read_a_reply(browser: Browse
     await expect(receipt).to_have_text("✓ sent")
     await shop.get_by_role("button", name="Chat with us").click()  # opens the window: the reply is seen
     await expect(receipt).to_have_text("✓✓ read")
+
+
+async def test_the_agent_sees_a_photo_the_customer_sent_and_downloads_their_pdf(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    customer, welcome = await customer_writes(server, "Bukti transfer terlampir")
+    await accept_next(desk)
+    await expect(desk.locator("#transcript .msg.customer .text")).to_have_text(["Bukti transfer terlampir"])
+    ids = []
+    for name, kind, data in (("bukti.png", "image/png", PNG), ("rekening.pdf", "application/pdf", PDF)):
+        status, kept, _ = await upload(server, welcome["token"], data, kind, name)
+        assert status == 201
+        ids.append(kept["id"])
+    await customer.send({"type": "message", "client_id": "c-2", "files": ids})  # type: ignore[attr-defined]
+    photo = desk.get_by_role("img", name="bukti.png")
+    await expect(photo).to_be_visible()
+    assert (await photo.get_attribute("src") or "").startswith("data:image/png;base64,")
+    async with desk.expect_download() as wait:
+        await desk.get_by_role("button", name="Download rekening.pdf").click()
+    download = await wait.value
+    assert download.suggested_filename == "rekening.pdf"
+    assert Path(await download.path()).read_bytes() == PDF
+    await expect(desk.locator("#contacts li .preview")).to_have_text(["bukti.png, rekening.pdf"])
+
+
+async def test_the_history_panel_follows_the_customers_other_contacts_live(browser: Browser, server: Server):
+    """While the agent has the chat, the customer leaves a message: its email contact shows in History at once."""
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    customer, _ = await customer_writes(server, "Saya minta salinan tagihan")
+    await accept_next(desk)
+    await expect(desk.locator("#transcript .msg.customer .text")).to_have_text(["Saya minta salinan tagihan"])
+    await expect(desk.locator("#history .past")).to_have_count(0)  # this chat's messages are in the transcript
+    await customer.send({"type": "leave_message", "client_id": "l-1", "name": "Ani",  # type: ignore[attr-defined]
+                         "email": "ani@contoh.test", "text": "Kirim lewat email saja"})  # fmt: skip
+    await customer.expect("message_left")  # type: ignore[attr-defined]
+    past = desk.locator("#history .past")
+    await expect(past).to_have_count(1)
+    await expect(past).to_contain_text("Email")

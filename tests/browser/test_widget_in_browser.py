@@ -20,6 +20,7 @@ from tests.conftest import Server, make_config, start_server
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
 
 
 async def shop_page(browser: Browser, server: Server, path: str = "/", **context: object) -> Page:
@@ -238,5 +239,34 @@ async def test_outside_office_hours_a_customer_leaves_a_message_that_becomes_an_
         await shop.goto(f"{server.url}/?page=2")  # the next page: the ticket is still said, the offer not made again
         await expect(shop.locator(".note.left")).to_contain_text(ticket)
         await expect(shop.get_by_role("button", name="Tinggalkan pesan")).to_have_count(0)
+    finally:
+        await server.runner.cleanup()
+
+
+async def test_a_customer_sends_a_photo_and_the_agent_sees_it_while_a_file_too_large_is_said_at_once(
+    browser: Browser, tmp_path: Path
+):
+    """The widget uploads the photo and names it in a message; the desk shows it small; a big one never leaves."""
+    server = await start_server(make_config(tmp_path, webchat={"attachment_max_mb": 0.01}))  # 10 KB
+    try:
+        await server.add_agent("ayu")
+        agent, _ = await desk(server, "ayu")
+        shop = await shop_page(browser, server, locale="id-ID")
+        await shop.get_by_role("button", name="Chat dengan kami").click()
+        await write(shop, "Ini struknya")
+        offer = await agent.expect("offer")
+        await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+        await agent.expect("assigned")
+        photo = {"name": "struk.png", "mimeType": "image/png", "buffer": PNG}
+        await shop.locator("input.picker").set_input_files(photo)
+        shown = await agent.expect("message", seq=2)
+        assert shown["files"][0]["name"] == "struk.png" and shown["files"][0]["type"] == "image/png"
+        await expect(shop.locator(".msg.customer .file")).to_have_text(["📎 struk.png (1 KB)"])
+        await expect(shop.locator(".msg.pending")).to_have_count(0)
+
+        big = {"name": "besar.png", "mimeType": "image/png", "buffer": PNG + bytes(20_000)}
+        await shop.locator("input.picker").set_input_files(big)
+        await expect(shop.locator(".msg.failed")).to_contain_text("berkas terlalu besar (paling besar 0,01 MB)")
+        await agent.nothing("message", wait=0.3)
     finally:
         await server.runner.cleanup()

@@ -412,6 +412,30 @@ async def test_ratings_are_reported_per_month_quarter_half_and_year_to_superviso
             assert r.status == 400 and "period" in (await r.json())["message"]
 
 
+async def test_the_agent_is_told_of_the_customers_other_contacts_as_they_happen(server: Server):
+    """A message the customer leaves while the agent has their chat: its contact joins the history live, once."""
+    agent, customer, welcome, assigned = await offered_chat(server)
+    chat_id = assigned["contact"]["id"]
+    await customer.send({"type": "page_view", "url": "http://shop.test/kartu", "title": "Kartu"})
+    page = await agent.expect("history_added")
+    assert page["event"]["kind"] == "page_view" and page["event"]["data"]["title"] == "Kartu"
+    await customer.send({"type": "leave_message", "client_id": "l-1", "name": "Ani", "email": "ani@contoh.test",
+                         "text": "Tolong kirim salinan tagihan lewat email"})  # fmt: skip
+    left = await customer.expect("message_left")
+    created = await agent.expect("history_added")
+    received = await agent.expect("history_added")
+    assert [created["event"]["kind"], received["event"]["kind"]] == ["contact.created", "email.received"]
+    assert {created["event"]["contact_id"], received["event"]["channel"]} == {left["contact_id"], "email"}
+    assert created["event"]["customer_id"] == welcome["customer_id"]
+    await agent.send({"type": "reply", "contact_id": chat_id, "client_id": "a-1", "text": "Baik"})
+    await agent.expect("ack", client_id="a-1")
+    await agent.send({"type": "close", "contact_id": chat_id, "disposition": "resolved"})
+    await agent.expect("contact_state", contact_id=chat_id, state="wrap_up")
+    await asyncio.sleep(0.3)
+    told = [m["event"] for m in agent.received if m["type"] == "history_added"]
+    assert {e["contact_id"] for e in told} <= {left["contact_id"]}, "its own chat's events are not told as history"
+
+
 async def test_an_agent_searches_customers_by_name_address_and_phone(server: Server):
     await server.add_agent("ayu")
     agent, _ = await desk(server, "ayu", available=False)

@@ -10,7 +10,7 @@ are kept in Redis by a function (``cc_add_message``), so they hold across nodes.
 (Redis 7) are loaded when the store opens.
 
 One module per aggregate: :mod:`.customers`, :mod:`.contacts` (conversations and history),
-:mod:`.units` (a unit of work's commit), :mod:`.mail`, :mod:`.accounts`, :mod:`.reports`; the
+:mod:`.units` (a unit of work's commit), :mod:`.mail`, :mod:`.accounts`, :mod:`.reports`, :mod:`.files`; the
 keyspace is :mod:`.keys`, the codec :mod:`.codec`.
 
 A caller is told once EXEC has answered. What Redis keeps through a crash of its own depends
@@ -22,6 +22,7 @@ from __future__ import annotations
 from contact_center.store.redis.accounts import ACCOUNTS_LIBRARY, RedisAccounts
 from contact_center.store.redis.contacts import RedisContacts
 from contact_center.store.redis.customers import RedisCustomers
+from contact_center.store.redis.files import RedisFiles
 from contact_center.store.redis.library import LIBRARY
 from contact_center.store.redis.mail import RedisMail
 from contact_center.store.redis.reports import RedisReports
@@ -29,7 +30,7 @@ from contact_center.store.redis.reports import RedisReports
 __all__ = ["RedisStore"]
 
 
-class RedisStore(RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports):
+class RedisStore(RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports, RedisFiles):
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
     libraries = (LIBRARY, ACCOUNTS_LIBRARY)

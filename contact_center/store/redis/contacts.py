@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from contact_center.model import (
@@ -37,11 +37,13 @@ class RedisContacts(RedisUnits):
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> asyncio.Future[tuple[HistoryEvent, bool]]:
         """Queue a message for ``contact``'s conversation, once per ``client_id`` (see the SQLite store)."""
         future: asyncio.Future[tuple[HistoryEvent, bool]] = asyncio.get_running_loop().create_future()
         row = row_of(contact) if create else None
-        self._queue((future, self._build_message, contact, actor, text, client_id, at, tuple(extra), row))
+        entry = (future, self._build_message, contact, actor, text, client_id, at, tuple(extra), row)
+        self._queue((*entry, tuple(files)) if files else entry)
         return future
 
     def post_message(self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written) -> None:
@@ -57,12 +59,14 @@ class RedisContacts(RedisUnits):
         at: float,
         extra: tuple[NewEvent, ...],
         row: Row | None,
+        files: tuple[Mapping[str, Any], ...] = (),
     ) -> Read:
         k = self.keys
         if row is not None:  # a conversation's first message: the contact and its first events before it
             self._save_contacts(pipe, [row])
             self._append_events(pipe, extra)
-        body = stored_json(contact.id, contact.channel.value, "message", at, actor, {"text": text}, client_id)
+        data: dict[str, Any] = {"text": text, "files": list(files)} if files else {"text": text}
+        body = stored_json(contact.id, contact.channel.value, "message", at, actor, data, client_id)
         customer_id = contact.customer_id
         keys = (k.event_ids, k.conversation(contact.id), k.messages(contact.id), k.history(customer_id))
         pipe.fcall("cc_add_message", len(keys), *keys, client_id, body)

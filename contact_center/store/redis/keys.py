@@ -207,6 +207,9 @@ class Keys:
     def sla_answered(self) -> str:
         return f"{self.prefix}sla:email:answered"
 
+    def file(self, file_id: str) -> str:
+        return f"{self.prefix}file:{file_id}"
+
     @property
     def ratings(self) -> str:
         return f"{self.prefix}ratings"

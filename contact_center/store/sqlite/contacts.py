@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,9 @@ class SqliteContacts(SqliteUnits):
         extra: Sequence[NewEvent] = (),
         *,
         create: bool = False,
+        files: Sequence[Mapping[str, Any]] = (),
     ) -> asyncio.Future[tuple[HistoryEvent, bool]]:
-        """Queue a message for ``contact``'s conversation, once per ``client_id``.
+        """Queue a message for ``contact``'s conversation, once per ``client_id``; ``files`` it carries, described.
 
         The sequence number is taken in the same transaction, so messages written in
         one batch still number 1, 2, 3 in order. With ``create`` the contact row is
@@ -64,7 +65,8 @@ class SqliteContacts(SqliteUnits):
         """
         future: asyncio.Future[tuple[HistoryEvent, bool]] = asyncio.get_running_loop().create_future()
         created_row = contact_row(contact) if create else None
-        self._queue((future, self._message_op, contact, actor, text, client_id, at, tuple(extra), created_row))
+        entry = (future, self._message_op, contact, actor, text, client_id, at, tuple(extra), created_row)
+        self._queue((*entry, tuple(files)) if files else entry)
         return future
 
     def post_message(self, contact: Contact, actor: str, text: str, client_id: str, at: float, then: Written) -> None:
@@ -86,6 +88,7 @@ class SqliteContacts(SqliteUnits):
         at: float,
         extra: tuple[NewEvent, ...],
         created_row: tuple[Any, ...] | None,
+        files: tuple[Mapping[str, Any], ...] = (),
     ) -> tuple[HistoryEvent, bool]:
         if created_row is not None:
             self._save_contact(db, created_row)
@@ -100,7 +103,7 @@ class SqliteContacts(SqliteUnits):
             ).fetchone()
             return event_of(row), False
         seq = conv.last_seq + 1
-        data = {"text": text}
+        data: dict[str, Any] = {"text": text, "files": list(files)} if files else {"text": text}
         channel = contact.channel.value
         cur = self._message_cursor  # one cursor for every message: no cursor object made per insert
         cur.execute(

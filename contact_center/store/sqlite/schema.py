@@ -62,6 +62,11 @@ CREATE INDEX IF NOT EXISTS mails_quarantined ON mails (at) WHERE quarantine IS N
 CREATE TABLE IF NOT EXISTS mail_parts (
     mail_id TEXT NOT NULL, idx INTEGER NOT NULL, data BLOB, PRIMARY KEY (mail_id, idx)
 );
+-- Files customers sent in chats; a message names them (its data's "files").
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL,
+    size INTEGER NOT NULL, at REAL NOT NULL, data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS thread_ids (
     message_id TEXT PRIMARY KEY, mail_id TEXT NOT NULL, digest TEXT NOT NULL, contact_id TEXT,
     ticket TEXT NOT NULL

@@ -134,7 +134,12 @@ async def test_every_page_has_the_policy_and_none_can_be_framed(server: Server):
 async def test_deeply_nested_json_is_a_400_at_every_json_entry_point(server: Server):
     """Every route that takes a JSON body answers 400 bad_json to nesting too deep for a parser, never a 500."""
     spec = json.loads((DOCS / "openapi.json").read_text())
-    taking = [(p, m) for p, ops in spec["paths"].items() for m, op in ops.items() if "requestBody" in op]
+    taking = [
+        (p, m)
+        for p, ops in spec["paths"].items()
+        for m, op in ops.items()
+        if "application/json" in op.get("requestBody", {}).get("content", {})  # a file's upload is its bytes
+    ]
     assert len(taking) >= 5
     deep_array = b"[" * 100_000 + b"]" * 100_000
     deep_object = ('{"a":' * 200 + "1" + "}" * 200).encode()

@@ -2,7 +2,7 @@
 // the reply box with its draft, the wrap-up's countdown, and closing with a disposition.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
-import { MailThread, Recipient } from "./mail.jsx";
+import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
 
 export function customerName(entry, t) {
   return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
@@ -34,13 +34,36 @@ function StateLine({ entry, t }) {
   return <span id="contact-state" class="state wrap" role="timer">{t("desk.wrap_up_left", { count: left })}</span>;
 }
 
+const IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+
+// A file the customer sent: an image shown small (its bytes fetched with the agent's token, shown as
+// data: under the desk's policy), anything else a download; both download on a click.
+function ChatFile({ f, me, t }) {
+  const [src, setSrc] = useState(null);
+  const url = `/api/files/${encodeURIComponent(f.id)}`;
+  useEffect(() => {
+    if (!IMAGES.has(f.type)) return undefined;
+    let live = true;
+    dataUrl(url, me.token).then((u) => { if (live) setSrc(u); }, () => {});
+    return () => { live = false; };
+  }, [f.id]);
+  const label = t("desk.file", { name: f.name, size: size(f.size, t) });
+  return (
+    <button type="button" class="chat-file" aria-label={t("desk.file_download", { name: f.name })} onClick={() => saveAs(url, f.name, me.token, me.onError)}>
+      {src ? <img src={src} alt={f.name} /> : null}
+      <span>{label}</span>
+    </button>
+  );
+}
+
 function Message({ m, entry, t, zone, me }) {
   const fromCustomer = m.from === "customer";
   const who = fromCustomer ? customerName(entry, t) : (m.from === `agent:${me.id}` ? t("desk.you") : t("desk.colleague"));
   return (
     <div class={`msg ${fromCustomer ? "customer" : "agent"}`} data-seq={m.seq}>
       <div class="msg-meta"><span class="who">{who}</span> <time>{formatMoment(m.at, t.language, zone, { date: false })}</time></div>
-      <div class="text">{m.text}</div>
+      {m.text ? <div class="text">{m.text}</div> : null}
+      {m.files && m.files.length ? <div class="files">{m.files.map((f) => <ChatFile key={f.id} f={f} me={me} t={t} />)}</div> : null}
       {fromCustomer || entry.contact.channel !== "chat" ? null : (
         <div class={`receipt${m.seq <= (entry.readSeq || 0) ? " read" : ""}`}>{t(m.seq <= (entry.readSeq || 0) ? "desk.read" : "desk.sent")}</div>
       )}

@@ -3,14 +3,14 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
 
-function authed(url, token) {
+export function authed(url, token) {
   return fetch(url, { headers: { Authorization: `Bearer ${token}` } }).then((r) => {
     if (!r.ok) throw new Error(String(r.status));
     return r.blob();
   });
 }
 
-function dataUrl(url, token) {
+export function dataUrl(url, token) {
   return authed(url, token).then((blob) => new Promise((ok, fail) => {
     const reader = new FileReader();
     reader.onload = () => ok(reader.result);
@@ -46,23 +46,26 @@ function HtmlFrame({ mail, token, t }) {
   return <iframe ref={frame} class="mail-html" sandbox="" referrerpolicy="no-referrer" title={t("desk.mail.frame", { subject: mail.subject || "" })} />;
 }
 
-function size(bytes, t) {
+export function size(bytes, t) {
   return bytes > 1048576 ? t("desk.mail.mb", { n: (bytes / 1048576).toFixed(1) }) : t("desk.mail.kb", { n: Math.max(1, Math.round(bytes / 1024)) });
+}
+
+/** Fetch a file with the agent's token and hand it to the browser as a download named ``name``. */
+export function saveAs(url, name, token, onError) {
+  authed(url, token).then((blob) => {
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  }, () => onError({ code: "attachment" }));
 }
 
 function Attachment({ a, token, t, onError }) {
   if (!a.url) return <div class="attachment"><span class="refused">{t("desk.mail.not_kept", { name: a.filename, size: size(a.size, t), why: a.refused || "" })}</span></div>;
-  function download() {
-    authed(a.url, token).then((blob) => {
-      const link = document.createElement("a");
-      link.href = URL.createObjectURL(blob);
-      link.download = a.filename;
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    }, () => onError({ code: "attachment" }));
-  }
+  const download = () => saveAs(a.url, a.filename, token, onError);
   return <div class="attachment"><button type="button" class="download" onClick={download}>{`${a.filename} (${size(a.size, t)})`}</button></div>;
 }
 

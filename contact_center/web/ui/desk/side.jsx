@@ -53,7 +53,7 @@ export function Offers({ desk, state, t }) {
 
 function preview(entry, t) {
   const last = entry.messages[entry.messages.length - 1];
-  if (last) return last.text;
+  if (last) return last.text || (last.files || []).map((f) => f.name).join(", ");
   const mail = entry.mails[entry.mails.length - 1];
   return mail ? (mail.subject || t("desk.mail.no_subject")) : "";
 }

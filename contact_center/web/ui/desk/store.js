@@ -247,7 +247,7 @@ export class Desk {
     });
     if (m.from === "customer") {
       if (this.state.typing === m.contact_id) this._set({ typing: null });
-      if (document.hidden || this.state.current !== m.contact_id) this.notify("message", { contact: c, text: m.text });
+      if (document.hidden || this.state.current !== m.contact_id) this.notify("message", { contact: c, text: m.text || (m.files || []).map((f) => f.name).join(", ") });
     }
   }
 

@@ -21,13 +21,20 @@ function Note({ item, t }) {
   return <li class="note">{t(`widget.${item.what}`, item.values)}</li>;
 }
 
+function fileSize(bytes, t) {
+  return bytes > 1048576 ? t("widget.mb", { n: (bytes / 1048576).toFixed(1) }) : t("widget.kb", { n: Math.max(1, Math.round(bytes / 1024)) });
+}
+
 function Message({ item, t }) {
   const who = item.from === "customer" ? t("widget.you") : t("widget.agent");
   const time = item.at ? formatMoment(item.at, t.language, undefined, { date: false }) : "";
   return (
     <li class={`msg ${item.from} ${item.status}`} data-seq={item.seq || undefined}>
       <span class="who">{who}</span>
-      <span class="text">{item.text}</span>
+      {item.text ? <span class="text">{item.text}</span> : null}
+      {item.files && item.files.length ? (
+        <ul class="files">{item.files.map((f, n) => <li key={n} class="file">{t("widget.file", { name: f.name, size: fileSize(f.size, t) })}</li>)}</ul>
+      ) : null}
       <span class="meta">
         {item.status === "pending" ? t("widget.sending") : null}
         {item.status === "failed" ? <span class="failed" role="alert">{t("widget.not_sent", { reason: reasonOf(item, t) })}</span> : null}
@@ -86,9 +93,14 @@ function Composer({ chat, state, t }) {
   const length = [...text].length;
   const over = limit && length > limit;
   useEffect(() => { if (state.open && input.current) input.current.focus(); }, [state.open]);
+  const picker = useRef(null);
   function submit(event) {
     if (event) event.preventDefault();
     if (chat.write(text)) setText("");
+  }
+  function picked(event) {
+    for (const file of event.currentTarget.files || []) chat.sendFile(file);
+    event.currentTarget.value = "";
   }
   return (
     <form class="composer" onSubmit={submit}>
@@ -96,6 +108,8 @@ function Composer({ chat, state, t }) {
         aria-invalid={over ? "true" : undefined} aria-describedby={over ? "cc-over" : undefined}
         onInput={(e) => { setText(e.currentTarget.value); chat.typing(); }}
         onKeyDown={(e) => { if (e.key === "Enter" && !e.shiftKey) submit(e); }} />
+      <input ref={picker} type="file" class="picker" hidden accept={(state.limits.file_types || []).join(",")} onChange={picked} />
+      <button type="button" class="attach" aria-label={t("widget.attach")} title={t("widget.attach")} onClick={() => picker.current && picker.current.click()}>📎</button>
       <button type="submit" class="send" disabled={!text.trim() || over}>{t("widget.send")}</button>
       {limit && length > limit * 0.9 ? (
         <p id="cc-over" class={over ? "count over" : "count"} role={over ? "alert" : undefined}>

@@ -16,8 +16,9 @@ function newId() {
 }
 
 export class Chat {
-  constructor({ url, topic, language, vouched, storage, storageKey, onEvent }) {
+  constructor({ url, filesUrl, topic, language, vouched, storage, storageKey, onEvent }) {
     this.url = url;
+    this.filesUrl = filesUrl;  // where files are uploaded (POST, the token as bearer), before a message names them
     this.topic = topic;
     this.language = language;
     this.vouched = vouched;          // what the page says of its visitor, sent once greeted
@@ -52,7 +53,7 @@ export class Chat {
     this._greeted = false;
     this._backoff = 500;
     this.ws = null;
-    for (const p of this.unsent) this._add({ kind: "message", from: "customer", text: p.text, clientId: p.client_id, status: "pending" });
+    for (const p of this.unsent) this._add({ kind: "message", from: "customer", text: p.text, clientId: p.client_id, status: "pending", files: p.shown });
   }
 
   // ---- what a view uses
@@ -82,6 +83,37 @@ export class Chat {
     this._add({ kind: "message", from: "customer", text, clientId, status: "pending" });
     this._sendMessage({ client_id: clientId, text });
     return true;
+  }
+  /** Send a file: uploaded first (checked against the limits before), then a message names it. */
+  async sendFile(file) {
+    const limits = this.state.limits;
+    const clientId = newId();
+    const shown = [{ name: file.name, size: file.size, type: file.type }];
+    this._add({ kind: "message", from: "customer", text: "", files: shown, clientId, status: "pending" });
+    const refuse = (why) => {
+      const mine = this.state.items.find((i) => i.clientId === clientId);
+      if (mine) this._replace(mine, { ...mine, status: "failed", ...why });
+    };
+    if (limits.max_file_mb && file.size > limits.max_file_mb * 1048576) return refuse({ code: "invalid_field", problem: "file_too_large", limit: limits.max_file_mb });
+    if (limits.file_types && file.type && !limits.file_types.includes(file.type)) return refuse({ code: "invalid_field", problem: "type_not_allowed" });
+    let answer;
+    let body = {};
+    try {
+      answer = await fetch(this.filesUrl, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": file.type || "application/octet-stream", "X-File-Name": encodeURIComponent(file.name) },
+        body: file,
+      });
+      body = await answer.json();
+    } catch {
+      return refuse({ code: "upload_failed" });
+    }
+    if (!answer.ok) return refuse({ code: body.error, problem: body.problem, limit: body.limit });
+    const p = { client_id: clientId, text: "", files: [body.id], shown };
+    this.unsent.push(p);
+    this._save();
+    this._sendMessage(p);
+    return undefined;
   }
   typing() {
     const now = Date.now();
@@ -196,7 +228,7 @@ export class Chat {
     }
     const mine = m.client_id && this.state.items.find((i) => i.clientId === m.client_id && !i.seq);
     const item = { kind: "message", from: m.from === "customer" ? "customer" : "agent", text: m.text, at: m.at,
-      seq: m.seq, contactId: m.contact_id, clientId: m.client_id, status: "sent" };
+      seq: m.seq, contactId: m.contact_id, clientId: m.client_id, status: "sent", files: m.files };
     if (mine) this._replace(mine, item);
     else this._add(item);
     if (item.from === "agent") {
@@ -243,7 +275,11 @@ export class Chat {
     this._set({ leave: { status: "failed", code: m.code, problem: m.problem, field: m.field, limit: m.limit } });
   }
 
-  _sendMessage(p) { this._send({ type: "message", client_id: p.client_id, text: p.text, ref: p.client_id }); }
+  _sendMessage(p) {
+    const m = { type: "message", client_id: p.client_id, text: p.text, ref: p.client_id };  // p.shown: for the view only
+    if (p.files) m.files = p.files;
+    this._send(m);
+  }
 
   _send(message) {
     if (this.ws && this.ws.readyState === 1) { this.ws.send(JSON.stringify(message)); return true; }

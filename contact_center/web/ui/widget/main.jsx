@@ -24,6 +24,7 @@ function start(script) {
   const listeners = {};  // the page's own handlers: identified, code_sent, error
   const chat = new Chat({
     url: `${base.protocol === "https:" ? "wss://" : "ws://"}${base.host}/ws/chat`,
+    filesUrl: `${base.origin}/api/chat/files`,
     topic: script.getAttribute("data-topic") || "general",
     language,
     vouched,

@@ -1,0 +1,96 @@
+"""REST: files a customer sends in a chat, uploaded from the widget, and shown to agents.
+
+``POST /api/chat/files`` takes the file's bytes as the body, its type as ``Content-Type`` and
+its name in ``X-File-Name`` (percent-encoded), with the customer's widget token as the bearer.
+The widget runs on the shop's pages, so the upload answers CORS for ``webchat.allowed_origins``
+only, as the chat socket does. ``GET /api/files/{id}`` gives it to an agent who may read the
+customer (:meth:`~contact_center.engine.Engine.may_read`), as the mail attachments are given:
+a plain image inline, anything else a download, never sniffed, in a sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from contact_center.exceptions import AuthError, ClientError, ContactCenterError, Forbidden, NotFound
+from contact_center.web.keys import ACCOUNTS, CONFIG, ENGINE, STORE
+from contact_center.web.rest import bearer, error_response, user
+
+__all__ = ["chat_file", "upload", "upload_preflight"]
+
+_INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_CHUNK = 64 * 1024
+
+
+def _cors(request: web.Request) -> dict[str, str]:
+    """The CORS headers for an allowed page's origin; a page of any other origin gets none."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin not in request.app[CONFIG].webchat.allowed_origins:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+
+async def upload_preflight(request: web.Request) -> web.StreamResponse:
+    """The browser asks whether the widget's page may upload: only an allowed origin may."""
+    cors = _cors(request)
+    if not cors:
+        return web.Response(status=403)
+    allowed = {
+        "Access-Control-Allow-Methods": "POST",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, X-File-Name",
+        "Access-Control-Max-Age": "600",
+    }
+    return web.Response(status=204, headers=cors | allowed)
+
+
+async def upload(request: web.Request) -> web.StreamResponse:
+    """Keep a file the customer sends; ``201 {id, name, type, size}``, which a chat message then names."""
+    cors = _cors(request)
+    try:
+        if request.headers.get("Origin") is not None and not cors:
+            raise Forbidden(f"Origin {request.headers.get('Origin')!r} may not send files")
+        token = bearer(request)
+        if not token:
+            raise AuthError("the widget's token is needed (Authorization: Bearer)")
+        customer_id = await request.app[ACCOUNTS].customer_id(token)
+        files = request.app[ENGINE].files
+        data = await _body(request, files.max_bytes, files.too_large)
+        name = unquote(request.headers.get("X-File-Name", ""))
+        kept = await request.app[ENGINE].receive_file(customer_id, name, request.headers.get("Content-Type"), data)
+    except ContactCenterError as exc:
+        return error_response(exc, cors)
+    return web.json_response(kept.described(), status=201, headers=cors)
+
+
+async def _body(request: web.Request, limit: int, too_large: Callable[[int], ClientError]) -> bytes:
+    """The body, read no further than ``limit`` bytes: a larger one is refused before it is all sent."""
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large(request.content_length)
+    chunks, size = [], 0
+    while chunk := await request.content.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise too_large(size)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def chat_file(request: web.Request) -> web.StreamResponse:
+    """A file a customer sent, for an agent who may read the customer (or a supervisor)."""
+    user_id = await user(request)
+    found = await request.app[STORE].chat_file(request.match_info["file_id"][:64], whole=True)
+    if found is None or found.data is None:
+        raise NotFound(f"no file {request.match_info['file_id'][:64]!r}")
+    await request.app[ENGINE].may_read(user_id, found.customer_id)
+    inline = found.content_type in _INLINE_IMAGES
+    headers = {
+        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(found.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "Cache-Control": "private, max-age=3600",
+    }
+    content_type = found.content_type if inline else "application/octet-stream"
+    return web.Response(body=found.data, content_type=content_type, headers=headers)
