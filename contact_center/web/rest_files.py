@@ -11,17 +11,16 @@ a plain image inline, anything else a download, never sniffed, in a sandbox.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from aiohttp import web
 
 from contact_center.exceptions import AuthError, ClientError, ContactCenterError, Forbidden, NotFound
 from contact_center.web.keys import ACCOUNTS, CONFIG, ENGINE, STORE
-from contact_center.web.rest import bearer, error_response, user
+from contact_center.web.rest import bearer, customer_bytes, error_response, user
 
 __all__ = ["chat_file", "upload", "upload_preflight"]
 
-_INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 _CHUNK = 64 * 1024
 
 
@@ -85,12 +84,4 @@ async def chat_file(request: web.Request) -> web.StreamResponse:
     if found is None or found.data is None:
         raise NotFound(f"no file {request.match_info['file_id'][:64]!r}")
     await request.app[ENGINE].may_read(user_id, found.customer_id)
-    inline = found.content_type in _INLINE_IMAGES
-    headers = {
-        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(found.filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, max-age=3600",
-    }
-    content_type = found.content_type if inline else "application/octet-stream"
-    return web.Response(body=found.data, content_type=content_type, headers=headers)
+    return customer_bytes(found.data, found.filename, found.content_type)

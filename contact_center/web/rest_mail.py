@@ -8,7 +8,6 @@ download, always with ``nosniff`` and a sandboxing Content-Security-Policy.
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 from aiohttp import web
 
@@ -18,7 +17,7 @@ from contact_center.reports import email_attainment
 from contact_center.reports import rating_report as ratings_of
 from contact_center.sla import Period
 from contact_center.web.keys import CLOCK, CONFIG, ENGINE, STORE
-from contact_center.web.rest import date_query, int_path, int_query, user
+from contact_center.web.rest import customer_bytes, date_query, int_path, int_query, user
 
 __all__ = ["attachment", "email_report", "quarantine", "rating_report", "raw_mail"]
 
@@ -58,9 +57,6 @@ async def rating_report(request: web.Request) -> web.Response:
     return web.json_response(report.to_json())
 
 
-_INLINE_IMAGES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-
 async def attachment(request: web.Request) -> web.StreamResponse:
     """An attachment's bytes, for the agent holding its contact or a supervisor.
 
@@ -76,15 +72,7 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     item = mail.attachments[n]
     if item.data is None:
         raise NotFound(f"attachment {n} was not kept: {item.refused}")
-    inline = item.content_type in _INLINE_IMAGES
-    headers = {
-        "Content-Disposition": f"{'inline' if inline else 'attachment'}; filename*=UTF-8''{quote(item.filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox; default-src 'none'",
-        "Cache-Control": "private, max-age=3600",
-    }
-    content_type = item.content_type if inline else "application/octet-stream"
-    return web.Response(body=item.data, content_type=content_type, headers=headers)
+    return customer_bytes(item.data, item.filename, item.content_type)
 
 
 async def raw_mail(request: web.Request) -> web.StreamResponse:
