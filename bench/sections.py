@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench.ab import desk_news_section, relay_ab, reshape_section
+from bench.ab import desk_news_section, files_section, relay_ab, reshape_section
 
 __all__ = ["SECTIONS", "yardstick"]
 
@@ -421,4 +421,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("delivery", _delivery_section),
     ("desk", _desk_section),
     ("e2e", desk_news_section),  # the A/B's figures are kept in bench/ab.py
+    ("e2e", files_section),  # the same
 ]
