@@ -1,4 +1,4 @@
-"""``contact-center``: run the engine and manage accounts.
+"""``contact-center``: run the engine, manage accounts, keep the reply library.
 
 contact-center serve [--config config.toml] [--demo]
 contact-center user add USERNAME --role agent --skill general=4 --skill lang_id=5 --password-stdin
@@ -6,6 +6,9 @@ contact-center user list
 contact-center user disable USERNAME      (its sessions end; enable gives the account back)
 contact-center user passwd USERNAME [--password-stdin]   (its sessions end, a lockout is lifted)
 contact-center user sessions USERNAME --end
+contact-center replies check [--library DIR]            (every problem of the reply library, by file and line)
+contact-center replies export OUT [--library DIR]       (OUT.csv: one table; else a folder of reply files)
+contact-center replies import SOURCE [--into DIR]       (a .csv table, a reply file or a folder; all or nothing)
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ from contact_center.exceptions import ContactCenterError
 from contact_center.logs import configure_logging
 from contact_center.model import Role
 from contact_center.redis_bus import RedisBus
+from contact_center.reply_files import STARTER, export, import_into, read_folder, read_source
 from contact_center.store import open_store
 from contact_center.web import build_app
 from contact_center.web.access_log import AccessLogger
 from contact_center.web.server import serve_app
+from templates_responses.library_format import LibraryError
 
 __all__ = ["main"]
 
@@ -179,7 +184,43 @@ def _parser() -> argparse.ArgumentParser:
     sessions = user_sub.add_parser("sessions", help="end every session of a user (--end)")
     sessions.add_argument("username")
     sessions.add_argument("--end", action="store_true", required=True, help="end them (desks close at once)")
+    _replies_parser(sub)
     return parser
+
+
+def _replies_parser(sub: Any) -> None:
+    replies = sub.add_parser("replies", help="the library of pre-written replies: check, export, import")
+    replies_sub = replies.add_subparsers(dest="replies_command", required=True, metavar="ACTION")
+    check = replies_sub.add_parser("check", help="read the library and say every problem, by file and line")
+    check.add_argument("--library", type=Path, help="the library's folder (default: desk.replies_dir)")
+    out = replies_sub.add_parser("export", help="write the library as a CSV table (OUT.csv) or a folder of files")
+    out.add_argument("out", type=Path)
+    out.add_argument("--library", type=Path, help="the library's folder (default: desk.replies_dir)")
+    into = replies_sub.add_parser("import", help="add or replace replies from a .csv table, a reply file or a folder")
+    into.add_argument("source", type=Path)
+    into.add_argument("--into", type=Path, help="the library's folder (default: desk.replies_dir)")
+
+
+def _replies(config: Config, args: argparse.Namespace) -> None:
+    """The ``replies`` commands; a bad library or import is said in full and changes nothing."""
+    languages = config.webchat.languages
+    own = config.desk.replies_dir
+    if args.replies_command == "import":
+        folder = args.into or own
+        if folder is None:
+            raise SystemExit(
+                "replies import: say --into DIR, or set desk.replies_dir (the starter library is read only)"
+            )
+        merged = import_into(folder, read_source(args.source, languages), languages)
+        print(f"{folder}: {len(merged)} replies")
+        return
+    library = args.library or own or STARTER
+    replies = read_folder(library, languages)
+    if args.replies_command == "check":
+        print(f"{library}: {len(replies)} replies, no problems")
+    else:
+        export(replies, languages, args.out)
+        print(f"{args.out}: {len(replies)} replies")
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:
@@ -199,10 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(config.logging)
         if args.command == "serve":
             _run(_serve(config, args.demo))
+        elif args.command == "replies":
+            _replies(config, args)
         else:
             asyncio.run(_users(config, args))
     except ContactCenterError as exc:
         print(f"contact-center: {exc}", file=sys.stderr)
+        return 2
+    except LibraryError as exc:
+        print(f"contact-center: the reply library has problems:\n{exc}", file=sys.stderr)
         return 2
     return 0
 

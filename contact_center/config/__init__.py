@@ -7,6 +7,7 @@ objects are passed down to whoever needs them; nothing reads a global.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -88,6 +89,9 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         logging=read_logging(root.table("logging")),
     )
     root.done()
+    replies = cfg.desk.replies_dir
+    if replies is not None and not replies.is_absolute():
+        cfg = dataclasses.replace(cfg, desk=dataclasses.replace(cfg.desk, replies_dir=base / replies))
     bands, names = cfg.routing.policy.value_bands, cfg.desk.value_band_names
     if len(names) != len(bands) + 1:
         raise ConfigError(

@@ -6,6 +6,7 @@ from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,6 +37,8 @@ class DeskConfig:
         {"en": "Priority", "id": "Prioritas"},
         {"en": "VIP", "id": "VIP"},
     )
+    # The folder of the pre-written replies (one file each); None: the starter library shipped with the engine.
+    replies_dir: Path | None = None
 
 
 # The product's routing defaults (the pure router's own defaults are neutral: no widening, one value band).
@@ -83,6 +86,10 @@ def _capacity(t: Table, name: str, default: Mapping[str, int]) -> dict[str, int]
     return dict(raw)
 
 
+def _folder(path: str) -> Path | None:
+    return Path(path) if path else None
+
+
 def read_desk(t: Table) -> DeskConfig:
     default = DeskConfig()
     cfg = DeskConfig(
@@ -104,6 +111,7 @@ def read_desk(t: Table) -> DeskConfig:
                 'a list of names in both languages, like [{ en = "Standard", id = "Standar" }]',
             )
         ),
+        replies_dir=_folder(t.get("replies_dir", "", lambda v: isinstance(v, str), "a folder path")),
     )
     t.done()
     return cfg

@@ -90,3 +90,28 @@ def test_users_are_listed_disabled_enabled_and_given_passwords(tmp_path):
     assert ended.returncode == 0 and "0 sessions ended" in ended.stdout
     missing = cli(*base, "disable", "nobody")
     assert missing.returncode == 2 and "no user 'nobody'" in missing.stderr
+
+
+def test_the_reply_library_is_checked_exported_and_imported_whole(tmp_path):
+    """The starter checks clean; exported to CSV, imported into the team's folder; a bad import changes nothing."""
+    library = tmp_path / "replies"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "data"\n[desk]\nreplies_dir = "{library.name}"\n')
+    starter = cli("--config", str(config), "replies", "check", "--library", "templates_responses/starter")
+    assert starter.returncode == 0 and "13 replies, no problems" in starter.stdout
+    table = tmp_path / "replies.csv"
+    exported = cli("--config", str(config), "replies", "export", str(table), "--library", "templates_responses/starter")
+    assert exported.returncode == 0 and table.read_text().startswith("id,code,title,tags,skills,examples")
+    library.mkdir()
+    imported = cli("--config", str(config), "replies", "import", str(table))
+    assert imported.returncode == 0 and "13 replies" in imported.stdout
+    assert (library / "card-blocked.toml").read_text().startswith('title = "Card blocked or lost"')
+    before = {p.name: p.read_text() for p in library.iterdir()}
+
+    bad = table.read_text().replace("{{agent_name}}", "{{agent}}", 1).replace(",pin,", ",hours,")
+    table.write_text(bad)
+    refused = cli("--config", str(config), "replies", "import", str(table))
+    assert refused.returncode == 2 and "unknown variable 'agent'" in refused.stderr
+    assert "code 'hours' is used by" in refused.stderr and f"{table}:" in refused.stderr
+    assert {p.name: p.read_text() for p in library.iterdir()} == before, "nothing half-imported"
+    assert cli("--config", str(config), "replies", "check").stdout.startswith(str(library))

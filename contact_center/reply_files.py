@@ -1,0 +1,81 @@
+"""The reply library's folder: its files read and checked whole, an import written only when all of it is good.
+
+The folder is ``desk.replies_dir`` (empty: the starter library for a bank's customer service that
+ships with the engine, ``templates_responses/starter``). One ``<id>.toml`` file per reply, in the
+format of :mod:`templates_responses.library_format`; the library may also be exported and
+imported as one CSV table (:mod:`templates_responses.library_csv`) or as another folder of files.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from templates_responses.library_csv import from_csv, to_csv
+from templates_responses.library_format import LibraryError, Problem, read_library, write_reply
+from templates_responses.replies import Reply
+
+__all__ = ["STARTER", "export", "import_into", "read_folder", "read_source"]
+
+STARTER = Path(__file__).resolve().parents[1] / "templates_responses" / "starter"
+
+
+def _text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LibraryError([Problem(str(path), 1, f"not UTF-8 text: {exc}")]) from None
+
+
+def read_folder(folder: Path, languages: Sequence[str]) -> list[Reply]:
+    """Every reply in ``folder`` (its ``*.toml`` files); :class:`LibraryError` naming every problem."""
+    if not folder.is_dir():
+        raise LibraryError([Problem(str(folder), 0, "no such folder")])
+    return read_library([(str(p), _text(p)) for p in sorted(folder.glob("*.toml"))], languages)
+
+
+def read_source(source: Path, languages: Sequence[str]) -> list[Reply]:
+    """Replies from a folder of reply files, one reply file, or a CSV table."""
+    if source.is_dir():
+        return read_folder(source, languages)
+    if source.suffix.lower() == ".csv":
+        return from_csv(str(source), _text(source), languages)
+    return read_library([(str(source), _text(source))], languages)
+
+
+def export(replies: Sequence[Reply], languages: Sequence[str], out: Path) -> None:
+    """The replies as a CSV table (``out`` ending in .csv) or as a folder of reply files."""
+    if out.suffix.lower() == ".csv":
+        _write(out, to_csv(replies, languages))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for reply in replies:
+        _write(out / f"{reply.id}.toml", write_reply(reply))
+
+
+def import_into(folder: Path, incoming: Sequence[Reply], languages: Sequence[str]) -> list[Reply]:
+    """Add or replace ``incoming`` replies in the library ``folder``: checked with what is there, then written.
+
+    The library as it would be afterwards is checked first (a short code taken twice, say), so
+    a bad import writes nothing. Each file is written whole (to a temporary name, then renamed).
+    """
+    existing = {r.id: r for r in read_folder(folder, languages)} if any(folder.glob("*.toml")) else {}
+    merged = {**existing, **{r.id: r for r in incoming}}
+    read_library([(f"{folder / rid}.toml", write_reply(r)) for rid, r in sorted(merged.items())], languages)
+    for reply in incoming:
+        _write(folder / f"{reply.id}.toml", write_reply(reply))
+    return sorted(merged.values(), key=lambda r: r.id)
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
