@@ -2,7 +2,7 @@
 and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
-    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk
+    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies
 """
 
 from __future__ import annotations
@@ -15,39 +15,34 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, delivery, desk_render, e2e, email, logins, memory, relay, router
+from bench import cluster, delivery, desk_render, e2e, email, logins, memory, relay, replies, router
 from bench.report import write_chart, write_cluster_chart, write_markdown
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or ["router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk"]
+    wanted = argv or ["router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies"]
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
+    runners = {
+        "router": router.run,
+        "e2e": lambda: asyncio.run(e2e.rounds()),
+        "relay": lambda: asyncio.run(relay.run()),
+        "memory": lambda: asyncio.run(memory.run()),
+        "cluster": lambda: asyncio.run(cluster.run()),
+        "email": lambda: asyncio.run(email.run()),
+        "logins": lambda: asyncio.run(logins.run()),
+        "delivery": lambda: asyncio.run(delivery.run()),
+        "desk": lambda: asyncio.run(desk_render.run()),
+        "replies": replies.run,
+    }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)
-        if name == "router":
-            results["router"] = router.run()
-        elif name == "e2e":
-            results["e2e"] = asyncio.run(e2e.rounds())
-        elif name == "relay":
-            results["relay"] = asyncio.run(relay.run())
-        elif name == "memory":
-            results["memory"] = asyncio.run(memory.run())
-        elif name == "cluster":
-            results["cluster"] = asyncio.run(cluster.run())
-        elif name == "email":
-            results["email"] = asyncio.run(email.run())
-        elif name == "logins":
-            results["logins"] = asyncio.run(logins.run())
-        elif name == "delivery":
-            results["delivery"] = asyncio.run(delivery.run())
-        elif name == "desk":
-            results["desk"] = asyncio.run(desk_render.run())
-        else:
+        if name not in runners:
             print(f"unknown benchmark {name!r}", file=sys.stderr)
             return 2
+        results[name] = runners[name]()
     results["machine"] = {"python": platform.python_version(), "cpus": _cpus(), "when": time.strftime("%Y-%m-%d")}
     RESULTS.mkdir(exist_ok=True)
     latest.write_text(json.dumps(results, indent=2) + "\n")

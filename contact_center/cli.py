@@ -9,6 +9,7 @@ contact-center user sessions USERNAME --end
 contact-center replies check [--library DIR]            (every problem of the reply library, by file and line)
 contact-center replies export OUT [--library DIR]       (OUT.csv: one table; else a folder of reply files)
 contact-center replies import SOURCE [--into DIR]       (a .csv table, a reply file or a folder; all or nothing)
+contact-center replies evaluate --test CSV [--library DIR]   (top-1, top-3 and latency on labelled messages)
 """
 
 from __future__ import annotations
@@ -199,6 +200,9 @@ def _replies_parser(sub: Any) -> None:
     into = replies_sub.add_parser("import", help="add or replace replies from a .csv table, a reply file or a folder")
     into.add_argument("source", type=Path)
     into.add_argument("--into", type=Path, help="the library's folder (default: desk.replies_dir)")
+    grade = replies_sub.add_parser("evaluate", help="how often the right reply is suggested, for labelled messages")
+    grade.add_argument("--test", type=Path, required=True, help="a CSV of text,category (category: a reply's id)")
+    grade.add_argument("--library", type=Path, help="the library's folder (default: desk.replies_dir)")
 
 
 def _replies(config: Config, args: argparse.Namespace) -> None:
@@ -218,9 +222,29 @@ def _replies(config: Config, args: argparse.Namespace) -> None:
     replies = read_folder(library, languages)
     if args.replies_command == "check":
         print(f"{library}: {len(replies)} replies, no problems")
+    elif args.replies_command == "evaluate":
+        _evaluate(replies, args.test)
     else:
         export(replies, languages, args.out)
         print(f"{args.out}: {len(replies)} replies")
+
+
+def _evaluate(replies: list[Any], test: Path) -> None:
+    from tqdm import tqdm
+
+    from contact_center.embeddings import SentenceEncoder
+    from contact_center.reply_evaluation import evaluate, labelled
+    from templates_responses.suggest import Suggester
+
+    try:
+        rows = labelled(test)
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"replies evaluate: {exc}") from None
+    suggester = Suggester(replies, SentenceEncoder())
+    with tqdm(total=len(rows), desc="suggestions", unit="msg", file=sys.stderr) as bar:
+        result = evaluate(suggester, rows, progress=lambda n: bar.update(1))
+    for line in result.lines():
+        print(line)
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:

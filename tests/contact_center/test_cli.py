@@ -115,3 +115,23 @@ def test_the_reply_library_is_checked_exported_and_imported_whole(tmp_path):
     assert "code 'hours' is used by" in refused.stderr and f"{table}:" in refused.stderr
     assert {p.name: p.read_text() for p in library.iterdir()} == before, "nothing half-imported"
     assert cli("--config", str(config), "replies", "check").stdout.startswith(str(library))
+
+
+def test_replies_evaluate_holds_the_suggester_against_labelled_messages(tmp_path):
+    """A CSV of text,category in any language: top-1, top-3 and latency are printed; a bad CSV is named."""
+    table = tmp_path / "mine.csv"
+    table.write_text(
+        "text,category\n"
+        "Kartu saya dicuri tadi pagi,card-blocked\n"
+        "I forgot the PIN of my debit card,pin_forgotten\n"
+        "Kapan kartu baru saya dikirim?,card-arrival\n"
+        "Where is the refund the shop promised me?,refund\n"
+    )
+    config = tmp_path / "config.toml"
+    config.write_text('[store]\ndata_dir = "data"\n')
+    result = cli("--config", str(config), "replies", "evaluate", "--test", str(table))
+    assert result.returncode == 0, result.stderr
+    assert "messages: 4" in result.stdout and "top-1: 100.0%" in result.stdout and "p95" in result.stdout
+    (tmp_path / "bad.csv").write_text("message,label\nx,y\n")
+    bad = cli("--config", str(config), "replies", "evaluate", "--test", str(tmp_path / "bad.csv"))
+    assert bad.returncode != 0 and "the columns must include text and category" in bad.stderr
