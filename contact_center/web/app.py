@@ -40,6 +40,7 @@ from contact_center.leases import Leases
 from contact_center.metrics import Metrics
 from contact_center.ports import ChatPorts, DeskPorts, MailPorts
 from contact_center.redis_bus import RedisBus
+from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail
 from contact_center.web.desk import DeskEndpoint
@@ -67,6 +68,7 @@ from contact_center.web.keys import (
 )
 from contact_center.web.peers import ClientAddresses
 from contact_center.web.rest import errors
+from templates_responses.library_format import LibraryError
 
 __all__ = ["ACCOUNTS", "BUS", "CONFIG", "EMAIL", "ENGINE", "METRICS", "SOCKETS", "STORE", "WEBCHAT", "build_app"]
 
@@ -223,6 +225,14 @@ def _office(config: Config, clock: Clock) -> dict[str, Any]:
     return {"open": is_open, "opens_at": None if is_open else calendar.add(now, 0), "time_zone": config.sla.time_zone}
 
 
+async def _load_replies(library: ReplyLibrary) -> None:
+    """The reply library, read and its suggester built while the engine serves; a bad library is logged, not fatal."""
+    try:
+        await library.load()
+    except LibraryError as exc:
+        log.error("replies.invalid", problems=[str(p) for p in exc.problems])
+
+
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
     watch, sockets = app[WATCH], app[SOCKETS]
@@ -235,12 +245,15 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
-    app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire)
+    library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages)
+    loading = asyncio.get_running_loop().create_task(_load_replies(library), context=contextvars.Context())
+    app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, library)
     desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
     yield
+    loading.cancel()
     await mail.stop()
     await chat.news.stop()
     await desks.news.stop()

@@ -40,6 +40,8 @@ from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskPorts
+from contact_center.reply_library import ReplyLibrary
+from contact_center.web.desk_replies import DeskReplies
 from contact_center.web.floor import FloorNews
 
 __all__ = ["DeskEndpoint", "DeskSession"]
@@ -108,6 +110,7 @@ class DeskSession:
         sock: JsonSocket,
         ports: DeskPorts,
         wire: Wire,
+        library: ReplyLibrary | None = None,
     ) -> None:
         self.engine = engine
         self.wire = wire
@@ -148,6 +151,8 @@ class DeskSession:
             "colleagues": self.colleagues,
             "ping": self.ping,
         }
+        if library is not None:
+            self.handlers.update(DeskReplies(engine, ports, library, sock.send, lambda: self.agent_id).handlers)
 
     async def run(self) -> None:
         await serve(self.sock, self.handlers, self._valid)
@@ -435,7 +440,9 @@ class DeskEndpoint:
         sockets: set[JsonSocket],
         ports: DeskPorts,
         wire: Wire,
+        library: ReplyLibrary | None = None,
     ) -> None:
+        self.library = library
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
@@ -450,7 +457,7 @@ class DeskEndpoint:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.library)
         self.sessions.add(session)
         try:
             await session.run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -13,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 HOSTILE = '<img src=x onerror="window.pwned=1"> Halo, <b>tolong</b> bantu saya'
 
 
-async def open_desk(browser: Browser, server: Server, username: str, *, available: bool = True) -> Page:
-    """An agent signed in at the desk (and, unless told otherwise, Available)."""
-    page = await (await browser.new_context()).new_page()
+async def open_desk(browser: Browser, server: Server, username: str, *, available: bool = True, **context: Any) -> Page:
+    """An agent signed in at the desk (and, unless told otherwise, Available); ``context``: the browser context's."""
+    page = await (await browser.new_context(**context)).new_page()
     await page.goto(f"{server.url}/desk")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
 import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
+import { Found, Suggestions, ToFill, replyQuery, unfilled } from "./replies.jsx";
 
 export function customerName(entry, t) {
   return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
@@ -96,17 +97,38 @@ function Transcript({ entry, notes, t, zone, me, typing }) {
   );
 }
 
-function Composer({ desk, entry, t }) {
+function Composer({ desk, entry, state, t }) {
   const id = entry.contact.id;
   const [text, setText] = useState(() => desk.draft(id));
+  const [asked, setAsked] = useState(false);  // the agent tried to send with placeholders left
   const [choice, setChoice] = useState({ replyTo: null, cc: [] });
   const [noting, setNoting] = useState(false);  // an internal note instead of a reply
   const input = useRef(null);
   useEffect(() => { setText(desk.draft(id)); }, [id]);  // each contact's own draft
   const email = entry.contact.channel === "email";
   const open = entry.contact.state === "assigned" || noting;  // a note may be written in wrap-up too
+  const query = noting ? null : replyQuery(text);
+  const missing = noting ? [] : unfilled(text);
+  useEffect(() => { if (query !== null) desk.findReplies(id, query); }, [query]);
+  function edit(next) { setText(next); desk.setDraft(id, next); setAsked(false); }
+  function pick(reply) {
+    const next = query !== null || !text.trim() ? reply.text : `${text.replace(/\s+$/, "")}\n${reply.text}`;
+    edit(next);
+    desk.replyUsed(id, reply.id);
+    if (input.current) {
+      input.current.focus();
+      const slot = next.indexOf("[[");
+      if (slot >= 0) input.current.setSelectionRange(slot, next.indexOf("]]", slot) + 2);
+    }
+  }
   function send() {
-    if (noting ? desk.addNote(id, text) : desk.reply(text, choice)) setText("");
+    if (missing.length) {  // asked before it goes: the first placeholder selected, to type over
+      setAsked(true);
+      const slot = text.indexOf("[[");
+      if (input.current && slot >= 0) { input.current.focus(); input.current.setSelectionRange(slot, text.indexOf("]]", slot) + 2); }
+      return;
+    }
+    if (noting ? desk.addNote(id, text) : desk.reply(text, choice)) edit("");
   }
   function keys(e) {
     if (e.key === "Enter" && (email ? (e.ctrlKey || e.metaKey) : !e.shiftKey)) { e.preventDefault(); send(); return; }
@@ -122,9 +144,12 @@ function Composer({ desk, entry, t }) {
         <textarea id="reply-text" ref={input} class={`${email ? "email" : ""}${noting ? " noting" : ""}`} value={text} disabled={!open}
           aria-label={t(noting ? "desk.note" : "desk.reply")}
           placeholder={noting ? t("desk.note_placeholder") : open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
-          onInput={(e) => { setText(e.currentTarget.value); desk.setDraft(id, e.currentTarget.value); }} onKeyDown={keys} />
+          onInput={(e) => edit(e.currentTarget.value)} onKeyDown={keys} />
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
       </div>
+      <ToFill names={missing} asked={asked} t={t} />
+      {open && !noting && query !== null && state.found && state.found.contactId === id ? <Found found={state.found} onPick={pick} t={t} /> : null}
+      {open && !noting && query === null ? <Suggestions replies={state.suggestions[id]} onPick={pick} t={t} /> : null}
     </div>
   );
 }
@@ -187,7 +212,7 @@ export function Conversation({ desk, state, t, me }) {
         {c.left_at ? <span class="left">{t("desk.customer_left")}</span> : null}
       </div>
       <Transcript entry={entry} notes={desk.notes(c.id)} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
-      <Composer key={c.id} desk={desk} entry={entry} t={t} />
+      <Composer key={c.id} desk={desk} entry={entry} state={state} t={t} />
       <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
       <Transfer key={`transfer-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
       {state.error ? <p id="desk-error" class="error" role="alert">{errorText(state.error, t)}</p> : null}

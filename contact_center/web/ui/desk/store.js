@@ -44,6 +44,8 @@ export class Desk {
       search: null,             // {query, customers} of the last search
       colleagues: null,         // {contactId, agents}: whom a contact could be transferred to, as asked
       viewing: null,            // a customer found by search, shown in the side panel
+      suggestions: {},          // contact id -> the pre-written replies suggested for its latest message
+      found: null,              // {contactId, query, replies}: what "/" found as the agent types
     };
   }
 
@@ -114,7 +116,15 @@ export class Desk {
     this._setContact(contactId, { unread: 0 });
     this._set({ current: contactId, error: null, typing: null });
     this._send({ type: "history", customer_id: c.contact.customer_id });
+    this.suggest(contactId);
   }
+  /** Ask for the replies that answer the contact's latest customer message (asked again as messages come). */
+  suggest(contactId) {
+    const c = this.state.contacts[contactId];
+    if (c && c.contact.state === "assigned") this._send({ type: "suggest", contact_id: contactId });
+  }
+  findReplies(contactId, query) { this._send({ type: "find_replies", contact_id: contactId, query }); }
+  replyUsed(contactId, replyId) { this._send({ type: "reply_used", contact_id: contactId, reply_id: replyId }); }
   next(step = 1) {
     const ids = this.contactIds();
     if (!ids.length) return;
@@ -246,6 +256,7 @@ export class Desk {
       unread: seen || m.from !== "customer" ? c.unread : c.unread + 1,
     });
     if (m.from === "customer") {
+      if (this.state.current === m.contact_id) this.suggest(m.contact_id);
       if (this.state.typing === m.contact_id) this._set({ typing: null });
       if (document.hidden || this.state.current !== m.contact_id) this.notify("message", { contact: c, text: m.text || (m.files || []).map((f) => f.name).join(", ") });
     }
@@ -360,6 +371,8 @@ const HANDLERS = {
     d._set({ history: { ...d.state.history, [e.customer_id]: [...known, e] } });
   },
   colleagues: (d, m) => d._set({ colleagues: { contactId: m.contact_id, agents: m.agents || [] } }),
+  suggestions: (d, m) => d._set({ suggestions: { ...d.state.suggestions, [m.contact_id]: m.replies || [] } }),
+  replies_found: (d, m) => d._set({ found: { contactId: m.contact_id, query: m.query, replies: m.replies || [] } }),
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
   history: (d, m) => d._set({ history: { ...d.state.history, [m.customer_id]: m.events.slice().reverse() } }),

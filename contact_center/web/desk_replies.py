@@ -1,0 +1,84 @@
+"""The desk's pre-written replies: suggestions for the contact in front of the agent, and "/" to find one.
+
+Requests (docs/protocol.md, desk): ``suggest {contact_id}`` is answered by ``suggestions`` with the
+three replies that best answer the customer's latest message; ``find_replies {contact_id, query}``
+by ``replies_found``, the replies whose code or title is like ``query``; ``reply_used {contact_id,
+reply_id}`` tells the library which reply the agent picked for that message, so it is found for
+such a message next time. Each reply comes with its text filled for the contact's customer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from contact_center.engine import Engine
+from contact_center.fields import require_text
+from contact_center.model import Channel, Contact
+from contact_center.ports import DeskPorts
+from contact_center.reply_library import ReplyLibrary
+
+__all__ = ["DeskReplies"]
+
+_RECENT = 30  # messages looked back through for the customer's latest
+
+
+class DeskReplies:
+    """The reply requests of one desk socket (``agent`` gives its signed-in agent's id)."""
+
+    def __init__(
+        self, engine: Engine, ports: DeskPorts, library: ReplyLibrary, send: Callable[[dict[str, Any]], None],
+        agent: Callable[[], str | None],
+    ) -> None:  # fmt: skip
+        self._engine = engine
+        self._ports = ports
+        self._library = library
+        self._send = send
+        self._agent = agent
+        self.handlers: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = {
+            "suggest": self.suggest,
+            "find_replies": self.find,
+            "reply_used": self.used,
+        }
+
+    def _held(self, msg: dict[str, Any]) -> tuple[str, Contact]:
+        agent_id = self._agent()
+        assert agent_id is not None
+        return agent_id, self._engine.held(agent_id, require_text("contact_id", msg.get("contact_id"), 64))
+
+    async def _latest(self, contact: Contact) -> str:
+        """What the customer wrote last: a chat's latest message of theirs, an email's subject."""
+        if contact.channel != Channel.CHAT:
+            return contact.subject
+        messages = await self._ports.log.messages(contact.id, max(0, contact.last_seq - _RECENT))
+        return next((m.data.get("text", "") for m in reversed(messages) if m.actor == "customer"), "")
+
+    async def _values(self, agent_id: str, contact: Contact) -> dict[str, str]:
+        customer = await self._ports.log.get_customer(contact.customer_id)
+        values = {"agent_name": self._engine.agent(agent_id).display_name, "ticket": contact.ticket}
+        if customer is not None and customer.name:
+            values["customer_name"] = customer.name
+        return {k: v for k, v in values.items() if v}
+
+    async def suggest(self, msg: dict[str, Any]) -> None:
+        agent_id, contact = self._held(msg)
+        message = await self._latest(contact)
+        language = self._library.language_of(contact.skills, message)
+        values = await self._values(agent_id, contact)
+        replies = await self._library.suggest(self._engine.agent(agent_id), message, language, values)
+        self._send({"type": "suggestions", "contact_id": contact.id, "language": language, "replies": replies,
+                    "ready": self._library.ready})  # fmt: skip
+
+    async def find(self, msg: dict[str, Any]) -> None:
+        agent_id, contact = self._held(msg)
+        query = require_text("query", msg.get("query", ""), 64, allow_empty=True).lstrip("/:")
+        language = self._library.language_of(contact.skills, await self._latest(contact))
+        values = await self._values(agent_id, contact)
+        replies = self._library.find(self._engine.agent(agent_id), query, language, values)
+        self._send({"type": "replies_found", "contact_id": contact.id, "query": msg.get("query", ""),
+                    "replies": replies})  # fmt: skip
+
+    async def used(self, msg: dict[str, Any]) -> None:
+        _, contact = self._held(msg)
+        reply_id = require_text("reply_id", msg.get("reply_id"), 64)
+        self._library.learn(reply_id, await self._latest(contact))

@@ -1,0 +1,53 @@
+// Pre-written replies beside the reply box: three suggested for the customer's latest message, and
+// what "/code" (or "::code") finds as the agent types. A pick goes into the draft with the customer's
+// details filled; what only the agent knows stays as [[...]], and the desk asks for it before sending.
+
+const SLOT = /\[\[([^\[\]]+)\]\]/g;
+
+/** The placeholders still in a draft, each once. */
+export function unfilled(text) {
+  return [...new Set([...text.matchAll(SLOT)].map((m) => m[1].trim()))];
+}
+
+/** What the agent is typing is a search of the library: "/card" or "::card". */
+export function replyQuery(text) {
+  const m = /^(?:\/|::)(\S*)$/.exec(text.trim());
+  return m ? m[1] : null;
+}
+
+function Pick({ reply, onPick, t }) {
+  return (
+    <li>
+      <button type="button" class="pick" onClick={() => onPick(reply)} title={reply.text}>
+        <span class="pick-title">{reply.title}</span>
+        <span class="pick-code">{`/${reply.code}`}</span>
+        <span class="pick-text">{reply.text.length > 90 ? `${reply.text.slice(0, 89)}…` : reply.text}</span>
+      </button>
+    </li>
+  );
+}
+
+export function Suggestions({ replies, onPick, t }) {
+  if (!replies || !replies.length) return null;
+  return (
+    <section id="suggestions" class="suggestions" aria-label={t("desk.replies.suggested")}>
+      <h3>{t("desk.replies.suggested")}</h3>
+      <ol>{replies.map((r) => <Pick key={r.id} reply={r} onPick={onPick} t={t} />)}</ol>
+    </section>
+  );
+}
+
+export function Found({ found, onPick, t }) {
+  return (
+    <section id="replies-found" class="suggestions found" aria-label={t("desk.replies.found")}>
+      <h3>{t("desk.replies.found")}</h3>
+      {found.replies.length ? <ol>{found.replies.map((r) => <Pick key={r.id} reply={r} onPick={onPick} t={t} />)}</ol>
+        : <p>{t("desk.replies.none", { query: found.query })}</p>}
+    </section>
+  );
+}
+
+export function ToFill({ names, asked, t }) {
+  if (!names.length) return null;
+  return <p id="to-fill" class={asked ? "to-fill asked" : "to-fill"} role={asked ? "alert" : "status"}>{t("desk.replies.fill", { names: names.join(", ") })}</p>;
+}

@@ -1,0 +1,82 @@
+"""Pre-written replies at the desk, in headless Chromium: suggested for the customer's message in their language,
+inserted with the customer's name, the placeholder asked for before sending, and "/code" to find one."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from contact_center.web.keys import DESK
+from tests.browser.test_chat_in_browser import open_desk
+from tests.clients import widget
+from tests.conftest import Server
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+async def library_ready(server: Server) -> None:
+    async with asyncio.timeout(60):
+        while not server.app[DESK].library.ready:  # type: ignore[union-attr]
+            await asyncio.sleep(0.1)
+
+
+async def test_the_agent_inserts_a_suggested_reply_fills_what_is_asked_and_finds_one_by_code(
+    browser: Browser, server: Server
+):
+    await server.add_agent("ayu")
+    await library_ready(server)
+    desk = await open_desk(browser, server, "ayu")
+    customer, _ = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "identify", "name": "Siti Rahma"})
+    await customer.expect("identified")
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Dompet saya dicuri, kartu debit ada di sana"})
+    await desk.locator("#offers li button.accept").first.click()
+
+    suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
+    await expect(suggested).to_have_count(3)
+    await expect(suggested.first).to_contain_text("Card blocked or lost")
+    await suggested.first.click()
+    box = desk.locator("#reply-text")
+    await expect(box).to_have_value(re.compile(r"^Halo Siti Rahma,"))
+    value = await box.input_value()
+    assert value.startswith("Halo Siti Rahma,") and "[[empat digit terakhir]]" in value, value
+    await expect(desk.locator("#to-fill")).to_have_text("Fill in before sending: empat digit terakhir")
+    await desk.click("#reply-send")
+    await expect(desk.get_by_role("alert")).to_have_text("Fill in before sending: empat digit terakhir")
+    await customer.nothing("message", wait=0.3, client_id=None)
+    await desk.keyboard.type("4321")  # the placeholder is selected: typed over
+    await expect(desk.locator("#to-fill")).to_have_count(0)
+    await desk.click("#reply-send")
+    got = await customer.expect("message", seq=2)
+    assert got["text"].startswith("Halo Siti Rahma,") and "berakhiran 4321" in got["text"]
+
+    await box.fill("/pin")
+    found = desk.get_by_role("region", name="Replies found").get_by_role("button")
+    await expect(found.first).to_contain_text("Forgotten PIN")
+    await found.first.click()
+    await expect(box).to_have_value(re.compile(r"^Halo Siti Rahma,\n\nPIN baru dapat Anda buat sendiri"))
+
+
+async def test_an_english_message_gets_english_replies_and_the_panel_passes_the_accessibility_check(
+    browser: Browser, server: Server
+):
+    await server.add_agent("ayu")
+    await library_ready(server)
+    desk = await open_desk(browser, server, "ayu", bypass_csp=True)  # axe goes into the page as an inline script
+    customer, _ = await widget(server, {"topic": "general", "language": "en"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "I can't remember the code for my card"})
+    await desk.locator("#offers li button.accept").first.click()
+    suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
+    await expect(suggested).to_have_count(3)
+    await expect(suggested.first).to_contain_text("Forgotten PIN")
+    await suggested.first.click()
+    await expect(desk.locator("#reply-text")).to_have_value(re.compile(r"^Hello there,\n\nyou can set a new PIN"))
+    await desk.add_script_tag(path=str(AXE))
+    result = await desk.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
