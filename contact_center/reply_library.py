@@ -1,4 +1,8 @@
-"""The reply library the desks use: read when the engine starts, its suggester built off the event loop.
+"""The reply library the desks use: read when the engine starts, its suggester built when first asked for.
+
+Building the suggester loads the sentence encoder (about a second of CPU, once per process) and
+encodes every phrasing, off the event loop; it is done on the first request rather than at start,
+so a node that starts (or restarts, on a busy machine) spends nothing on it before an agent asks.
 
 For a contact an agent holds, the three replies that best answer the customer's latest message,
 in the customer's language, among those the agent may use (:meth:`ReplyLibrary.suggest`); and the
@@ -28,23 +32,30 @@ log = structlog.get_logger("contact_center.replies")
 
 
 class ReplyLibrary:
-    """The library of ``desk.replies_dir`` (or the starter), ready once :meth:`load` has run."""
+    """The library of ``desk.replies_dir`` (or the starter): its files read by :meth:`load`."""
 
     def __init__(self, folder: Any, languages: Sequence[str]) -> None:
         self._folder = folder or STARTER
         self._languages = tuple(languages)
         self._suggester: Suggester | None = None
+        self._building: asyncio.Task[Suggester] | None = None
         self.replies: list[Reply] = []
 
-    async def load(self) -> None:
-        """Read and check the folder, and build the suggester in a thread (a large library takes seconds)."""
+    def load(self) -> None:
+        """Read and check the folder (:class:`LibraryError` naming every problem); the suggester comes later."""
         self.replies = read_folder(self._folder, self._languages)
-        self._suggester = await asyncio.to_thread(Suggester, self.replies, SentenceEncoder())
         log.info("replies.loaded", folder=str(self._folder), replies=len(self.replies))
 
-    @property
-    def ready(self) -> bool:
-        return self._suggester is not None
+    async def _ready(self) -> Suggester:
+        """The suggester, built in a thread on first need (a large library takes seconds); one build at a time."""
+        if self._suggester is not None:
+            return self._suggester
+        if self._building is None:
+            self._building = asyncio.get_running_loop().create_task(
+                asyncio.to_thread(Suggester, self.replies, SentenceEncoder())
+            )
+        self._suggester = await asyncio.shield(self._building)
+        return self._suggester
 
     def language_of(self, skills: Sequence[tuple[str, int]], text: str) -> str:
         """The customer's language: the one their contact asks for (``lang_``), else the one they write in."""
@@ -55,16 +66,17 @@ class ReplyLibrary:
     async def suggest(
         self, agent: Agent, message: str, language: str, values: Mapping[str, str]
     ) -> list[dict[str, Any]]:
-        if self._suggester is None or not message.strip():
+        if not self.replies or not message.strip():
             return []
-        usable = self._usable(agent)
-        found = await asyncio.to_thread(self._suggester.suggest, message, usable, 3)
+        suggester = await self._ready()
+        found = await asyncio.to_thread(suggester.suggest, message, self._usable(agent), 3)
         return [self._shown(s.reply, language, values) for s in found]
 
-    def find(self, agent: Agent, typed: str, language: str, values: Mapping[str, str]) -> list[dict[str, Any]]:
-        if self._suggester is None:
+    async def find(self, agent: Agent, typed: str, language: str, values: Mapping[str, str]) -> list[dict[str, Any]]:
+        if not self.replies:
             return []
-        return [self._shown(r, language, values) for r in self._suggester.find(typed, self._usable(agent))]
+        suggester = await self._ready()
+        return [self._shown(r, language, values) for r in suggester.find(typed, self._usable(agent))]
 
     def learn(self, reply_id: str, message: str) -> None:
         if self._suggester is not None:

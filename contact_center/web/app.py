@@ -225,10 +225,10 @@ def _office(config: Config, clock: Clock) -> dict[str, Any]:
     return {"open": is_open, "opens_at": None if is_open else calendar.add(now, 0), "time_zone": config.sla.time_zone}
 
 
-async def _load_replies(library: ReplyLibrary) -> None:
-    """The reply library, read and its suggester built while the engine serves; a bad library is logged, not fatal."""
+def _load_replies(library: ReplyLibrary) -> None:
+    """The reply library's files, read and checked at start; a bad library is logged, and no reply is suggested."""
     try:
-        await library.load()
+        library.load()
     except LibraryError as exc:
         log.error("replies.invalid", problems=[str(p) for p in exc.problems])
 
@@ -246,14 +246,13 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
     library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages)
-    loading = asyncio.get_running_loop().create_task(_load_replies(library), context=contextvars.Context())
+    _load_replies(library)
     app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, library)
     desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
     yield
-    loading.cancel()
     await mail.stop()
     await chat.news.stop()
     await desks.news.stop()

@@ -66,15 +66,14 @@ class DeskReplies:
         language = self._library.language_of(contact.skills, message)
         values = await self._values(agent_id, contact)
         replies = await self._library.suggest(self._engine.agent(agent_id), message, language, values)
-        self._send({"type": "suggestions", "contact_id": contact.id, "language": language, "replies": replies,
-                    "ready": self._library.ready})  # fmt: skip
+        self._send({"type": "suggestions", "contact_id": contact.id, "language": language, "replies": replies})
 
     async def find(self, msg: dict[str, Any]) -> None:
         agent_id, contact = self._held(msg)
         query = require_text("query", msg.get("query", ""), 64, allow_empty=True).lstrip("/:")
         language = self._library.language_of(contact.skills, await self._latest(contact))
         values = await self._values(agent_id, contact)
-        replies = self._library.find(self._engine.agent(agent_id), query, language, values)
+        replies = await self._library.find(self._engine.agent(agent_id), query, language, values)
         self._send({"type": "replies_found", "contact_id": contact.id, "query": msg.get("query", ""),
                     "replies": replies})  # fmt: skip
 

@@ -3,14 +3,12 @@ inserted with the customer's name, the placeholder asked for before sending, and
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
-from contact_center.web.keys import DESK
 from tests.browser.test_chat_in_browser import open_desk
 from tests.clients import widget
 from tests.conftest import Server
@@ -20,17 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
-async def library_ready(server: Server) -> None:
-    async with asyncio.timeout(60):
-        while not server.app[DESK].library.ready:  # type: ignore[union-attr]
-            await asyncio.sleep(0.1)
-
-
 async def test_the_agent_inserts_a_suggested_reply_fills_what_is_asked_and_finds_one_by_code(
     browser: Browser, server: Server
 ):
     await server.add_agent("ayu")
-    await library_ready(server)
     desk = await open_desk(browser, server, "ayu")
     customer, _ = await widget(server, {"topic": "general", "language": "id"})
     await customer.send({"type": "identify", "name": "Siti Rahma"})
@@ -67,7 +58,6 @@ async def test_an_english_message_gets_english_replies_and_the_panel_passes_the_
     browser: Browser, server: Server
 ):
     await server.add_agent("ayu")
-    await library_ready(server)
     desk = await open_desk(browser, server, "ayu", bypass_csp=True)  # axe goes into the page as an inline script
     customer, _ = await widget(server, {"topic": "general", "language": "en"})
     await customer.send({"type": "message", "client_id": "c-1", "text": "I can't remember the code for my card"})
