@@ -5,6 +5,7 @@ three replies that best answer the customer's latest message; ``find_replies {co
 by ``replies_found``, the replies whose code or title is like ``query``; ``reply_used {contact_id,
 reply_id}`` tells the library which reply the agent picked for that message, so it is found for
 such a message next time. Each reply comes with its text filled for the contact's customer.
+``check_draft {contact_id, text}`` is answered by ``draft_checked``: the writing rules' findings.
 """
 
 from __future__ import annotations
@@ -17,10 +18,19 @@ from contact_center.fields import require_text
 from contact_center.model import Channel, Contact
 from contact_center.ports import DeskPorts
 from contact_center.reply_library import ReplyLibrary
+from templates_responses.checks import check
 
 __all__ = ["DeskReplies"]
 
 _RECENT = 30  # messages looked back through for the customer's latest
+_DRAFT_CHARS = 100_000  # a draft checked (the rules read its first 20,000 characters)
+
+
+def _utf16(text: str) -> Callable[[int], int]:
+    """Where a character of ``text`` is in the browser's strings (UTF-16 units: an emoji counts two)."""
+    if text.isascii():
+        return lambda i: i
+    return lambda i: len(text[:i].encode("utf-16-le")) // 2
 
 
 class DeskReplies:
@@ -39,6 +49,7 @@ class DeskReplies:
             "suggest": self.suggest,
             "find_replies": self.find,
             "reply_used": self.used,
+            "check_draft": self.check_draft,
         }
 
     def _held(self, msg: dict[str, Any]) -> tuple[str, Contact]:
@@ -76,6 +87,18 @@ class DeskReplies:
         replies = await self._library.find(self._engine.agent(agent_id), query, language, values)
         self._send({"type": "replies_found", "contact_id": contact.id, "query": msg.get("query", ""),
                     "replies": replies})  # fmt: skip
+
+    async def check_draft(self, msg: dict[str, Any]) -> None:
+        """The writing rules over a draft (:mod:`templates_responses.checks`): ``draft_checked`` with the findings."""
+        _, contact = self._held(msg)
+        text = require_text("text", msg.get("text", ""), _DRAFT_CHARS, allow_empty=True)
+        language = self._library.language_of(contact.skills, text)
+        channel = "email" if contact.channel == Channel.EMAIL else "chat"
+        at = _utf16(text)
+        findings = [{"start": at(f.start), "end": at(f.end), "rule": f.rule, "fixes": list(f.fixes)}
+                    for f in check(text, language, channel)]  # fmt: skip
+        self._send({"type": "draft_checked", "contact_id": contact.id, "text": text, "language": language,
+                    "findings": findings})  # fmt: skip
 
     async def used(self, msg: dict[str, Any]) -> None:
         _, contact = self._held(msg)

@@ -70,3 +70,22 @@ async def test_an_english_message_gets_english_replies_and_the_panel_passes_the_
     await desk.add_script_tag(path=str(AXE))
     result = await desk.evaluate("axe.run(document, {resultTypes: ['violations']})")
     assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
+
+
+async def test_the_draft_is_checked_as_the_agent_types_and_a_fix_is_one_click(browser: Browser, server: Server):
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    customer, _ = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Kartu saya belum sampai"})
+    await desk.locator("#offers li button.accept").first.click()
+    box = desk.locator("#reply-text")
+    await box.fill("🙂 Silahkan tunggu, kartu sudah di kirim.")
+    checked = desk.get_by_role("region", name="Check before sending")
+    await expect(checked.locator("mark")).to_have_text(["Silahkan", "di kirim"])
+    await checked.get_by_role("button", name="Use “Silakan”").click()
+    await expect(box).to_have_value("🙂 Silakan tunggu, kartu sudah di kirim.")
+    await checked.get_by_role("button", name="Use “dikirim”").click()
+    await expect(box).to_have_value("🙂 Silakan tunggu, kartu sudah dikirim.")
+    await expect(checked).to_have_count(0)  # nothing left to say
+    await desk.click("#reply-send")
+    assert (await customer.expect("message", seq=2))["text"] == "🙂 Silakan tunggu, kartu sudah dikirim."

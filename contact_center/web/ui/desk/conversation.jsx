@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
 import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
-import { Found, Suggestions, ToFill, replyQuery, unfilled } from "./replies.jsx";
+import { Findings, Found, Suggestions, ToFill, replyQuery, unfilled } from "./replies.jsx";
 
 export function customerName(entry, t) {
   return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
@@ -110,6 +110,14 @@ function Composer({ desk, entry, state, t }) {
   const query = noting ? null : replyQuery(text);
   const missing = noting ? [] : unfilled(text);
   useEffect(() => { if (query !== null) desk.findReplies(id, query); }, [query]);
+  useEffect(() => {  // the writing rules, once the agent pauses
+    if (noting || query !== null || !text.trim()) return undefined;
+    const timer = setTimeout(() => desk.checkDraft(id, text), 400);
+    return () => clearTimeout(timer);
+  }, [text, noting]);
+  function fix(finding, replacement) {
+    edit(text.slice(0, finding.start) + replacement + text.slice(finding.end));
+  }
   function edit(next) { setText(next); desk.setDraft(id, next); setAsked(false); }
   function pick(reply) {
     const next = query !== null || !text.trim() ? reply.text : `${text.replace(/\s+$/, "")}\n${reply.text}`;
@@ -148,6 +156,7 @@ function Composer({ desk, entry, state, t }) {
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
       </div>
       <ToFill names={missing} asked={asked} t={t} />
+      {open && !noting ? <Findings checked={state.checked[id]} text={text} onFix={fix} t={t} /> : null}
       {open && !noting && query !== null && state.found && state.found.contactId === id ? <Found found={state.found} onPick={pick} t={t} /> : null}
       {open && !noting && query === null ? <Suggestions replies={state.suggestions[id]} onPick={pick} t={t} /> : null}
     </div>

@@ -51,3 +51,23 @@ export function ToFill({ names, asked, t }) {
   if (!names.length) return null;
   return <p id="to-fill" class={asked ? "to-fill asked" : "to-fill"} role={asked ? "alert" : "status"}>{t("desk.replies.fill", { names: names.join(", ") })}</p>;
 }
+
+/** What the writing rules found in the draft (as it was when checked): each with its fix, a click away. */
+export function Findings({ checked, text, onFix, t }) {
+  if (!checked || checked.text !== text || !checked.findings.length) return null;
+  return (
+    <section id="findings" class="findings" aria-label={t("desk.check.title")}>
+      <h3>{t("desk.check.title")}</h3>
+      <ul>
+        {checked.findings.map((f) => (
+          <li key={`${f.start}:${f.rule}`}>
+            <span class="finding-what"><mark>{text.slice(f.start, f.end) || " "}</mark>{` · ${t(`desk.check.${f.rule}`, {}, f.rule)}`}</span>
+            {f.fixes.length ? (
+              <button type="button" class="fix" onClick={() => onFix(f, f.fixes[0])}>{t("desk.check.fix", { fix: f.fixes[0].trim() || "␣" })}</button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

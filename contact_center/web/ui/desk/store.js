@@ -46,6 +46,7 @@ export class Desk {
       viewing: null,            // a customer found by search, shown in the side panel
       suggestions: {},          // contact id -> the pre-written replies suggested for its latest message
       found: null,              // {contactId, query, replies}: what "/" found as the agent types
+      checked: {},              // contact id -> {text, findings}: the writing rules over its draft
     };
   }
 
@@ -124,6 +125,7 @@ export class Desk {
     if (c && c.contact.state === "assigned") this._send({ type: "suggest", contact_id: contactId });
   }
   findReplies(contactId, query) { this._send({ type: "find_replies", contact_id: contactId, query }); }
+  checkDraft(contactId, text) { this._send({ type: "check_draft", contact_id: contactId, text }); }
   replyUsed(contactId, replyId) { this._send({ type: "reply_used", contact_id: contactId, reply_id: replyId }); }
   next(step = 1) {
     const ids = this.contactIds();
@@ -372,6 +374,7 @@ const HANDLERS = {
   },
   colleagues: (d, m) => d._set({ colleagues: { contactId: m.contact_id, agents: m.agents || [] } }),
   suggestions: (d, m) => d._set({ suggestions: { ...d.state.suggestions, [m.contact_id]: m.replies || [] } }),
+  draft_checked: (d, m) => d._set({ checked: { ...d.state.checked, [m.contact_id]: { text: m.text, findings: m.findings || [] } } }),
   replies_found: (d, m) => d._set({ found: { contactId: m.contact_id, query: m.query, replies: m.replies || [] } }),
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
