@@ -40,7 +40,7 @@ async def test_the_agent_inserts_a_suggested_reply_fills_what_is_asked_and_finds
     await expect(desk.locator("#to-fill")).to_have_text("Fill in before sending: empat digit terakhir")
     await desk.click("#reply-send")
     await expect(desk.get_by_role("alert")).to_have_text("Fill in before sending: empat digit terakhir")
-    await customer.nothing("message", wait=0.3, client_id=None)
+    await customer.nothing("message", wait=0.3, seq=2)  # nothing went out
     await desk.keyboard.type("4321")  # the placeholder is selected: typed over
     await expect(desk.locator("#to-fill")).to_have_count(0)
     await desk.click("#reply-send")
