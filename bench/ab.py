@@ -93,6 +93,22 @@ def _reshape_row(label: str, runs: list[tuple[float, float, float]], fmts: tuple
     return f"| {label} | " + " | ".join(cells) + " |"
 
 
+def _relay_e2e_tables(ab: dict[str, dict[str, list[tuple[float, float, float]]]]) -> list[str]:
+    """The relay's and the end-to-end benchmark's A/B, before and after: medians, each run in brackets."""
+    return [
+        "| relay (100 customers x 500 messages) | engine messages per second | engine CPU per message (µs) "
+        "| ratio to the echo |",
+        "| --- | --- | --- | --- |",
+        _reshape_row("before", ab["relay"]["before"], (",.0f", ".1f", ".3f")),
+        _reshape_row("after", ab["relay"]["after"], (",.0f", ".1f", ".3f")),
+        "",
+        "| end to end (200 chats per second) | p50 (ms) | p99 (ms) | engine CPU (cores) |",
+        "| --- | --- | --- | --- |",
+        _reshape_row("before", ab["e2e"]["before"], (".2f", ".2f", ".3f")),
+        _reshape_row("after", ab["e2e"]["after"], (".2f", ".2f", ".3f")),
+    ]
+
+
 def reshape_section(_: dict[str, Any]) -> list[str]:
     """The A/B of the reshaping of the core (RESHAPE_AB): the relay, the end-to-end latency and email filing."""
     ab = RESHAPE_AB
@@ -105,16 +121,7 @@ def reshape_section(_: dict[str, Any]) -> list[str]:
         "twice as fast that day as on 2026-11-29 (the bare echo spent 6.4 to 7.4 µs of CPU a message, against",
         "13.6 to 15.1): compare the two rows, and ratios, not these figures with older sections'.",
         "",
-        "| relay (100 customers x 500 messages) | engine messages per second | engine CPU per message (µs) "
-        "| ratio to the echo |",
-        "| --- | --- | --- | --- |",
-        _reshape_row("before", ab["relay"]["before"], (",.0f", ".1f", ".3f")),
-        _reshape_row("after", ab["relay"]["after"], (",.0f", ".1f", ".3f")),
-        "",
-        "| end to end (200 chats per second) | p50 (ms) | p99 (ms) | engine CPU (cores) |",
-        "| --- | --- | --- | --- |",
-        _reshape_row("before", ab["e2e"]["before"], (".2f", ".2f", ".3f")),
-        _reshape_row("after", ab["e2e"]["after"], (".2f", ".2f", ".3f")),
+        *_relay_e2e_tables(ab),
         "",
         "| email (2,000 mails from Dovecot) | filed per second | acknowledged per second | engine CPU per mail (ms) |",
         "| --- | --- | --- | --- |",
@@ -207,16 +214,7 @@ def files_section(_: dict[str, Any]) -> list[str]:
         "after (adef639). The machine was slower and far noisier than on the day of the sections above (the",
         "engine's messages per second of a relay run moved between 26,000 and 43,000 on the same code).",
         "",
-        "| relay (100 customers x 500 messages) | engine messages per second | engine CPU per message (µs) "
-        "| ratio to the echo |",
-        "| --- | --- | --- | --- |",
-        _reshape_row("before", ab["relay"]["before"], (",.0f", ".1f", ".3f")),
-        _reshape_row("after", ab["relay"]["after"], (",.0f", ".1f", ".3f")),
-        "",
-        "| end to end (200 chats per second) | p50 (ms) | p99 (ms) | engine CPU (cores) |",
-        "| --- | --- | --- | --- |",
-        _reshape_row("before", ab["e2e"]["before"], (".2f", ".2f", ".3f")),
-        _reshape_row("after", ab["e2e"]["after"], (".2f", ".2f", ".3f")),
+        *_relay_e2e_tables(ab),
         "",
         "The end-to-end medians favour the old code by about 0.08 cores, but pair by pair the new code's engine CPU",
         "was higher in four of seven and lower in three, and one side's runs alone spread from 0.65 to 0.88. What",

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_chat_in_browser import open_desk
-from tests.clients import widget
+from tests.clients import WsClient, widget
 from tests.conftest import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -18,16 +18,27 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
+async def chat_at_desk(
+    browser: Browser, server: Server, language: str, text: str, name: str = "", **context: object
+) -> tuple[Page, WsClient]:
+    """Agent ayu at the desk has accepted a chat in which a customer (named ``name``, if given) wrote ``text``."""
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu", **context)
+    customer, _ = await widget(server, {"topic": "general", "language": language})
+    if name:
+        await customer.send({"type": "identify", "name": name})
+        await customer.expect("identified")
+    await customer.send({"type": "message", "client_id": "c-1", "text": text})
+    await desk.locator("#offers li button.accept").first.click()
+    return desk, customer
+
+
 async def test_the_agent_inserts_a_suggested_reply_fills_what_is_asked_and_finds_one_by_code(
     browser: Browser, server: Server
 ):
-    await server.add_agent("ayu")
-    desk = await open_desk(browser, server, "ayu")
-    customer, _ = await widget(server, {"topic": "general", "language": "id"})
-    await customer.send({"type": "identify", "name": "Siti Rahma"})
-    await customer.expect("identified")
-    await customer.send({"type": "message", "client_id": "c-1", "text": "Dompet saya dicuri, kartu debit ada di sana"})
-    await desk.locator("#offers li button.accept").first.click()
+    desk, customer = await chat_at_desk(
+        browser, server, "id", "Dompet saya dicuri, kartu debit ada di sana", "Siti Rahma"
+    )
 
     suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
     await expect(suggested).to_have_count(3)
@@ -57,11 +68,8 @@ async def test_the_agent_inserts_a_suggested_reply_fills_what_is_asked_and_finds
 async def test_an_english_message_gets_english_replies_and_the_panel_passes_the_accessibility_check(
     browser: Browser, server: Server
 ):
-    await server.add_agent("ayu")
-    desk = await open_desk(browser, server, "ayu", bypass_csp=True)  # axe goes into the page as an inline script
-    customer, _ = await widget(server, {"topic": "general", "language": "en"})
-    await customer.send({"type": "message", "client_id": "c-1", "text": "I can't remember the code for my card"})
-    await desk.locator("#offers li button.accept").first.click()
+    # axe goes into the page as an inline script: the desk's policy is bypassed for it
+    desk, _ = await chat_at_desk(browser, server, "en", "I can't remember the code for my card", bypass_csp=True)
     suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
     await expect(suggested).to_have_count(3)
     await expect(suggested.first).to_contain_text("Forgotten PIN")
@@ -73,11 +81,7 @@ async def test_an_english_message_gets_english_replies_and_the_panel_passes_the_
 
 
 async def test_the_draft_is_checked_as_the_agent_types_and_a_fix_is_one_click(browser: Browser, server: Server):
-    await server.add_agent("ayu")
-    desk = await open_desk(browser, server, "ayu")
-    customer, _ = await widget(server, {"topic": "general", "language": "id"})
-    await customer.send({"type": "message", "client_id": "c-1", "text": "Kartu saya belum sampai"})
-    await desk.locator("#offers li button.accept").first.click()
+    desk, customer = await chat_at_desk(browser, server, "id", "Kartu saya belum sampai")
     box = desk.locator("#reply-text")
     await box.fill("🙂 Silahkan tunggu, kartu sudah di kirim.")
     checked = desk.get_by_role("region", name="Check before sending")

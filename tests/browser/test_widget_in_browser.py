@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from contact_center.model import Channel, Contact
 from contact_center.web.keys import CONFIG
-from tests.clients import desk
+from tests.clients import WsClient, desk
 from tests.conftest import Server, make_config, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -36,6 +36,18 @@ async def open_chats(server: Server) -> list[Contact]:
 async def write(page: Page, text: str) -> None:
     await page.fill("textarea", text)
     await page.keyboard.press("Enter")
+
+
+async def chat_taken(browser: Browser, server: Server, text: str) -> tuple[WsClient, Page, str]:
+    """A customer of the Indonesian widget wrote ``text``; agent ayu (a desk socket) took the chat: its id."""
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu")
+    shop = await shop_page(browser, server, locale="id-ID")
+    await shop.get_by_role("button", name="Chat dengan kami").click()
+    await write(shop, text)
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    return agent, shop, (await agent.expect("assigned"))["contact"]["id"]
 
 
 async def test_end_chat_shows_only_once_a_chat_exists_and_asks_before_it_ends(browser: Browser, server: Server):
@@ -159,14 +171,7 @@ async def _accessible_and_keyboard_only(browser: Browser, server: Server) -> Non
 
 
 async def test_after_the_chat_ends_the_customer_rates_it(browser: Browser, server: Server):
-    await server.add_agent("ayu")
-    agent, _ = await desk(server, "ayu")
-    shop = await shop_page(browser, server, locale="id-ID")
-    await shop.get_by_role("button", name="Chat dengan kami").click()
-    await write(shop, "Kartu saya terblokir")
-    offer = await agent.expect("offer")
-    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
-    contact_id = (await agent.expect("assigned"))["contact"]["id"]
+    agent, shop, contact_id = await chat_taken(browser, server, "Kartu saya terblokir")
     await agent.send({"type": "reply", "contact_id": contact_id, "client_id": "a-1", "text": "Sudah saya buka."})
     await expect(shop.locator(".msg.agent .text")).to_have_text(["Sudah saya buka."])
     await agent.send({"type": "close", "contact_id": contact_id, "disposition": "resolved"})
@@ -249,14 +254,7 @@ async def test_a_customer_sends_a_photo_and_the_agent_sees_it_while_a_file_too_l
     """The widget uploads the photo and names it in a message; the desk shows it small; a big one never leaves."""
     server = await start_server(make_config(tmp_path, webchat={"attachment_max_mb": 0.01}))  # 10 KB
     try:
-        await server.add_agent("ayu")
-        agent, _ = await desk(server, "ayu")
-        shop = await shop_page(browser, server, locale="id-ID")
-        await shop.get_by_role("button", name="Chat dengan kami").click()
-        await write(shop, "Ini struknya")
-        offer = await agent.expect("offer")
-        await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
-        await agent.expect("assigned")
+        agent, shop, _ = await chat_taken(browser, server, "Ini struknya")
         photo = {"name": "struk.png", "mimeType": "image/png", "buffer": PNG}
         await shop.locator("input.picker").set_input_files(photo)
         shown = await agent.expect("message", seq=2)
