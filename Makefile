@@ -19,6 +19,7 @@ UI_SOURCES := $(shell find contact_center/web/ui -type f) scripts/build-ui.mjs
 .PHONY: run test lint bench clean ui node-tools
 
 $(RUN_STAMP): pyproject.toml
+	bash scripts/system-packages.sh
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) -e .
 	rm -f $(VENV)/.installed-*

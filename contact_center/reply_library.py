@@ -9,6 +9,10 @@ in the customer's language, among those the agent may use (:meth:`ReplyLibrary.s
 replies whose code or title is like what the agent typed after "/" or "::" (:meth:`ReplyLibrary.find`).
 Each comes with its text filled for that customer (:func:`templates_responses.replies.render`):
 what the engine does not know is left as ``[[...]]`` for the agent, and listed in ``to_fill``.
+
+What agents pick is kept on the store (:meth:`ReplyLibrary.used`): the customer's message becomes
+a phrasing of the reply picked, here at once and on every node at its next build, and the use is
+counted for the reports.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import structlog
 from contact_center.embeddings import SentenceEncoder
 from contact_center.model import Agent
 from contact_center.reply_files import STARTER, read_folder
+from contact_center.store.base import ReplyStore, ReplyUse
 from templates_responses.language import guess_language
 from templates_responses.replies import Reply, render
 from templates_responses.suggest import Suggester
@@ -34,8 +39,11 @@ log = structlog.get_logger("contact_center.replies")
 class ReplyLibrary:
     """The library of ``desk.replies_dir`` (or the starter): its files read by :meth:`load`."""
 
-    def __init__(self, folder: Any, languages: Sequence[str]) -> None:
+    LEARNED = 20_000  # phrasings learned from use read at a build, the newest
+
+    def __init__(self, folder: Any, languages: Sequence[str], store: ReplyStore | None = None) -> None:
         self._folder = folder or STARTER
+        self._store = store
         self._languages = tuple(languages)
         self._suggester: Suggester | None = None
         self._building: asyncio.Task[Suggester] | None = None
@@ -51,11 +59,13 @@ class ReplyLibrary:
         if self._suggester is not None:
             return self._suggester
         if self._building is None:
-            self._building = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(Suggester, self.replies, SentenceEncoder())
-            )
+            self._building = asyncio.get_running_loop().create_task(self._build())
         self._suggester = await asyncio.shield(self._building)
         return self._suggester
+
+    async def _build(self) -> Suggester:
+        learned = await self._store.learned_phrasings(self.LEARNED) if self._store is not None else []
+        return await asyncio.to_thread(Suggester, self.replies, SentenceEncoder(), learned)
 
     def language_of(self, skills: Sequence[tuple[str, int]], text: str) -> str:
         """The customer's language: the one their contact asks for (``lang_``), else the one they write in."""
@@ -78,9 +88,14 @@ class ReplyLibrary:
         suggester = await self._ready()
         return [self._shown(r, language, values) for r in suggester.find(typed, self._usable(agent))]
 
-    def learn(self, reply_id: str, message: str) -> None:
+    async def used(self, use: ReplyUse) -> None:
+        """An agent picked a reply for a message: counted, and (on the store) a phrasing of it from now on."""
+        if not any(r.id == use.reply_id for r in self.replies):
+            return  # not one of ours (an old desk's, or made up): nothing to learn or count
+        if self._store is not None:
+            await self._store.record_reply_use(use)
         if self._suggester is not None:
-            self._suggester.learn(reply_id, message)
+            self._suggester.learn(use.reply_id, use.message)  # a few ms; on the loop, so learns never race
 
     @staticmethod
     def _usable(agent: Agent) -> Any:

@@ -8,15 +8,18 @@ then/than, could of), and what formal Indonesian checks first: the prefix *di-* 
 ("di kirim") or the preposition *di* written together ("dimana"), non-standard spellings
 (*silahkan*, *terimakasih*, *merubah*), and chat slang in an email (*nggak*, *gimana*, *udah*).
 
-Words the team keeps (product names, its dictionary) are never flagged. Spelling against a
-dictionary is another checker's (a port); this module needs no data but its tables.
+Words the team keeps (product names, its dictionary) are never flagged. Spelling is checked
+against the dictionaries given (:mod:`templates_responses.spelling`, a port), where no other rule
+has found something in the same place.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+
+from templates_responses.spelling import Dictionary, misspellings
 
 __all__ = ["Finding", "check"]
 
@@ -25,12 +28,16 @@ _MAX_CHARS = 20_000  # of a draft checked: longer ones are checked that far (in 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """A problem at ``text[start:end]``: the rule's id (the desk words it), and the fixes, best first."""
+    """A problem at ``text[start:end]``: the rule's id (the desk words it), and the fixes, best first.
+
+    ``message`` is the checker's own wording, where it has one (LanguageTool's); else the desk's for ``rule``.
+    """
 
     start: int
     end: int
     rule: str
     fixes: tuple[str, ...] = ()
+    message: str = ""
 
 
 _ACRONYMS = frozenset(
@@ -168,14 +175,29 @@ def _cased(original: str, fix: str) -> str:
     return fix[:1].upper() + fix[1:] if original[:1].isupper() else fix
 
 
-def check(text: str, language: str, channel: str = "chat", keep: Collection[str] = ()) -> list[Finding]:
+def _spelling(
+    text: str, language: str, dictionaries: Mapping[str, Dictionary], keep: Collection[str], found: list[Finding]
+) -> Iterator[Finding]:
+    taken = [(f.start, f.end) for f in found]
+    for start, end, fixes in misspellings(text, language, dictionaries, keep):
+        if text[start:end].lower() in _SLANG or any(a < end and start < b for a, b in taken):
+            continue  # slang is the email rule's; where another rule found something, its fix is better
+        yield Finding(start, end, "spelling", fixes)
+
+
+def check(
+    text: str, language: str, channel: str = "chat", keep: Collection[str] = (),
+    dictionaries: Mapping[str, Dictionary] | None = None,
+) -> list[Finding]:  # fmt: skip
     """Every finding in ``text`` (``language`` "en" or "id"; ``channel`` "chat" or "email"), in order.
 
-    ``keep``: words never flagged (product names, the team's dictionary).
+    ``keep``: words never flagged (product names, the team's dictionary); ``dictionaries``: by
+    language, the spelling dictionaries (none: no spelling).
     """
     text = text[:_MAX_CHARS]
     if not text.strip():
         return []
+    keep = {word.lower() for word in keep} | set(keep)
     found = [
         *_repeated(text, language),
         *_sentence_starts(text, language),
@@ -186,4 +208,6 @@ def check(text: str, language: str, channel: str = "chat", keep: Collection[str]
         *_placeholders(text),
         *(_english(text) if language == "en" else _indonesian(text, channel, keep)),
     ]
+    if dictionaries:
+        found.extend(_spelling(text, language, dictionaries, keep, found))
     return sorted(found, key=lambda f: (f.start, f.end, f.rule))

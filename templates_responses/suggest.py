@@ -65,9 +65,9 @@ class Suggester:
             if reply_id in self._index:
                 texts.append(phrase)
                 owners.append(self._index[reply_id])
-        self._vectors: Vectors = self._encode(texts) if texts else np.zeros((0, 1), np.float32)
-        self._owners = np.array(owners, dtype=np.int64)
-        self._weights, self._bias = _fit(self._vectors, self._owners, len(self._replies))
+        vectors: Vectors = self._encode(texts) if texts else np.zeros((0, 1), np.float32)
+        self._bank = (vectors, np.array(owners, dtype=np.int64))  # replaced whole: a reader sees one or the other
+        self._weights, self._bias = _fit(*self._bank, len(self._replies))
         self._titles = [f"{r.code} {r.title}" for r in self._replies]
 
     def _encode(self, texts: Sequence[str]) -> Vectors:
@@ -78,9 +78,10 @@ class Suggester:
         if not self._replies or not message.strip():
             return np.zeros(len(self._replies))
         query = self._encode([message])[0]
-        similarity = self._vectors @ query
+        vectors, owners = self._bank
+        similarity = vectors @ query
         nearest = np.full(len(self._replies), -1.0)
-        np.maximum.at(nearest, self._owners, similarity)
+        np.maximum.at(nearest, owners, similarity)
         logits = (query * _SCALE) @ self._weights + self._bias
         logits -= logits.max()
         log_p = logits - np.log(np.exp(logits).sum())
@@ -105,8 +106,8 @@ class Suggester:
         i = self._index.get(reply_id)
         if i is None or not message.strip():
             return
-        self._vectors = np.vstack([self._vectors, self._encode([message])])
-        self._owners = np.append(self._owners, i)
+        vectors, owners = self._bank
+        self._bank = (np.vstack([vectors, self._encode([message])]), np.append(owners, i))
 
     def find(self, typed: str, usable: Callable[[Reply], bool], n: int = 5) -> list[Reply]:
         """Replies whose short code or title is like ``typed`` (what follows "/" or "::" in the reply box)."""

@@ -39,6 +39,12 @@ class DeskConfig:
     )
     # The folder of the pre-written replies (one file each); None: the starter library shipped with the engine.
     replies_dir: Path | None = None
+    # Drafts are checked for spelling with hunspell's dictionaries in this folder (Debian's), for
+    # grammar by LanguageTool too when a server is named (it has no Indonesian); names never flagged.
+    spelling_dir: Path = Path("/usr/share/hunspell")
+    product_names: tuple[str, ...] = ()
+    languagetool_url: str = ""
+    languagetool_timeout_s: float = 2.0
 
 
 # The product's routing defaults (the pure router's own defaults are neutral: no widening, one value band).
@@ -112,9 +118,17 @@ def read_desk(t: Table) -> DeskConfig:
             )
         ),
         replies_dir=_folder(t.get("replies_dir", "", lambda v: isinstance(v, str), "a folder path")),
+        spelling_dir=Path(t.get("spelling_dir", str(default.spelling_dir), text, "a folder path")),
+        product_names=tuple(t.get("product_names", [], text_list, "a list of words")),
+        languagetool_url=t.get("languagetool_url", "", _url_or_empty, "an http(s) URL, or empty"),
+        languagetool_timeout_s=float(t.get("languagetool_timeout_s", 2.0, number(0), "a number > 0")),
     )
     t.done()
     return cfg
+
+
+def _url_or_empty(value: Any) -> bool:
+    return isinstance(value, str) and (value == "" or value.startswith(("http://", "https://")))
 
 
 def _band_names(value: Any) -> bool:

@@ -35,6 +35,8 @@ __all__ = [
     "MailStore",
     "NewEvent",
     "Ratings",
+    "ReplyStore",
+    "ReplyUse",
     "ReportStore",
     "Session",
     "Store",
@@ -245,7 +247,30 @@ class FileStore(Protocol):
     async def chat_file(self, file_id: str, *, whole: bool = False) -> ChatFile | None: ...
 
 
-class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, Protocol):
+@dataclass(frozen=True, slots=True)
+class ReplyUse:
+    """An agent picked a pre-written reply for the customer's ``message`` (in ``language``)."""
+
+    reply_id: str
+    agent_id: str
+    contact_id: str
+    message: str
+    language: str
+    at: float
+
+
+class ReplyStore(Protocol):
+    """What the desks learn about writing: the team's dictionary, and which reply was used for what."""
+
+    async def add_word(self, word: str, agent_id: str, at: float) -> bool: ...  # False: it was there
+    async def remove_word(self, word: str) -> bool: ...
+    async def team_words(self) -> list[str]: ...
+    async def record_reply_use(self, use: ReplyUse) -> None: ...
+    async def learned_phrasings(self, limit: int) -> list[tuple[str, str]]: ...  # (reply id, message), oldest first
+    async def reply_uses(self, since: float, until: float) -> dict[str, int]: ...  # uses per reply id
+
+
+class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, ReplyStore, Protocol):
     """The whole port, one per aggregate above; each backend is a package with a module per aggregate."""
 
     async def close(self) -> None: ...

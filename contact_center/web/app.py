@@ -39,11 +39,13 @@ from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
 from contact_center.ports import ChatPorts, DeskPorts, MailPorts
+from contact_center.proofreading import Proofreader
 from contact_center.redis_bus import RedisBus
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail
 from contact_center.web.desk import DeskEndpoint
+from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
     ACCOUNTS,
     BUS,
@@ -245,9 +247,12 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
-    library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages)
+    library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages, app[STORE])
     _load_replies(library)
-    app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, library)
+    proofreader = Proofreader(config.desk, config.webchat.languages)
+    proofreader.load()
+    writing = Writing(library, proofreader, app[STORE])
+    app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, writing)
     desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
@@ -256,6 +261,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await mail.stop()
     await chat.news.stop()
     await desks.news.stop()
+    proofreader.close()
 
 
 async def _purging(app: web.Application) -> None:

@@ -40,8 +40,7 @@ from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskPorts
-from contact_center.reply_library import ReplyLibrary
-from contact_center.web.desk_replies import DeskReplies
+from contact_center.web.desk_replies import DeskReplies, Writing
 from contact_center.web.floor import FloorNews
 
 __all__ = ["DeskEndpoint", "DeskSession"]
@@ -110,7 +109,7 @@ class DeskSession:
         sock: JsonSocket,
         ports: DeskPorts,
         wire: Wire,
-        library: ReplyLibrary | None = None,
+        writing: Writing | None = None,
     ) -> None:
         self.engine = engine
         self.wire = wire
@@ -151,8 +150,8 @@ class DeskSession:
             "colleagues": self.colleagues,
             "ping": self.ping,
         }
-        if library is not None:
-            self.handlers.update(DeskReplies(engine, ports, library, sock.send, lambda: self.agent_id).handlers)
+        if writing is not None:
+            self.handlers.update(DeskReplies(engine, ports, writing, sock.send, lambda: self.agent_id).handlers)
 
     async def run(self) -> None:
         await serve(self.sock, self.handlers, self._valid)
@@ -440,9 +439,9 @@ class DeskEndpoint:
         sockets: set[JsonSocket],
         ports: DeskPorts,
         wire: Wire,
-        library: ReplyLibrary | None = None,
+        writing: Writing | None = None,
     ) -> None:
-        self.library = library
+        self.writing = writing
         self.engine = engine
         self.accounts = accounts
         self.identities = identities
@@ -457,7 +456,7 @@ class DeskEndpoint:
         ws = JsonSocket.response(self.config.webchat)
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
-        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.library)
+        session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.writing)
         self.sessions.add(session)
         try:
             await session.run()

@@ -5,22 +5,41 @@ three replies that best answer the customer's latest message; ``find_replies {co
 by ``replies_found``, the replies whose code or title is like ``query``; ``reply_used {contact_id,
 reply_id}`` tells the library which reply the agent picked for that message, so it is found for
 such a message next time. Each reply comes with its text filled for the contact's customer.
-``check_draft {contact_id, text}`` is answered by ``draft_checked``: the writing rules' findings.
+``check_draft {contact_id, text}`` is answered by ``draft_checked``: the findings of the checkers
+(:class:`~contact_center.proofreading.Proofreader`), never over the team's dictionary, the product
+names, or the customer's and agent's names; ``add_word {word}`` puts a word in the team's
+dictionary (``word_added``), for every agent from their next check.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from contact_center.engine import Engine
+from contact_center.exceptions import BadMessage
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact
 from contact_center.ports import DeskPorts
+from contact_center.proofreading import Proofreader
 from contact_center.reply_library import ReplyLibrary
-from templates_responses.checks import check
+from contact_center.store.base import ReplyStore, ReplyUse
 
-__all__ = ["DeskReplies"]
+__all__ = ["DeskReplies", "Writing"]
+
+_A_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Writing:
+    """What the desk writes with: the reply library, the checkers, and the store of what the team keeps."""
+
+    library: ReplyLibrary
+    proofreader: Proofreader
+    store: ReplyStore
+
 
 _RECENT = 30  # messages looked back through for the customer's latest
 _DRAFT_CHARS = 100_000  # a draft checked (the rules read its first 20,000 characters)
@@ -37,12 +56,14 @@ class DeskReplies:
     """The reply requests of one desk socket (``agent`` gives its signed-in agent's id)."""
 
     def __init__(
-        self, engine: Engine, ports: DeskPorts, library: ReplyLibrary, send: Callable[[dict[str, Any]], None],
+        self, engine: Engine, ports: DeskPorts, writing: Writing, send: Callable[[dict[str, Any]], None],
         agent: Callable[[], str | None],
     ) -> None:  # fmt: skip
         self._engine = engine
         self._ports = ports
-        self._library = library
+        self._library = writing.library
+        self._proofreader = writing.proofreader
+        self._store = writing.store
         self._send = send
         self._agent = agent
         self.handlers: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = {
@@ -50,6 +71,7 @@ class DeskReplies:
             "find_replies": self.find,
             "reply_used": self.used,
             "check_draft": self.check_draft,
+            "add_word": self.add_word,
         }
 
     def _held(self, msg: dict[str, Any]) -> tuple[str, Contact]:
@@ -89,18 +111,44 @@ class DeskReplies:
                     "replies": replies})  # fmt: skip
 
     async def check_draft(self, msg: dict[str, Any]) -> None:
-        """The writing rules over a draft (:mod:`templates_responses.checks`): ``draft_checked`` with the findings."""
-        _, contact = self._held(msg)
+        """The checkers over a draft: ``draft_checked`` with the findings, in the browser's offsets."""
+        agent_id, contact = self._held(msg)
         text = require_text("text", msg.get("text", ""), _DRAFT_CHARS, allow_empty=True)
         language = self._library.language_of(contact.skills, text)
         channel = "email" if contact.channel == Channel.EMAIL else "chat"
+        keep = [*await self._store.team_words(), *self._names(await self._values(agent_id, contact))]
         at = _utf16(text)
-        findings = [{"start": at(f.start), "end": at(f.end), "rule": f.rule, "fixes": list(f.fixes)}
-                    for f in check(text, language, channel)]  # fmt: skip
+        findings = [
+            {"start": at(f.start), "end": at(f.end), "rule": f.rule, "fixes": list(f.fixes), "message": f.message,
+             "word": text[f.start : f.end] if f.rule == "spelling" else ""}
+            for f in await self._proofreader.check(text, language, channel, keep)
+        ]  # fmt: skip
         self._send({"type": "draft_checked", "contact_id": contact.id, "text": text, "language": language,
                     "findings": findings})  # fmt: skip
 
+    @staticmethod
+    def _names(values: dict[str, str]) -> list[str]:
+        return [w for key in ("customer_name", "agent_name") for w in _A_WORD.findall(values.get(key, ""))]
+
+    async def add_word(self, msg: dict[str, Any]) -> None:
+        """A word for the team's dictionary: one word (letters, inner hyphens or apostrophes), as written."""
+        agent_id = self._agent()
+        assert agent_id is not None
+        word = require_text("word", msg.get("word"), 64).strip()
+        if not _A_WORD.fullmatch(word):
+            raise BadMessage(
+                "word: one word of letters, with hyphens or apostrophes inside",
+                "invalid_field",
+                field="word",
+                problem="not_a_word",
+            )
+        added = await self._store.add_word(word, agent_id, self._ports.clock.now())
+        self._send({"type": "word_added", "word": word, "new": added})
+
     async def used(self, msg: dict[str, Any]) -> None:
-        _, contact = self._held(msg)
+        agent_id, contact = self._held(msg)
         reply_id = require_text("reply_id", msg.get("reply_id"), 64)
-        self._library.learn(reply_id, await self._latest(contact))
+        message = await self._latest(contact)
+        language = self._library.language_of(contact.skills, message)
+        use = ReplyUse(reply_id, agent_id, contact.id, message, language, self._ports.clock.now())
+        await self._library.used(use)

@@ -10,8 +10,8 @@ are kept in Redis by a function (``cc_add_message``), so they hold across nodes.
 (Redis 7) are loaded when the store opens.
 
 One module per aggregate: :mod:`.customers`, :mod:`.contacts` (conversations and history),
-:mod:`.units` (a unit of work's commit), :mod:`.mail`, :mod:`.accounts`, :mod:`.reports`, :mod:`.files`; the
-keyspace is :mod:`.keys`, the codec :mod:`.codec`.
+:mod:`.units` (a unit of work's commit), :mod:`.mail`, :mod:`.accounts`, :mod:`.reports`, :mod:`.files`,
+:mod:`.replies`; the keyspace is :mod:`.keys`, the codec :mod:`.codec`.
 
 A caller is told once EXEC has answered. What Redis keeps through a crash of its own depends
 on its persistence settings (the README says which a deployment needs).
@@ -25,12 +25,13 @@ from contact_center.store.redis.customers import RedisCustomers
 from contact_center.store.redis.files import RedisFiles
 from contact_center.store.redis.library import LIBRARY
 from contact_center.store.redis.mail import RedisMail
+from contact_center.store.redis.replies import RedisReplies
 from contact_center.store.redis.reports import RedisReports
 
 __all__ = ["RedisStore"]
 
 
-class RedisStore(RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports, RedisFiles):
+class RedisStore(RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports, RedisFiles, RedisReplies):
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
     libraries = (LIBRARY, ACCOUNTS_LIBRARY)

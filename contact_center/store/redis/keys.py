@@ -218,6 +218,21 @@ class Keys:
     def rating_scores(self) -> str:
         return f"{self.prefix}ratings:score"
 
+    @property
+    def team_words(self) -> str:
+        return f"{self.prefix}team_words"
+
+    def reply_uses(self, hour: int) -> str:
+        return f"{self.prefix}reply_uses:{hour}"
+
+    @property
+    def reply_use_hours(self) -> str:
+        return f"{self.prefix}reply_uses:hours"
+
+    @property
+    def reply_phrasings(self) -> str:
+        return f"{self.prefix}reply_phrasings"
+
     def acks(self, address: str) -> str:
         return f"{self.prefix}acks:{address}"
 

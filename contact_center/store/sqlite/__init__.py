@@ -7,8 +7,8 @@ run on the event loop's thread; each public method is one transaction.
 
 One module per aggregate: :mod:`.customers`, :mod:`.contacts` (conversations and history),
 :mod:`.units` (a unit of work's commit), :mod:`.mailbox` (its statements in :mod:`.mail`),
-:mod:`.accounts`, :mod:`.reports`, :mod:`.files`; every write goes through :mod:`.writer`'s group commit;
-the tables are :mod:`.schema`, how records map onto them :mod:`.codec`.
+:mod:`.accounts`, :mod:`.reports`, :mod:`.files`, :mod:`.replies`; every write goes through
+:mod:`.writer`'s group commit; the tables are :mod:`.schema`, how records map onto them :mod:`.codec`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,16 @@ from contact_center.store.sqlite.contacts import SqliteContacts
 from contact_center.store.sqlite.customers import SqliteCustomers
 from contact_center.store.sqlite.files import SqliteFiles
 from contact_center.store.sqlite.mailbox import SqliteMail
+from contact_center.store.sqlite.replies import SqliteReplies
 from contact_center.store.sqlite.reports import SqliteReports
 from contact_center.store.sqlite.writer import BUSY_BATCH
 
 __all__ = ["BUSY_BATCH", "SqliteStore"]
 
 
-class SqliteStore(SqliteContacts, SqliteCustomers, SqliteMail, SqliteAccounts, SqliteReports, SqliteFiles):
+class SqliteStore(
+    SqliteContacts, SqliteCustomers, SqliteMail, SqliteAccounts, SqliteReports, SqliteFiles, SqliteReplies
+):
     """The :class:`~contact_center.store.base.Store` port on one SQLite file.
 
     One engine node: its lock orders every change, so commits have no versions to check, and

@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, filename TEXT NOT NULL, content_type TEXT NOT NULL,
     size INTEGER NOT NULL, at REAL NOT NULL, data BLOB NOT NULL
 );
+-- The team's dictionary (words the spell checker never flags), and each pre-written reply an agent used.
+CREATE TABLE IF NOT EXISTS team_words (word TEXT PRIMARY KEY, added_by TEXT NOT NULL, added_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS reply_uses (
+    n INTEGER PRIMARY KEY AUTOINCREMENT, reply_id TEXT NOT NULL, agent_id TEXT NOT NULL, contact_id TEXT NOT NULL,
+    message TEXT NOT NULL, language TEXT NOT NULL, at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reply_uses_at ON reply_uses (at);
 CREATE TABLE IF NOT EXISTS thread_ids (
     message_id TEXT PRIMARY KEY, mail_id TEXT NOT NULL, digest TEXT NOT NULL, contact_id TEXT,
     ticket TEXT NOT NULL
