@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from contact_center.web.keys import STORE
 from tests.browser.test_chat_in_browser import open_desk
 from tests.clients import WsClient, widget
 from tests.conftest import Server
@@ -93,3 +94,27 @@ async def test_the_draft_is_checked_as_the_agent_types_and_a_fix_is_one_click(br
     await expect(checked).to_have_count(0)  # nothing left to say
     await desk.click("#reply-send")
     assert (await customer.expect("message", seq=2))["text"] == "🙂 Silakan tunggu, kartu sudah dikirim."
+
+
+async def test_a_misspelling_is_underlined_in_the_box_fixed_with_a_click_and_a_word_kept_for_the_team(
+    browser: Browser, server: Server
+):
+    desk, customer = await chat_at_desk(browser, server, "en", "Where is my new card?", "Siti Rahma")
+    box = desk.locator("#reply-text")
+    await box.fill("Hi Siti, we have recieved your request for the tapcash card.")
+    underlined = desk.locator(".draft-marks mark")
+    await expect(underlined).to_have_text(["recieved", "tapcash"])  # the customer's name is never flagged
+    first = await underlined.first.bounding_box()
+    area = await box.bounding_box()
+    assert first and area and area["y"] <= first["y"] <= area["y"] + area["height"]  # inside the box, on the word
+    checked = desk.get_by_role("region", name="Check before sending")
+    await checked.get_by_role("button", name="Use “received”").click()
+    await expect(box).to_have_value("Hi Siti, we have received your request for the tapcash card.")
+    await expect(underlined).to_have_text(["tapcash"])
+    await checked.get_by_role("button", name="Add “tapcash” to the team's dictionary").click()
+    await expect(checked).to_have_count(0)
+    await expect(underlined).to_have_count(0)
+    assert "tapcash" in await server.app[STORE].team_words()
+    await desk.click("#reply-send")
+    sent = await customer.expect("message", seq=2)
+    assert sent["text"] == "Hi Siti, we have received your request for the tapcash card."

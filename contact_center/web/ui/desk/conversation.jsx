@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
 import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
-import { Findings, Found, Suggestions, ToFill, replyQuery, unfilled } from "./replies.jsx";
+import { Findings, Found, Suggestions, ToFill, Underlined, replyQuery, unfilled } from "./replies.jsx";
 
 export function customerName(entry, t) {
   return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
@@ -104,10 +104,13 @@ function Composer({ desk, entry, state, t }) {
   const [choice, setChoice] = useState({ replyTo: null, cc: [] });
   const [noting, setNoting] = useState(false);  // an internal note instead of a reply
   const input = useRef(null);
+  const marks = useRef(null);
   useEffect(() => { setText(desk.draft(id)); }, [id]);  // each contact's own draft
   const email = entry.contact.channel === "email";
   const open = entry.contact.state === "assigned" || noting;  // a note may be written in wrap-up too
   const query = noting ? null : replyQuery(text);
+  const checked = state.checked[id];
+  const underline = open && !noting && checked && checked.text === text && checked.findings.length > 0;
   const missing = noting ? [] : unfilled(text);
   useEffect(() => { if (query !== null) desk.findReplies(id, query); }, [query]);
   useEffect(() => {  // the writing rules, once the agent pauses
@@ -149,14 +152,19 @@ function Composer({ desk, entry, state, t }) {
         {t("desk.note_mode")}
       </button>
       <div class="reply">
-        <textarea id="reply-text" ref={input} class={`${email ? "email" : ""}${noting ? " noting" : ""}`} value={text} disabled={!open}
-          aria-label={t(noting ? "desk.note" : "desk.reply")}
-          placeholder={noting ? t("desk.note_placeholder") : open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
-          onInput={(e) => edit(e.currentTarget.value)} onKeyDown={keys} />
+        <div class="draft">
+          {underline ? <Underlined box={marks} checked={checked} text={text} email={email} /> : null}
+          <textarea id="reply-text" ref={input} class={`${email ? "email" : ""}${noting ? " noting" : ""}${underline ? " underlined" : ""}`}
+            value={text} disabled={!open} aria-label={t(noting ? "desk.note" : "desk.reply")}
+            aria-describedby={underline ? "findings" : undefined}
+            placeholder={noting ? t("desk.note_placeholder") : open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
+            onInput={(e) => edit(e.currentTarget.value)} onKeyDown={keys}
+            onScroll={(e) => { if (marks.current) marks.current.scrollTop = e.currentTarget.scrollTop; }} />
+        </div>
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
       </div>
       <ToFill names={missing} asked={asked} t={t} />
-      {open && !noting ? <Findings checked={state.checked[id]} text={text} onFix={fix} t={t} /> : null}
+      {open && !noting ? <Findings checked={checked} text={text} onFix={fix} onKeep={(w) => desk.addWord(w)} t={t} /> : null}
       {open && !noting && query !== null && state.found && state.found.contactId === id ? <Found found={state.found} onPick={pick} t={t} /> : null}
       {open && !noting && query === null ? <Suggestions replies={state.suggestions[id]} onPick={pick} t={t} /> : null}
     </div>

@@ -52,8 +52,25 @@ export function ToFill({ names, asked, t }) {
   return <p id="to-fill" class={asked ? "to-fill asked" : "to-fill"} role={asked ? "alert" : "status"}>{t("desk.replies.fill", { names: names.join(", ") })}</p>;
 }
 
-/** What the writing rules found in the draft (as it was when checked): each with its fix, a click away. */
-export function Findings({ checked, text, onFix, t }) {
+/** The draft again, under the reply box, with what the checks found underlined (the box itself cannot mark). */
+export function Underlined({ checked, text, email, box }) {
+  const parts = [];
+  let at = 0;
+  for (const f of checked.findings) {
+    if (f.start < at || f.end <= f.start) continue;  // overlapping: the first is marked
+    parts.push(text.slice(at, f.start), <mark key={f.start} class={f.rule === "spelling" ? "misspelt" : "finding"}>{text.slice(f.start, f.end)}</mark>);
+    at = f.end;
+  }
+  parts.push(`${text.slice(at)}\u200b`);  // a final newline keeps its line
+  return <div ref={box} class={email ? "draft-marks email" : "draft-marks"} aria-hidden="true">{parts}</div>;
+}
+
+function what(f, t) {
+  return f.message || t(`desk.check.${f.rule}`, {}, f.rule.startsWith("languagetool:") ? t("desk.check.grammar") : f.rule);
+}
+
+/** What the checks found in the draft (as it was when checked): each with its fix, a click away. */
+export function Findings({ checked, text, onFix, onKeep, t }) {
   if (!checked || checked.text !== text || !checked.findings.length) return null;
   return (
     <section id="findings" class="findings" aria-label={t("desk.check.title")}>
@@ -61,9 +78,12 @@ export function Findings({ checked, text, onFix, t }) {
       <ul>
         {checked.findings.map((f) => (
           <li key={`${f.start}:${f.rule}`}>
-            <span class="finding-what"><mark>{text.slice(f.start, f.end) || " "}</mark>{` · ${t(`desk.check.${f.rule}`, {}, f.rule)}`}</span>
-            {f.fixes.length ? (
-              <button type="button" class="fix" onClick={() => onFix(f, f.fixes[0])}>{t("desk.check.fix", { fix: f.fixes[0].trim() || "␣" })}</button>
+            <span class="finding-what"><mark>{text.slice(f.start, f.end) || " "}</mark>{` · ${what(f, t)}`}</span>
+            {f.fixes.slice(0, f.rule === "spelling" ? 3 : 1).map((fix) => (
+              <button type="button" class="fix" key={fix} onClick={() => onFix(f, fix)}>{t("desk.check.fix", { fix: fix.trim() || "␣" })}</button>
+            ))}
+            {f.rule === "spelling" && f.word ? (
+              <button type="button" class="keep-word" onClick={() => onKeep(f.word)}>{t("desk.check.add_word", { word: f.word })}</button>
             ) : null}
           </li>
         ))}

@@ -127,6 +127,8 @@ export class Desk {
   findReplies(contactId, query) { this._send({ type: "find_replies", contact_id: contactId, query }); }
   checkDraft(contactId, text) { this._send({ type: "check_draft", contact_id: contactId, text }); }
   replyUsed(contactId, replyId) { this._send({ type: "reply_used", contact_id: contactId, reply_id: replyId }); }
+  /** A word for the team's dictionary; the current draft is checked again once it is in. */
+  addWord(word) { this._send({ type: "add_word", word }); }
   next(step = 1) {
     const ids = this.contactIds();
     if (!ids.length) return;
@@ -375,6 +377,10 @@ const HANDLERS = {
   colleagues: (d, m) => d._set({ colleagues: { contactId: m.contact_id, agents: m.agents || [] } }),
   suggestions: (d, m) => d._set({ suggestions: { ...d.state.suggestions, [m.contact_id]: m.replies || [] } }),
   draft_checked: (d, m) => d._set({ checked: { ...d.state.checked, [m.contact_id]: { text: m.text, findings: m.findings || [] } } }),
+  word_added: (d) => {
+    const id = d.state.current;
+    if (id) d.checkDraft(id, d.draft(id));
+  },
   replies_found: (d, m) => d._set({ found: { contactId: m.contact_id, query: m.query, replies: m.replies || [] } }),
   search_results: (d, m) => d._set({ search: { query: m.query, customers: m.customers || [] } }),
   floor: (d, m) => d._set({ floor: { waiting: m.waiting || [], waiting_total: m.waiting_total || 0, agents: m.agents || null } }),
