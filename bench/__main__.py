@@ -2,7 +2,8 @@
 and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
-    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies
+    python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
+                               # proofreading
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, delivery, desk_render, e2e, email, logins, memory, relay, replies, router
+from bench import cluster, delivery, desk_render, e2e, email, logins, memory, proofreading, relay, replies, router
 from bench.report import write_chart, write_cluster_chart, write_markdown
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv or ["router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies"]
+    wanted = argv or [
+        "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading"
+    ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
     runners = {
@@ -36,6 +39,7 @@ def main(argv: list[str]) -> int:
         "delivery": lambda: asyncio.run(delivery.run()),
         "desk": lambda: asyncio.run(desk_render.run()),
         "replies": replies.run,
+        "proofreading": proofreading.run,
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Debian packages the engine itself needs, installed when missing (make run and make test call it):
 # hunspell's library and headers (the Python binding builds on them) and its English and Indonesian
-# dictionaries (the offline spell checker). It fails loudly when one cannot be had.
+# dictionaries, American and British (the offline spell checker). It fails loudly when one cannot be had.
 set -euo pipefail
 
 need_file() {
@@ -20,4 +20,5 @@ need_file() {
 
 need_file /usr/include/hunspell/hunspell.h libhunspell-dev
 need_file /usr/share/hunspell/en_US.dic hunspell-en-us
+need_file /usr/share/hunspell/en_GB.dic hunspell-en-gb
 need_file /usr/share/hunspell/id_ID.dic hunspell-id

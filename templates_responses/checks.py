@@ -59,9 +59,9 @@ _STANDARD = {
 }  # fmt: skip
 _SLANG = {
     "nggak": "tidak", "ngga": "tidak", "gak": "tidak", "ga": "tidak", "enggak": "tidak", "gimana": "bagaimana",
-    "udah": "sudah", "udh": "sudah", "aja": "saja", "banget": "sekali", "bgt": "sekali", "makasih": "terima kasih",
-    "kalo": "kalau", "gitu": "begitu", "tdk": "tidak", "yg": "yang", "dgn": "dengan", "sy": "saya", "krn": "karena",
-    "bisa2": "bisa-bisa", "emang": "memang", "kok": "mengapa",
+    "udah": "sudah", "udh": "sudah", "sdh": "sudah", "aja": "saja", "banget": "sekali", "bgt": "sekali",
+    "makasih": "terima kasih", "kalo": "kalau", "gitu": "begitu", "tdk": "tidak", "yg": "yang", "dgn": "dengan",
+    "sy": "saya", "krn": "karena", "bisa2": "bisa-bisa", "emang": "memang", "kok": "mengapa",
 }  # fmt: skip
 # Verb roots agents write after the prefix di- (so "di kirim" is "dikirim"); and -kan forms are verbs too.
 _VERB_ROOTS = frozenset(
@@ -143,7 +143,7 @@ _CONFUSIONS: tuple[tuple[re.Pattern[str], str, Callable[[re.Match[str]], str]], 
     (re.compile(r"\b(could|would|should|must)\s+of\b", re.I), "could_of", lambda m: f"{m.group(1)} have"),
     (re.compile(r"\bits\s+(a|an|been|not|going|ok|okay|done|fine)\b", re.I), "its_its",
      lambda m: f"{'It' if m.group()[0] == 'I' else 'it'}'s {m.group(1)}"),
-    (re.compile(r"\balot\b", re.I), "alot", lambda m: "a lot"),
+    (re.compile(r"\balot\b", re.I), "alot", lambda m: "A lot" if m.group()[0] == "A" else "a lot"),
 )  # fmt: skip
 
 

@@ -34,9 +34,13 @@ _LATIN_LAST = "\u024f"  # Latin Extended-B: English and Indonesian words are in 
 
 
 class Dictionary(Protocol):
-    """A language's dictionary: whether it knows a word, and the words meant, best first."""
+    """A language's dictionary: whether it knows a word, and the words meant, best first.
 
-    def known(self, word: str) -> bool: ...
+    ``strict``: by its lists alone, when the word is only looked up as mixed in from this language
+    (a dictionary may otherwise also accept what is common in the language's writing).
+    """
+
+    def known(self, word: str, *, strict: bool = False) -> bool: ...
 
     def suggest(self, word: str) -> Sequence[str]: ...
 
@@ -52,12 +56,12 @@ def _judged(token: str, text: str, start: int, keep: Collection[str]) -> bool:
     return True
 
 
-def _known_in(dictionary: Dictionary, word: str, language: str) -> bool:
-    if dictionary.known(word):
+def _known_in(dictionary: Dictionary, word: str, language: str, strict: bool) -> bool:
+    if dictionary.known(word, strict=strict):
         return True
     if language == "id":
         lower = word.lower()
-        return any(dictionary.known(root) for root in roots(lower) if root != lower)
+        return any(dictionary.known(root, strict=True) for root in roots(lower) if root != lower)
     return False
 
 
@@ -66,7 +70,7 @@ def _known(word: str, language: str, dictionaries: Mapping[str, Dictionary]) -> 
     word = word.replace("’", "'")
     order = [language, *(other for other in dictionaries if other != language)]
     for lang in order:
-        if lang in dictionaries and _known_in(dictionaries[lang], word, lang):
+        if lang in dictionaries and _known_in(dictionaries[lang], word, lang, strict=lang != language):
             return True
     parts = word.split("-")
     if len(parts) > 1:

@@ -24,6 +24,7 @@ _PREFIXES = (
     ("di", ""), ("ke", ""), ("se", ""),
 )  # fmt: skip
 _SHORTEST = 3  # letters of a root
+_VOWELS = frozenset("aiueo")
 
 
 def _without_endings(word: str) -> Iterator[str]:
@@ -40,8 +41,9 @@ def _without_endings(word: str) -> Iterator[str]:
 def _without_suffix(word: str) -> Iterator[str]:
     yield word
     for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= _SHORTEST:
-            yield word[: -len(suffix)]
+        stem = word[: -len(suffix)]
+        if word.endswith(suffix) and len(stem) >= _SHORTEST and not (suffix == "i" and stem.endswith("i")):
+            yield stem  # ("-i" never follows an i: "verifikasii" is no form of "verifikasi")
 
 
 def _without_prefixes(word: str, depth: int = 2) -> Iterator[str]:
@@ -54,7 +56,10 @@ def _without_prefixes(word: str, depth: int = 2) -> Iterator[str]:
 
 
 def roots(word: str) -> Iterator[str]:
-    """The forms ``word`` (lower case) may be built on, the word itself first; some repeat."""
+    """The forms ``word`` (lower case) may be built on, the word itself first; some repeat.
+
+    Every root has a vowel ("sedng" is not se- and "dng").
+    """
     for stem in _without_endings(word):
         for base in _without_suffix(stem):
-            yield from _without_prefixes(base)
+            yield from (root for root in _without_prefixes(base) if _VOWELS.intersection(root))

@@ -17,7 +17,7 @@ class Words:
         self.suggestions = suggestions or {}
         self.asked: list[str] = []
 
-    def known(self, word: str) -> bool:
+    def known(self, word: str, *, strict: bool = False) -> bool:
         return word in self.words or word.lower() in self.words
 
     def suggest(self, word: str) -> Sequence[str]:
