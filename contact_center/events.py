@@ -41,6 +41,7 @@ __all__ = [
     "OfferClosed",
     "Offered",
     "Read",
+    "ReplyChanged",
     "SessionEnded",
     "SlaAtRisk",
     "SlaBreached",
@@ -234,6 +235,15 @@ class AccountLocked(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyChanged(Event):
+    """A reply of the library was saved (or deleted) as version ``n``: every node takes it from the store."""
+
+    kind: ClassVar[str] = "reply_changed"
+    reply_id: str
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
 class SlaBreached(Event):
     kind: ClassVar[str] = "sla_breached"
     contact_id: str
@@ -259,7 +269,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed, NoteAdded, Read, HistoryAdded,
+        AccountLocked, Committed, NoteAdded, Read, HistoryAdded, ReplyChanged,
     )
 }  # fmt: skip
 

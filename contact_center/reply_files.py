@@ -17,7 +17,7 @@ from templates_responses.library_csv import from_csv, to_csv
 from templates_responses.library_format import LibraryError, Problem, read_library, write_reply
 from templates_responses.replies import Reply
 
-__all__ = ["STARTER", "export", "import_into", "read_folder", "read_source"]
+__all__ = ["STARTER", "export", "import_into", "read_folder", "read_source", "read_texts", "remove", "write"]
 
 STARTER = Path(__file__).resolve().parents[1] / "templates_responses" / "starter"
 
@@ -29,11 +29,16 @@ def _text(path: Path) -> str:
         raise LibraryError([Problem(str(path), 1, f"not UTF-8 text: {exc}")]) from None
 
 
-def read_folder(folder: Path, languages: Sequence[str]) -> list[Reply]:
-    """Every reply in ``folder`` (its ``*.toml`` files); :class:`LibraryError` naming every problem."""
+def read_texts(folder: Path) -> list[tuple[str, str]]:
+    """The ``(file name, text)`` of each reply file in ``folder``; :class:`LibraryError` if there is no folder."""
     if not folder.is_dir():
         raise LibraryError([Problem(str(folder), 0, "no such folder")])
-    return read_library([(str(p), _text(p)) for p in sorted(folder.glob("*.toml"))], languages)
+    return [(str(p), _text(p)) for p in sorted(folder.glob("*.toml"))]
+
+
+def read_folder(folder: Path, languages: Sequence[str]) -> list[Reply]:
+    """Every reply in ``folder`` (its ``*.toml`` files); :class:`LibraryError` naming every problem."""
+    return read_library(read_texts(folder), languages)
 
 
 def read_source(source: Path, languages: Sequence[str]) -> list[Reply]:
@@ -67,6 +72,15 @@ def import_into(folder: Path, incoming: Sequence[Reply], languages: Sequence[str
     for reply in incoming:
         _write(folder / f"{reply.id}.toml", write_reply(reply))
     return sorted(merged.values(), key=lambda r: r.id)
+
+
+def write(folder: Path, reply_id: str, text: str) -> None:
+    """A reply's file, written whole (a temporary name, then renamed)."""
+    _write(folder / f"{reply_id}.toml", text)
+
+
+def remove(folder: Path, reply_id: str) -> None:
+    (folder / f"{reply_id}.toml").unlink(missing_ok=True)
 
 
 def _write(path: Path, text: str) -> None:

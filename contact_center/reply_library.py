@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from contact_center.embeddings import SentenceEncoder
 from contact_center.model import Agent
-from contact_center.reply_files import STARTER, read_folder
+from contact_center.reply_files import STARTER, read_texts
 from contact_center.store.base import ReplyStore, ReplyUse
 from templates_responses.language import guess_language
+from templates_responses.library_format import read_library
 from templates_responses.replies import Reply, render
 from templates_responses.suggest import Suggester
 
@@ -42,36 +44,71 @@ class ReplyLibrary:
     LEARNED = 20_000  # phrasings learned from use read at a build, the newest
 
     def __init__(self, folder: Any, languages: Sequence[str], store: ReplyStore | None = None) -> None:
-        self._folder = folder or STARTER
+        self.folder: Path = folder or STARTER
+        self.writable = folder is not None  # the starter ships inside the package: its edits stay on the store
         self._store = store
-        self._languages = tuple(languages)
+        self.languages = tuple(languages)
         self._suggester: Suggester | None = None
         self._building: asyncio.Task[Suggester] | None = None
+        self._stale = False  # the library changed while a build was under way
         self.replies: list[Reply] = []
+        self._by_id: dict[str, Reply] = {}
+        self.sources: dict[str, str] = {}  # each reply's file text, as read or last saved
 
     def load(self) -> None:
         """Read and check the folder (:class:`LibraryError` naming every problem); the suggester comes later."""
-        self.replies = read_folder(self._folder, self._languages)
-        log.info("replies.loaded", folder=str(self._folder), replies=len(self.replies))
+        files = read_texts(self.folder)
+        self.replies = read_library(files, self.languages)
+        self._by_id = {r.id: r for r in self.replies}
+        self.sources = {Path(name).stem: text for name, text in files}
+        log.info("replies.loaded", folder=str(self.folder), replies=len(self.replies))
+
+    def put(self, reply: Reply, source: str) -> None:
+        """``reply`` in the library from now on (new, or in place of the one of its id); suggestions follow."""
+        self.replies = sorted([*(r for r in self.replies if r.id != reply.id), reply], key=lambda r: r.id)
+        self._by_id = {r.id: r for r in self.replies}
+        self.sources[reply.id] = source
+        self._changed()
+
+    def drop(self, reply_id: str) -> None:
+        self.replies = [r for r in self.replies if r.id != reply_id]
+        self._by_id.pop(reply_id, None)
+        self.sources.pop(reply_id, None)
+        self._changed()
+
+    def _changed(self) -> None:
+        """Build the suggester again (the old one serves until the new one is ready)."""
+        if self._building is not None and not self._building.done():
+            self._stale = True
+            return
+        if self._suggester is not None:
+            self._building = asyncio.get_running_loop().create_task(self._rebuild())
+
+    async def _rebuild(self) -> Suggester:
+        while True:
+            self._stale = False
+            suggester = await self._build()
+            if not self._stale:
+                self._suggester = suggester
+                return suggester
 
     async def _ready(self) -> Suggester:
         """The suggester, built in a thread on first need (a large library takes seconds); one build at a time."""
         if self._suggester is not None:
             return self._suggester
         if self._building is None:
-            self._building = asyncio.get_running_loop().create_task(self._build())
-        self._suggester = await asyncio.shield(self._building)
-        return self._suggester
+            self._building = asyncio.get_running_loop().create_task(self._rebuild())
+        return await asyncio.shield(self._building)
 
     async def _build(self) -> Suggester:
         learned = await self._store.learned_phrasings(self.LEARNED) if self._store is not None else []
-        return await asyncio.to_thread(Suggester, self.replies, SentenceEncoder(), learned)
+        return await asyncio.to_thread(Suggester, list(self.replies), SentenceEncoder(), learned)
 
     def language_of(self, skills: Sequence[tuple[str, int]], text: str) -> str:
         """The customer's language: the one their contact asks for (``lang_``), else the one they write in."""
         asked = next((s[5:] for s, _ in skills if s.startswith("lang_")), "")
         language = asked or guess_language(text)
-        return language if language in self._languages else self._languages[0]
+        return language if language in self.languages else self.languages[0]
 
     async def suggest(
         self, agent: Agent, message: str, language: str, values: Mapping[str, str]
@@ -79,14 +116,23 @@ class ReplyLibrary:
         if not self.replies or not message.strip():
             return []
         suggester = await self._ready()
-        found = await asyncio.to_thread(suggester.suggest, message, self._usable(agent), 3)
-        return [self._shown(s.reply, language, values) for s in found]
+        found = await asyncio.to_thread(suggester.suggest, message, self._usable_now(agent), 3)
+        return [self._shown(self._now(s.reply), language, values) for s in found]
 
     async def find(self, agent: Agent, typed: str, language: str, values: Mapping[str, str]) -> list[dict[str, Any]]:
         if not self.replies:
             return []
         suggester = await self._ready()
-        return [self._shown(r, language, values) for r in suggester.find(typed, self._usable(agent))]
+        found = suggester.find(typed, self._usable_now(agent))
+        return [self._shown(self._now(r), language, values) for r in found]
+
+    def _usable_now(self, agent: Agent) -> Any:
+        usable = self._usable(agent)
+        return lambda reply: (now := self._now(reply)) is not None and usable(now)
+
+    def _now(self, reply: Reply) -> Any:
+        """The library's reply of that id as it is now (a suggester being built again knows the old one)."""
+        return self._by_id.get(reply.id)
 
     async def used(self, use: ReplyUse) -> None:
         """An agent picked a reply for a message: counted, and (on the store) a phrasing of it from now on."""
@@ -103,6 +149,6 @@ class ReplyLibrary:
         return lambda reply: reply.may_use(agent.id, skills)
 
     def _shown(self, reply: Reply, language: str, values: Mapping[str, str]) -> dict[str, Any]:
-        filled = render(reply.body(language, self._languages[0]), values)
+        filled = render(reply.body(language, self.languages[0]), values)
         return {"id": reply.id, "code": reply.code, "title": reply.title, "text": filled.text,
                 "to_fill": list(filled.to_fill)}  # fmt: skip

@@ -8,6 +8,7 @@ A reply's file is named after its id (``card-blocked.toml``) and holds::
     skills = ["cards"]                    # who may use it: an agent with one of them (none: everyone)
     examples = ["My card is blocked", "Kartu saya terblokir"]
     attachments = []                      # files in the library's attachments/ folder sent with it
+    owner = "..."                         # only for an agent's personal reply: that agent's id
 
     [body]
     en = \"\"\"Hello {{customer_name|there}}, ... [[the card's last four digits]] ...\"\"\"
@@ -34,7 +35,7 @@ __all__ = ["LibraryError", "Problem", "read_library", "read_reply", "write_reply
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_KEYS = {"title", "code", "tags", "skills", "examples", "attachments", "body"}
+_KEYS = {"title", "code", "tags", "skills", "examples", "attachments", "owner", "body"}
 _AT_LINE = re.compile(r"at line (\d+)")
 
 
@@ -105,10 +106,14 @@ def read_reply(file: str, text: str, languages: Sequence[str]) -> Reply:
     )
     for message in listed:
         problem(message.split(":")[0], message)
+    owner = data.get("owner")
+    if owner is not None and (not isinstance(owner, str) or not owner.strip()):
+        problem("owner", "owner: the id of the agent whose personal reply it is (leave it out for the team's)")
     bodies = _bodies(data.get("body"), languages, text, problem)
     if found:
         raise LibraryError(found)
-    return Reply(stem, str(title).strip(), str(code), bodies, tags, skills, examples, attachments)
+    return Reply(stem, str(title).strip(), str(code), bodies, tags, skills, examples, attachments,
+                 owner.strip() if isinstance(owner, str) else None)  # fmt: skip
 
 
 def _bodies(value: object, languages: Sequence[str], text: str, problem: Any) -> dict[str, str]:
@@ -174,6 +179,8 @@ def write_reply(reply: Reply) -> str:
     for key in ("tags", "skills", "examples", "attachments"):
         values: tuple[str, ...] = getattr(reply, key)
         lines.append(f"{key} = [{', '.join(_string(v) for v in values)}]")
+    if reply.owner is not None:
+        lines.append(f"owner = {_string(reply.owner)}  # a personal reply: only this agent sees it")
     lines += ["", "[body]"]
     lines += [f"{language} = {_string(body, multiline=True)}" for language, body in reply.bodies.items()]
     return "\n".join(lines) + "\n"

@@ -37,6 +37,7 @@ __all__ = [
     "Ratings",
     "ReplyStore",
     "ReplyUse",
+    "ReplyVersion",
     "ReportStore",
     "Session",
     "Store",
@@ -259,8 +260,20 @@ class ReplyUse:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class ReplyVersion:
+    """Version ``n`` (from 1) of a reply's file: ``source`` its whole text ("" once deleted), by ``author``."""
+
+    reply_id: str
+    n: int
+    author: str  # an agent's id, or "files" for what was found in the library's folder
+    at: float
+    source: str
+
+
 class ReplyStore(Protocol):
-    """What the desks learn about writing: the team's dictionary, and which reply was used for what."""
+    """What the desks learn about writing: the team's dictionary, which reply was used for what, and
+    every version of every reply (``add_reply_version`` is :class:`Conflict` when that ``n`` exists)."""
 
     async def add_word(self, word: str, agent_id: str, at: float) -> bool: ...  # False: it was there
     async def remove_word(self, word: str) -> bool: ...
@@ -268,6 +281,9 @@ class ReplyStore(Protocol):
     async def record_reply_use(self, use: ReplyUse) -> None: ...
     async def learned_phrasings(self, limit: int) -> list[tuple[str, str]]: ...  # (reply id, message), oldest first
     async def reply_uses(self, since: float, until: float) -> dict[str, int]: ...  # uses per reply id
+    async def add_reply_version(self, version: ReplyVersion) -> None: ...
+    async def reply_history(self, reply_id: str) -> list[ReplyVersion]: ...  # oldest first
+    async def latest_reply_versions(self) -> dict[str, ReplyVersion]: ...
 
 
 class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, ReplyStore, Protocol):

@@ -41,6 +41,7 @@ from contact_center.metrics import Metrics
 from contact_center.ports import ChatPorts, DeskPorts, MailPorts
 from contact_center.proofreading import Proofreader
 from contact_center.redis_bus import RedisBus
+from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail
@@ -235,6 +236,14 @@ def _load_replies(library: ReplyLibrary) -> None:
         log.error("replies.invalid", problems=[str(p) for p in exc.problems])
 
 
+async def _sync_replies(editor: ReplyEditor) -> None:
+    """The library squared with the store's versions; the store away at start: the files as they are."""
+    try:
+        await editor.sync()
+    except Exception as exc:
+        log.error("replies.sync_failed", error=repr(exc))
+
+
 async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     config, engine, accounts, identities = app[CONFIG], app[ENGINE], app[ACCOUNTS], app[IDENTITIES]
     watch, sockets = app[WATCH], app[SOCKETS]
@@ -249,9 +258,11 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WIRE] = wire = Wire(config, app[KINDS])
     library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages, app[STORE])
     _load_replies(library)
+    editor = ReplyEditor(library, app[STORE], app[BUS], app[CLOCK])
+    await _sync_replies(editor)
     proofreader = Proofreader(config.desk, config.webchat.languages)
     proofreader.load()
-    writing = Writing(library, proofreader, app[STORE])
+    writing = Writing(library, editor, proofreader, app[STORE])
     app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, writing)
     desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
@@ -262,6 +273,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await chat.news.stop()
     await desks.news.stop()
     proofreader.close()
+    editor.close()
 
 
 async def _purging(app: web.Application) -> None:

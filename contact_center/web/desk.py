@@ -40,6 +40,7 @@ from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskPorts
+from contact_center.web.desk_library import DeskLibrary
 from contact_center.web.desk_replies import DeskReplies, Writing
 from contact_center.web.floor import FloorNews
 
@@ -152,6 +153,7 @@ class DeskSession:
         }
         if writing is not None:
             self.handlers.update(DeskReplies(engine, ports, writing, sock.send, lambda: self.agent_id).handlers)
+            self.handlers.update(DeskLibrary(engine, writing.editor, sock.send, lambda: self.agent_id).handlers)
 
     async def run(self) -> None:
         await serve(self.sock, self.handlers, self._valid)

@@ -24,6 +24,7 @@ from contact_center.fields import require_text
 from contact_center.model import Channel, Contact
 from contact_center.ports import DeskPorts
 from contact_center.proofreading import Proofreader
+from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store.base import ReplyStore, ReplyUse
 
@@ -34,9 +35,10 @@ _A_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 
 @dataclass(frozen=True, slots=True)
 class Writing:
-    """What the desk writes with: the reply library, the checkers, and the store of what the team keeps."""
+    """What the desk writes with: the reply library and its editor, the checkers, and what the team keeps."""
 
     library: ReplyLibrary
+    editor: ReplyEditor
     proofreader: Proofreader
     store: ReplyStore
 

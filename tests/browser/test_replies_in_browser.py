@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from contact_center.model import Role
 from contact_center.web.keys import STORE
 from tests.browser.test_chat_in_browser import open_desk
 from tests.clients import WsClient, widget
@@ -118,3 +119,32 @@ async def test_a_misspelling_is_underlined_in_the_box_fixed_with_a_click_and_a_w
     await desk.click("#reply-send")
     sent = await customer.expect("message", seq=2)
     assert sent["text"] == "Hi Siti, we have received your request for the tapcash card."
+
+
+async def test_a_supervisor_edits_a_reply_in_the_desk_and_the_next_suggestion_uses_the_new_text(
+    browser: Browser, server: Server
+):
+    desk, customer = await chat_at_desk(browser, server, "en", "My new card has not arrived yet", "Siti Rahma")
+    suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
+    await expect(suggested.first).to_contain_text("a new card usually arrives within 7 working days")
+    await server.add_agent("lead", Role.SUPERVISOR)
+    lead = await open_desk(browser, server, "lead", available=False)
+    await lead.click("#library-button")
+    library = lead.get_by_role("main", name="Reply library")
+    await library.get_by_role("button", name=re.compile("Card not arrived yet")).click()
+    source = library.get_by_label(re.compile("The reply's file"))
+    await expect(source).to_have_value(re.compile("usually arrives within 7 working days"))
+    await expect(library.get_by_role("heading", name="card-arrival, version 1")).to_be_visible()
+    text = await source.input_value()
+    await source.fill(text.replace("{{customer_name|there}}", "{{customer_nme|there}}"))
+    await library.get_by_role("button", name="Save").click()
+    await expect(lead.locator("#library-error")).to_contain_text("unknown variable 'customer_nme'")
+    await expect(lead.locator("#library-error")).to_contain_text("Line 10:")
+    await source.fill(text.replace("usually arrives within 7 working days", "arrives within 3 working days"))
+    await library.get_by_role("button", name="Save").click()
+    await expect(library.get_by_role("status")).to_have_text("Saved as version 2")
+    history = library.get_by_role("region", name="History").locator("li")
+    await expect(history).to_have_count(2)
+    await expect(history.first).to_contain_text("Version 2 by lead")
+    await customer.send({"type": "message", "client_id": "c-2", "text": "Still no card, it has been a week"})
+    await expect(suggested.first).to_contain_text("arrives within 3 working days", timeout=15_000)

@@ -229,6 +229,13 @@ class Keys:
     def reply_use_hours(self) -> str:
         return f"{self.prefix}reply_uses:hours"
 
+    def reply_versions(self, reply_id: str) -> str:
+        return f"{self.prefix}reply_versions:{reply_id}"
+
+    @property
+    def reply_version_ids(self) -> str:
+        return f"{self.prefix}reply_versions"
+
     @property
     def reply_phrasings(self) -> str:
         return f"{self.prefix}reply_phrasings"

@@ -3,7 +3,8 @@
 ``team_words`` is a hash (word: who added it, when); each use goes to ``reply_uses:{hour}``, a
 hash of counts per reply for that UTC hour (listed in ``reply_uses:hours``), so a year's report
 reads 8,760 small hashes, never every use; the phrasings learned are the newest
-:data:`PHRASINGS_KEPT` in the list ``reply_phrasings``.
+:data:`PHRASINGS_KEPT` in the list ``reply_phrasings``. A reply's versions are the hash
+``reply_versions:{id}`` (n: the version), the ids with any in the set ``reply_versions``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from contact_center.store.base import ReplyUse
+from contact_center.exceptions import Conflict
+from contact_center.store.base import ReplyUse, ReplyVersion
 from contact_center.store.redis.pipeline import Read, RedisPipeline
 
 __all__ = ["PHRASINGS_KEPT", "RedisReplies"]
@@ -74,3 +76,38 @@ class RedisReplies(RedisPipeline):
             for reply_id, n in counts.items():
                 uses[reply_id] = uses.get(reply_id, 0) + int(n)
         return uses
+
+    async def add_reply_version(self, version: ReplyVersion) -> None:
+        record = orjson.dumps([version.author, version.at, version.source])
+
+        def build(pipe: Any) -> Read:
+            pipe.hsetnx(self.keys.reply_versions(version.reply_id), str(version.n), record)
+            pipe.sadd(self.keys.reply_version_ids, version.reply_id)
+            return lambda replies: replies[-2]
+
+        if not await self._enqueue(build):
+            raise Conflict(f"reply {version.reply_id} has a version {version.n} already")
+
+    async def reply_history(self, reply_id: str) -> list[ReplyVersion]:
+        async with self._reachable():
+            found = await self._reader.hgetall(self.keys.reply_versions(reply_id))
+        return sorted((_version(reply_id, n, raw) for n, raw in found.items()), key=lambda v: v.n)
+
+    async def latest_reply_versions(self) -> dict[str, ReplyVersion]:
+        async with self._reachable():
+            ids = sorted(await self._reader.smembers(self.keys.reply_version_ids))
+            pipe = self._reader.pipeline(transaction=False)
+            for reply_id in ids:
+                pipe.hgetall(self.keys.reply_versions(reply_id))
+            histories = await pipe.execute() if ids else []
+        latest = {}
+        for reply_id, found in zip(ids, histories, strict=True):
+            if found:
+                n = max(found, key=int)
+                latest[reply_id] = _version(reply_id, n, found[n])
+        return latest
+
+
+def _version(reply_id: str, n: str, raw: str) -> ReplyVersion:
+    author, at, source = orjson.loads(raw)
+    return ReplyVersion(reply_id, int(n), str(author), float(at), str(source))

@@ -74,6 +74,10 @@ CREATE TABLE IF NOT EXISTS reply_uses (
     message TEXT NOT NULL, language TEXT NOT NULL, at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reply_uses_at ON reply_uses (at);
+CREATE TABLE IF NOT EXISTS reply_versions (
+    reply_id TEXT NOT NULL, n INTEGER NOT NULL, author TEXT NOT NULL, at REAL NOT NULL, source TEXT NOT NULL,
+    PRIMARY KEY (reply_id, n)
+);
 CREATE TABLE IF NOT EXISTS thread_ids (
     message_id TEXT PRIMARY KEY, mail_id TEXT NOT NULL, digest TEXT NOT NULL, contact_id TEXT,
     ticket TEXT NOT NULL

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from contact_center.store.base import ReplyUse
+import pytest
+
+from contact_center.exceptions import Conflict
+from contact_center.store.base import ReplyUse, ReplyVersion
 from tests.stores import Opener
 
 HOUR = 3600.0
@@ -37,3 +40,20 @@ async def test_uses_are_counted_per_reply_in_the_period_asked_and_phrasings_kept
         ("card_lost", "I lost my card"), ("card_lost", "kartu saya hilang"), ("card_lost", "my card is gone")
     ]  # fmt: skip
     assert await store.learned_phrasings(1) == [("card_lost", "my card is gone")]
+
+
+async def test_a_replys_versions_are_kept_in_order_and_a_version_is_written_once(reopen: Opener) -> None:
+    store = await reopen()
+    await store.add_reply_version(ReplyVersion("card-lost", 1, "files", DAY0, "title = 'a'"))
+    await store.add_reply_version(ReplyVersion("card-lost", 2, "lead", DAY0 + 5, "title = 'b'"))
+    await store.add_reply_version(ReplyVersion("pin", 1, "files", DAY0, "title = 'p'"))
+    with pytest.raises(Conflict):  # two supervisors saved on the same version: the second is refused
+        await store.add_reply_version(ReplyVersion("card-lost", 2, "ana", DAY0 + 6, "title = 'c'"))
+    await store.add_reply_version(ReplyVersion("pin", 2, "lead", DAY0 + 7, ""))  # deleted
+    await store.close()
+    store = await reopen()
+    history = await store.reply_history("card-lost")
+    assert [(v.n, v.author, v.source) for v in history] == [(1, "files", "title = 'a'"), (2, "lead", "title = 'b'")]
+    latest = await store.latest_reply_versions()
+    assert {k: (v.n, v.source) for k, v in latest.items()} == {"card-lost": (2, "title = 'b'"), "pin": (2, "")}
+    assert await store.reply_history("none") == []

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
+import { Library } from "./library.jsx";
 import { AgentsTable, Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
 
 function useDesk(desk) {
@@ -57,6 +58,9 @@ function Header({ desk, state, t, settings }) {
       </label>
       <button type="button" id="mute" aria-pressed={settings.muted ? "true" : "false"} onClick={() => settings.setMuted(!settings.muted)}>
         {t(settings.muted ? "desk.unmute" : "desk.mute")}
+      </button>
+      <button type="button" id="library-button" aria-pressed={state.libraryOpen ? "true" : "false"} onClick={() => desk.openLibrary(!state.libraryOpen)}>
+        {t("desk.library.button")}
       </button>
       <button type="button" id="help-button" onClick={() => settings.setHelp(true)}>{t("desk.help")}</button>
       <button type="button" id="logout" onClick={() => desk.logout()}>{t("desk.sign_out")}</button>
@@ -134,7 +138,7 @@ export function App({ desk, settings }) {
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />
       </aside>
-      {state.agent && state.agent.role === "supervisor" && state.floor.agents && !state.current ? (
+      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && state.floor.agents && !state.current ? (
         <main class="conversation floor" aria-label={t("desk.floor")}><AgentsTable state={state} t={t} /></main>
       ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>

@@ -47,6 +47,11 @@ export class Desk {
       suggestions: {},          // contact id -> the pre-written replies suggested for its latest message
       found: null,              // {contactId, query, replies}: what "/" found as the agent types
       checked: {},              // contact id -> {text, findings}: the writing rules over its draft
+      libraryOpen: false,       // the reply library's editor is in front of the agent
+      library: null,            // {replies, owner, team}: the replies this agent may edit
+      replySource: null,        // {reply_id, source, version, history} of the reply being edited
+      libraryError: null,       // the last save's refusal ({code, message, problems})
+      replySaved: null,         // {reply_id, version, deleted} of the last save
     };
   }
 
@@ -127,6 +132,15 @@ export class Desk {
   findReplies(contactId, query) { this._send({ type: "find_replies", contact_id: contactId, query }); }
   checkDraft(contactId, text) { this._send({ type: "check_draft", contact_id: contactId, text }); }
   replyUsed(contactId, replyId) { this._send({ type: "reply_used", contact_id: contactId, reply_id: replyId }); }
+  // ---- the reply library (supervisors: the team's replies; everyone: their own)
+  openLibrary(open = true) {
+    this._set({ libraryOpen: open, libraryError: null, replySaved: null, replySource: null });
+    if (open) this._send({ type: "library" });
+  }
+  loadReply(replyId) { this._set({ libraryError: null, replySaved: null }); this._send({ type: "reply_source", reply_id: replyId }); }
+  newReply(replyId, source) { this._set({ libraryError: null, replySaved: null, replySource: { reply_id: replyId, source, version: 0, history: [] } }); }
+  saveReply(replyId, source, base) { this._set({ libraryError: null }); this._send({ type: "save_reply", reply_id: replyId, source, base }); }
+  deleteReply(replyId, base) { this._set({ libraryError: null }); this._send({ type: "delete_reply", reply_id: replyId, base }); }
   /** A word for the team's dictionary; the current draft is checked again once it is in. */
   addWord(word) { this._send({ type: "add_word", word }); }
   next(step = 1) {
@@ -284,6 +298,7 @@ export class Desk {
 
   _error(m) {
     if (m.code === "unauthorized") { this._signedOut("unauthorized"); return; }
+    if (this.state.libraryOpen) { this._set({ libraryError: m }); return; }
     const pending = m.ref && this._unsent[m.ref];
     if (pending) {
       delete this._unsent[m.ref];
@@ -377,6 +392,14 @@ const HANDLERS = {
   colleagues: (d, m) => d._set({ colleagues: { contactId: m.contact_id, agents: m.agents || [] } }),
   suggestions: (d, m) => d._set({ suggestions: { ...d.state.suggestions, [m.contact_id]: m.replies || [] } }),
   draft_checked: (d, m) => d._set({ checked: { ...d.state.checked, [m.contact_id]: { text: m.text, findings: m.findings || [] } } }),
+  library: (d, m) => d._set({ library: { replies: m.replies || [], owner: m.owner, team: !!m.team } }),
+  reply_source: (d, m) => d._set({ replySource: { reply_id: m.reply_id, source: m.source, version: m.version, history: m.history || [] } }),
+  reply_saved: (d, m) => {  // the list and the reply again, as saved (its new version and history)
+    d._send({ type: "library" });
+    if (!m.deleted) d._send({ type: "reply_source", reply_id: m.reply_id });
+    const saved = { reply_id: m.reply_id, version: m.version, deleted: !!m.deleted };
+    d._set({ replySaved: saved, libraryError: null, ...(m.deleted ? { replySource: null } : {}) });
+  },
   word_added: (d) => {
     const id = d.state.current;
     if (id) d.checkDraft(id, d.draft(id));

@@ -1,0 +1,187 @@
+"""Editing the reply library from the desk: every save a version on the store (who, when, the whole file).
+
+Who may change what: a supervisor the team's replies; any agent their own personal replies
+(``owner`` is their id; only they are offered them). A save names the version it was made from
+(``base``, 0 for a new reply): if someone saved since, it is refused (:class:`Conflict`, naming who
+and when) and nothing is written. The text is the reply's file (the documented format), checked as
+the library would be (a short code taken twice included); a problem is an :class:`InvalidReply`
+naming each line, and nothing is written.
+
+A save goes to the store first (``reply_versions``: the history), then to the folder when it is
+``desk.replies_dir`` (the starter library inside the package is never written: its edits live on
+the store), and every node's library follows (the ``replies`` topic). At start
+:meth:`ReplyEditor.sync` squares the folder with the store: a reply the store has a newer version
+of takes it (a folder not shared between nodes, or the read-only starter, catches up); a file
+changed on disk by hand since its last version wins and is recorded as a version by ``files``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from contact_center import events, topics
+from contact_center.bus import Bus
+from contact_center.clock import Clock
+from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound
+from contact_center.model import Agent, Role
+from contact_center.reply_files import remove, write
+from contact_center.reply_library import ReplyLibrary
+from contact_center.store.base import ReplyStore, ReplyVersion
+from templates_responses.library_format import LibraryError, read_library, read_reply, write_reply
+from templates_responses.replies import Reply
+
+__all__ = ["FILES", "InvalidReply", "ReplyEditor"]
+
+log = structlog.get_logger("contact_center.replies")
+
+FILES = "files"  # the author of a version found in the folder
+
+
+class InvalidReply(ClientError):
+    """A reply's text the library cannot take: each problem with its line."""
+
+    code = "invalid_reply"
+
+    def __init__(self, problems: LibraryError) -> None:
+        lines = [{"line": p.line, "message": p.message} for p in problems.problems]
+        super().__init__("; ".join(f"line {p['line']}: {p['message']}" for p in lines), problems=lines)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class ReplyEditor:
+    """Saves and deletes of the ``library``'s replies, their history, and every node kept in step."""
+
+    def __init__(self, library: ReplyLibrary, store: ReplyStore, bus: Bus, clock: Clock) -> None:
+        self._library = library
+        self._store = store
+        self._bus = bus
+        self._clock = clock
+        self.versions: dict[str, int] = {}  # the latest version of each reply, as this node has it
+        self._stop: Callable[[], None] = lambda: None
+        self._fetching: set[asyncio.Task[None]] = set()
+
+    async def sync(self) -> None:
+        """Follow other nodes' saves, and square the folder with the store's versions (see the module)."""
+        self._stop = self._bus.subscribe(topics.REPLIES, self._heard)
+        latest = await self._store.latest_reply_versions()
+        for reply_id, version in sorted(latest.items()):
+            source = self._library.sources.get(reply_id)
+            if source is not None and _digest(source) != _digest(version.source):
+                history = {_digest(v.source) for v in await self._store.reply_history(reply_id)}
+                if _digest(source) not in history:  # changed by hand: the file wins
+                    await self._record(reply_id, source, FILES, version.n)
+                    continue
+            self._apply(version)
+        for reply_id, source in sorted(self._library.sources.items()):
+            if reply_id not in latest:
+                await self._record(reply_id, source, FILES, 0)
+
+    def close(self) -> None:
+        self._stop()
+
+    async def _record(self, reply_id: str, source: str, author: str, base: int) -> ReplyVersion:
+        version = ReplyVersion(reply_id, base + 1, author, self._clock.now(), source)
+        try:
+            await self._store.add_reply_version(version)
+        except Conflict:
+            found = (await self._store.reply_history(reply_id))[-1]
+            if found.author == author and found.source == source:
+                return found  # another node, starting with the same folder, recorded it first
+            raise Conflict(f"reply {reply_id} was changed by {found.author} at {found.at:.0f}; load it again") from None
+        self.versions[reply_id] = version.n
+        return version
+
+    def _apply(self, version: ReplyVersion) -> None:
+        """Take ``version`` into this node's library (and its folder, when it is the configured one)."""
+        if self.versions.get(version.reply_id, 0) >= version.n:
+            return
+        self.versions[version.reply_id] = version.n
+        if not version.source:
+            self._library.drop(version.reply_id)
+            if self._library.writable:
+                remove(self._library.folder, version.reply_id)
+            return
+        try:
+            reply = read_reply(f"{version.reply_id}.toml", version.source, self._library.languages)
+        except LibraryError as exc:  # written by a node with other languages, say: kept as it is here
+            log.error("replies.version_unreadable", reply_id=version.reply_id, n=version.n, problems=str(exc))
+            return
+        self._library.put(reply, version.source)
+        if self._library.writable:
+            write(self._library.folder, version.reply_id, version.source)
+
+    def _heard(self, event: Any) -> None:
+        if isinstance(event, events.ReplyChanged) and self.versions.get(event.reply_id, 0) < event.n:
+            task = asyncio.get_running_loop().create_task(self._fetch(event.reply_id))
+            self._fetching.add(task)
+            task.add_done_callback(self._fetching.discard)
+
+    async def _fetch(self, reply_id: str) -> None:
+        try:
+            history = await self._store.reply_history(reply_id)
+        except Exception as exc:  # the store away: the next save or restart brings it
+            log.warning("replies.fetch_failed", reply_id=reply_id, error=repr(exc))
+            return
+        if history:
+            self._apply(history[-1])
+
+    # ---------------------------------------------------------------- what the desk asks
+
+    def editable(self, agent: Agent) -> list[Reply]:
+        return [r for r in self._library.replies if self._may_edit(agent, r)]
+
+    @staticmethod
+    def _may_edit(agent: Agent, reply: Reply) -> bool:
+        return reply.owner == agent.id or (reply.owner is None and agent.role == Role.SUPERVISOR)
+
+    def _existing(self, agent: Agent, reply_id: str) -> Reply | None:
+        found = next((r for r in self._library.replies if r.id == reply_id), None)
+        if found is not None and not self._may_edit(agent, found):
+            raise Forbidden(f"reply {reply_id}: only its owner, or a supervisor for the team's replies, may change it")
+        return found
+
+    async def source(self, agent: Agent, reply_id: str) -> tuple[str, list[ReplyVersion]]:
+        if self._existing(agent, reply_id) is None:
+            raise NotFound(f"no reply {reply_id}")
+        return self._library.sources.get(reply_id, ""), await self._store.reply_history(reply_id)
+
+    async def save(self, agent: Agent, reply_id: str, source: str, base: int) -> ReplyVersion:
+        """A new version of ``reply_id`` (a new reply when ``base`` is 0) from its file's text."""
+        existing = self._existing(agent, reply_id)
+        if (existing is None) != (base == 0):
+            raise Conflict(f"reply {reply_id} " + ("does not exist (any more)" if base else "exists already"))
+        try:
+            reply = read_reply(f"{reply_id}.toml", source, self._library.languages)
+            others = [(f"{r.id}.toml", write_reply(r)) for r in self._library.replies if r.id != reply_id]
+            read_library([*others, (f"{reply_id}.toml", source)], self._library.languages)
+        except LibraryError as exc:
+            raise InvalidReply(exc) from None
+        if agent.role != Role.SUPERVISOR and reply.owner != agent.id:
+            raise Forbidden(f"owner: a personal reply is yours (owner = \"{agent.id}\"); the team's are supervisors'")
+        if reply.owner is not None and reply.owner != agent.id:
+            raise Forbidden("owner: a personal reply can only be its owner's")
+        return await self._saved(reply_id, source, agent.id, base)
+
+    async def delete(self, agent: Agent, reply_id: str, base: int) -> ReplyVersion:
+        if self._existing(agent, reply_id) is None:
+            raise NotFound(f"no reply {reply_id}")
+        return await self._saved(reply_id, "", agent.id, base)
+
+    async def _saved(self, reply_id: str, source: str, author: str, base: int) -> ReplyVersion:
+        known = self.versions.get(reply_id, 0)
+        if base != known:
+            raise Conflict(f"reply {reply_id} is at version {known}, not {base}: load it again")
+        version = await self._record(reply_id, source, author, base)
+        self.versions[reply_id] = base  # so that _apply takes it
+        self._apply(version)
+        self._bus.publish(topics.REPLIES, events.ReplyChanged(reply_id, version.n))
+        log.info("replies.saved", reply_id=reply_id, n=version.n, author=author, deleted=not source)
+        return version
