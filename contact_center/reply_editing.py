@@ -32,7 +32,8 @@ from contact_center.model import Agent, Role
 from contact_center.reply_files import remove, write
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store.base import ReplyStore, ReplyVersion
-from templates_responses.library_format import LibraryError, read_library, read_reply, write_reply
+from templates_responses.acknowledgement import REPLY_ID, unsendable
+from templates_responses.library_format import LibraryError, Problem, read_library, read_reply, write_reply
 from templates_responses.replies import Reply
 
 __all__ = ["FILES", "InvalidReply", "ReplyEditor"]
@@ -164,6 +165,10 @@ class ReplyEditor:
             read_library([*others, (f"{reply_id}.toml", source)], self._library.languages)
         except LibraryError as exc:
             raise InvalidReply(exc) from None
+        if reply.id == REPLY_ID and unsendable(reply):
+            line = source.count("\n", 0, source.find("[body]")) + 1 if "[body]" in source else 1
+            raise InvalidReply(LibraryError([Problem(f"{reply_id}.toml", line, f"body.{lang}: {what}")
+                                             for lang, what in unsendable(reply)]))  # fmt: skip
         if agent.role != Role.SUPERVISOR and reply.owner != agent.id:
             raise Forbidden(f"owner: a personal reply is yours (owner = \"{agent.id}\"); the team's are supervisors'")
         if reply.owner is not None and reply.owner != agent.id:

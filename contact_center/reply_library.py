@@ -28,6 +28,7 @@ from contact_center.embeddings import SentenceEncoder
 from contact_center.model import Agent
 from contact_center.reply_files import STARTER, read_texts
 from contact_center.store.base import ReplyStore, ReplyUse
+from templates_responses.acknowledgement import AUTOMATIC
 from templates_responses.language import guess_language
 from templates_responses.library_format import read_library
 from templates_responses.replies import Reply, render
@@ -126,6 +127,10 @@ class ReplyLibrary:
         found = suggester.find(typed, self._usable_now(agent))
         return [self._shown(self._now(r), language, values) for r in found]
 
+    def reply(self, reply_id: str) -> Reply | None:
+        """The reply of that id as it is now."""
+        return self._by_id.get(reply_id)
+
     def _usable_now(self, agent: Agent) -> Any:
         usable = self._usable(agent)
         return lambda reply: (now := self._now(reply)) is not None and usable(now)
@@ -145,8 +150,9 @@ class ReplyLibrary:
 
     @staticmethod
     def _usable(agent: Agent) -> Any:
+        """What ``agent`` may be offered: theirs to use, and not one the engine sends itself."""
         skills = dict(agent.skills)
-        return lambda reply: reply.may_use(agent.id, skills)
+        return lambda reply: AUTOMATIC not in reply.tags and reply.may_use(agent.id, skills)
 
     def _shown(self, reply: Reply, language: str, values: Mapping[str, str]) -> dict[str, Any]:
         filled = render(reply.body(language, self.languages[0]), values)

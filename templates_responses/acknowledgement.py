@@ -3,14 +3,26 @@
 Written in the customer's language (English or Indonesian), in plain words, with the deadline
 as a local date and hour in the office's time zone. The caller works out the deadline from the
 SLA clock and passes it in as an aware ``datetime``; nothing here knows what time it is.
+
+Its wording is the reply library's ``acknowledgement`` (:data:`REPLY_ID`), which supervisors edit
+like any reply: :func:`from_reply` fills it. A body no one could send unattended
+(:func:`unsendable`: a placeholder, or a variable the engine cannot fill and without fallback)
+is refused when saved; the built-in wording (:func:`acknowledgement`) serves when there is none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Acknowledgement", "acknowledgement", "when"]
+from templates_responses.replies import Reply, render, tokens
+
+__all__ = ["AUTOMATIC", "REPLY_ID", "Acknowledgement", "acknowledgement", "from_reply", "unsendable", "when"]
+
+REPLY_ID = "acknowledgement"  # the library's reply that words it
+AUTOMATIC = "automatic"  # the tag of replies the engine sends itself (never suggested to agents)
+_FILLED = frozenset({"ticket", "answer_by"})  # always known when an acknowledgement goes
 
 _DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -104,3 +116,35 @@ def acknowledgement(language: str, ticket: str, due: datetime, subject: str, nam
     if subject.strip():
         title += f": {subject.strip()}"
     return Acknowledgement(title, body + "\n", language)
+
+
+def unsendable(reply: Reply) -> list[tuple[str, str]]:
+    """What stops ``reply`` from going out unattended, per language: ``(language, problem)``."""
+    found = []
+    for language, body in reply.bodies.items():
+        for token in tokens(body):
+            if token.kind == "placeholder":
+                found.append((language, f"[[{token.name}]]: no agent is there to fill a placeholder"))
+            elif token.kind == "variable" and token.name not in _FILLED and token.fallback is None:
+                found.append((language, f"{{{{{token.name}}}}} needs a fallback ({{{{{token.name}|...}}}})"))
+    return found
+
+
+def from_reply(
+    bodies: Mapping[str, str], language: str, ticket: str, due: datetime, subject: str, name: str = ""
+) -> Acknowledgement | None:
+    """The acknowledgement worded by the library's reply (``bodies`` per language); None if it cannot go."""
+    body = bodies.get(language)
+    if language not in _TEXT or not body:
+        return None
+    values = {"ticket": ticket, "answer_by": when(due, language)}
+    if name.strip():
+        values["customer_name"] = name.strip()
+    filled = render(body, values)
+    if filled.to_fill:
+        return None
+    text = filled.text.replace(" ,", ",")  # "Hello {{customer_name|}}," with no name: "Hello,"
+    title = f"[{ticket}] {_TEXT[language]['subject']}"
+    if subject.strip():
+        title += f": {subject.strip()}"
+    return Acknowledgement(title, text.strip() + "\n", language)

@@ -13,7 +13,7 @@ import hashlib
 import quopri
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.header import Header
@@ -25,6 +25,8 @@ from contact_center.mail import Arrival, Direction, MailRecord, Outbound
 from contact_center.model import Contact
 from contact_center.sla import BusinessCalendar
 from templates_responses import acknowledgement, guess_language
+from templates_responses.acknowledgement import from_reply
+from templates_responses.replies import Reply
 from templates_responses.verification import code_mail
 
 __all__ = ["MailComposer", "ticket_in_subject"]
@@ -96,9 +98,13 @@ def _bytes(draft: _Draft, message_id: str, refs: list[str], when: datetime) -> b
 class MailComposer:
     """The :class:`~contact_center.mail.Composer` of the email channel."""
 
-    def __init__(self, config: EmailConfig, calendar: BusinessCalendar) -> None:
+    def __init__(
+        self, config: EmailConfig, calendar: BusinessCalendar, wording: Callable[[], Reply | None] | None = None
+    ) -> None:
+        """``wording``: the reply library's acknowledgement as it is now (None: the built-in words)."""
         self._config = config
         self._calendar = calendar
+        self._wording = wording
         first = config.mailboxes[0].address if config.mailboxes else "support@localhost"
         self._default_from = first
         self._domain = config.domain or first.rsplit("@", 1)[1]
@@ -109,7 +115,11 @@ class MailComposer:
         summary = arrival.record.summary
         language = guess_language(f"{arrival.subject}\n{arrival.text}", default=self._config.language)
         due = datetime.fromtimestamp(due_at, self._calendar.zone)
-        ack = acknowledgement(language, contact.ticket, due, arrival.subject, arrival.name)
+        reply = self._wording() if self._wording is not None else None
+        worded = (
+            from_reply(reply.bodies, language, contact.ticket, due, arrival.subject, arrival.name) if reply else None
+        )
+        ack = worded or acknowledgement(language, contact.ticket, due, arrival.subject, arrival.name)
         sender = arrival.mailbox_address or self._default_from
         to = arrival.address  # the sender's own address only: never a Reply-To, which anyone can write
         refs = [*summary.get("references", ()), arrival.record.message_id]

@@ -61,6 +61,7 @@ from contact_center.web.keys import (
     IDENTITIES,
     KINDS,
     LEASES,
+    LIBRARY,
     METRICS,
     NODE,
     SOCKETS,
@@ -71,6 +72,7 @@ from contact_center.web.keys import (
 )
 from contact_center.web.peers import ClientAddresses
 from contact_center.web.rest import errors
+from templates_responses.acknowledgement import REPLY_ID
 from templates_responses.library_format import LibraryError
 
 __all__ = ["ACCOUNTS", "BUS", "CONFIG", "EMAIL", "ENGINE", "METRICS", "SOCKETS", "STORE", "WEBCHAT", "build_app"]
@@ -180,6 +182,8 @@ async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     config, bus = app[CONFIG], app[BUS]
+    app[LIBRARY] = library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages, app[STORE])
+    _load_replies(library)
     engine = Engine(
         app[STORE],
         app[CLOCK],
@@ -189,7 +193,8 @@ async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
         node_id=app[NODE],
         liveness=app[LEASES],
         metrics=app[METRICS],
-        composer=MailComposer(config.email, config.sla.calendar),  # the mails the engine sends, in the channel's words
+        # the mails the engine sends, in the channel's words (the acknowledgement's from the library)
+        composer=MailComposer(config.email, config.sla.calendar, partial(library.reply, REPLY_ID)),
         on_outbound=partial(_outbound, app),
     )
     await engine.start()
@@ -256,8 +261,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     chat.news.start()
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
-    library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages, app[STORE])
-    _load_replies(library)
+    library = app[LIBRARY]
     editor = ReplyEditor(library, app[STORE], app[BUS], app[CLOCK])
     await _sync_replies(editor)
     proofreader = Proofreader(config.desk, config.webchat.languages)

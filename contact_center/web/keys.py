@@ -20,6 +20,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
+from contact_center.reply_library import ReplyLibrary
 from contact_center.store import Store
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.peers import ClientAddresses
@@ -37,6 +38,7 @@ __all__ = [
     "ENGINE",
     "IDENTITIES",
     "LEASES",
+    "LIBRARY",
     "METRICS",
     "NODE",
     "SOCKETS",
@@ -52,6 +54,7 @@ ENGINE = web.AppKey("engine", Engine)
 ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
+LIBRARY = web.AppKey("library", ReplyLibrary)
 EMAIL = web.AppKey("email", EmailChannel)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")

@@ -98,13 +98,13 @@ def test_the_reply_library_is_checked_exported_and_imported_whole(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\ndata_dir = "data"\n[desk]\nreplies_dir = "{library.name}"\n')
     starter = cli("--config", str(config), "replies", "check", "--library", "templates_responses/starter")
-    assert starter.returncode == 0 and "13 replies, no problems" in starter.stdout
+    assert starter.returncode == 0 and "14 replies, no problems" in starter.stdout
     table = tmp_path / "replies.csv"
     exported = cli("--config", str(config), "replies", "export", str(table), "--library", "templates_responses/starter")
     assert exported.returncode == 0 and table.read_text().startswith("id,code,title,tags,skills,examples")
     library.mkdir()
     imported = cli("--config", str(config), "replies", "import", str(table))
-    assert imported.returncode == 0 and "13 replies" in imported.stdout
+    assert imported.returncode == 0 and "14 replies" in imported.stdout
     assert (library / "card-blocked.toml").read_text().startswith('title = "Card blocked or lost"')
     before = {p.name: p.read_text() for p in library.iterdir()}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from datetime import datetime
@@ -102,3 +103,29 @@ def test_retries_back_off_from_the_first_wait_up_to_half_an_hour():
     """30 s, 60 s, 120 s ... never more than 30 minutes apart."""
     assert [backoff_s(n) for n in (1, 2, 3)] == [30.0, 60.0, 120.0]
     assert backoff_s(20) == 1800.0 and backoff_s(1, first_s=0.5) == 0.5
+
+
+def test_the_acknowledgement_is_worded_by_the_librarys_reply_as_a_supervisor_left_it():
+    """The library's ``acknowledgement`` words it (the name, ticket and deadline filled); without one, the built-in."""
+    from contact_center.reply_files import STARTER, read_folder
+
+    starter = {r.id: r for r in read_folder(STARTER, ("en", "id"))}["acknowledgement"]
+    bodies = {
+        "en": "Hi {{customer_name|}}, thanks: by {{answer_by}} ({{ticket}}).",
+        "id": "Halo {{customer_name|}}, kami jawab paling lambat {{answer_by}} ({{ticket}}).",
+    }
+    edited = dataclasses.replace(starter, bodies=bodies)
+    worded = MailComposer(CONFIG.email, CONFIG.sla.calendar, lambda: edited)
+    _, outbound = worded.acknowledgement(arrival(CUSTOMER), contact(), NOW + 3600, NOW)
+    message = email.message_from_bytes(outbound.raw, policy=email.policy.default)
+    body = message.get_content()
+    assert (
+        body.strip()
+        == "Halo Ana Lestari Wibowo, kami jawab paling lambat Senin, 30 November 2026 pukul 11.15 WIB (CS-42)."
+    )
+    assert message["Subject"].startswith("[CS-42] Email Anda sudah kami terima")
+    starter_worded = MailComposer(CONFIG.email, CONFIG.sla.calendar, lambda: starter)
+    _, same = starter_worded.acknowledgement(arrival(CUSTOMER), contact(), NOW + 3600, NOW)
+    _, built_in = COMPOSER.acknowledgement(arrival(CUSTOMER), contact(), NOW + 3600, NOW)
+    text = lambda o: email.message_from_bytes(o.raw, policy=email.policy.default).get_content()  # noqa: E731
+    assert text(same) == text(built_in)  # the starter's wording is the built-in one

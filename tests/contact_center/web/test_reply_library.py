@@ -14,6 +14,7 @@ from pathlib import Path
 
 from contact_center.model import Role
 from contact_center.reply_files import STARTER
+from contact_center.web.keys import LIBRARY
 from tests.clients import WsClient, desk, widget
 from tests.conftest import Server, make_config, start_server, two_nodes
 
@@ -168,3 +169,26 @@ async def test_a_save_on_one_node_is_what_the_other_nodes_agents_are_offered(con
     finally:
         await a.runner.cleanup()
         await b.runner.cleanup()
+
+
+async def test_the_acknowledgement_is_edited_like_any_reply_but_never_with_what_only_an_agent_could_fill(
+    server: Server,
+):
+    await server.add_agent("lead", Role.SUPERVISOR)
+    lead, _ = await desk(server, "lead", available=False)
+    ack = await source(lead, "acknowledgement")
+    end = "Customer Service" + "'" * 3
+    unfillable = (
+        ack["source"].replace(end, "[[your name]]\n" + end).replace("Hello {{customer_name|}},", "Hello {{company}},")
+    )
+    await lead.send({"type": "save_reply", "reply_id": "acknowledgement", "source": unfillable, "base": 1})
+    error = await lead.expect("error")
+    assert error["code"] == "invalid_reply"
+    assert sorted(p["message"] for p in error["problems"]) == [
+        "body.en: [[your name]]: no agent is there to fill a placeholder",
+        "body.en: {{company}} needs a fallback ({{company|...}})",
+    ]
+    kinder = ack["source"].replace(end, "Your bank's " + end)
+    await lead.send({"type": "save_reply", "reply_id": "acknowledgement", "source": kinder, "base": 1})
+    assert (await lead.expect("reply_saved"))["version"] == 2
+    assert "Your bank's Customer Service" in server.app[LIBRARY].reply("acknowledgement").bodies["en"]
