@@ -47,9 +47,10 @@ class InvalidReply(ClientError):
     """A reply's text the library cannot take: each problem with its line."""
 
     code = "invalid_reply"
+    http_status = 422  # understood, and refused for what it says
 
     def __init__(self, problems: LibraryError) -> None:
-        lines = [{"line": p.line, "message": p.message} for p in problems.problems]
+        lines = [{"file": p.file, "line": p.line, "message": p.message} for p in problems.problems]
         super().__init__("; ".join(f"line {p['line']}: {p['message']}" for p in lines), problems=lines)
 
 
@@ -190,3 +191,38 @@ class ReplyEditor:
         self._bus.publish(topics.REPLIES, events.ReplyChanged(reply_id, version.n))
         log.info("replies.saved", reply_id=reply_id, n=version.n, author=author, deleted=not source)
         return version
+
+    async def import_replies(self, agent: Agent, files: list[tuple[str, str]]) -> list[ReplyVersion]:
+        """Team replies from ``(file name, text)`` pairs (a CSV's rows already as files): all or nothing.
+
+        Checked with the rest of the library first (a short code taken twice, a missing language, ...);
+        a reply that is already the library's (its file laid out otherwise, say) is left as it is.
+        Each other is saved as a new version by ``agent`` (a supervisor), over whatever version is there.
+        """
+        if agent.role != Role.SUPERVISOR:
+            raise Forbidden("importing replies is for supervisors")
+        try:
+            incoming = read_library(files, self._library.languages)
+        except LibraryError as exc:
+            raise InvalidReply(exc) from None
+        texts = {reply.id: text for reply, (_, text) in zip(incoming, sorted(files, key=_stem), strict=True)}
+        kept = [(f"{r.id}.toml", write_reply(r)) for r in self._library.replies if r.id not in texts]
+        problems = [Problem(f"{r.id}.toml", 1, f"owner: an import is the team's; {r.id} names one")
+                    for r in incoming if r.owner is not None]  # fmt: skip
+        problems += [Problem(f"{r.id}.toml", 1, f"body.{lang}: {what}") for r in incoming if r.id == REPLY_ID
+                     for lang, what in unsendable(r)]  # fmt: skip
+        try:
+            read_library([*kept, *((f"{rid}.toml", text) for rid, text in texts.items())], self._library.languages)
+        except LibraryError as exc:
+            problems += exc.problems
+        if problems:
+            raise InvalidReply(LibraryError(problems))
+        saved = []
+        for reply in incoming:  # a reply the same as the library's (however its file is laid out) stays
+            if self._library.reply(reply.id) != reply:
+                saved.append(await self._saved(reply.id, texts[reply.id], agent.id, self.versions.get(reply.id, 0)))
+        return saved
+
+
+def _stem(file: tuple[str, str]) -> str:
+    return file[0].replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".toml")

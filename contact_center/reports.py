@@ -6,6 +6,7 @@
   counts them.
 - The customers' ratings of their chats (1 to 5): how many, their mean, how many of each
   score, and the satisfaction score (CSAT: the share of 4s and 5s), by when the chat started.
+- The pre-written replies agents used: how many times each, per period.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from datetime import date, datetime, time, timedelta
 from contact_center.sla import BusinessCalendar, Period, PeriodStat, Promise, attainment_of_many, period_start
 from contact_center.store import Store
 
-__all__ = ["EmailReport", "RatingReport", "RatingStat", "email_attainment", "rating_report"]
+__all__ = [
+    "EmailReport", "RatingReport", "RatingStat", "ReplyUsage", "email_attainment", "rating_report", "reply_usage",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +130,51 @@ async def rating_report(
     starts = sorted({start for start, _ in counts})
     rows = [RatingStat(start, tuple(counts[start, n] for n in range(1, 6))) for start in starts]  # type: ignore[arg-type]
     return RatingReport(period, first, last, rows)
+
+
+def _next_start(start: date, period: Period) -> date:
+    if period == Period.DAY:
+        return start + timedelta(days=1)
+    if period == Period.WEEK:
+        return start + timedelta(days=7)
+    months = {Period.MONTH: 1, Period.QUARTER: 3, Period.HALF: 6, Period.YEAR: 12}[period]
+    month = start.month - 1 + months
+    return date(start.year + month // 12, month % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyUsage:
+    period: Period
+    first: date
+    last: date
+    rows: list[tuple[date, dict[str, int]]]  # each period's start, and the uses of each reply in it
+    titles: dict[str, str]
+
+    def to_json(self) -> dict[str, object]:
+        totals: Counter[str] = Counter()
+        for _, uses in self.rows:
+            totals.update(uses)
+        return {
+            "period": self.period.value, "from": self.first.isoformat(), "to": self.last.isoformat(),
+            "replies": [{"id": rid, "title": self.titles.get(rid, ""), "uses": n} for rid, n in totals.most_common()],
+            "periods": [{"start": start.isoformat(), "uses": sum(uses.values()), "replies": dict(sorted(uses.items()))}
+                        for start, uses in self.rows],
+        }  # fmt: skip
+
+
+async def reply_usage(
+    store: Store, calendar: BusinessCalendar, period: Period, first: date, last: date, titles: dict[str, str]
+) -> ReplyUsage:
+    """How often agents used each reply from ``first`` to ``last`` (local days, both included), per ``period``.
+
+    Only periods with a use are listed; the replies most used first (``titles``: as the library has them).
+    """
+    rows = []
+    start = period_start(first, period)
+    while start <= last:
+        since, until = _span(calendar, max(start, first), min(_next_start(start, period) - timedelta(days=1), last))
+        uses = await store.reply_uses(since, until)
+        if uses:
+            rows.append((start, uses))
+        start = _next_start(start, period)
+    return ReplyUsage(period, first, last, rows, titles)

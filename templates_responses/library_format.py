@@ -60,7 +60,11 @@ class LibraryError(ValueError):
 
 
 def _line_of(text: str, needle: str, default: int = 1) -> int:
-    at = text.find(needle)
+    """The line of ``needle``'s first place at or after line ``default`` (its key's), else that line."""
+    start = 0
+    for _ in range(default - 1):
+        start = text.find("\n", start) + 1
+    at = text.find(needle, start)
     return text.count("\n", 0, at) + 1 if at >= 0 else default
 
 

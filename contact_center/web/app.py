@@ -44,7 +44,7 @@ from contact_center.redis_bus import RedisBus
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
-from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail
+from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail, rest_replies
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
@@ -56,6 +56,7 @@ from contact_center.web.keys import (
     CONFIG,
     DEMO,
     DESK,
+    EDITOR,
     EMAIL,
     ENGINE,
     IDENTITIES,
@@ -262,7 +263,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desk_ports = DeskPorts(log=app[STORE], topics=app[BUS], watch=watch, clock=app[CLOCK])
     app[WIRE] = wire = Wire(config, app[KINDS])
     library = app[LIBRARY]
-    editor = ReplyEditor(library, app[STORE], app[BUS], app[CLOCK])
+    app[EDITOR] = editor = ReplyEditor(library, app[STORE], app[BUS], app[CLOCK])
     await _sync_replies(editor)
     proofreader = Proofreader(config.desk, config.webchat.languages)
     proofreader.load()
@@ -326,6 +327,9 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_post("/api/customers/{customer_id}/identities", c.link_identity)
     r.add_get("/api/reports/email", m.email_report)
     r.add_get("/api/reports/ratings", m.rating_report)
+    r.add_get("/api/reports/replies", rest_replies.replies_report)
+    r.add_get("/api/replies", rest_replies.export_replies)
+    r.add_post("/api/replies", rest_replies.import_replies)
     r.add_get("/api/quarantine", m.quarantine)
     r.add_get("/api/mails/{mail_id}/raw", m.raw_mail)
     r.add_get("/api/mails/{mail_id}/attachments/{n}", m.attachment)

@@ -20,6 +20,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
+from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import Store
 from contact_center.web.desk import DeskEndpoint
@@ -34,6 +35,7 @@ __all__ = [
     "CONFIG",
     "DEMO",
     "DESK",
+    "EDITOR",
     "EMAIL",
     "ENGINE",
     "IDENTITIES",
@@ -55,6 +57,7 @@ ACCOUNTS = web.AppKey("accounts", Accounts)
 WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
 LIBRARY = web.AppKey("library", ReplyLibrary)
+EDITOR = web.AppKey("editor", ReplyEditor)
 EMAIL = web.AppKey("email", EmailChannel)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")

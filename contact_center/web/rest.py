@@ -79,7 +79,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 def error_response(exc: ContactCenterError, headers: dict[str, str] | None = None) -> web.Response:
     """``{"error": code, "message": text}`` (and a client error's ``field``, ``problem``, ``limit``) with its status."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
+    status = getattr(exc, "http_status", None) or next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
     headers = dict(headers or {})
     if isinstance(exc, Throttled):
         headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after_s)))

@@ -19,10 +19,10 @@ from contact_center.sla import Period
 from contact_center.web.keys import CLOCK, CONFIG, ENGINE, STORE
 from contact_center.web.rest import customer_bytes, date_query, int_path, int_query, user
 
-__all__ = ["attachment", "email_report", "quarantine", "rating_report", "raw_mail"]
+__all__ = ["attachment", "email_report", "period_span", "quarantine", "rating_report", "raw_mail"]
 
 
-def _period_span(request: web.Request) -> tuple[Period, date, date]:
+def period_span(request: web.Request) -> tuple[Period, date, date]:
     """A report's ``?period=month&from=2026-01-01&to=2026-12-31`` (default: this year so far, by month)."""
     config, now = request.app[CONFIG], request.app[CLOCK].now()
     raw = request.query.get("period", "month")
@@ -43,7 +43,7 @@ async def email_report(request: web.Request) -> web.Response:
     """The email promise per period, for supervisors: ``?period=month&from=2026-01-01&to=2026-12-31``."""
     await user(request, Role.SUPERVISOR)
     config, store, now = request.app[CONFIG], request.app[STORE], request.app[CLOCK].now()
-    period, first, last = _period_span(request)
+    period, first, last = period_span(request)
     calendar, promise = config.sla.calendar, config.email.promise
     report = await email_attainment(store, calendar, promise, now, period, first, last)
     return web.json_response(report.to_json())
@@ -52,7 +52,7 @@ async def email_report(request: web.Request) -> web.Response:
 async def rating_report(request: web.Request) -> web.Response:
     """The customers' ratings per period, for supervisors (the same query as :func:`email_report`)."""
     await user(request, Role.SUPERVISOR)
-    period, first, last = _period_span(request)
+    period, first, last = period_span(request)
     report = await ratings_of(request.app[STORE], request.app[CONFIG].sla.calendar, period, first, last)
     return web.json_response(report.to_json())
 

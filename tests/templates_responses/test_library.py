@@ -105,8 +105,9 @@ def test_who_may_use_a_reply():
 def test_the_starter_library_is_whole_in_both_languages():
     """The bank's starter replies read without a problem, each the agents are offered with examples in both
     languages; the acknowledgement the engine sends has nothing an agent must fill."""
-    from templates_responses.acknowledgement import AUTOMATIC, REPLY_ID, unsendable
     from pathlib import Path
+
+    from templates_responses.acknowledgement import AUTOMATIC, REPLY_ID, unsendable
 
     folder = Path(__file__).parents[2] / "templates_responses" / "starter"
     replies = read_library([(p.name, p.read_text()) for p in sorted(folder.glob("*.toml"))], LANGS)
