@@ -12,13 +12,15 @@ is refused when saved; the built-in wording (:func:`acknowledgement`) serves whe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from templates_responses.replies import Reply, render, tokens
 
-__all__ = ["AUTOMATIC", "REPLY_ID", "Acknowledgement", "acknowledgement", "from_reply", "unsendable", "when"]
+__all__ = [
+    "AUTOMATIC", "REPLY_ID", "Acknowledgement", "acknowledgement", "from_reply", "office_hours", "unsendable", "when",
+]  # fmt: skip
 
 REPLY_ID = "acknowledgement"  # the library's reply that words it
 AUTOMATIC = "automatic"  # the tag of replies the engine sends itself (never suggested to agents)
@@ -148,3 +150,30 @@ def from_reply(
     if subject.strip():
         title += f": {subject.strip()}"
     return Acknowledgement(title, text.strip() + "\n", language)
+
+
+def _clock(seconds: int, language: str) -> str:
+    h, m = divmod(seconds // 60, 60)
+    return f"{h:02d}.{m:02d}" if language == "id" else f"{h:02d}:{m:02d}"
+
+
+def office_hours(week: Sequence[Sequence[tuple[int, int]]], language: str) -> str:
+    """The working week as people write it: "Monday to Friday 08:00-17:00; Saturday 08:00-12:00".
+
+    ``week``: seven days (Monday first) of ``(start, end)`` spans in seconds since local midnight.
+    """
+    days, joiner = _DAYS[language], (" sampai " if language == "id" else " to ")
+    groups: list[tuple[int, int, Sequence[tuple[int, int]]]] = []
+    for n, spans in enumerate(week):
+        if groups and groups[-1][2] == spans and groups[-1][1] == n - 1:
+            groups[-1] = (groups[-1][0], n, spans)
+        else:
+            groups.append((n, n, spans))
+    parts = []
+    for first, last, spans in groups:
+        if not spans:
+            continue
+        named = days[first] if first == last else f"{days[first]}{joiner}{days[last]}"
+        hours = ", ".join(f"{_clock(a, language)}-{_clock(b, language)}" for a, b in spans)
+        parts.append(f"{named} {hours}")
+    return "; ".join(parts)

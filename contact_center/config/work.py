@@ -45,6 +45,7 @@ class DeskConfig:
     product_names: tuple[str, ...] = ()
     languagetool_url: str = ""
     languagetool_timeout_s: float = 2.0
+    company: str = ""  # the company's name, for {{company}} in replies
 
 
 # The product's routing defaults (the pure router's own defaults are neutral: no widening, one value band).
@@ -122,6 +123,7 @@ def read_desk(t: Table) -> DeskConfig:
         product_names=tuple(t.get("product_names", [], text_list, "a list of words")),
         languagetool_url=t.get("languagetool_url", "", _url_or_empty, "an http(s) URL, or empty"),
         languagetool_timeout_s=float(t.get("languagetool_timeout_s", 2.0, number(0), "a number > 0")),
+        company=t.get("company", "", lambda v: isinstance(v, str), "a name"),
     )
     t.done()
     return cfg

@@ -16,17 +16,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from contact_center.engine import Engine
 from contact_center.exceptions import BadMessage
 from contact_center.fields import require_text
+from contact_center.mail import Direction
 from contact_center.model import Channel, Contact
 from contact_center.ports import DeskPorts
 from contact_center.proofreading import Proofreader
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store.base import ReplyStore, ReplyUse
+from templates_responses.acknowledgement import office_hours, when
 
 __all__ = ["DeskReplies", "Writing"]
 
@@ -44,7 +47,10 @@ class Writing:
 
 
 _RECENT = 30  # messages looked back through for the customer's latest
-_DRAFT_CHARS = 100_000  # a draft checked (the rules read its first 20,000 characters)
+_DRAFT_CHARS = 100_000
+_MESSAGE_CHARS = (
+    4000  # of an email, read for suggestions  # a draft checked (the rules read its first 20,000 characters)
+)
 
 
 def _utf16(text: str) -> Callable[[int], int]:
@@ -82,24 +88,41 @@ class DeskReplies:
         return agent_id, self._engine.held(agent_id, require_text("contact_id", msg.get("contact_id"), 64))
 
     async def _latest(self, contact: Contact) -> str:
-        """What the customer wrote last: a chat's latest message of theirs, an email's subject."""
+        """What the customer wrote last: a chat's latest message of theirs; an email's latest mail (its new
+        text, without what it quotes), after its subject."""
+        if contact.channel == Channel.EMAIL:
+            mails = [m for m in await self._ports.log.mails_of(contact.id) if m.direction == Direction.IN]
+            if not mails:
+                return contact.subject
+            summary = mails[-1].summary
+            text = str(summary.get("visible_text") or summary.get("text") or "")
+            return f"{summary.get('subject') or contact.subject}\n{text}"[:_MESSAGE_CHARS]
         if contact.channel != Channel.CHAT:
             return contact.subject
         messages = await self._ports.log.messages(contact.id, max(0, contact.last_seq - _RECENT))
         return next((m.data.get("text", "") for m in reversed(messages) if m.actor == "customer"), "")
 
-    async def _values(self, agent_id: str, contact: Contact) -> dict[str, str]:
+    async def _values(self, agent_id: str, contact: Contact, language: str = "") -> dict[str, str]:
+        """What the engine fills in a reply for this contact (see :data:`templates_responses.replies.VARIABLES`)."""
         customer = await self._ports.log.get_customer(contact.customer_id)
-        values = {"agent_name": self._engine.agent(agent_id).display_name, "ticket": contact.ticket}
+        config, now = self._engine.config, self._ports.clock.now()
+        calendar, language = config.sla.calendar, language or self._library.languages[0]
+        values = {"agent_name": self._engine.agent(agent_id).display_name, "ticket": contact.ticket,
+                  "office_hours": office_hours(calendar.week, language), "company": config.desk.company}  # fmt: skip
         if customer is not None and customer.name:
             values["customer_name"] = customer.name
+        if contact.channel == Channel.EMAIL and contact.answered_at is None:
+            due = config.email.promise.due(calendar, contact.created_at)
+            values["answer_by"] = when(datetime.fromtimestamp(due, calendar.zone), language)
+        if not calendar.is_open(now):
+            values["opens_at"] = when(datetime.fromtimestamp(calendar.add(now, 0), calendar.zone), language)
         return {k: v for k, v in values.items() if v}
 
     async def suggest(self, msg: dict[str, Any]) -> None:
         agent_id, contact = self._held(msg)
         message = await self._latest(contact)
         language = self._library.language_of(contact.skills, message)
-        values = await self._values(agent_id, contact)
+        values = await self._values(agent_id, contact, language)
         replies = await self._library.suggest(self._engine.agent(agent_id), message, language, values)
         self._send({"type": "suggestions", "contact_id": contact.id, "language": language, "replies": replies})
 
@@ -107,7 +130,7 @@ class DeskReplies:
         agent_id, contact = self._held(msg)
         query = require_text("query", msg.get("query", ""), 64, allow_empty=True).lstrip("/:")
         language = self._library.language_of(contact.skills, await self._latest(contact))
-        values = await self._values(agent_id, contact)
+        values = await self._values(agent_id, contact, language)
         replies = await self._library.find(self._engine.agent(agent_id), query, language, values)
         self._send({"type": "replies_found", "contact_id": contact.id, "query": msg.get("query", ""),
                     "replies": replies})  # fmt: skip

@@ -66,3 +66,18 @@ def test_the_package_stays_pure():
             if isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
             assert not {n.split(".")[0] for n in names} & forbidden, f"{path} imports {names}"
+
+
+def test_office_hours_are_written_as_people_write_them_in_each_language():
+    from templates_responses.acknowledgement import office_hours
+
+    nine_to_five, morning = ((8 * 3600, 17 * 3600),), ((8 * 3600, 12 * 3600),)
+    week = (nine_to_five,) * 4 + (((8 * 3600, 11 * 3600 + 1800), (13 * 3600, 17 * 3600)),) + (morning, ())
+    assert (
+        office_hours(week, "en")
+        == "Monday to Thursday 08:00-17:00; Friday 08:00-11:30, 13:00-17:00; Saturday 08:00-12:00"
+    )
+    assert (
+        office_hours(week, "id") == "Senin sampai Kamis 08.00-17.00; Jumat 08.00-11.30, 13.00-17.00; Sabtu 08.00-12.00"
+    )
+    assert office_hours(((),) * 7, "en") == ""

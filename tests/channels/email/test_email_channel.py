@@ -399,3 +399,20 @@ async def test_a_rebuilt_mailbox_files_only_the_mail_it_had_not_seen(
     assert len(smtp_sink.received) == 4  # the new mail's acknowledgement only
     cursor = await again.engine.store.mailbox_cursor("box0")
     assert cursor is not None and cursor[1] == 4
+
+
+async def test_an_emails_suggestions_answer_what_its_latest_mail_says_not_only_its_subject(
+    engines: Callable[[Config], Any], tmp_path: Path, mailbox: Mailbox, smtp_sink: SmtpSink
+):
+    server: Server = await engines(email_config(tmp_path, [mailbox], smtp_sink))
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu")
+    await deliver(mailbox, customer_mail("Pertanyaan", "Halo, kartu debit saya hilang tadi pagi, mohon diblokir."))
+    offer = await agent.expect("offer", timeout=15)
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "suggest", "contact_id": offer["contact"]["id"]})
+    suggested = await agent.expect("suggestions")
+    assert suggested["language"] == "id" and suggested["replies"][0]["id"] == "card-blocked"
+    assert suggested["replies"][0]["text"].startswith("Halo Ana Lestari,")
+    await agent.close()

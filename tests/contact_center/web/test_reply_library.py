@@ -192,3 +192,12 @@ async def test_the_acknowledgement_is_edited_like_any_reply_but_never_with_what_
     await lead.send({"type": "save_reply", "reply_id": "acknowledgement", "source": kinder, "base": 1})
     assert (await lead.expect("reply_saved"))["version"] == 2
     assert "Your bank's Customer Service" in server.app[LIBRARY].reply("acknowledgement").bodies["en"]
+
+
+async def test_a_suggestion_is_filled_with_the_office_hours_and_the_time_the_office_opens(server: Server):
+    await server.add_agent("ayu")
+    ayu, _ = await desk(server, "ayu")
+    contact_id = await chat_held(server, ayu, "What are your opening hours?")
+    await ayu.send({"type": "suggest", "contact_id": contact_id})
+    hours = next(r for r in (await ayu.expect("suggestions"))["replies"] if r["id"] == "office-hours")
+    assert "Monday to Friday 08:00-17:00" in hours["text"]
