@@ -18,6 +18,7 @@ counted for the reports.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class ReplyLibrary:
         self._stale = False  # the library changed while a build was under way
         self.replies: list[Reply] = []
         self._by_id: dict[str, Reply] = {}
+        self._uses: Counter[str] = Counter()  # each reply's uses, as the store had them at the last build
         self.sources: dict[str, str] = {}  # each reply's file text, as read or last saved
 
     def load(self) -> None:
@@ -103,6 +105,8 @@ class ReplyLibrary:
 
     async def _build(self) -> Suggester:
         learned = await self._store.learned_phrasings(self.LEARNED) if self._store is not None else []
+        if self._store is not None:
+            self._uses = Counter(await self._store.reply_uses(0.0, float(2**40)))
         return await asyncio.to_thread(Suggester, list(self.replies), SentenceEncoder(), learned)
 
     def language_of(self, skills: Sequence[tuple[str, int]], text: str) -> str:
@@ -124,7 +128,11 @@ class ReplyLibrary:
         if not self.replies:
             return []
         suggester = await self._ready()
-        found = suggester.find(typed, self._usable_now(agent))
+        usable = self._usable_now(agent)
+        if not typed.strip():  # "/" alone: the replies used most, first
+            found = sorted((r for r in self.replies if usable(r)), key=lambda r: (-self._uses[r.id], r.title))[:5]
+        else:
+            found = suggester.find(typed, usable)
         return [self._shown(self._now(r), language, values) for r in found]
 
     def reply(self, reply_id: str) -> Reply | None:
@@ -145,6 +153,7 @@ class ReplyLibrary:
             return  # not one of ours (an old desk's, or made up): nothing to learn or count
         if self._store is not None:
             await self._store.record_reply_use(use)
+        self._uses[use.reply_id] += 1
         if self._suggester is not None:
             self._suggester.learn(use.reply_id, use.message)  # a few ms; on the loop, so learns never race
 

@@ -151,3 +151,17 @@ async def test_a_supervisor_edits_a_reply_in_the_desk_and_the_next_suggestion_us
     assert [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")] == []
     await customer.send({"type": "message", "client_id": "c-2", "text": "Still no card, it has been a week"})
     await expect(suggested.first).to_contain_text("arrives within 3 working days", timeout=15_000)
+
+
+async def test_a_reply_picked_goes_where_the_cursor_was_so_several_make_one_draft(browser: Browser, server: Server):
+    desk, _ = await chat_at_desk(browser, server, "en", "I forgot my PIN, thanks", "Siti Rahma")
+    box = desk.locator("#reply-text")
+    await box.fill("First line.\nLast line.")
+    await box.press("Control+Home")
+    await box.press("End")  # the cursor at the end of the first line
+    await box.press("ArrowRight")  # and to the start of the second
+    await desk.locator("#suggestions").get_by_role("button", name=re.compile("Forgotten PIN")).click()
+    value = await box.input_value()
+    assert value.startswith("First line.\nHello Siti Rahma,\n\nyou can set a new PIN") and value.endswith(
+        "\nLast line."
+    )

@@ -99,6 +99,11 @@ async def test_each_replys_uses_are_counted_in_the_report_most_used_first(server
     assert [(r["id"], r["uses"]) for r in report["replies"]] == [("pin-forgotten", 2), ("thanks-closing", 1)]
     assert report["replies"][0]["title"] == "Forgotten PIN"
     assert sum(p["uses"] for p in report["periods"]) == 3
+    await agent.send({"type": "find_replies", "contact_id": contact_id, "query": "/"})  # "/" alone: most used first
+    assert [r["id"] for r in (await agent.expect("replies_found"))["replies"]][:2] == [
+        "pin-forgotten",
+        "thanks-closing",
+    ]
 
 
 async def test_a_csv_exported_edited_in_a_spreadsheet_and_imported_saves_only_what_changed(server: Server):

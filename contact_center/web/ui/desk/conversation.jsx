@@ -105,6 +105,7 @@ function Composer({ desk, entry, state, t }) {
   const [noting, setNoting] = useState(false);  // an internal note instead of a reply
   const input = useRef(null);
   const marks = useRef(null);
+  const caret = useRef(null);  // where the cursor was in the draft, so a reply picked goes there
   useEffect(() => { setText(desk.draft(id)); }, [id]);  // each contact's own draft
   const email = entry.contact.channel === "email";
   const open = entry.contact.state === "assigned" || noting;  // a note may be written in wrap-up too
@@ -122,14 +123,25 @@ function Composer({ desk, entry, state, t }) {
     edit(text.slice(0, finding.start) + replacement + text.slice(finding.end));
   }
   function edit(next) { setText(next); desk.setDraft(id, next); setAsked(false); }
-  function pick(reply) {
-    const next = query !== null || !text.trim() ? reply.text : `${text.replace(/\s+$/, "")}\n${reply.text}`;
+  function remember(e) { caret.current = [e.currentTarget.selectionStart, e.currentTarget.selectionEnd]; }
+  function pick(reply) {  // in place of "/code", else where the cursor was (several may go into one draft)
+    const box = input.current;
+    let at = 0;
+    let next = reply.text;
+    if (query === null && text.trim()) {
+      const [start, end] = caret.current && caret.current[1] <= text.length ? caret.current : [text.length, text.length];
+      const before = text.slice(0, start), after = text.slice(end);
+      const gap = before && !before.endsWith("\n") ? "\n" : "";
+      at = before.length + gap.length;
+      next = `${before}${gap}${reply.text}${after && !after.startsWith("\n") ? "\n" : ""}${after}`;
+    }
     edit(next);
     desk.replyUsed(id, reply.id);
-    if (input.current) {
-      input.current.focus();
-      const slot = next.indexOf("[[");
-      if (slot >= 0) input.current.setSelectionRange(slot, next.indexOf("]]", slot) + 2);
+    if (box) {
+      box.focus();
+      const slot = next.indexOf("[[", at);
+      if (slot >= 0) box.setSelectionRange(slot, next.indexOf("]]", slot) + 2);
+      else box.setSelectionRange(at + reply.text.length, at + reply.text.length);
     }
   }
   function send() {
@@ -158,7 +170,8 @@ function Composer({ desk, entry, state, t }) {
             value={text} disabled={!open} aria-label={t(noting ? "desk.note" : "desk.reply")}
             aria-describedby={underline ? "findings" : undefined}
             placeholder={noting ? t("desk.note_placeholder") : open ? t(email ? "desk.reply_email_placeholder" : "desk.reply_placeholder") : t("desk.reply_closed")}
-            onInput={(e) => edit(e.currentTarget.value)} onKeyDown={keys}
+            onInput={(e) => { edit(e.currentTarget.value); remember(e); }} onKeyDown={keys}
+            onKeyUp={remember} onMouseUp={remember} onSelect={remember}
             onScroll={(e) => { if (marks.current) marks.current.scrollTop = e.currentTarget.scrollTop; }} />
         </div>
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
