@@ -460,6 +460,11 @@ def _indonesian_rows(x: dict[str, Any] | None) -> list[str]:
         "| --- | --- | --- | --- | --- | --- |",
         *rows,
         "",
+        "An English message asked of replies whose phrasings are only Indonesian is the weak case: the 57 other",
+        "intents' English phrasings are nearer to it than the right reply's Indonesian ones, however close in",
+        "meaning. So a reply should have example phrasings in each language its customers write (the starter",
+        "library's do), and what agents pick adds the customers' own phrasings in either language.",
+        "",
     ]
 
 

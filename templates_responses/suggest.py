@@ -12,6 +12,9 @@ does arithmetic). A message is scored against each reply two ways, and the two a
 How these were chosen: on BANKING77, with a tenth of ``train.csv`` held out for validation (never
 ``test.csv``), nearest phrasing alone gave 87 % top-1, the softmax layer alone 90 %, their sum
 91 % (top-3 97.5 %); the layer's settings below were the best of the few tried on that split.
+Weighing each reply alike in the layer (whatever its number of phrasings) left that split as it
+was (90.9 %, 97.6 %) and, on it, raised English messages asked of replies with only Indonesian
+phrasings from 13.7 % to 19.8 % top-1 (35.5 % to 39.3 % top-3).
 
 The ``/code`` search (:meth:`Suggester.find`) matches short codes and titles with rapidfuzz.
 """
@@ -122,7 +125,11 @@ class Suggester:
 
 
 def _fit(vectors: Vectors, owners: npt.NDArray[np.int64], classes: int) -> tuple[Vectors, Vectors]:
-    """A softmax layer over the replies fitted to their phrasings (full-batch gradient descent, fixed steps)."""
+    """A softmax layer over the replies fitted to their phrasings (full-batch gradient descent, fixed steps).
+
+    Each reply weighs the same whatever its number of phrasings (each phrasing 1/count of its
+    reply's): a reply with many examples, or many learned from use, is not preferred for that.
+    """
     dim = vectors.shape[1]
     weights = np.zeros((dim, classes), np.float32)
     bias = np.zeros(classes, np.float32)
@@ -130,12 +137,14 @@ def _fit(vectors: Vectors, owners: npt.NDArray[np.int64], classes: int) -> tuple
         return weights, bias
     x = vectors * _SCALE
     target = np.eye(classes, dtype=np.float32)[owners]
+    counts = np.bincount(owners, minlength=classes).astype(np.float32)
+    balance = (len(owners) / (np.count_nonzero(counts) * counts[owners]))[:, None].astype(np.float32)
     for _ in range(_EPOCHS):
         z = x @ weights + bias
         z -= z.max(axis=1, keepdims=True)
         p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
-        gradient = p - target
+        gradient = (p - target) * balance
         weights -= _RATE * (x.T @ gradient / len(x) + _DECAY * weights)
         bias -= _RATE * gradient.mean(axis=0)
     return weights, bias
