@@ -165,3 +165,13 @@ async def test_a_reply_picked_goes_where_the_cursor_was_so_several_make_one_draf
     assert value.startswith("First line.\nHello Siti Rahma,\n\nyou can set a new PIN") and value.endswith(
         "\nLast line."
     )
+
+
+async def test_a_key_inserts_the_second_suggestion(browser: Browser, server: Server):
+    desk, _ = await chat_at_desk(browser, server, "en", "I forgot my PIN", "Siti Rahma")
+    suggested = desk.locator("#suggestions button.pick")
+    await expect(suggested).to_have_count(3)
+    second = (await suggested.nth(1).get_attribute("title")) or ""
+    await desk.locator("#reply-text").focus()
+    await desk.keyboard.press("Alt+2")
+    assert await desk.locator("#reply-text").input_value() == second

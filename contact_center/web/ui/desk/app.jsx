@@ -81,6 +81,7 @@ export const SHORTCUTS = [
   ["Enter", "desk.key.send"],
   ["Ctrl+Enter", "desk.key.send_email"],
   ["Alt+C", "desk.key.close"],
+  ["Alt+1, 2, 3", "desk.key.suggestion"],
   ["?", "desk.key.help"],
 ];
 
@@ -112,6 +113,11 @@ function useShortcuts(desk, setHelp) {
       else if (e.key === "ArrowDown") desk.next(1);
       else if (e.key === "ArrowUp") desk.next(-1);
       else if (key === "c" && state.current) document.getElementById("close-contact")?.click();
+      else if (/^Digit[1-3]$/.test(e.code) && state.current) {  // the first, second or third suggestion
+        const pick = document.querySelectorAll("#suggestions button.pick")[Number(e.code.slice(5)) - 1];
+        if (!pick) return;
+        pick.click();
+      }
       else return;
       e.preventDefault();
     }
