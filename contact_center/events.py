@@ -40,6 +40,7 @@ __all__ = [
     "NoteAdded",
     "OfferClosed",
     "Offered",
+    "PhrasingLearned",
     "Read",
     "ReplyChanged",
     "SessionEnded",
@@ -244,6 +245,16 @@ class ReplyChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PhrasingLearned(Event):
+    """An agent picked ``reply_id`` for ``message`` (on the node whose editor is ``origin``): every node learns it."""
+
+    kind: ClassVar[str] = "phrasing_learned"
+    reply_id: str
+    message: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
 class SlaBreached(Event):
     kind: ClassVar[str] = "sla_breached"
     contact_id: str
@@ -269,7 +280,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed, NoteAdded, Read, HistoryAdded, ReplyChanged,
+        AccountLocked, Committed, NoteAdded, Read, HistoryAdded, ReplyChanged, PhrasingLearned,
     )
 }  # fmt: skip
 

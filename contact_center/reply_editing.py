@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -31,7 +32,7 @@ from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound
 from contact_center.model import Agent, Role
 from contact_center.reply_files import remove, write
 from contact_center.reply_library import ReplyLibrary
-from contact_center.store.base import ReplyStore, ReplyVersion
+from contact_center.store.base import ReplyStore, ReplyUse, ReplyVersion
 from templates_responses.acknowledgement import REPLY_ID, unsendable
 from templates_responses.library_format import LibraryError, Problem, read_library, read_reply, write_reply
 from templates_responses.replies import Reply
@@ -69,6 +70,7 @@ class ReplyEditor:
         self.versions: dict[str, int] = {}  # the latest version of each reply, as this node has it
         self._stop: Callable[[], None] = lambda: None
         self._fetching: set[asyncio.Task[None]] = set()
+        self._origin = uuid.uuid4().hex  # this editor, on the bus (it hears its own news too)
 
     async def sync(self) -> None:
         """Follow other nodes' saves, and square the folder with the store's versions (see the module)."""
@@ -120,7 +122,15 @@ class ReplyEditor:
         if self._library.writable:
             write(self._library.folder, version.reply_id, version.source)
 
+    async def used(self, use: ReplyUse) -> None:
+        """An agent picked a reply: counted and learned here (:meth:`ReplyLibrary.used`), then on every node."""
+        if await self._library.used(use):
+            self._bus.publish(topics.REPLIES, events.PhrasingLearned(use.reply_id, use.message, self._origin))
+
     def _heard(self, event: Any) -> None:
+        if isinstance(event, events.PhrasingLearned) and event.origin != self._origin:
+            self._library.learn(event.reply_id, event.message)
+            return
         if isinstance(event, events.ReplyChanged) and self.versions.get(event.reply_id, 0) < event.n:
             task = asyncio.get_running_loop().create_task(self._fetch(event.reply_id))
             self._fetching.add(task)

@@ -147,15 +147,23 @@ class ReplyLibrary:
         """The library's reply of that id as it is now (a suggester being built again knows the old one)."""
         return self._by_id.get(reply.id)
 
-    async def used(self, use: ReplyUse) -> None:
-        """An agent picked a reply for a message: counted, and (on the store) a phrasing of it from now on."""
-        if not any(r.id == use.reply_id for r in self.replies):
-            return  # not one of ours (an old desk's, or made up): nothing to learn or count
+    async def used(self, use: ReplyUse) -> bool:
+        """An agent picked a reply for a message: counted, and (on the store) a phrasing of it from now on.
+
+        False for a reply the library does not have (an old desk's, or made up): nothing is recorded.
+        """
+        if use.reply_id not in self._by_id:
+            return False
         if self._store is not None:
             await self._store.record_reply_use(use)
-        self._uses[use.reply_id] += 1
-        if self._suggester is not None:
-            self._suggester.learn(use.reply_id, use.message)  # a few ms; on the loop, so learns never race
+        self.learn(use.reply_id, use.message)
+        return True
+
+    def learn(self, reply_id: str, message: str) -> None:
+        """``message`` is a phrasing of ``reply_id`` from now on (here; the store has it for the next build)."""
+        self._uses[reply_id] += 1
+        if self._suggester is not None and message.strip():
+            self._suggester.learn(reply_id, message)  # a few ms; on the loop, so learns never race
 
     @staticmethod
     def _usable(agent: Agent) -> Any:

@@ -201,3 +201,30 @@ async def test_a_suggestion_is_filled_with_the_office_hours_and_the_time_the_off
     await ayu.send({"type": "suggest", "contact_id": contact_id})
     hours = next(r for r in (await ayu.expect("suggestions"))["replies"] if r["id"] == "office-hours")
     assert "Monday to Friday 08:00-17:00" in hours["text"]
+
+
+async def test_what_an_agent_picks_on_one_node_is_learned_by_the_other_nodes_at_once(config, redis_url: str):
+    a, b = await two_nodes(config, redis_url)
+    message = "the machine ate my plastic yesterday"
+    try:
+        await a.add_agent("ayu")
+        await b.add_agent("budi")
+        ayu, _ = await desk(a, "ayu")
+        first = await chat_held(a, ayu, message)
+        await ayu.send({"type": "set_status", "status": "away"})
+        await ayu.expect("status", status="away")
+        budi, _ = await desk(b, "budi")
+        second = await chat_held(b, budi, message)
+        await budi.send({"type": "suggest", "contact_id": second})  # node b's suggester is built now
+        assert (await budi.expect("suggestions"))["replies"][0]["id"] != "thanks-closing"
+        await ayu.send({"type": "reply_used", "contact_id": first, "reply_id": "thanks-closing"})
+        for _ in range(100):
+            await budi.send({"type": "suggest", "contact_id": second})
+            top = (await budi.expect("suggestions"))["replies"][0]["id"]
+            if top == "thanks-closing":
+                break
+            await asyncio.sleep(0.05)
+        assert top == "thanks-closing"
+    finally:
+        await a.runner.cleanup()
+        await b.runner.cleanup()
