@@ -11,8 +11,8 @@ Each comes with its text filled for that customer (:func:`templates_responses.re
 what the engine does not know is left as ``[[...]]`` for the agent, and listed in ``to_fill``.
 
 What agents pick is kept on the store (:meth:`ReplyLibrary.used`): the customer's message becomes
-a phrasing of the reply picked, here at once and on every node at its next build, and the use is
-counted for the reports.
+a phrasing of the reply picked (here at once; the other nodes are told by the editor), and the use
+is counted for the reports.
 """
 
 from __future__ import annotations
