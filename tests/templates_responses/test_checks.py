@@ -70,7 +70,7 @@ def test_what_is_right_is_left_alone(text: str, language: str, channel: str):
 
 @pytest.mark.parametrize("text", ["", "   ", "🙂🙂🙂", "مرحبا بك", "a " * 50_000, "x" * 100_000, "[[" * 1000])
 def test_odd_drafts_are_checked_in_bounded_time(text: str):
-    start = time.perf_counter()
+    start = time.process_time()  # CPU, not the wall clock: a busy machine must not fail it
     check(text, "en", "email")
     check(text, "id", "email")
-    assert time.perf_counter() - start < 1.0
+    assert time.process_time() - start < 1.0
