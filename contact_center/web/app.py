@@ -78,6 +78,7 @@ from templates_responses.library_format import LibraryError
 
 __all__ = ["ACCOUNTS", "BUS", "CONFIG", "EMAIL", "ENGINE", "METRICS", "SOCKETS", "STORE", "WEBCHAT", "build_app"]
 
+
 log = structlog.get_logger("contact_center.web")
 
 PURGE_EVERY_S = 600.0  # lapsed sessions, throttle counts and codes are forgotten this often
@@ -305,9 +306,9 @@ async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _close_sockets(app: web.Application) -> None:
+    """Every socket told the server is going away, all at once (a slow one holds up no one else)."""
     open_sockets: set[JsonSocket] = app[SOCKETS]
-    for sock in list(open_sockets):
-        await sock.going_away()
+    await asyncio.gather(*(sock.going_away() for sock in list(open_sockets)), return_exceptions=True)
 
 
 def _routes(r: web.UrlDispatcher) -> None:

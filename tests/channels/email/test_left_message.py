@@ -102,6 +102,7 @@ async def test_a_repeat_files_once_bad_fields_file_nothing_and_a_flood_is_refuse
     assert (await visitor.expect("error", ref="left"))["code"] == "rate_limited"
     waiting = [c for cid in server.engine.waiting() if (c := server.engine.contact(cid)) is not None]
     assert len(waiting) == 3, "one contact per message left, none for what was refused"
+    await visitor.close()
 
 
 async def test_a_visitor_who_proved_the_address_gets_the_acknowledgement(
@@ -121,3 +122,4 @@ async def test_a_visitor_who_proved_the_address_gets_the_acknowledgement(
     assert done["acknowledged"] is True
     _, ack = await smtp_sink.wait_for(2)
     assert ack["To"] == VICTIM and done["ticket"] in ack["Subject"] and ack["Auto-Submitted"] == "auto-replied"
+    await visitor.close()
