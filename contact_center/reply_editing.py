@@ -78,7 +78,10 @@ class ReplyEditor:
         latest = await self._store.latest_reply_versions()
         for reply_id, version in sorted(latest.items()):
             source = self._library.sources.get(reply_id)
-            if source is not None and _digest(source) != _digest(version.source):
+            if source is not None and _digest(source) == _digest(version.source):
+                self.versions[reply_id] = version.n  # the folder has it already
+                continue
+            if source is not None:
                 history = {_digest(v.source) for v in await self._store.reply_history(reply_id)}
                 if _digest(source) not in history:  # changed by hand: the file wins
                     await self._record(reply_id, source, FILES, version.n)
@@ -98,15 +101,19 @@ class ReplyEditor:
         except Conflict:
             found = (await self._store.reply_history(reply_id))[-1]
             if found.author == author and found.source == source:
+                self.versions[reply_id] = found.n
                 return found  # another node, starting with the same folder, recorded it first
             raise Conflict(f"reply {reply_id} was changed by {found.author} at {found.at:.0f}; load it again") from None
         self.versions[reply_id] = version.n
         return version
 
     def _apply(self, version: ReplyVersion) -> None:
-        """Take ``version`` into this node's library (and its folder, when it is the configured one)."""
-        if self.versions.get(version.reply_id, 0) >= version.n:
-            return
+        """Take ``version`` into this node's library, unless it has that one (or a newer) already."""
+        if self.versions.get(version.reply_id, 0) < version.n:
+            self._take(version)
+
+    def _take(self, version: ReplyVersion) -> None:
+        """``version`` into this node's library (and its folder, when it is the configured one)."""
         self.versions[version.reply_id] = version.n
         if not version.source:
             self._library.drop(version.reply_id)
@@ -196,8 +203,7 @@ class ReplyEditor:
         if base != known:
             raise Conflict(f"reply {reply_id} is at version {known}, not {base}: load it again")
         version = await self._record(reply_id, source, author, base)
-        self.versions[reply_id] = base  # so that _apply takes it
-        self._apply(version)
+        self._take(version)
         self._bus.publish(topics.REPLIES, events.ReplyChanged(reply_id, version.n))
         log.info("replies.saved", reply_id=reply_id, n=version.n, author=author, deleted=not source)
         return version

@@ -99,7 +99,12 @@ class ReplyLibrary:
         """The suggester, built in a thread on first need (a large library takes seconds); one build at a time."""
         if self._suggester is not None:
             return self._suggester
-        if self._building is None:
+        failed = (
+            self._building is not None
+            and self._building.done()
+            and (self._building.cancelled() or self._building.exception() is not None)
+        )
+        if self._building is None or failed:  # a build that failed (the store away) is tried again
             self._building = asyncio.get_running_loop().create_task(self._rebuild())
         return await asyncio.shield(self._building)
 

@@ -70,7 +70,7 @@ class DeskReplies:
         self._engine = engine
         self._ports = ports
         self._library = writing.library
-        self._writing_editor = writing.editor
+        self._editor = writing.editor
         self._proofreader = writing.proofreader
         self._store = writing.store
         self._send = send
@@ -177,4 +177,4 @@ class DeskReplies:
         message = await self._latest(contact)
         language = self._library.language_of(contact.skills, message)
         use = ReplyUse(reply_id, agent_id, contact.id, message, language, self._ports.clock.now())
-        await self._writing_editor.used(use)
+        await self._editor.used(use)
