@@ -33,7 +33,7 @@ from contact_center.exceptions import ContactCenterError
 from contact_center.logs import configure_logging
 from contact_center.model import Role
 from contact_center.redis_bus import RedisBus
-from contact_center.reply_files import STARTER, export, import_into, read_folder, read_source
+from contact_center.reply_files import STARTER, export, import_into, read_attachments, read_folder, read_source
 from contact_center.store import open_store
 from contact_center.web import build_app
 from contact_center.web.access_log import AccessLogger
@@ -215,8 +215,10 @@ def _replies(config: Config, args: argparse.Namespace) -> None:
             raise SystemExit(
                 "replies import: say --into DIR, or set desk.replies_dir (the starter library is read only)"
             )
-        merged = import_into(folder, read_source(args.source, languages), languages)
-        print(f"{folder}: {len(merged)} replies")
+        source: Path = args.source
+        files = read_attachments(source) if source.is_dir() else {}
+        merged = import_into(folder, read_source(source, languages), languages, files)
+        print(f"{folder}: {len(merged)} replies" + (f", {len(files)} attachments taken" if files else ""))
         return
     library = args.library or own or STARTER
     replies = read_folder(library, languages)
@@ -225,8 +227,10 @@ def _replies(config: Config, args: argparse.Namespace) -> None:
     elif args.replies_command == "evaluate":
         _evaluate(replies, args.test)
     else:
-        export(replies, languages, args.out)
-        print(f"{args.out}: {len(replies)} replies")
+        files = read_attachments(library)
+        export(replies, languages, args.out, files)
+        kept = "" if args.out.suffix.lower() == ".csv" or not files else f" and {len(files)} attachments"
+        print(f"{args.out}: {len(replies)} replies{kept}")
 
 
 def _evaluate(replies: list[Any], test: Path) -> None:

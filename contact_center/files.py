@@ -10,6 +10,7 @@ else as a download, never run in the desk's origin.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Collection
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from contact_center.exceptions import ClientError
 
-__all__ = ["ChatFile", "accepted_type", "clean_name", "sniff"]
+__all__ = ["ChatFile", "accepted_type", "clean_name", "content_id", "sniff"]
 
 _NAME_CHARS = 120
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|]")
@@ -98,3 +99,8 @@ def clean_name(name: str) -> str:
         stem, dot, ext = plain.rpartition(".")
         plain = (stem[: _NAME_CHARS - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else plain[:_NAME_CHARS]
     return plain or "file"
+
+
+def content_id(data: bytes) -> str:
+    """The id of a file kept by what it holds (the reply library's): the same bytes, the same id, on any node."""
+    return "lib-" + hashlib.sha256(data).hexdigest()[:40]

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from contact_center.files import ChatFile
     from contact_center.model import Contact
 
 __all__ = [
@@ -314,6 +315,7 @@ class Composer(Protocol):
         *,
         to: str,
         cc: Sequence[str] = (),
+        files: Sequence[ChatFile] = (),
     ) -> tuple[MailRecord, Outbound]: ...
 
     def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound: ...

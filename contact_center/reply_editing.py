@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 import structlog
@@ -30,6 +30,7 @@ from contact_center.bus import Bus
 from contact_center.clock import Clock
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound
 from contact_center.model import Agent, Role
+from contact_center.reply_attachments import PREFIX
 from contact_center.reply_files import remove, write
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store.base import ReplyStore, ReplyUse, ReplyVersion
@@ -75,7 +76,8 @@ class ReplyEditor:
     async def sync(self) -> None:
         """Follow other nodes' saves, and square the folder with the store's versions (see the module)."""
         self._stop = self._bus.subscribe(topics.REPLIES, self._heard)
-        latest = await self._store.latest_reply_versions()
+        found = await self._store.latest_reply_versions()
+        latest = {k: v for k, v in found.items() if not k.startswith(PREFIX)}  # the attachments are followed apart
         for reply_id, version in sorted(latest.items()):
             source = self._library.sources.get(reply_id)
             if source is not None and _digest(source) == _digest(version.source):
@@ -138,7 +140,9 @@ class ReplyEditor:
         if isinstance(event, events.PhrasingLearned) and event.origin != self._origin:
             self._library.learn(event.reply_id, event.message)
             return
-        if isinstance(event, events.ReplyChanged) and self.versions.get(event.reply_id, 0) < event.n:
+        if not isinstance(event, events.ReplyChanged) or event.reply_id.startswith(PREFIX):
+            return  # an attachment's: :class:`~contact_center.reply_attachments.ReplyAttachments` follows those
+        if self.versions.get(event.reply_id, 0) < event.n:
             task = asyncio.get_running_loop().create_task(self._fetch(event.reply_id))
             self._fetching.add(task)
             task.add_done_callback(self._fetching.discard)
@@ -180,7 +184,7 @@ class ReplyEditor:
         try:
             reply = read_reply(f"{reply_id}.toml", source, self._library.languages)
             others = [(f"{r.id}.toml", write_reply(r)) for r in self._library.replies if r.id != reply_id]
-            read_library([*others, (f"{reply_id}.toml", source)], self._library.languages)
+            read_library([*others, (f"{reply_id}.toml", source)], self._library.languages, self._library.files)
         except LibraryError as exc:
             raise InvalidReply(exc) from None
         if reply.id == REPLY_ID and unsendable(reply):
@@ -208,12 +212,21 @@ class ReplyEditor:
         log.info("replies.saved", reply_id=reply_id, n=version.n, author=author, deleted=not source)
         return version
 
-    async def import_replies(self, agent: Agent, files: list[tuple[str, str]]) -> list[ReplyVersion]:
+    async def import_replies(
+        self,
+        agent: Agent,
+        files: list[tuple[str, str]],
+        *,
+        adding: Collection[str] = (),
+        before: Callable[[], Awaitable[None]] | None = None,
+    ) -> list[ReplyVersion]:
         """Team replies from ``(file name, text)`` pairs (a CSV's rows already as files): all or nothing.
 
-        Checked with the rest of the library first (a short code taken twice, a missing language, ...);
-        a reply that is already the library's (its file laid out otherwise, say) is left as it is.
-        Each other is saved as a new version by ``agent`` (a supervisor), over whatever version is there.
+        Checked with the rest of the library first (a short code taken twice, a missing language, a
+        file that neither the library nor ``adding`` has, ...); ``before`` runs once all is known good
+        (the import's files are taken). A reply that is already the library's (its file laid out
+        otherwise, say) is left as it is. Each other is saved as a new version by ``agent`` (a
+        supervisor), over whatever version is there.
         """
         if agent.role != Role.SUPERVISOR:
             raise Forbidden("importing replies is for supervisors")
@@ -228,11 +241,14 @@ class ReplyEditor:
         problems += [Problem(f"{r.id}.toml", 1, f"body.{lang}: {what}") for r in incoming if r.id == REPLY_ID
                      for lang, what in unsendable(r)]  # fmt: skip
         try:
-            read_library([*kept, *((f"{rid}.toml", text) for rid, text in texts.items())], self._library.languages)
+            mine = [*kept, *((f"{rid}.toml", text) for rid, text in texts.items())]
+            read_library(mine, self._library.languages, {*self._library.files, *adding})
         except LibraryError as exc:
             problems += exc.problems
         if problems:
             raise InvalidReply(LibraryError(problems))
+        if before is not None:
+            await before()
         saved = []
         for reply in incoming:  # a reply the same as the library's (however its file is laid out) stays
             if self._library.reply(reply.id) != reply:

@@ -17,9 +17,23 @@ from templates_responses.library_csv import from_csv, to_csv
 from templates_responses.library_format import LibraryError, Problem, read_library, write_reply
 from templates_responses.replies import Reply
 
-__all__ = ["STARTER", "export", "import_into", "read_folder", "read_source", "read_texts", "remove", "write"]
+__all__ = [
+    "ATTACHMENTS",
+    "STARTER",
+    "export",
+    "import_into",
+    "read_attachments",
+    "read_folder",
+    "read_source",
+    "read_texts",
+    "remove",
+    "write",
+    "write_bytes",
+]
 
 STARTER = Path(__file__).resolve().parents[1] / "templates_responses" / "starter"
+ATTACHMENTS = "attachments"  # the library's folder of files sent with replies
+_MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # what is read of one; the engine's own limit is checked when it is taken
 
 
 def _text(path: Path) -> str:
@@ -36,9 +50,25 @@ def read_texts(folder: Path) -> list[tuple[str, str]]:
     return [(str(p), _text(p)) for p in sorted(folder.glob("*.toml"))]
 
 
+def read_attachments(folder: Path) -> dict[str, bytes]:
+    """The files of ``folder``'s ``attachments/`` folder by name (none: an empty one); hidden files left out."""
+    files = folder / ATTACHMENTS
+    if not files.is_dir():
+        return {}
+    found = {}
+    for path in sorted(files.iterdir()):
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        if path.stat().st_size > _MAX_ATTACHMENT_BYTES:
+            raise LibraryError([Problem(str(path), 0, f"over {_MAX_ATTACHMENT_BYTES >> 20} MB: too large to send")])
+        found[path.name] = path.read_bytes()
+    return found
+
+
 def read_folder(folder: Path, languages: Sequence[str]) -> list[Reply]:
-    """Every reply in ``folder`` (its ``*.toml`` files); :class:`LibraryError` naming every problem."""
-    return read_library(read_texts(folder), languages)
+    """Every reply in ``folder`` (its ``*.toml`` files), each attachment named in ``attachments/``;
+    :class:`LibraryError` naming every problem."""
+    return read_library(read_texts(folder), languages, read_attachments(folder))
 
 
 def read_source(source: Path, languages: Sequence[str]) -> list[Reply]:
@@ -50,25 +80,36 @@ def read_source(source: Path, languages: Sequence[str]) -> list[Reply]:
     return read_library([(str(source), _text(source))], languages)
 
 
-def export(replies: Sequence[Reply], languages: Sequence[str], out: Path) -> None:
-    """The replies as a CSV table (``out`` ending in .csv) or as a folder of reply files."""
+def export(
+    replies: Sequence[Reply], languages: Sequence[str], out: Path, attachments: dict[str, bytes] | None = None
+) -> None:
+    """The replies as a CSV table (``out`` ending in .csv) or as a folder of reply files, with ``attachments``."""
     if out.suffix.lower() == ".csv":
         _write(out, to_csv(replies, languages))
         return
     out.mkdir(parents=True, exist_ok=True)
     for reply in replies:
         _write(out / f"{reply.id}.toml", write_reply(reply))
+    for name, data in (attachments or {}).items():
+        write_bytes(out / ATTACHMENTS / name, data)
 
 
-def import_into(folder: Path, incoming: Sequence[Reply], languages: Sequence[str]) -> list[Reply]:
-    """Add or replace ``incoming`` replies in the library ``folder``: checked with what is there, then written.
+def import_into(
+    folder: Path, incoming: Sequence[Reply], languages: Sequence[str], attachments: dict[str, bytes] | None = None
+) -> list[Reply]:
+    """Add or replace ``incoming`` replies (and ``attachments``) in the library ``folder``: checked with what
+    is there, then written.
 
-    The library as it would be afterwards is checked first (a short code taken twice, say), so
-    a bad import writes nothing. Each file is written whole (to a temporary name, then renamed).
+    The library as it would be afterwards is checked first (a short code taken twice, a file a
+    reply names and neither has, say), so a bad import writes nothing. Each file is written whole
+    (to a temporary name, then renamed), the attachments first.
     """
     existing = {r.id: r for r in read_folder(folder, languages)} if any(folder.glob("*.toml")) else {}
     merged = {**existing, **{r.id: r for r in incoming}}
-    read_library([(f"{folder / rid}.toml", write_reply(r)) for rid, r in sorted(merged.items())], languages)
+    files = {**read_attachments(folder), **(attachments or {})}
+    read_library([(f"{folder / rid}.toml", write_reply(r)) for rid, r in sorted(merged.items())], languages, files)
+    for name, data in (attachments or {}).items():
+        write_bytes(folder / ATTACHMENTS / name, data)
     for reply in incoming:
         _write(folder / f"{reply.id}.toml", write_reply(reply))
     return sorted(merged.values(), key=lambda r: r.id)
@@ -83,13 +124,18 @@ def remove(folder: Path, reply_id: str) -> None:
     (folder / f"{reply_id}.toml").unlink(missing_ok=True)
 
 
-def _write(path: Path, text: str) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
+    """A file written whole: to a temporary name in its folder, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write(path: Path, text: str) -> None:
+    write_bytes(path, text.encode())

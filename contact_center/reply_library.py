@@ -10,6 +10,12 @@ replies whose code or title is like what the agent typed after "/" or "::" (:met
 Each comes with its text filled for that customer (:func:`templates_responses.replies.render`):
 what the engine does not know is left as ``[[...]]`` for the agent, and listed in ``to_fill``.
 
+A reply may carry files (its ``attachments``, in the library's ``attachments/`` folder): read and
+checked at :meth:`load` like the replies (each file's type is its bytes', among the types a chat
+may carry, within its size), kept on the store and followed by
+:class:`~contact_center.reply_attachments.ReplyAttachments`; :attr:`ReplyLibrary.files` is what
+the library has now, and what a reply names is checked against it.
+
 What agents pick is kept on the store (:meth:`ReplyLibrary.used`): the customer's message becomes
 a phrasing of the reply picked (here at once; the other nodes are told by the editor), and the use
 is counted for the reports.
@@ -19,19 +25,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
 
 from contact_center.embeddings import SentenceEncoder
+from contact_center.exceptions import ClientError
+from contact_center.files import ChatFile, accepted_type, content_id
 from contact_center.model import Agent
-from contact_center.reply_files import STARTER, read_texts
+from contact_center.reply_files import ATTACHMENTS, STARTER, read_attachments, read_texts
 from contact_center.store.base import ReplyStore, ReplyUse
 from templates_responses.acknowledgement import AUTOMATIC
 from templates_responses.language import guess_language
-from templates_responses.library_format import read_library
+from templates_responses.library_format import LibraryError, Problem, file_name_problem, read_library
 from templates_responses.replies import Reply, render
 from templates_responses.suggest import Suggester
 
@@ -45,7 +53,15 @@ class ReplyLibrary:
 
     LEARNED = 20_000  # phrasings learned from use read at a build, the newest
 
-    def __init__(self, folder: Any, languages: Sequence[str], store: ReplyStore | None = None) -> None:
+    def __init__(
+        self,
+        folder: Any,
+        languages: Sequence[str],
+        store: ReplyStore | None = None,
+        *,
+        file_types: Collection[str] = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"),
+        max_file_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
         self.folder: Path = folder or STARTER
         self.writable = folder is not None  # the starter ships inside the package: its edits stay on the store
         self._store = store
@@ -57,14 +73,49 @@ class ReplyLibrary:
         self._by_id: dict[str, Reply] = {}
         self._uses: Counter[str] = Counter()  # each reply's uses, as the store had them at the last build
         self.sources: dict[str, str] = {}  # each reply's file text, as read or last saved
+        self.file_types = tuple(file_types)
+        self.max_file_bytes = max_file_bytes
+        self.files: dict[str, ChatFile] = {}  # the attachments by name, as this node has them (no bytes)
+        self.on_disk: dict[str, bytes] = {}  # the attachments as the folder had them at load
 
     def load(self) -> None:
         """Read and check the folder (:class:`LibraryError` naming every problem); the suggester comes later."""
         files = read_texts(self.folder)
-        self.replies = read_library(files, self.languages)
+        on_disk = read_attachments(self.folder)
+        problems = []
+        for name, data in on_disk.items():
+            try:
+                self.file_type(name, data)
+            except ClientError as exc:
+                problems.append(Problem(str(self.folder / ATTACHMENTS / name), 0, str(exc)))
+        try:
+            self.replies = read_library(files, self.languages, on_disk)
+        except LibraryError as exc:
+            problems = [*exc.problems, *problems]
+        if problems:
+            raise LibraryError(problems)
         self._by_id = {r.id: r for r in self.replies}
         self.sources = {Path(name).stem: text for name, text in files}
-        log.info("replies.loaded", folder=str(self.folder), replies=len(self.replies))
+        self.on_disk = on_disk
+        self.files = {name: self.described(name, data) for name, data in on_disk.items()}
+        log.info("replies.loaded", folder=str(self.folder), replies=len(self.replies), attachments=len(on_disk))
+
+    def file_type(self, name: str, data: bytes, declared: str = "") -> str:
+        """The type of an attachment that may be sent (its bytes'); :class:`ClientError` naming why not."""
+        if said := file_name_problem(name):
+            raise ClientError(f"name: {said}", "invalid_field", field="name")
+        if len(data) > self.max_file_bytes:
+            raise self.too_large(len(data))
+        return accepted_type(data, declared, self.file_types)
+
+    def too_large(self, size: int) -> ClientError:
+        limit = round(self.max_file_bytes / 1048576, 2)
+        return ClientError(f"file: {size:,} bytes is over the limit of {limit:g} MB", "invalid_field", field="file",
+                           problem="file_too_large", limit=limit)  # fmt: skip
+
+    def described(self, name: str, data: bytes, at: float = 0.0) -> ChatFile:
+        """The library's attachment ``name`` holding ``data`` (kept by content: :func:`content_id`), without bytes."""
+        return ChatFile(content_id(data), "", name, self.file_type(name, data), len(data), at)
 
     def put(self, reply: Reply, source: str) -> None:
         """``reply`` in the library from now on (new, or in place of the one of its id); suggestions follow."""
@@ -178,5 +229,6 @@ class ReplyLibrary:
 
     def _shown(self, reply: Reply, language: str, values: Mapping[str, str]) -> dict[str, Any]:
         filled = render(reply.body(language, self.languages[0]), values)
+        files = [self.files[n].described() | {"name": n} for n in reply.attachments if n in self.files]
         return {"id": reply.id, "code": reply.code, "title": reply.title, "text": filled.text,
-                "to_fill": list(filled.to_fill)}  # fmt: skip
+                "to_fill": list(filled.to_fill), "attachments": files}  # fmt: skip

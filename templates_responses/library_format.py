@@ -7,7 +7,7 @@ A reply's file is named after its id (``card-blocked.toml``) and holds::
     tags = ["cards"]
     skills = ["cards"]                    # who may use it: an agent with one of them (none: everyone)
     examples = ["My card is blocked", "Kartu saya terblokir"]
-    attachments = []                      # files in the library's attachments/ folder sent with it
+    attachments = ["fees.pdf"]            # files in the library's attachments/ folder sent with it
     owner = "..."                         # only for an agent's personal reply: that agent's id
 
     [body]
@@ -25,18 +25,19 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from templates_responses.replies import VARIABLES, Reply, tokens
 
-__all__ = ["LibraryError", "Problem", "read_library", "read_reply", "write_reply"]
+__all__ = ["LibraryError", "Problem", "file_name_problem", "read_library", "read_reply", "write_reply"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _KEYS = {"title", "code", "tags", "skills", "examples", "attachments", "owner", "body"}
 _AT_LINE = re.compile(r"at line (\d+)")
+_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_ .-]{0,119}$")  # an attachment: a plain name, no folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,13 @@ def _line_of(text: str, needle: str, default: int = 1) -> int:
         start = text.find("\n", start) + 1
     at = text.find(needle, start)
     return text.count("\n", 0, at) + 1 if at >= 0 else default
+
+
+def file_name_problem(name: str) -> str | None:
+    """What is wrong with ``name`` as an attachment's (None: nothing)."""
+    if _FILE.match(name) and ".." not in name and name == name.strip():
+        return None
+    return f"{name!r} is not a file name (letters, digits, _ . - and spaces, at most 120, no folder)"
 
 
 def _key_line(text: str, key: str) -> int:
@@ -110,6 +118,9 @@ def read_reply(file: str, text: str, languages: Sequence[str]) -> Reply:
     )
     for message in listed:
         problem(message.split(":")[0], message)
+    for name in attachments:
+        if said := file_name_problem(name):
+            problem("attachments", f"attachments: {said}", name)
     owner = data.get("owner")
     if owner is not None and (not isinstance(owner, str) or not owner.strip()):
         problem("owner", "owner: the id of the agent whose personal reply it is (leave it out for the team's)")
@@ -143,11 +154,16 @@ def _bodies(value: object, languages: Sequence[str], text: str, problem: Any) ->
     return bodies
 
 
-def read_library(files: Iterable[tuple[str, str]], languages: Sequence[str]) -> list[Reply]:
+def read_library(
+    files: Iterable[tuple[str, str]], languages: Sequence[str], attachments: Collection[str] | None = None
+) -> list[Reply]:
     """Every reply of a library, from ``(file name, text)`` pairs; all or nothing.
 
+    ``attachments``: the names of the library's attachments, when the replies' are to be checked.
+
     Raises:
-        LibraryError: every problem of every file, and every short code used twice (both places).
+        LibraryError: every problem of every file, every short code used twice (both places), and
+            every attachment a reply names that is not among ``attachments``.
     """
     replies: list[tuple[str, str, Reply]] = []
     problems: list[Problem] = []
@@ -164,9 +180,20 @@ def read_library(files: Iterable[tuple[str, str]], languages: Sequence[str]) -> 
             )
         else:
             first[reply.code] = file
+        missing = [n for n in reply.attachments if attachments is not None and n not in attachments]
+        for name in missing:
+            line = _line_of(text, name, _key_line(text, "attachments"))
+            problems.append(Problem(file, line, f"attachments: the library has no file {name!r}{_listed(attachments)}"))
     if problems:
         raise LibraryError(problems)
     return sorted((r for _, _, r in replies), key=lambda r: r.id)
+
+
+def _listed(names: Collection[str] | None) -> str:
+    shown = sorted(names or ())
+    if not shown:
+        return " (its attachments/ folder is empty)"
+    return f" (it has {', '.join(shown[:10])}{', ...' if len(shown) > 10 else ''})"
 
 
 def _string(value: str, multiline: bool = False) -> str:

@@ -4,11 +4,14 @@ Each is built once, when the engine decides to send it, and its bytes go into th
 every attempt sends the same message with the same Message-ID (a mail program shows a repeat
 once). Threading headers follow RFC 5322: In-Reply-To names the customer's mail, References
 carries the thread's ids, and the subject keeps the ticket reference as ``[CS-1042]``.
-Acknowledgements carry the headers that keep other auto-responders quiet (RFC 3834).
+Acknowledgements carry the headers that keep other auto-responders quiet (RFC 3834). A reply
+with files (a pre-written reply's) is ``multipart/mixed``: the text, then each file in base64 as
+an attachment (RFC 2045, 2183); the mail's record keeps them, as it does a customer's.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import quopri
 import re
@@ -21,7 +24,8 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from channels.email.loops import AUTO_HEADERS
 from contact_center.config import EmailConfig
-from contact_center.mail import Arrival, Direction, MailRecord, Outbound
+from contact_center.files import ChatFile
+from contact_center.mail import Arrival, Direction, MailRecord, Outbound, StoredAttachment
 from contact_center.model import Contact
 from contact_center.sla import BusinessCalendar
 from templates_responses import acknowledgement, guess_language
@@ -57,6 +61,7 @@ class _Draft:
     refs: list[str]
     extra: list[tuple[str, str]] = field(default_factory=list)
     cc: tuple[str, ...] = ()
+    files: tuple[ChatFile, ...] = ()  # with their bytes
 
 
 def _header(name: str, value: str) -> bytes:
@@ -85,14 +90,32 @@ def _bytes(draft: _Draft, message_id: str, refs: list[str], when: datetime) -> b
     if refs:
         lines.append(b"References: " + "\r\n ".join(refs).encode() + b"\r\n")
     lines += [_header(name, value) for name, value in draft.extra]
-    lines += [
-        b"MIME-Version: 1.0\r\n",
-        b"Content-Type: text/plain; charset=utf-8\r\n",
-        b"Content-Transfer-Encoding: quoted-printable\r\n",
-        b"\r\n",
-    ]
-    body = draft.text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
-    return b"".join(lines) + quopri.encodestring(body).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    lines.append(b"MIME-Version: 1.0\r\n")
+    if not draft.files:
+        return b"".join(lines) + _text_part(draft.text)
+    boundary = f"=_part_{uuid.uuid4().hex}"
+    lines += [f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode()]
+    parts = [_text_part(draft.text), *(_file_part(f) for f in draft.files)]
+    for part in parts:
+        lines += [f"--{boundary}\r\n".encode(), part, b"\r\n"]
+    return b"".join(lines) + f"--{boundary}--\r\n".encode()
+
+
+def _text_part(text: str) -> bytes:
+    """The text in UTF-8, quoted-printable, with its headers: a whole body, or a part of one."""
+    body = text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+    head = b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    return head + quopri.encodestring(body).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _file_part(file: ChatFile) -> bytes:
+    """A file as an attachment: its type and name (the library's names are plain ASCII), in base64."""
+    assert file.data is not None
+    name = file.filename.replace("\\", "_").replace('"', "_")
+    head = (f'Content-Type: {file.content_type}; name="{name}"\r\n'
+            f'Content-Disposition: attachment; filename="{name}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n")  # fmt: skip
+    return head.encode() + base64.encodebytes(file.data).replace(b"\n", b"\r\n")
 
 
 class MailComposer:
@@ -138,9 +161,10 @@ class MailComposer:
         *,
         to: str,
         cc: Sequence[str] = (),
+        files: Sequence[ChatFile] = (),
     ) -> tuple[MailRecord, Outbound]:
         """The agent's reply to ``to`` (the engine chose it: the thread's customer, or a Reply-To the agent
-        confirmed), copied to ``cc``, threaded on the thread's last mail from outside."""
+        confirmed), copied to ``cc``, threaded on the thread's last mail from outside, with ``files``."""
         inbound = [m for m in thread if m.direction == Direction.IN]
         last = inbound[-1] if inbound else None
         summary = last.summary if last is not None else {}
@@ -149,7 +173,8 @@ class MailComposer:
         parent = last.message_id if last is not None else None
         refs = [*summary.get("references", ()), *([parent] if parent else [])]
         extra = [("Cc", ", ".join(cc))] if cc else []
-        draft = _Draft(sender, to, subject, f"{text.rstrip()}\n\n{author}\n", parent, refs, extra, tuple(cc))
+        signed = f"{text.rstrip()}\n\n{author}\n"
+        draft = _Draft(sender, to, subject, signed, parent, refs, extra, tuple(cc), tuple(files))
         return self._queued(draft, "reply", key, contact, now, {"key": key, "author": author})
 
     def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound:
@@ -198,6 +223,7 @@ class MailComposer:
                 "outbound_id": outbound_id,
                 **extra,
             },
+            attachments=tuple(StoredAttachment(f.filename, f.content_type, f.size, f.data) for f in draft.files),
             contact_id=contact.id,
             customer_id=contact.customer_id,
             ticket=contact.ticket,

@@ -4,11 +4,13 @@ A file is uploaded first (``POST /api/chat/files``, with the customer's token) a
 in the store, checked by :mod:`contact_center.files`: at most ``webchat.attachment_max_mb``,
 of one of ``webchat.attachment_types`` by its bytes. A chat message then names it by id; the
 message carries its description (name, type, size), and only files the same customer sent
-may be named (:meth:`ChatFiles.described`).
+may be named (:meth:`ChatFiles.described`). A file an agent sends (a pre-written reply's) is
+given to the customer (:meth:`ChatFiles.give`): a copy of their own, which they may then fetch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -16,7 +18,7 @@ import structlog
 
 from contact_center.clock import Clock
 from contact_center.config import Config
-from contact_center.exceptions import ClientError, Forbidden
+from contact_center.exceptions import ClientError, Conflict, Forbidden
 from contact_center.files import ChatFile, accepted_type, clean_name
 from contact_center.store.base import FileStore
 
@@ -59,6 +61,24 @@ class ChatFiles:
         await self._store.put_file(kept)
         log.info("file.received", file_id=kept.id, customer_id=customer_id, content_type=kind, size=len(data))
         return kept
+
+    async def give(self, customer_id: str, file: ChatFile, key: str) -> ChatFile:
+        """``file`` (with its bytes) given to the customer in the message ``key``: kept as theirs, once.
+
+        Its id comes from the message and the file, so a repeat of the message gives nothing twice.
+        """
+        assert file.data is not None
+        given = ChatFile(uuid.uuid5(uuid.NAMESPACE_URL, f"{key}/{file.id}").hex[:20], customer_id, file.filename,
+                         file.content_type, file.size, self._clock.now(), file.data)  # fmt: skip
+        try:
+            await self._store.put_file(given)
+        except Conflict:  # given already, by the first of a message's repeats
+            found = await self._store.chat_file(given.id)
+            if found is None or found.customer_id != customer_id:
+                raise
+            return found
+        log.info("file.given", file_id=given.id, customer_id=customer_id, name=file.filename, size=file.size)
+        return dataclasses.replace(given, data=None)
 
     async def described(self, customer_id: str, ids: object) -> list[dict[str, Any]]:
         """What a message says of the files it names: each one this customer uploaded, at most :data:`MAX_FILES`."""

@@ -29,6 +29,7 @@ from contact_center.engine.work import Work
 from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Read, Typing
 from contact_center.exceptions import ClientError, Conflict, Forbidden
 from contact_center.fields import require_text
+from contact_center.files import ChatFile
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
 from contact_center.store import ContactStore
 
@@ -268,6 +269,20 @@ class Conversations:
         client_id = require_text("client_id", client_id, 64)
         contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
         self._post(contact, f"agent:{agent_id}", text, client_id, answer)
+
+    async def agent_sends(
+        self, agent_id: str, contact_id: str, text: object, client_id: object, files: Sequence[ChatFile], answer: Answer
+    ) -> None:
+        """The agent's chat reply with ``files`` (a pre-written reply's, with their bytes): each given to the
+        customer first, then the message staged naming them; its text may be empty."""
+        text = require_text("text", text if text is not None else "", self._config.webchat.max_message_chars,
+                            allow_empty=bool(files))  # fmt: skip
+        client_id = require_text("client_id", client_id, 64)
+        contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
+        key = f"{contact_id}:{client_id}"
+        given = [(await self._files.give(contact.customer_id, f, key)).described() for f in files]
+        contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)  # still, after the wait
+        self._post(contact, f"agent:{agent_id}", text, client_id, answer, given)
 
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
         """:meth:`agent_writes`, waiting until the reply is durable."""

@@ -269,6 +269,12 @@ class Engine:
         """The agent's chat reply, the one way in (:meth:`.Conversations.agent_writes`)."""
         self._conversations.agent_writes(agent_id, contact_id, text, client_id, answer)
 
+    async def agent_sends(
+        self, agent_id: str, contact_id: str, text: object, client_id: object, files: Sequence[ChatFile], answer: Answer
+    ) -> None:
+        """The agent's chat reply carrying files (:meth:`.Conversations.agent_sends`)."""
+        await self._conversations.agent_sends(agent_id, contact_id, text, client_id, files, answer)
+
     async def agent_reply(self, agent_id: str, contact_id: str, text: object, client_id: object) -> HistoryEvent:
         return await self._conversations.agent_reply(agent_id, contact_id, text, client_id)
 
@@ -295,9 +301,9 @@ class Engine:
 
     async def email_reply(
         self, agent_id: str, contact_id: str, text: object, client_id: object, *, reply_to: object = None,
-        cc: object = (),
+        cc: object = (), files: Sequence[ChatFile] = (),
     ) -> dict[str, Any]:  # fmt: skip
-        return await self._mail.reply(agent_id, contact_id, text, client_id, reply_to=reply_to, cc=cc)
+        return await self._mail.reply(agent_id, contact_id, text, client_id, reply_to=reply_to, cc=cc, files=files)
 
     async def mail_failed(self, pending: Outbound, error: str) -> None:
         await self._mail.failed(pending, error)

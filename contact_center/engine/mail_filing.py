@@ -28,6 +28,7 @@ from contact_center.engine.work import Work
 from contact_center.events import MailFiled, MailSent, SlaAtRisk, SlaBreached
 from contact_center.exceptions import ClientError, Conflict, Throttled
 from contact_center.fields import normalise_email, require_text
+from contact_center.files import ChatFile
 from contact_center.mail import (
     Arrival,
     Composer,
@@ -289,6 +290,7 @@ class MailFiling:
         *,
         reply_to: object = None,
         cc: object = (),
+        files: Sequence[ChatFile] = (),
     ) -> dict[str, Any]:
         """The agent answers an email contact: the reply goes to the outbox, once per ``client_id``.
 
@@ -297,9 +299,11 @@ class MailFiling:
         the addresses in ``cc`` besides, whose mails may then join the thread. The first reply is
         the contact's first response (``answered_at``), measured by the SLA clock; each reply is an
         ``email.sent`` history event. A repeat of ``client_id`` queues nothing and returns the reply
-        queued first.
+        queued first. ``files`` (a pre-written reply's, with their bytes) are attached, together at most
+        ``email.max_attachment_mb``.
         """
         text = require_text("text", text, _MAX_EMAIL_CHARS)
+        self._within_limit(files)
         client_id = require_text("client_id", client_id, 64)
         copies = self._copies(cc)
         held = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
@@ -310,7 +314,7 @@ class MailFiling:
         thread = await self._store.mails_of(contact_id)
         to = await self._reply_address(held, thread, reply_to)
         key = f"reply:{contact_id}:{client_id}"
-        send = partial(self._stage_reply, agent_id, contact_id, thread, text, key, to, copies)
+        send = partial(self._stage_reply, agent_id, contact_id, thread, text, key, to, copies, files)
         try:
             sent = await self._work.run(send)
         except Conflict:  # this client_id's reply is queued already
@@ -321,18 +325,27 @@ class MailFiling:
         self._work.publish(topics.agent(agent_id), MailSent(contact_id, sent["mail_id"]))
         return sent
 
+    def _within_limit(self, files: Sequence[ChatFile]) -> None:
+        limit = self._config.email.max_attachment_mb
+        if sum(f.size for f in files) > limit * 1024 * 1024:
+            raise ClientError(f"attachments: together over the limit of {limit:g} MB for one mail", "invalid_field",
+                              field="attachments", problem="file_too_large", limit=limit)  # fmt: skip
+
     def _stage_reply(
-        self, agent_id: str, contact_id: str, thread: Sequence[MailRecord], text: str, key: str, to: str, cc: list[str]
-    ) -> dict[str, Any]:
+        self, agent_id: str, contact_id: str, thread: Sequence[MailRecord], text: str, key: str, to: str,
+        cc: list[str], files: Sequence[ChatFile],
+    ) -> dict[str, Any]:  # fmt: skip
         """Within the unit: the reply mail, queued to send, and the contact answered if it is the first."""
         assert self._composer is not None
         contact = self._replica.held(agent_id, contact_id, ContactState.ASSIGNED)
         author = self._replica.agents[agent_id].agent.display_name
         now = self._clock.now()
-        mail, outbound = self._composer.reply(contact, thread, text, author, key, now, to=to, cc=cc)
+        mail, outbound = self._composer.reply(contact, thread, text, author, key, now, to=to, cc=cc, files=files)
         self._work.add(mails=[mail], outbound=[outbound])
         first = contact.answered_at is None
         data = {"mail_id": mail.id, "first_response": first, "text": text[:300], "to": to, "cc": cc}
+        if files:
+            data["files"] = [f.filename for f in files]
         if first:
             due = self._config.email.promise.due(self._config.sla.calendar, contact.created_at)
             self._work.put(dataclasses.replace(contact, answered_at=now), "email.sent", f"agent:{agent_id}",

@@ -41,6 +41,7 @@ from contact_center.metrics import Metrics
 from contact_center.ports import ChatPorts, DeskPorts, MailPorts
 from contact_center.proofreading import Proofreader
 from contact_center.redis_bus import RedisBus
+from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
@@ -49,6 +50,7 @@ from contact_center.web.desk import DeskEndpoint
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
     ACCOUNTS,
+    ATTACHMENTS,
     BUS,
     CLIENTS,
     CLOCK,
@@ -184,7 +186,10 @@ async def _accounts_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def _engine_ctx(app: web.Application) -> AsyncIterator[None]:
     config, bus = app[CONFIG], app[BUS]
-    app[LIBRARY] = library = ReplyLibrary(config.desk.replies_dir, config.webchat.languages, app[STORE])
+    app[LIBRARY] = library = ReplyLibrary(
+        config.desk.replies_dir, config.webchat.languages, app[STORE], file_types=config.webchat.attachment_types,
+        max_file_bytes=int(config.webchat.attachment_max_mb * 1024 * 1024),
+    )  # fmt: skip
     _load_replies(library)
     engine = Engine(
         app[STORE],
@@ -243,9 +248,11 @@ def _load_replies(library: ReplyLibrary) -> None:
         log.error("replies.invalid", problems=[str(p) for p in exc.problems])
 
 
-async def _sync_replies(editor: ReplyEditor) -> None:
-    """The library squared with the store's versions; the store away at start: the files as they are."""
+async def _sync_replies(files: ReplyAttachments, editor: ReplyEditor) -> None:
+    """The library squared with the store's versions (its attachments first: the replies name them);
+    the store away at start: the files as they are."""
     try:
+        await files.sync()
         await editor.sync()
     except Exception as exc:
         log.error("replies.sync_failed", error=repr(exc))
@@ -265,10 +272,11 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     app[WIRE] = wire = Wire(config, app[KINDS])
     library = app[LIBRARY]
     app[EDITOR] = editor = ReplyEditor(library, app[STORE], app[BUS], app[CLOCK])
-    await _sync_replies(editor)
+    app[ATTACHMENTS] = files = ReplyAttachments(library, app[STORE], app[BUS], app[CLOCK])
+    await _sync_replies(files, editor)
     proofreader = Proofreader(config.desk, config.webchat.languages)
     proofreader.load()
-    writing = Writing(library, editor, proofreader, app[STORE])
+    writing = Writing(library, editor, proofreader, app[STORE], files)
     app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, writing)
     desks.news.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
@@ -280,6 +288,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await desks.news.stop()
     proofreader.close()
     editor.close()
+    files.close()
 
 
 async def _purging(app: web.Application) -> None:
@@ -331,11 +340,17 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/api/reports/replies", rest_replies.replies_report)
     r.add_get("/api/replies", rest_replies.export_replies)
     r.add_post("/api/replies", rest_replies.import_replies)
+    r.add_get("/api/replies/files", rest_replies.library_files)
+    r.add_get("/api/replies/files/{name}", rest_replies.library_file)
+    r.add_put("/api/replies/files/{name}", rest_replies.put_library_file)
+    r.add_delete("/api/replies/files/{name}", rest_replies.remove_library_file)
     r.add_get("/api/quarantine", m.quarantine)
     r.add_get("/api/mails/{mail_id}/raw", m.raw_mail)
     r.add_get("/api/mails/{mail_id}/attachments/{n}", m.attachment)
     r.add_post("/api/chat/files", f.upload)
     r.add_route("OPTIONS", "/api/chat/files", f.upload_preflight)
+    r.add_get("/api/chat/files/{file_id}", f.customer_file)
+    r.add_route("OPTIONS", "/api/chat/files/{file_id}", f.upload_preflight)
     r.add_get("/api/files/{file_id}", f.chat_file)
     r.add_get("/api/health", p.health)
     r.add_get("/api/openapi.json", p.openapi)

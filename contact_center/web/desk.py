@@ -34,8 +34,9 @@ from contact_center.auth import Accounts
 from contact_center.clock import Timer
 from contact_center.config import Config
 from contact_center.engine import Engine
-from contact_center.exceptions import BadMessage, Forbidden, StoreUnavailable
+from contact_center.exceptions import BadMessage, ClientError, Forbidden, StoreUnavailable
 from contact_center.fields import require_int, require_text
+from contact_center.files import ChatFile
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
@@ -114,6 +115,7 @@ class DeskSession:
     ) -> None:
         self.engine = engine
         self.wire = wire
+        self.writing = writing
         self.accounts = accounts
         self.identities = identities
         self.sock = sock
@@ -332,10 +334,24 @@ class DeskSession:
         await self.engine.reject(self.agent_id, require_text("offer_id", msg.get("offer_id"), 64))
 
     async def reply(self, msg: dict[str, Any]) -> None:
+        """A chat reply; with ``attachments`` (a pre-written reply's files), given to the customer first."""
         assert self.agent_id is not None
         contact_id = require_text("contact_id", msg.get("contact_id"), 64)
         reply: Reply[HistoryEvent] = Reply(self.sock, msg, _ack)
-        self.engine.agent_writes(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
+        if not msg.get("attachments"):
+            self.engine.agent_writes(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), reply)
+            return
+        files = await self._attachments(msg["attachments"])
+        await self.engine.agent_sends(self.agent_id, contact_id, msg.get("text"), msg.get("client_id"), files, reply)
+
+    async def _attachments(self, wanted: object) -> list[ChatFile]:
+        """The replies' files an agent's message names (:meth:`.ReplyAttachments.to_send`), with their bytes."""
+        assert self.agent_id is not None
+        if not wanted:
+            return []
+        if self.writing is None or self.writing.attachments is None:
+            raise ClientError("attachments: this engine has no reply library", "invalid_field", field="attachments")
+        return await self.writing.attachments.to_send(self.engine.agent(self.agent_id), wanted)
 
     async def email_reply(self, msg: dict[str, Any]) -> None:
         """Answer an email contact; ``email_queued`` once the reply is in the outbox (durable)."""
@@ -348,6 +364,7 @@ class DeskSession:
             msg.get("client_id"),
             reply_to=msg.get("reply_to"),
             cc=msg.get("cc", []),
+            files=await self._attachments(msg.get("attachments")),
         )
         self.sock.send({"type": "email_queued", "client_id": msg.get("client_id"), **queued})
 

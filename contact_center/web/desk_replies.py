@@ -26,6 +26,7 @@ from contact_center.mail import Direction
 from contact_center.model import Channel, Contact
 from contact_center.ports import DeskPorts
 from contact_center.proofreading import Proofreader
+from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store.base import ReplyStore, ReplyUse
@@ -44,6 +45,7 @@ class Writing:
     editor: ReplyEditor
     proofreader: Proofreader
     store: ReplyStore
+    attachments: ReplyAttachments | None = None
 
 
 _RECENT = 30  # messages looked back through for the customer's latest

@@ -20,6 +20,7 @@ from contact_center.engine import Engine
 from contact_center.identities import Identities
 from contact_center.leases import Leases
 from contact_center.metrics import Metrics
+from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import Store
@@ -28,6 +29,7 @@ from contact_center.web.peers import ClientAddresses
 
 __all__ = [
     "ACCOUNTS",
+    "ATTACHMENTS",
     "BUS",
     "CLIENTS",
     "CLOCK",
@@ -58,6 +60,7 @@ WEBCHAT = web.AppKey("webchat", WebchatChannel)
 DESK = web.AppKey("desk", DeskEndpoint)
 LIBRARY = web.AppKey("library", ReplyLibrary)
 EDITOR = web.AppKey("editor", ReplyEditor)
+ATTACHMENTS = web.AppKey("attachments", ReplyAttachments)  # the reply library's files
 EMAIL = web.AppKey("email", EmailChannel)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")

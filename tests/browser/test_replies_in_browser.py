@@ -175,3 +175,62 @@ async def test_a_key_inserts_the_second_suggestion(browser: Browser, server: Ser
     await desk.locator("#reply-text").focus()
     await desk.keyboard.press("Alt+2")
     assert await desk.locator("#reply-text").input_value() == second
+
+
+async def test_a_reply_with_its_file_goes_out_and_the_customer_saves_the_file_from_the_widget(
+    browser: Browser, server: Server
+):
+    from tests.browser.test_widget_in_browser import shop_page, write
+
+    await server.add_agent("ayu")
+    desk = await open_desk(browser, server, "ayu")
+    shop = await shop_page(browser, server, locale="id-ID", accept_downloads=True)
+    await shop.get_by_role("button", name="Chat dengan kami").click()
+    await write(shop, "Apakah ada biaya transaksi di luar negeri?")
+    await desk.locator("#offers li button.accept").first.click()
+    suggested = desk.get_by_role("region", name="Suggested replies").get_by_role("button")
+    await expect(suggested.first).to_contain_text("Exchange rate and fees abroad")
+    await suggested.first.click()
+    files = desk.get_by_role("list", name="Files sent with the reply")
+    await expect(files).to_contain_text("fees-abroad.pdf · 2 KB")
+    await desk.get_by_role("button", name="Do not send fees-abroad.pdf").click()  # taken off, and picked again
+    await expect(files).to_have_count(0)
+    await desk.locator("#reply-text").fill("")
+    await suggested.first.click()
+    await expect(files).to_contain_text("fees-abroad.pdf")
+    await desk.click("#reply-send")
+    await expect(files).to_have_count(0)  # sent with the reply; the next one starts without
+
+    saved = shop.locator(".msg.agent .file").get_by_role("button")
+    await expect(saved).to_have_text("📎 fees-abroad.pdf (2 KB)")
+    await expect(saved).to_have_attribute("title", "Simpan fees-abroad.pdf")
+    async with shop.expect_download() as started:
+        await saved.click()
+    download = await started.value
+    assert download.suggested_filename == "fees-abroad.pdf"
+    got = Path(await download.path()).read_bytes()
+    assert got == (Path(__file__).parents[2] / "templates_responses/starter/attachments/fees-abroad.pdf").read_bytes()
+
+
+async def test_a_supervisor_adds_a_file_to_the_library_and_one_a_reply_sends_is_not_removed(
+    browser: Browser, server: Server
+):
+    await server.add_agent("lead", Role.SUPERVISOR)
+    lead = await open_desk(browser, server, "lead", available=False)
+    await lead.click("#library-button")
+    files = lead.get_by_role("region", name="Files sent with replies")
+    await expect(files.locator("li")).to_have_count(1)
+    await expect(files.locator("li").first).to_contain_text("fees-abroad.pdf")
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+    await files.get_by_label("Add a file").set_input_files({"name": "formulir.png", "mimeType": "image/png",
+                                                                 "buffer": png})  # fmt: skip
+    await expect(files.locator("li")).to_have_count(2)
+    await expect(files.locator("li").nth(1)).to_contain_text("formulir.png")
+    fake = {"name": "virus.pdf", "mimeType": "application/pdf", "buffer": b"MZ\x90\x00 not a pdf \x00"}
+    await files.get_by_label("Add a file").set_input_files(fake)
+    await expect(files.get_by_role("alert")).to_have_text("this kind of file cannot be sent")
+    await files.get_by_role("button", name="Remove fees-abroad.pdf from the library").click()
+    await expect(files.get_by_role("alert")).to_contain_text("exchange-rate")
+    await expect(files.locator("li")).to_have_count(2)  # still there: a reply sends it
+    await files.get_by_role("button", name="Remove formulir.png from the library").click()
+    await expect(files.locator("li")).to_have_count(1)

@@ -103,17 +103,28 @@ def test_the_reply_library_is_checked_exported_and_imported_whole(tmp_path):
     exported = cli("--config", str(config), "replies", "export", str(table), "--library", "templates_responses/starter")
     assert exported.returncode == 0 and table.read_text().startswith("id,code,title,tags,skills,examples")
     library.mkdir()
+    alone = cli("--config", str(config), "replies", "import", str(table))  # a table carries no files
+    assert alone.returncode == 2 and "the library has no file 'fees-abroad.pdf'" in alone.stderr
+    assert list(library.iterdir()) == []
+    folder = tmp_path / "exported"
+    exported = cli(
+        "--config", str(config), "replies", "export", str(folder), "--library", "templates_responses/starter"
+    )
+    assert exported.returncode == 0 and "14 replies and 1 attachments" in exported.stdout
+    imported = cli("--config", str(config), "replies", "import", str(folder))
+    assert imported.returncode == 0 and "14 replies, 1 attachments taken" in imported.stdout
+    assert (library / "attachments" / "fees-abroad.pdf").read_bytes().startswith(b"%PDF-")
     imported = cli("--config", str(config), "replies", "import", str(table))
     assert imported.returncode == 0 and "14 replies" in imported.stdout
     assert (library / "card-blocked.toml").read_text().startswith('title = "Card blocked or lost"')
-    before = {p.name: p.read_text() for p in library.iterdir()}
+    before = {p.name: p.read_bytes() for p in library.rglob("*") if p.is_file()}
 
     bad = table.read_text().replace("{{agent_name}}", "{{agent}}", 1).replace(",pin,", ",hours,")
     table.write_text(bad)
     refused = cli("--config", str(config), "replies", "import", str(table))
     assert refused.returncode == 2 and "unknown variable 'agent'" in refused.stderr
     assert "code 'hours' is used by" in refused.stderr and f"{table}:" in refused.stderr
-    assert {p.name: p.read_text() for p in library.iterdir()} == before, "nothing half-imported"
+    assert {p.name: p.read_bytes() for p in library.rglob("*") if p.is_file()} == before, "nothing half-imported"
     assert cli("--config", str(config), "replies", "check").stdout.startswith(str(library))
 
 

@@ -140,3 +140,22 @@ def test_the_library_goes_to_csv_and_back_and_a_bad_row_is_named_by_its_line():
     with pytest.raises(LibraryError) as raised:
         from_csv("lib.csv", "id,code\nx,y\n", LANGS)
     assert "the header must be" in str(raised.value)
+
+
+def test_a_reply_names_only_files_the_library_has_each_a_plain_name():
+    """A file no folder has is named by its line with what the library does have; a path is no file name."""
+    named = GOOD.replace("examples = [", 'attachments = ["form.pdf", "fees.pdf"]\nexamples = [')
+    with pytest.raises(LibraryError) as raised:
+        read_library([("card-blocked.toml", named)], LANGS, {"fees.pdf", "terms.pdf"})
+    assert [str(p) for p in raised.value.problems] == [
+        "card-blocked.toml:5: attachments: the library has no file 'form.pdf' (it has fees.pdf, terms.pdf)"
+    ]
+    assert read_library([("card-blocked.toml", named)], LANGS, {"form.pdf", "fees.pdf"})[0].attachments == (
+        "form.pdf",
+        "fees.pdf",
+    )
+    assert read_library([("card-blocked.toml", named)], LANGS)[0].attachments  # no folder to check against
+    for bad in ("../secret.pdf", "a/b.pdf", ".hidden", "x" * 121):
+        with pytest.raises(LibraryError) as raised:
+            read_reply("card-blocked.toml", named.replace("form.pdf", bad), LANGS)
+        assert raised.value.problems[0].line == 5 and "is not a file name" in raised.value.problems[0].message

@@ -26,7 +26,7 @@ async def call(server: Server, method: str, path: str, token: str, **kw: Any) ->
             return r.status, await r.read(), r.content_type
 
 
-def zipped(files: dict[str, str]) -> bytes:
+def zipped(files: dict[str, str] | dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
         for name, text in files.items():

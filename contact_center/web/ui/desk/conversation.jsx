@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
 import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
-import { Findings, Found, Suggestions, ToFill, Underlined, replyQuery, unfilled } from "./replies.jsx";
+import { Findings, Found, ReplyFiles, Suggestions, ToFill, Underlined, replyQuery, unfilled } from "./replies.jsx";
 
 export function customerName(entry, t) {
   return (entry.customer && entry.customer.name) || t("desk.visitor", { id: entry.contact.customer_id.slice(0, 6) });
@@ -103,6 +103,7 @@ function Composer({ desk, entry, state, t }) {
   const [asked, setAsked] = useState(false);  // the agent tried to send with placeholders left
   const [choice, setChoice] = useState({ replyTo: null, cc: [] });
   const [noting, setNoting] = useState(false);  // an internal note instead of a reply
+  const [files, setFiles] = useState([]);  // the picked replies' files, sent with the reply
   const input = useRef(null);
   const marks = useRef(null);
   const caret = useRef(null);  // where the cursor was in the draft, so a reply picked goes there
@@ -136,6 +137,8 @@ function Composer({ desk, entry, state, t }) {
       next = `${before}${gap}${reply.text}${after && !after.startsWith("\n") ? "\n" : ""}${after}`;
     }
     edit(next);
+    const adding = (reply.attachments || []).filter((f) => !files.some((had) => had.name === f.name));
+    if (adding.length) setFiles([...files, ...adding.map((f) => ({ ...f, reply: reply.id }))]);
     desk.replyUsed(id, reply.id);
     if (box) {
       box.focus();
@@ -151,7 +154,7 @@ function Composer({ desk, entry, state, t }) {
       if (input.current && slot >= 0) { input.current.focus(); input.current.setSelectionRange(slot, text.indexOf("]]", slot) + 2); }
       return;
     }
-    if (noting ? desk.addNote(id, text) : desk.reply(text, choice)) edit("");
+    if (noting ? desk.addNote(id, text) : desk.reply(text, choice, files)) { edit(""); setFiles([]); }
   }
   function keys(e) {
     if (e.key === "Enter" && (email ? (e.ctrlKey || e.metaKey) : !e.shiftKey)) { e.preventDefault(); send(); return; }
@@ -176,6 +179,7 @@ function Composer({ desk, entry, state, t }) {
         </div>
         <button type="button" id="reply-send" disabled={!open || !text.trim()} onClick={send}>{t("desk.send")}</button>
       </div>
+      {open && !noting ? <ReplyFiles files={files} onRemove={(name) => setFiles(files.filter((f) => f.name !== name))} t={t} /> : null}
       <ToFill names={missing} asked={asked} t={t} />
       {open && !noting ? <Findings checked={checked} text={text} onFix={fix} onKeep={(w) => desk.addWord(w)} t={t} /> : null}
       {open && !noting && query !== null && state.found && state.found.contactId === id ? <Found found={state.found} onPick={pick} t={t} /> : null}

@@ -2,6 +2,7 @@
 // A reply is edited as its file (the documented format); the engine checks it whole and says each
 // problem with its line, refuses a save made from an old version, and keeps every version.
 import { useEffect, useState } from "preact/hooks";
+import { saveAs, size } from "./mail.jsx";
 
 const ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -35,7 +36,7 @@ function Problems({ error, t }) {
   const problems = error.problems || [];
   return (
     <div id="library-error" class="error" role="alert">
-      <p>{t(`desk.library.error.${error.code}`, {}, error.message)}</p>
+      <p>{t(`desk.library.error.${error.code}`, error, error.message)}</p>
       {problems.length ? <ul>{problems.map((p) => <li key={`${p.line}:${p.message}`}>{t("desk.library.line", { line: p.line })} {p.message}</li>)}</ul> : null}
     </div>
   );
@@ -74,6 +75,53 @@ function Editor({ desk, state, t }) {
   );
 }
 
+/** The library's files, which replies name (``attachments``); supervisors add and remove them. */
+function Files({ desk, team, t }) {
+  const [files, setFiles] = useState(null);
+  const [error, setError] = useState(null);
+  const auth = { Authorization: `Bearer ${desk.token}` };
+  async function call(method, name, body, type) {
+    const headers = type ? { ...auth, "Content-Type": type } : auth;
+    const answer = await fetch(`/api/replies/files${name ? `/${encodeURIComponent(name)}` : ""}`, { method, headers, body });
+    const found = await answer.json();
+    if (!answer.ok) throw found;
+    return found;
+  }
+  async function refresh() {
+    try { setFiles((await call("GET")).files); } catch (e) { setError(e); }
+  }
+  useEffect(() => { refresh(); }, []);
+  async function change(work) {
+    setError(null);
+    try { await work(); } catch (e) { setError(e.error ? { ...e, code: e.error } : { code: "upload_failed" }); }
+    refresh();
+  }
+  function upload(event) {
+    const chosen = [...(event.currentTarget.files || [])];
+    event.currentTarget.value = "";
+    change(async () => { for (const f of chosen) await call("PUT", f.name, f, f.type || "application/octet-stream"); });
+  }
+  return (
+    <section id="library-files" class="library-files" aria-labelledby="library-files-title">
+      <h3 id="library-files-title">{t("desk.library.attachments")}</h3>
+      <ul>
+        {(files || []).map((f) => (
+          <li key={f.name}>
+            <button type="button" class="library-file" onClick={() => saveAs(`/api/replies/files/${encodeURIComponent(f.name)}`, f.name, desk.token, setError)}>
+              {`📎 ${f.name} · ${size(f.size, t)}`}
+            </button>
+            {team ? <button type="button" class="remove-file" aria-label={t("desk.library.remove_file", { name: f.name })} onClick={() => change(() => call("DELETE", f.name))}>×</button> : null}
+          </li>
+        ))}
+      </ul>
+      {files && !files.length ? <p>{t("desk.library.no_files")}</p> : null}
+      {team ? <label class="add-file">{t("desk.library.add_file")} <input id="library-file-input" type="file" onChange={upload} /></label> : null}
+      {error && error.problem ? <p id="library-files-error" class="error" role="alert">{t(`error.${error.problem}`, { limit: error.limit ?? "" })}</p>
+        : <Problems error={error} t={t} />}
+    </section>
+  );
+}
+
 export function Library({ desk, state, t }) {
   const library = state.library;
   const owner = library ? library.owner : "";
@@ -97,6 +145,7 @@ export function Library({ desk, state, t }) {
           </ul>
           {library && library.team ? <button type="button" id="library-new" onClick={() => desk.newReply("", skeleton(""))}>{t("desk.library.new_team")}</button> : null}
           <button type="button" id="library-new-personal" onClick={() => desk.newReply("", skeleton(owner))}>{t("desk.library.new_personal")}</button>
+          <Files desk={desk} team={Boolean(library && library.team)} t={t} />
         </nav>
         {state.replySource ? <Editor desk={desk} state={state} t={t} /> : <Problems error={state.libraryError} t={t} />}
       </div>

@@ -2,6 +2,8 @@
 // what "/code" (or "::code") finds as the agent types. A pick goes into the draft with the customer's
 // details filled; what only the agent knows stays as [[...]], and the desk asks for it before sending.
 
+import { size } from "./mail.jsx";
+
 const SLOT = /\[\[([^\[\]]+)\]\]/g;
 
 /** The placeholders still in a draft, each once. */
@@ -44,6 +46,21 @@ export function Found({ found, onPick, t }) {
       {found.replies.length ? <ol>{found.replies.map((r) => <Pick key={r.id} reply={r} onPick={onPick} t={t} />)}</ol>
         : <p>{t("desk.replies.none", { query: found.query })}</p>}
     </section>
+  );
+}
+
+/** The files the picked replies bring, sent with the reply; each may be taken off before it goes. */
+export function ReplyFiles({ files, onRemove, t }) {
+  if (!files.length) return null;
+  return (
+    <ul id="reply-files" class="reply-files" aria-label={t("desk.replies.files")}>
+      {files.map((f) => (
+        <li key={f.name}>
+          <span class="reply-file">{`📎 ${f.name} · ${size(f.size, t)}`}</span>
+          <button type="button" class="remove-file" aria-label={t("desk.replies.remove_file", { name: f.name })} onClick={() => onRemove(f.name)}>×</button>
+        </li>
+      ))}
+    </ul>
   );
 }
 

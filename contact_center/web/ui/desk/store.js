@@ -149,7 +149,7 @@ export class Desk {
     const at = ids.indexOf(this.state.current);
     this.select(ids[(at + step + ids.length) % ids.length]);
   }
-  reply(text, { replyTo, cc } = {}) {
+  reply(text, { replyTo, cc } = {}, files = []) {
     const id = this.state.current;
     const c = id && this.state.contacts[id];
     if (!c || !text.trim() || c.contact.state !== "assigned") return false;
@@ -158,8 +158,9 @@ export class Desk {
     const frame = { type: email ? "email_reply" : "reply", contact_id: id, client_id: clientId, text, ref: clientId };
     if (email && replyTo) frame.reply_to = replyTo;
     if (email && cc && cc.length) frame.cc = cc;
+    if (files.length) frame.attachments = files.map((f) => ({ reply: f.reply, name: f.name }));
     this._unsent[clientId] = frame;
-    this._setContact(id, { pending: [...c.pending, { clientId, text }] });
+    this._setContact(id, { pending: [...c.pending, { clientId, text, files: files.map((f) => f.name) }] });
     this._send(frame);
     this.setDraft(id, "");
     return true;

@@ -25,7 +25,17 @@ function fileSize(bytes, t) {
   return bytes > 1048576 ? t("widget.mb", { n: (bytes / 1048576).toFixed(1) }) : t("widget.kb", { n: Math.max(1, Math.round(bytes / 1024)) });
 }
 
-function Message({ item, t }) {
+function File({ f, chat, t }) {
+  const label = t("widget.file", { name: f.name, size: fileSize(f.size, t) });
+  if (!f.id || !chat) return <li class="file">{label}</li>;
+  return (
+    <li class="file">
+      <button type="button" class="download" title={t("widget.download", { name: f.name })} onClick={() => chat.download(f)}>{label}</button>
+    </li>
+  );
+}
+
+function Message({ item, chat, t }) {
   const who = item.from === "customer" ? t("widget.you") : t("widget.agent");
   const time = item.at ? formatMoment(item.at, t.language, undefined, { date: false }) : "";
   return (
@@ -33,7 +43,7 @@ function Message({ item, t }) {
       <span class="who">{who}</span>
       {item.text ? <span class="text">{item.text}</span> : null}
       {item.files && item.files.length ? (
-        <ul class="files">{item.files.map((f, n) => <li key={n} class="file">{t("widget.file", { name: f.name, size: fileSize(f.size, t) })}</li>)}</ul>
+        <ul class="files">{item.files.map((f, n) => <File key={n} f={f} chat={chat} t={t} />)}</ul>
       ) : null}
       <span class="meta">
         {item.status === "pending" ? t("widget.sending") : null}
@@ -76,7 +86,7 @@ function Log({ chat, state, t }) {
             when: formatMoment(state.left.answerBy, t.language, state.office && state.office.time_zone),
           })}</span></li>
         ) : null}
-        {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} t={t} />))}
+        {state.items.map((item, n) => (item.kind === "note" ? <Note key={n} item={item} t={t} /> : <Message key={item.clientId || `${item.contactId}:${item.seq}`} item={item} chat={chat} t={t} />))}
       </ol>
       {waiting ? <QueuePlace queue={state.queue} t={t} /> : null}
       {state.typing ? <p class="status typing">{t("widget.typing")}</p> : null}

@@ -115,6 +115,25 @@ export class Chat {
     this._sendMessage(p);
     return undefined;
   }
+  /** Save a file of the conversation (one the agent sent, or the customer's own): fetched with the token. */
+  async download(file) {
+    let answer;
+    try {
+      answer = await fetch(`${this.filesUrl}/${encodeURIComponent(file.id)}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch {
+      answer = null;
+    }
+    if (!answer || !answer.ok) { this._note("error", { code: "download_failed" }); return; }
+    const url = URL.createObjectURL(await answer.blob());
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = file.name;
+    link.style.display = "none";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  }
   typing() {
     const now = Date.now();
     if (now - this._lastTypingSent > 2000) { this._lastTypingSent = now; this._send({ type: "typing" }); }
