@@ -28,7 +28,9 @@ _FIXES = 3
 _LONGEST = 40  # letters of a word a dictionary is asked about: a longer one is no word (and costs it seconds)
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-_SKIPPED_SPANS = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]|\S*(?:://|www\.|@)\S*|<[^<>\n]*>")
+_SKIPPED_SPANS = re.compile(r"\{\{.*?\}\}|\[\[.*?\]\]|<[^<>\n]*>")
+_CHUNK = re.compile(r"\S+")
+_LINKISH = ("://", "www.", "@")  # a chunk with one of these is a link or an address, not words
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n:;]|[.!?][\"')\]»”’]+)[\s\"'(«“‘]*$")
 _LATIN_LAST = "\u024f"  # Latin Extended-B: English and Indonesian words are in the Latin script
 
@@ -89,7 +91,11 @@ def _cased(word: str, fixes: Sequence[str]) -> tuple[str, ...]:
 
 
 def _skipped(text: str) -> list[tuple[int, int]]:
-    return [m.span() for m in _SKIPPED_SPANS.finditer(text)]
+    """Variables, placeholders, tags, links and addresses: never spelt. (Links are found chunk by chunk: a
+    pattern like ``\\S*://\\S*`` backtracks over a long run of letters in time that grows with its square.)"""
+    spans = [m.span() for m in _SKIPPED_SPANS.finditer(text)]
+    spans += [m.span() for m in _CHUNK.finditer(text) if any(mark in m.group() for mark in _LINKISH)]
+    return sorted(spans)
 
 
 def misspellings(
