@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contact_center.config.callback import CallbackConfig, Staffing, read_callback
 from contact_center.config.channels import (
     EmailConfig,
     MailboxConfig,
@@ -39,6 +40,7 @@ from contact_center.exceptions import ConfigError
 
 __all__ = [
     "AuthConfig",
+    "CallbackConfig",
     "Config",
     "DeskConfig",
     "EmailConfig",
@@ -49,6 +51,7 @@ __all__ = [
     "ServerConfig",
     "SlaConfig",
     "SmtpConfig",
+    "Staffing",
     "StoreConfig",
     "TopicConfig",
     "WebchatConfig",
@@ -68,6 +71,7 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     sla: SlaConfig = field(default_factory=SlaConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
+    callback: CallbackConfig = field(default_factory=CallbackConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -86,6 +90,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         routing=read_routing(root.table("routing")),
         sla=read_sla(root.table("sla")),
         email=read_email(root.table("email")),
+        callback=read_callback(root.table("callback")),
         logging=read_logging(root.table("logging")),
     )
     root.done()
