@@ -1,5 +1,6 @@
 """Booking a callback, as tables on a fixed clock: the office's hours cut into slots, holidays closed, each slot's
-room from the agents on callbacks then, the horizon and the lead; and the numbers a customer may be called at."""
+room from the agents on callbacks then, the horizon and the lead; the numbers a customer may be called at; and
+what each outcome of a try does (retries in working time, the last failure closing it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from channels.callback.attempts import Next, Outcome, after, outcome_of
 from channels.callback.numbers import callable_number
 from channels.callback.slots import Slots
 from contact_center.config import CallbackConfig, Staffing, parse_config
@@ -120,3 +122,24 @@ def test_the_callback_section_is_read_and_a_wrong_key_is_named():
         with pytest.raises(ConfigError) as raised:
             parse_config({"callback": bad})
         assert str(raised.value).startswith(says), raised.value
+
+
+def test_a_callback_not_reached_is_tried_again_in_working_time_and_closed_after_the_last_try():
+    config = CallbackConfig(attempts=3, retry_delay_s=900)
+    friday = at("2026-12-04", "16:50")
+    first = after(Outcome.NO_ANSWER, 0, friday, config, CALENDAR.add)
+    assert first == Next("no_answer", at("2026-12-07", "08:05"), 1)  # 10 min on Friday, 5 on Monday morning
+    second = after(Outcome.BUSY, first.attempts, at("2026-12-07", "08:05"), config, CALENDAR.add)
+    assert second == Next("busy", at("2026-12-07", "08:20"), 2)
+    assert after(Outcome.NO_ANSWER, 2, at("2026-12-07", "08:20"), config, CALENDAR.add) == Next(
+        "no_answer (3 of 3 tries)", None, 3
+    )
+    assert after(Outcome.REACHED, 2, friday, config, CALENDAR.add) == Next("reached", None, 2)
+    assert after(Outcome.WRONG_NUMBER, 0, friday, config, CALENDAR.add).due_at is None
+    later = after(Outcome.CALL_BACK_LATER, 1, friday, config, CALENDAR.add, later_at=at("2026-12-08", "10:00"))
+    assert later == Next("call_back_later", at("2026-12-08", "10:00"), 0)  # they were reached: the count starts again
+    with pytest.raises(ClientError):
+        after(Outcome.CALL_BACK_LATER, 0, friday, config, CALENDAR.add)
+    with pytest.raises(ClientError) as raised:
+        outcome_of("hung up")
+    assert raised.value.detail == {"field": "outcome"} and "one of reached, no_answer" in str(raised.value)
