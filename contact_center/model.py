@@ -18,6 +18,7 @@ from contact_center.exceptions import InvalidTransition
 __all__ = [
     "AGENT_STATUS_MOVES",
     "CONTACT_MOVES",
+    "OPEN_STATES",
     "Agent",
     "AgentStatus",
     "Channel",
@@ -77,6 +78,9 @@ class IdentityKind(StrEnum):
     VISITOR = "visitor"
     USER_ID = "user_id"  # the host site's own id of its signed-in user, vouched for by the site
 
+
+# A contact not ended yet: in every node's replica, and in the store's index of open contacts (both backends).
+OPEN_STATES = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 
 CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
     ContactState.QUEUED: frozenset({ContactState.OFFERED, ContactState.ABANDONED}),

@@ -9,12 +9,12 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from contact_center.model import Agent, AgentStatus, Contact, ContactState, Offer, Presence
+from contact_center.model import OPEN_STATES, Agent, AgentStatus, Contact, ContactState, Offer, Presence
 from routing import AgentState
 
 __all__ = ["CHOOSABLE", "HELD", "OPEN", "OPEN_CHAT", "AgentRuntime", "burden", "has_room", "is_open_chat"]
 
-OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
+OPEN = OPEN_STATES
 OPEN_CHAT = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED)
 
 

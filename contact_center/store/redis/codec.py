@@ -14,9 +14,9 @@ import orjson
 
 from contact_center.mail import MailRecord
 from contact_center.model import (
+    OPEN_STATES,
     Channel,
     Contact,
-    ContactState,
     Customer,
     HistoryEvent,
     IdentityKind,
@@ -49,8 +49,6 @@ __all__ = [
 
 # What an event's key and place say, so its stored JSON leaves them out.
 _IMPLIED = frozenset({"id", "customer_id", "seq"})
-
-_OPEN = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
 
 
 def mail_from_hash(h: dict[bytes, bytes]) -> MailRecord:
@@ -94,7 +92,8 @@ class Row:
 
 def row_of(c: Contact) -> Row:
     record = contact_record(c)
-    return Row(c.id, c.customer_id, c.state in _OPEN, c.enqueued_at, c.version, record, orjson.dumps(record).decode())
+    is_open = c.state in OPEN_STATES
+    return Row(c.id, c.customer_id, is_open, c.enqueued_at, c.version, record, orjson.dumps(record).decode())
 
 
 def sla_of(row: Row) -> list[Any] | str:

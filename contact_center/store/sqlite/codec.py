@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from contact_center.model import Contact, ContactState, HistoryEvent
+from contact_center.model import OPEN_STATES, Contact, HistoryEvent
 from contact_center.records import contact_from_record, contact_record, event_from_record
 
 __all__ = [
@@ -33,7 +33,7 @@ def json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-OPEN = (ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP)
+OPEN = tuple(sorted(OPEN_STATES))
 
 
 CONTACT_COLS = (
