@@ -138,7 +138,8 @@ class Wire:
             }
             for w in view.waiting
         ]
-        floor: dict[str, Any] = {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total}
+        floor: dict[str, Any] = {"type": "floor", "waiting": waiting, "waiting_total": view.waiting_total,
+                                 "scheduled_total": view.scheduled_total}  # fmt: skip
         if not supervisor:
             return floor
         floor["agents"] = [

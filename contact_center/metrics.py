@@ -18,6 +18,7 @@ DECLARED: dict[str, tuple[str, str]] = {
     "cc_commits_stale_total": ("counter", "Units refused because another node changed a record first."),
     "cc_redis_round_trips_total": ("counter", "Requests sent to Redis and answered (a pipeline is one)."),
     "cc_contacts_waiting": ("gauge", "Contacts in the integrated queue, as this node sees it."),
+    "cc_contacts_scheduled": ("gauge", "Contacts waiting for their time (booked callbacks), not in the queue yet."),
     "cc_agents_on_floor": ("gauge", "Available agents with room, connected to any node."),
     "cc_sockets_open": ("gauge", "Widget and desk websockets open on this node."),
     "cc_mails_filed_total": ("counter", "Fetched mails filed, by outcome (new, filed, duplicate, recorded)."),

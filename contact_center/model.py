@@ -44,6 +44,7 @@ class Channel(StrEnum):
 
 
 class ContactState(StrEnum):
+    SCHEDULED = "scheduled"  # waits for its time (``due_at``), then enters the queue: a booked callback
     QUEUED = "queued"
     OFFERED = "offered"
     ASSIGNED = "assigned"
@@ -80,14 +81,19 @@ class IdentityKind(StrEnum):
 
 
 # A contact not ended yet: in every node's replica, and in the store's index of open contacts (both backends).
-OPEN_STATES = frozenset({ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP})
+OPEN_STATES = frozenset(
+    {ContactState.SCHEDULED, ContactState.QUEUED, ContactState.OFFERED, ContactState.ASSIGNED, ContactState.WRAP_UP}
+)
 
 CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
+    # Into the queue at its time; cancelled (closed) or given up (abandoned) before.
+    ContactState.SCHEDULED: frozenset({ContactState.QUEUED, ContactState.CLOSED, ContactState.ABANDONED}),
     ContactState.QUEUED: frozenset({ContactState.OFFERED, ContactState.ABANDONED}),
     # Back to QUEUED on reject, timeout or the agent's disconnect.
     ContactState.OFFERED: frozenset({ContactState.ASSIGNED, ContactState.QUEUED, ContactState.ABANDONED}),
-    # Back to QUEUED when the agent is gone for good (desk reconnect grace expired).
-    ContactState.ASSIGNED: frozenset({ContactState.WRAP_UP, ContactState.QUEUED}),
+    # Back to QUEUED when the agent is gone for good (desk reconnect grace expired); to SCHEDULED
+    # when it is to be tried again later (a callback nobody answered).
+    ContactState.ASSIGNED: frozenset({ContactState.WRAP_UP, ContactState.QUEUED, ContactState.SCHEDULED}),
     ContactState.WRAP_UP: frozenset({ContactState.CLOSED}),
     ContactState.CLOSED: frozenset(),
     ContactState.ABANDONED: frozenset(),
@@ -157,6 +163,10 @@ class Contact:
     the customer's last socket closed (or their node died): at that moment, unless they came back,
     the chat counts as left (abandoned if still waiting; its agent told if assigned).
     ``rating`` is the satisfaction the customer gave once the chat ended (its comment is in history).
+
+    A ``scheduled`` contact enters the queue at ``due_at`` (a booked callback, or one to try
+    again), keeping its ``enqueued_at``. ``details`` are the fields of the contact's channel that
+    no other channel has (a callback's number), as JSON-ready values.
     """
 
     id: str
@@ -185,6 +195,8 @@ class Contact:
     customer_node: str = ""
     gone_at: float | None = None
     rating: int | None = None  # the customer's satisfaction, 1 to 5, given once after the chat ended
+    due_at: float | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def arriving(

@@ -62,6 +62,8 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "customer_node": c.customer_node,
         "gone_at": c.gone_at,
         "rating": c.rating,
+        "due_at": c.due_at,
+        "details": c.details,
     }
 
 
@@ -98,6 +100,8 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         customer_node=d.get("customer_node", ""),
         gone_at=d.get("gone_at"),
         rating=d.get("rating"),
+        due_at=d.get("due_at"),
+        details=dict(d.get("details") or {}),
     )
 
 

@@ -33,6 +33,7 @@ from contact_center.engine.offers import Offers
 from contact_center.engine.presence import AgentPresence
 from contact_center.engine.replica import Replica
 from contact_center.engine.replication import Replication
+from contact_center.engine.schedule import Schedule
 from contact_center.engine.search import CustomerSearch
 from contact_center.engine.signals import Signals
 from contact_center.engine.state import may_take
@@ -88,7 +89,7 @@ class Engine:
         replica = Replica(config, clock, timers, kinds, learn=self._learn_soon if self.shared else None)
         work = Work(store, self.bus, clock, replica, signals, self.metrics, node_id=node_id, on_outbound=on_outbound)
         moves = Moves(work, replica, clock, config)
-        self.timers, self.replica = timers, replica
+        self.timers, self.replica, self._work = timers, replica, work
         self._offers = Offers(work, replica, moves, timers, signals, clock, config, self.metrics, liveness)
         self._attendance = Attendance(work, replica, moves, timers, signals, clock, config.webchat, node_id)
         self._presence = AgentPresence(work, replica, moves, timers, signals, store, clock, config, liveness,
@@ -99,6 +100,7 @@ class Engine:
         self._conversations = Conversations(work, replica, moves, timers, signals, store, clock, config, worth,
                                             self.files)  # fmt: skip
         self._search = CustomerSearch(store, config)
+        self._schedule = Schedule(work, replica, timers, signals, clock)
         self._transfers = Transfers(work, replica, signals, clock, config, self._offers.offer_to)
         self._mail = MailFiling(work, replica, timers, store, clock, config, self.metrics, composer, worth)
         self._replication = Replication(work, replica, moves, signals, store, self.bus, clock, config, liveness,
@@ -107,6 +109,7 @@ class Engine:
         self.customer_writes = self._conversations.customer_writes  # type: ignore[method-assign]
         self.agent_writes = self._conversations.agent_writes  # type: ignore[method-assign]
         self.metrics.gauge("cc_contacts_waiting", lambda: len(replica.queue))
+        self.metrics.gauge("cc_contacts_scheduled", lambda: len(replica.scheduled))
         self.metrics.gauge("cc_agents_on_floor", lambda: len(replica.floor))
 
     # ------------------------------------------------------------------ life cycle
@@ -157,7 +160,8 @@ class Engine:
     def floor(self, limit: int = 50) -> FloorView:
         """The first ``limit`` waiting contacts in the order they are served, and every agent's state."""
         replica = self.replica
-        return floor_view(replica.queue, replica.contacts, replica.agents, self.clock.now(), limit)
+        now = self.clock.now()
+        return floor_view(replica.queue, replica.contacts, replica.agents, now, limit, len(replica.scheduled))
 
     def chat_places(self) -> dict[str, int]:
         """Each waiting chat's place among the waiting chats (1 is served next)."""
@@ -310,6 +314,10 @@ class Engine:
 
     async def reply_addresses(self, contact: Contact, thread: Sequence[MailRecord]) -> tuple[str | None, list[str]]:
         return await self._mail.reply_addresses(contact, thread)
+
+    async def schedule(self, contact: Contact, actor: str, **data: Any) -> Contact:
+        """A channel's new contact that waits until its ``due_at``, then enters the queue (:mod:`.schedule`)."""
+        return await self._work.run(lambda: self._schedule.add(contact, actor, **data))
 
     # ------------------------------------------------------------------ agents and offers
 

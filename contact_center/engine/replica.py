@@ -28,7 +28,7 @@ from routing import AgentState
 __all__ = ["Replica"]
 
 _REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
-_CONTACT_TIMERS = ("offer", "wrap", "risk", "sla", "gone")
+_CONTACT_TIMERS = ("offer", "wrap", "risk", "sla", "gone", "due")
 
 
 class Replica:
@@ -58,6 +58,7 @@ class Replica:
         self.queue = IntegratedQueue(kinds, config.routing.policy)
         self.chat_pace = AnswerPace()  # how fast waiting chats are being answered (heard from every node)
         self.chat_of: dict[str, str] = {}  # customer id -> its latest open chat's id
+        self.scheduled: set[str] = set()  # contacts waiting for their time, out of the queue (statistics count them)
         self.held_of: dict[str, set[str]] = {}  # customer id -> its contacts agents hold (assigned, wrap-up)
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
 
@@ -198,6 +199,9 @@ class Replica:
             self._timers.arm("sla", c.id, c.node, due)
         if c.state == ContactState.QUEUED:
             self.queue.put(c)
+        elif c.state == ContactState.SCHEDULED:
+            self.scheduled.add(c.id)
+            self._timers.arm("due", c.id, c.node, c.due_at if c.due_at is not None else self._clock.now())
         elif c.state == ContactState.OFFERED and c.offer is not None:
             offer = c.offer
             self.offers[offer.id] = offer
@@ -222,6 +226,7 @@ class Replica:
             if not held:
                 del self.held_of[c.customer_id]
         self.queue.remove(c.id)
+        self.scheduled.discard(c.id)
         for kind in _CONTACT_TIMERS:
             self._timers.disarm(kind, c.id)
         if c.state == ContactState.OFFERED and c.offer is not None:

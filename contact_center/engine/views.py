@@ -44,11 +44,13 @@ class FloorView:
     waiting: tuple[Waiting, ...]
     waiting_total: int
     agents: tuple[tuple[Agent, Presence, int], ...]  # each agent, its presence, how many contacts it holds
+    scheduled_total: int = 0  # contacts waiting for their time (booked callbacks), not in the queue yet
 
 
 def floor_view(
-    queue: IntegratedQueue, contacts: dict[str, Contact], agents: dict[str, AgentRuntime], now: float, limit: int
-) -> FloorView:
+    queue: IntegratedQueue, contacts: dict[str, Contact], agents: dict[str, AgentRuntime], now: float, limit: int,
+    scheduled: int = 0,
+) -> FloorView:  # fmt: skip
     order = queue.order(now)
     waiting = []
     for contact_id in order[:limit]:
@@ -57,4 +59,4 @@ def floor_view(
     staff = tuple(
         (rt.agent, rt.presence, len(rt.held)) for rt in sorted(agents.values(), key=lambda rt: rt.agent.username)
     )
-    return FloorView(tuple(waiting), len(order), staff)
+    return FloorView(tuple(waiting), len(order), staff, scheduled)

@@ -83,9 +83,11 @@ CONTACT_FIELDS = (
     "breached_at",
     "left_at",
     "rating",
+    "due_at",
+    "details",
 )
 # Fields kept as JSON text in their column.
-_JSON_FIELDS = frozenset({"skills"})
+_JSON_FIELDS = frozenset({"skills", "details"})
 
 
 def contact_of(row: sqlite3.Row) -> Contact:

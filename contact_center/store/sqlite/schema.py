@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
     closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL, left_at REAL,
-    rating INTEGER
+    rating INTEGER, due_at REAL, details TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -146,6 +146,9 @@ def prepare(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE contacts ADD COLUMN left_at REAL")
     if have and "rating" not in have:
         db.execute("ALTER TABLE contacts ADD COLUMN rating INTEGER")
+    if have and "due_at" not in have:
+        db.execute("ALTER TABLE contacts ADD COLUMN due_at REAL")
+        db.execute("ALTER TABLE contacts ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
     migrate_accounts(db)
     db.executescript(SCHEMA)
     db.executescript(ACCOUNTS_SCHEMA)

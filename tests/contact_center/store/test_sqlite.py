@@ -191,7 +191,7 @@ async def test_a_file_from_before_email_opens_with_its_contacts_whole(tmp_path):
     try:
         contact = await store.get_contact("c1")
         assert contact is not None and (contact.ticket, contact.answered_at, contact.breached_at) == ("", None, None)
-        assert contact.left_at is None
+        assert contact.left_at is None and (contact.due_at, contact.details) == (None, {})
         assert [c.id for c in await store.open_contacts()] == ["c1"]
     finally:
         await store.close()
@@ -211,5 +211,25 @@ async def test_a_file_from_before_customers_could_leave_a_held_chat_gains_the_co
         contact.left_at = 42.0
         await again.record([contact], [])
         assert (await again.get_contact(contact.id)).left_at == 42.0  # type: ignore[union-attr]
+    finally:
+        await again.close()
+
+
+async def test_a_file_from_before_scheduled_contacts_gains_their_columns(store: SqliteStore, tmp_path):
+    """A database without contacts.due_at and details opens, and keeps a scheduled contact's from then on."""
+    contact = await open_chat(store)
+    await store.close()
+    path = tmp_path / "data" / "cc.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE contacts DROP COLUMN due_at")
+    db.execute("ALTER TABLE contacts DROP COLUMN details")
+    db.commit()
+    db.close()
+    again = SqliteStore(path)
+    try:
+        contact.due_at, contact.details = 99.0, {"phone": "+6281234567890", "tries": 1}
+        await again.record([contact], [])
+        found = await again.get_contact(contact.id)
+        assert found is not None and (found.due_at, found.details) == (99.0, {"phone": "+6281234567890", "tries": 1})
     finally:
         await again.close()
