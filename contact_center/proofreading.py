@@ -15,6 +15,7 @@ Two checkers behind one port (:meth:`Proofreader.check`, what the desk calls):
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -104,6 +105,7 @@ class Proofreader:
             else None
         )
         self.product_names = frozenset(name.lower() for name in config.product_names)
+        self.cpu_s = 0.0  # the CPU the latest offline check took in its thread (what other threads do is not in it)
 
     def load(self) -> None:
         """Open the dictionaries (a :class:`ConfigError` names a missing one and its Debian package)."""
@@ -115,10 +117,17 @@ class Proofreader:
         """The findings in ``text``: ``keep`` are words never flagged (with the product names)."""
         words = frozenset(w.lower() for w in keep) | self.product_names
         loop = asyncio.get_running_loop()
-        offline = await loop.run_in_executor(self._thread, check, text, language, channel, words, self._dictionaries)
+        offline = await loop.run_in_executor(self._thread, self._offline, text, language, channel, words)
         if self._languagetool is None or not self._languagetool.speaks(language) or not text.strip():
             return offline
         return _merged(offline, await self._languagetool.check(text[:20_000], language), text, words)
+
+    def _offline(self, text: str, language: str, channel: str, words: frozenset[str]) -> list[Finding]:
+        started = time.thread_time()
+        try:
+            return check(text, language, channel, words, self._dictionaries)
+        finally:
+            self.cpu_s = time.thread_time() - started
 
     def close(self) -> None:
         self._thread.shutdown(wait=False, cancel_futures=True)

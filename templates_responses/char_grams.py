@@ -10,11 +10,13 @@ log-probabilities to its own scores. No I/O: phrasings in, arrays out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 __all__ = ["CharGrams"]
 
@@ -31,6 +33,11 @@ class CharGrams:
         present = sorted(set(owners))
         if len(present) < 2:
             return  # one reply (or none): nothing to tell apart
+        # scikit-learn is imported when a model is fitted, not with the engine: its import alone
+        # costs about 1.5 s of CPU, which every CLI command paid before.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         self._vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2 if len(texts) >= 200 else 1,
             lowercase=True,

@@ -75,9 +75,8 @@ async def test_product_names_the_teams_words_and_mixed_languages_are_not_flagged
     ids=["empty", "blank", "emoji", "arabic", "100KB-nonsense", "100KB-one-word"],
 )
 async def test_odd_drafts_get_a_result_in_bounded_time(offline: Proofreader, text: str) -> None:
-    started = time.process_time()
     findings = await offline.check(text, "en", "chat")
-    assert time.process_time() - started < 2.0  # CPU, so a busy machine does not fail it
+    assert offline.cpu_s < 2.0  # the check's own CPU: neither a busy machine nor the process's other threads count
     assert all(0 <= f.start < f.end <= len(text) for f in findings)
     if not text.strip() or text.startswith(("😀", "م")):
         assert [f.rule for f in findings if f.rule == "spelling"] == []
