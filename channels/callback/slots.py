@@ -13,6 +13,7 @@ No I/O here: what is booked comes in as counts per slot.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -80,7 +81,7 @@ class Slots:
         """The slot starting at ``start``, if a callback may be booked in it now; else :class:`ClientError` on
         ``at`` with ``problem`` ``not_a_slot``, ``too_soon`` (past, or inside the lead), ``beyond_horizon``,
         ``closed`` (the office is closed then) or ``full``."""
-        if not isinstance(start, int | float) or isinstance(start, bool) or start != start:
+        if not isinstance(start, int | float) or isinstance(start, bool) or not math.isfinite(start):
             raise _refused("the start of a slot, in seconds since the epoch", "not_a_slot")
         if start < now + self._config.lead_s:
             raise _refused("that time has passed, or is too soon to be called then", "too_soon")

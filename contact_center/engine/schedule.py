@@ -45,15 +45,6 @@ class Schedule:
         self._work.put(contact, "contact.scheduled", actor, due_at=contact.due_at, **data)
         return contact
 
-    def later(self, contact: Contact, due_at: float, actor: str, **data: object) -> Contact:
-        """Within the caller's unit: a contact (waiting, or held by its agent) waits again until ``due_at``,
-        at its place in the queue; the agent holding it lets it go."""
-        again = dataclasses.replace(contact, due_at=due_at, agent_id=None, offer=None, wrap_until=None)
-        if contact.state != ContactState.SCHEDULED:
-            again.move(ContactState.SCHEDULED)
-        self._work.put(again, "contact.scheduled", actor, due_at=due_at, **data)
-        return again
-
     async def _due(self, contact_id: str) -> None:
         released = await self._work.run(lambda: self._release(contact_id))
         if released is not None:

@@ -64,7 +64,7 @@ def test_a_slot_is_booked_only_ahead_of_the_lead_within_the_horizon_and_while_it
     assert refused(book, at("2026-12-01", "10:30"), now, {at("2026-12-01", "10:30"): 2}) == "full"
     assert book.bookable(at("2026-12-15", "16:30"), now, {}).start == at("2026-12-15", "16:30")  # the 14th day
     assert refused(book, at("2026-12-16", "08:00"), now) == "beyond_horizon"
-    for bad in ("tomorrow", None, True, float("nan"), [1]):
+    for bad in ("tomorrow", None, True, float("nan"), float("inf"), [1]):
         assert refused(book, bad, now) == "not_a_slot"
     found = book.open(now, {at("2026-12-01", "10:30"): 2, at("2026-12-01", "11:00"): 1})
     assert found[0].start == at("2026-12-01", "11:00") and found[0].free == 1  # 10:00 too soon, 10:30 full
