@@ -55,8 +55,8 @@ test: $(DEV_STAMP) $(NPM_DEV) $(UI)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest --durations=20 --cov=routing --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=0 tests
-	$(PY) -m pytest -q --cov=routing --cov-branch --cov-fail-under=100 tests/routing
+	$(PY) -m pytest --durations=20 tests
+	$(PY) -m pytest -q --cov=routing --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100 tests/routing
 
 ## make bench: the benchmarks; figures go to bench/results and BENCHMARKS.md is written from them
 bench: $(DEV_STAMP) $(UI)
