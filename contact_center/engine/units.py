@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contact_center.events import Event
 from contact_center.mail import MailRecord, Outbound
 from contact_center.model import Contact, HistoryEvent, Presence
-from contact_center.store import Changes, NewEvent
+from contact_center.store import Changes, NewEvent, Seat
 
 __all__ = ["CURRENT_UNIT", "Answer", "Unit", "Written", "answer_future"]
 
@@ -41,7 +41,7 @@ def answer_future() -> tuple[asyncio.Future[HistoryEvent], Answer]:
 class Unit:
     """One change in the making: the records it wrote, the versions they had, its events and messages."""
 
-    __slots__ = ("before", "contacts", "events", "expected", "mails", "outbound", "outbox", "presences")
+    __slots__ = ("before", "contacts", "events", "expected", "mails", "outbound", "outbox", "presences", "seats")
 
     def __init__(self) -> None:
         self.outbox: list[tuple[str, Event]] = []
@@ -52,9 +52,10 @@ class Unit:
         self.events: list[NewEvent] = []
         self.mails: list[MailRecord] = []  # mails fetched or sent, recorded with the unit
         self.outbound: list[Outbound] = []  # mails to send, queued with the unit
+        self.seats: list[Seat] = []  # places taken or given back (a booked slot's), with the unit
 
     def empty(self) -> bool:
-        return not (self.contacts or self.presences or self.events or self.mails or self.outbound)
+        return not (self.contacts or self.presences or self.events or self.mails or self.outbound or self.seats)
 
     def changes(self, node: str) -> Changes:
         return Changes(
@@ -65,6 +66,7 @@ class Unit:
             node,
             tuple(self.mails),
             tuple(self.outbound),
+            tuple(self.seats),
         )
 
 

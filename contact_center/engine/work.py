@@ -2,7 +2,8 @@
 
 A change is a plain function run by :meth:`Work.run` under the node's lock. What it stages
 (:meth:`Work.put` a contact, :meth:`Work.set_presence`, :meth:`Work.note` an event,
-:meth:`Work.publish` a message, :meth:`Work.add` mails) goes into the task's
+:meth:`Work.publish` a message, :meth:`Work.add` mails, :meth:`Work.take_seat` a place of limited
+room) goes into the task's
 :class:`~.units.Unit` and into the replica at once; the unit is then committed to the store
 in one write, and only once that is durable do its messages go out. A commit another node
 made stale first is undone by reading the records again, and the change is made afresh.
@@ -28,8 +29,8 @@ from contact_center.events import Event, HistoryAdded, StatusChanged
 from contact_center.exceptions import Stale
 from contact_center.mail import MailRecord, Outbound
 from contact_center.metrics import Metrics
-from contact_center.model import AgentStatus, Contact, ContactState, HistoryEvent, Presence
-from contact_center.store import ContactStore, NewEvent
+from contact_center.model import OPEN_STATES, AgentStatus, Contact, ContactState, HistoryEvent, Presence
+from contact_center.store import ContactStore, NewEvent, Seat
 
 __all__ = ["Work"]
 
@@ -38,6 +39,7 @@ T = TypeVar("T")
 log = structlog.get_logger("contact_center.engine")
 
 _ATTEMPTS = 4  # a change refused as stale is tried again this many times in all
+_SEATS = "seats"  # a contact's details: the places it holds (Work.take_seat)
 
 
 class Work:
@@ -157,6 +159,11 @@ class Work:
                     load = dict(rt.presence.load)
                     load[counted[1]] = max(0, load.get(counted[1], 0) + step)
                     self.set_presence(rt, load={ch: n for ch, n in load.items() if n})
+        if contact.state not in OPEN_STATES and contact.details.get(_SEATS):
+            details = dict(contact.details)  # a new dict: the record before shares the old one
+            for name in details.pop(_SEATS):  # a finished contact holds no place
+                unit.seats.append(Seat(name, contact.id))
+            contact.details = details
         if kind is not None:
             unit.events.append(self.event(contact, kind, actor, **data))
         if contact.state == ContactState.QUEUED:
@@ -174,6 +181,18 @@ class Work:
         unit.events.extend(events)
         unit.mails.extend(mails)
         unit.outbound.extend(outbound)
+
+    def take_seat(self, contact: Contact, name: str, capacity: int) -> None:
+        """Within the unit: ``contact`` takes a place in the set ``name``, which holds ``capacity``; the unit
+        fails whole (:class:`~contact_center.exceptions.Conflict`) if the set is full. The contact holds the
+        place until it gives it back or finishes (put it after this)."""
+        _current().seats.append(Seat(name, contact.id, capacity))
+        contact.details = {**contact.details, _SEATS: sorted({*contact.details.get(_SEATS, ()), name})}
+
+    def give_seat(self, contact: Contact, name: str) -> None:
+        """Within the unit: ``contact`` gives back its place in ``name`` (put it after this)."""
+        _current().seats.append(Seat(name, contact.id))
+        contact.details = {**contact.details, _SEATS: [n for n in contact.details.get(_SEATS, ()) if n != name]}
 
     def set_presence(self, rt: AgentRuntime, **changes: Any) -> None:
         """A new version of the agent's presence within the unit (with no changes: its load changed)."""

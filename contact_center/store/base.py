@@ -39,6 +39,7 @@ __all__ = [
     "ReplyUse",
     "ReplyVersion",
     "ReportStore",
+    "Seat",
     "Session",
     "Store",
     "Strikes",
@@ -124,6 +125,17 @@ class Challenge:
 
 
 @dataclass(frozen=True, slots=True)
+class Seat:
+    """A place in a set of limited room, ``name`` (a booked slot's callbacks; the one open callback of a
+    number), that ``holder`` (a contact id) takes with a unit, where the set holds at most ``capacity``; with
+    ``capacity`` 0 the holder gives its place back. Taking a place held already changes nothing."""
+
+    name: str
+    holder: str
+    capacity: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Changes:
     """One unit of the engine's work, recorded whole or not at all.
 
@@ -136,7 +148,8 @@ class Changes:
     ``mails`` are mails fetched or sent, recorded with what they did; a fetched mail whose
     place in its mailbox is recorded already fails the unit with
     :class:`~contact_center.exceptions.Conflict`. ``outbound`` are mails to send; one whose
-    outbox key is taken fails it the same way.
+    outbox key is taken fails it the same way. ``seats`` are places taken or given back
+    (:class:`Seat`); a place in a set that is full fails it the same way.
     """
 
     contacts: tuple[Contact, ...] = ()
@@ -146,6 +159,7 @@ class Changes:
     node: str = ""
     mails: tuple[MailRecord, ...] = ()
     outbound: tuple[Outbound, ...] = ()
+    seats: tuple[Seat, ...] = ()
 
 
 class CustomerStore(Protocol):
@@ -192,6 +206,9 @@ class ContactStore(Protocol):
     async def messages(self, contact_id: str, after_seq: int = 0) -> list[HistoryEvent]: ...
     async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]: ...
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]: ...
+    async def seats_taken(self, names: Sequence[str]) -> dict[str, int]: ...  # places held, of each set named
+    async def seat_holders(self, name: str) -> list[str]: ...
+    async def next_in_series(self, series: str) -> int: ...  # 1, 2, 3, ... per series name (a day's queue numbers)
 
 
 class MailStore(Protocol):

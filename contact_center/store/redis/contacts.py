@@ -129,3 +129,26 @@ class RedisContacts(RedisUnits):
 
         result: list[HistoryEvent] = await self._lookup(build)
         return result
+
+    async def seats_taken(self, names: Sequence[str]) -> dict[str, int]:
+        """How many places are held in each set named (0 where none), in one call."""
+
+        def build(pipe: Any) -> Read:
+            for name in names:
+                pipe.scard(self.keys.seat(name))
+            return lambda replies: dict(zip(names, map(int, replies), strict=True))
+
+        result: dict[str, int] = await self._lookup(build)
+        return result
+
+    async def seat_holders(self, name: str) -> list[str]:
+        def build(pipe: Any) -> Read:
+            pipe.smembers(self.keys.seat(name))
+            return lambda replies: sorted(replies[0])
+
+        result: list[str] = await self._lookup(build)
+        return result
+
+    async def next_in_series(self, series: str) -> int:
+        async with self._reachable():
+            return int(await self._redis.incr(self.keys.series(series)))

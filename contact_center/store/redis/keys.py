@@ -51,6 +51,8 @@ key                            type    holds
 ``outbox:due``                 zset    ids of queued mails, scored by their next attempt (ms)
 ``acks:{address}``             zset    outbox ids of acknowledgements to an address, by time (ms)
 ``acks:domain:{domain}``       zset    outbox ids of acknowledgements to addresses at a domain, by time (ms)
+``seat:{name}``                set     ids of the contacts holding a place in a set of limited room (a slot)
+``series:{name}``              string  the last number a series gave out (a day's callback queue numbers)
 ``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
 =============================  ======  ==========================================================
@@ -198,6 +200,12 @@ class Keys:
     @property
     def outbox_due(self) -> str:
         return f"{self.prefix}outbox:due"
+
+    def seat(self, name: str) -> str:
+        return f"{self.prefix}seat:{name}"
+
+    def series(self, name: str) -> str:
+        return f"{self.prefix}series:{name}"
 
     @property
     def sla_email(self) -> str:

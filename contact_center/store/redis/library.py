@@ -111,8 +111,9 @@ end
 -- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla, rating] (see sla_of, rating_of);
 -- presences: [agent_id, version, record, status]; events: [customer_id, json];
 -- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
--- in ARGV from 4 on. Records nothing unless every key is at its version, no mail's place in its
--- mailbox is recorded and no outbox key is taken; returns the events' ids.
+-- in ARGV from 4 on; seats: [name, holder, capacity] (capacity 0: the place given back). Records
+-- nothing unless every key is at its version, no mail's place in its mailbox is recorded, no outbox
+-- key is taken and no place is taken in a full set; returns the events' ids.
 local function commit(keys, args)
   local p = args[1]
   local unit = cjson.decode(args[3])
@@ -130,6 +131,19 @@ local function commit(keys, args)
   for _, o in ipairs(unit.outbound) do
     if redis.call('EXISTS', o.unique) == 1 then
       return redis.error_reply('CONFLICT outbox: ' .. o.name .. ' is queued already')
+    end
+  end
+  for _, s in ipairs(unit.seats) do
+    local k = {{seat(s[1])}}
+    if s[3] > 0 and redis.call('SISMEMBER', k, s[2]) == 0 and redis.call('SCARD', k) >= s[3] then
+      return redis.error_reply('CONFLICT full: ' .. s[1] .. ' holds ' .. s[3])
+    end
+  end
+  for _, s in ipairs(unit.seats) do
+    if s[3] > 0 then
+      redis.call('SADD', {{seat(s[1])}}, s[2])
+    else
+      redis.call('SREM', {{seat(s[1])}}, s[2])
     end
   end
   for _, c in ipairs(unit.contacts) do

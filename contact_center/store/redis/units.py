@@ -62,6 +62,7 @@ class RedisUnits(RedisPipeline):
             "events": [[e.customer_id, event_json(e)] for e in events],
             "mails": [mail_unit(self.keys, m, blobs) for m in changes.mails],
             "outbound": [outbound_unit(self.keys, o, blobs) for o in changes.outbound],
+            "seats": [[s.name, s.holder, s.capacity] for s in changes.seats],
         }
         body = orjson.dumps(unit).decode()
         told = announcement(self.node_id, [r.record for r in rows], presences)

@@ -184,3 +184,32 @@ class SqliteContacts(SqliteUnits):
         before = before_id if before_id is not None else 2**62
         rows = self._db.execute(HISTORY, (customer_id, before, customer_id, before, limit)).fetchall()
         return [event_of(r) for r in reversed(rows)]
+
+    async def seats_taken(self, names: Sequence[str]) -> dict[str, int]:
+        """How many places are held in each set named (0 where none)."""
+        taken = dict.fromkeys(names, 0)
+        for start in range(0, len(names), 500):  # SQLite's limit on bound parameters
+            chunk = names[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT name, COUNT(*) FROM seats WHERE name IN ({marks}) GROUP BY name",  # noqa: S608
+                chunk,
+            ).fetchall()
+            taken.update({row[0]: int(row[1]) for row in rows})
+        return taken
+
+    async def seat_holders(self, name: str) -> list[str]:
+        rows = self._db.execute("SELECT holder FROM seats WHERE name = ? ORDER BY holder", (name,)).fetchall()
+        return [row[0] for row in rows]
+
+    async def next_in_series(self, series: str) -> int:
+        def op(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "INSERT INTO series (name, last) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET last = last + 1"
+                " RETURNING last",
+                (series,),
+            ).fetchone()
+            return int(row[0])
+
+        result: int = await self._enqueue(op)
+        return result

@@ -7,12 +7,13 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from contact_center.exceptions import Conflict
 from contact_center.model import (
     Contact,
     ContactState,
     HistoryEvent,
 )
-from contact_center.store.base import Changes, NewEvent
+from contact_center.store.base import Changes, NewEvent, Seat
 from contact_center.store.sqlite import mail as mail_sql
 from contact_center.store.sqlite.codec import (
     CONTACT_FIELDS,
@@ -22,6 +23,20 @@ from contact_center.store.sqlite.codec import (
 from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteUnits"]
+
+
+def _seat(db: sqlite3.Connection, seats: Sequence[Seat]) -> None:
+    """Places taken and given back; :class:`Conflict` (nothing of the unit written) if a set is full."""
+    for seat in seats:
+        if seat.capacity > 0:
+            held = db.execute("SELECT holder FROM seats WHERE name = ? AND holder = ?", (seat.name, seat.holder))
+            if held.fetchone() is None:
+                (count,) = db.execute("SELECT COUNT(*) FROM seats WHERE name = ?", (seat.name,)).fetchone()
+                if count >= seat.capacity:
+                    raise Conflict(f"full: {seat.name} holds {seat.capacity}")
+                db.execute("INSERT INTO seats (name, holder) VALUES (?, ?)", (seat.name, seat.holder))
+        else:
+            db.execute("DELETE FROM seats WHERE name = ? AND holder = ?", (seat.name, seat.holder))
 
 
 # Insert a contact or update what can change (its id, channel and creation never do); the
@@ -61,14 +76,15 @@ class SqliteUnits(SqliteWriter):
         One op, so the whole unit is one transaction even when its batch is run again op by op
         (a mail recorded already fails the unit, for its caller alone).
         """
-        if not (changes.presences or changes.mails or changes.outbound):
+        if not (changes.presences or changes.mails or changes.outbound or changes.seats):
             return self._stage(changes.contacts, changes.events)
         rows = [contact_row(c) for c in changes.contacts]
         statuses = [(p.status.value, p.agent_id) for p in changes.presences]
-        events, mails, outbound = tuple(changes.events), changes.mails, changes.outbound
+        events, mails, outbound, seats = tuple(changes.events), changes.mails, changes.outbound, changes.seats
         finished = [c.id for c in changes.contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
 
         def op(db: sqlite3.Connection) -> list[HistoryEvent]:
+            _seat(db, seats)  # first: a full set fails the unit before anything of it is written
             for row in rows:
                 self._save_contact(db, row)
             for contact_id in finished:

@@ -24,7 +24,7 @@ from contact_center.model import (
     Presence,
     Role,
 )
-from contact_center.store import Changes, NewEvent, Session, Store
+from contact_center.store import Changes, NewEvent, Seat, Session, Store
 from tests.stores import Opener
 
 
@@ -404,3 +404,30 @@ async def test_everything_acknowledged_is_there_after_a_restart(reopen: Opener):
     third, new = await again.add_message(c, "customer", "tiga", "m3", 13.0)
     resent, again_new = await again.add_message(c, "customer", "masih di sana?", "m2", 14.0)
     assert (third.seq, new, resent.seq, again_new) == (3, True, 2, False)
+
+
+async def test_a_set_of_limited_room_takes_places_up_to_its_capacity_and_a_full_one_fails_the_whole_unit(
+    reopen: Opener,
+):
+    """Two places in a slot of room two are taken; a third fails its unit whole (the contact is not
+    recorded either); a place given back frees room; a taken place is taken again at no cost."""
+    store = await reopen()
+    for n in (1, 2):
+        await store.commit(Changes(contacts=(chat(f"c{n}"),), seats=(Seat("slot:100", f"c{n}", 2),)))
+    with pytest.raises(Conflict, match="full"):
+        await store.commit(Changes(contacts=(chat("c3"),), seats=(Seat("slot:100", "c3", 2),)))
+    assert await store.get_contact("c3") is None
+    await store.commit(Changes(seats=(Seat("slot:100", "c1", 2),)))  # held already: nothing changes
+    assert await store.seats_taken(["slot:100", "slot:200"]) == {"slot:100": 2, "slot:200": 0}
+    await store.commit(Changes(seats=(Seat("slot:100", "c1"),)))
+    await store.commit(Changes(contacts=(chat("c3"),), seats=(Seat("slot:100", "c3", 2),)))
+    again = await reopen()
+    assert await again.seat_holders("slot:100") == ["c2", "c3"]
+    assert await again.get_contact("c3") is not None
+
+
+async def test_a_series_numbers_from_one_each_on_its_own_and_goes_on_after_a_restart(reopen: Opener):
+    store = await reopen()
+    assert [await store.next_in_series("2026-12-03") for _ in range(3)] == [1, 2, 3]
+    assert await store.next_in_series("2026-12-04") == 1
+    assert await (await reopen()).next_in_series("2026-12-03") == 4
