@@ -1,6 +1,6 @@
 """What a waiting customer is told of the queue: their chat's place and the wait to expect, kept up to date.
 
-Every ``every_s`` the node looks at the waiting chats once (their order, :meth:`Engine.chat_places`)
+Every ``every_s`` the node looks at the waiting chats once (their order, :meth:`Engine.places`)
 and tells each of its widget sockets whose chat waits where it stands, when that changed: a
 ``queue`` message with the place (1: next) and the expected wait in seconds (by the pace chats
 were answered lately; null when there is too little to go on). Nothing is stored.
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from contact_center.engine import Engine
+from contact_center.model import Channel
 from contact_center.periodic import Periodic
 
 __all__ = ["QueueNews", "Waiting"]
@@ -46,8 +47,8 @@ class QueueNews:
         waiting = [(s, cid) for s in self._sessions if (cid := s.waiting_chat()) is not None]
         if not waiting:
             return
-        places = self._engine.chat_places()
+        places = self._engine.places(Channel.CHAT)
         for session, contact_id in waiting:
             place = places.get(contact_id)
             if place is not None:
-                session.tell_place(contact_id, place, self._engine.expected_chat_wait(place))
+                session.tell_place(contact_id, place, self._engine.expected_wait(Channel.CHAT, place))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from channels.callback.kind import callback_kind
 from channels.email.kind import email_kind
 from channels.webchat import chat_kind
 from contact_center.channel_kinds import ChannelKinds
@@ -11,4 +12,6 @@ __all__ = ["channel_kinds"]
 
 
 def channel_kinds(config: Config) -> ChannelKinds:
-    return ChannelKinds([chat_kind(config.webchat), email_kind(config.email, config.sla.calendar)])
+    return ChannelKinds(
+        [chat_kind(config.webchat), email_kind(config.email, config.sla.calendar), callback_kind(config.callback)]
+    )

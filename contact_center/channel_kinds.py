@@ -28,12 +28,14 @@ def _nothing(contact: Contact) -> dict[str, Any]:
 class ChannelKind:
     """``watched``: the channel makes a promise of its own (email's 90 % in 2 working hours), so a contact's
     deadlines are watched until it is first answered: supervisors are warned when it is at risk, and a breach
-    is recorded (the ``risk`` and ``sla`` timers)."""
+    is recorded (the ``risk`` and ``sla`` timers). ``pace_window_s``: how far back the pace its waiting
+    contacts were answered at is taken, for the wait a customer is told to expect."""
 
     channel: Channel
     service_level: Callable[[Contact], Deadlines]  # of a waiting contact of this channel
     payload: Callable[[Contact], dict[str, Any]] = field(default=_nothing)  # JSON fields of its own
     watched: bool = False
+    pace_window_s: float = 600.0
 
 
 class ChannelKinds:

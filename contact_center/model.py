@@ -88,9 +88,21 @@ OPEN_STATES = frozenset(
 CONTACT_MOVES: Mapping[ContactState, frozenset[ContactState]] = {
     # Into the queue at its time; cancelled (closed) or given up (abandoned) before.
     ContactState.SCHEDULED: frozenset({ContactState.QUEUED, ContactState.CLOSED, ContactState.ABANDONED}),
-    ContactState.QUEUED: frozenset({ContactState.OFFERED, ContactState.ABANDONED}),
+    # Closed before an agent had it: the customer cancelled what they asked for (a callback); or
+    # scheduled: they moved it to an hour of their choosing.
+    ContactState.QUEUED: frozenset(
+        {ContactState.OFFERED, ContactState.ABANDONED, ContactState.CLOSED, ContactState.SCHEDULED}
+    ),
     # Back to QUEUED on reject, timeout or the agent's disconnect.
-    ContactState.OFFERED: frozenset({ContactState.ASSIGNED, ContactState.QUEUED, ContactState.ABANDONED}),
+    ContactState.OFFERED: frozenset(
+        {
+            ContactState.ASSIGNED,
+            ContactState.QUEUED,
+            ContactState.ABANDONED,
+            ContactState.CLOSED,
+            ContactState.SCHEDULED,
+        }
+    ),
     # Back to QUEUED when the agent is gone for good (desk reconnect grace expired); to SCHEDULED
     # when it is to be tried again later (a callback nobody answered).
     ContactState.ASSIGNED: frozenset({ContactState.WRAP_UP, ContactState.QUEUED, ContactState.SCHEDULED}),

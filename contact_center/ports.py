@@ -6,7 +6,7 @@ adapter names only what it uses, so what it can touch is read off its constructo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +19,7 @@ from contact_center.model import Contact, Customer, HistoryEvent
 from contact_center.store import Session
 
 __all__ = [
+    "CallbackBook",
     "ChatPorts",
     "ConversationLog",
     "DeskLog",
@@ -94,3 +95,13 @@ class DeskPorts:
     topics: Topics
     watch: Watch
     clock: Clock
+
+
+class CallbackBook(Protocol):
+    """What the callback channel keeps besides its contacts: the places booked per slot, the day's queue
+    numbers, the key its links are signed with, and a callback that is over (the store)."""
+
+    async def seats_taken(self, names: Sequence[str]) -> dict[str, int]: ...
+    async def next_in_series(self, series: str) -> int: ...
+    async def secret(self, name: str) -> str: ...
+    async def get_contact(self, contact_id: str) -> Contact | None: ...

@@ -33,7 +33,9 @@ class CallbackConfig:
     ahead; a slot holds ``calls_per_agent`` callbacks for each agent ``staffing`` puts on callbacks then (``agents``
     where it names none). A booked callback is offered ``lead_s`` before its time; one not reached (no answer,
     busy) is tried ``attempts`` times in all, ``retry_delay_s`` apart. The expected wait of an "as soon as
-    possible" callback comes from the callbacks answered in the last ``wait_window_s``."""
+    possible" callback comes from the callbacks answered in the last ``wait_window_s``; it is due
+    ``service_level_s`` after it was asked for (a booked one at its slot's start), at risk from
+    ``at_risk_fraction`` of that."""
 
     default_region: str = "ID"
     countries: tuple[str, ...] = ("ID",)
@@ -46,10 +48,16 @@ class CallbackConfig:
     attempts: int = 3
     retry_delay_s: float = 900.0
     wait_window_s: float = 3600.0
+    service_level_s: float = 900.0
+    at_risk_fraction: float = 0.8
 
 
 def _region(value: Any) -> bool:
     return isinstance(value, str) and value.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def _fraction(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _tables(value: Any) -> bool:
@@ -77,6 +85,8 @@ def read_callback(t: Table) -> CallbackConfig:
         attempts=t.get("attempts", d.attempts, integer(1), "a whole number >= 1"),
         retry_delay_s=float(t.get("retry_delay_s", d.retry_delay_s, number(0), "a number of seconds > 0")),
         wait_window_s=float(t.get("wait_window_s", d.wait_window_s, number(0), "a number of seconds > 0")),
+        service_level_s=float(t.get("service_level_s", d.service_level_s, number(0), "a number of seconds > 0")),
+        at_risk_fraction=float(t.get("at_risk_fraction", d.at_risk_fraction, _fraction, "a number from 0 to 1")),
     )
     t.done()
     return cfg

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 
@@ -24,6 +24,7 @@ from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine.attendance import Attendance
+from contact_center.engine.channel_work import ChannelWork
 from contact_center.engine.chat_files import ChatFiles
 from contact_center.engine.conversations import Conversations
 from contact_center.engine.customers import Customers
@@ -52,6 +53,8 @@ from contact_center.store import NewEvent, Store
 __all__ = ["Engine", "NodeLiveness"]
 
 log = structlog.get_logger("contact_center.engine")
+
+T = TypeVar("T")
 
 
 class Engine:
@@ -88,7 +91,7 @@ class Engine:
         timers = Timers(clock, node_id, liveness, self._spawn)
         replica = Replica(config, clock, timers, kinds, learn=self._learn_soon if self.shared else None)
         work = Work(store, self.bus, clock, replica, signals, self.metrics, node_id=node_id, on_outbound=on_outbound)
-        moves = Moves(work, replica, clock, config)
+        self._moves = moves = Moves(work, replica, clock, config)
         self.timers, self.replica, self._work = timers, replica, work
         self._offers = Offers(work, replica, moves, timers, signals, clock, config, self.metrics, liveness)
         self._attendance = Attendance(work, replica, moves, timers, signals, clock, config.webchat, node_id)
@@ -163,13 +166,15 @@ class Engine:
         now = self.clock.now()
         return floor_view(replica.queue, replica.contacts, replica.agents, now, limit, len(replica.scheduled))
 
-    def chat_places(self) -> dict[str, int]:
-        """Each waiting chat's place among the waiting chats (1 is served next)."""
-        return self.replica.queue.places(Channel.CHAT.value, self.clock.now())
+    def places(self, channel: Channel) -> dict[str, int]:
+        """Each waiting contact of ``channel`` and its place among them (1 is served next)."""
+        return self.replica.queue.places(channel.value, self.clock.now())
 
-    def expected_chat_wait(self, place: int) -> float | None:
-        """Seconds a chat at ``place`` will likely wait, by the pace chats were answered lately (None: unknown)."""
-        return self.replica.chat_pace.expected_wait(place, self.clock.now())
+    def expected_wait(self, channel: Channel, place: int) -> float | None:
+        """Seconds a contact of ``channel`` at ``place`` will likely wait, by the pace its channel's contacts
+        were answered lately (None: unknown)."""
+        pace = self.replica.paces.get(channel)
+        return None if pace is None else pace.expected_wait(place, self.clock.now())
 
     def open_chat(self, customer_id: str) -> Contact | None:
         return self.replica.open_chat(customer_id)
@@ -188,6 +193,10 @@ class Engine:
 
     async def merge_customers(self, keep: str, gone: str, kind: IdentityKind, value: str, by: str) -> None:
         await self._customers.merge(keep, gone, kind, value, by)
+
+    async def worth(self, customer_id: str) -> float:
+        """The customer's value as recorded (what a new contact of theirs is routed by)."""
+        return await self._customers.worth(customer_id)
 
     async def set_customer_value(self, customer_id: str, value: float) -> None:
         await self._customers.set_value(customer_id, value)
@@ -318,6 +327,13 @@ class Engine:
     async def schedule(self, contact: Contact, actor: str, **data: Any) -> Contact:
         """A channel's new contact that waits until its ``due_at``, then enters the queue (:mod:`.schedule`)."""
         return await self._work.run(lambda: self._schedule.add(contact, actor, **data))
+
+    async def stage(self, channel: Channel, change: Callable[[ChannelWork], T]) -> T:
+        """A channel adapter's change to its own contacts, as one unit of work (:mod:`.channel_work`)."""
+        hold = ChannelWork(channel, self._work, self.replica, self._moves, self._schedule, self.clock)
+        result = await self._work.run(lambda: change(hold))
+        self.route_soon()
+        return result
 
     # ------------------------------------------------------------------ agents and offers
 

@@ -56,7 +56,8 @@ class Replica:
         self.offers: dict[str, Offer] = {}  # open offers, by id
         self.floor: dict[str, AgentState] = {}  # agents able to take offers now
         self.queue = IntegratedQueue(kinds, config.routing.policy)
-        self.chat_pace = AnswerPace()  # how fast waiting chats are being answered (heard from every node)
+        # how fast each channel's waiting contacts are being answered (heard from every node)
+        self.paces = {kind.channel: AnswerPace(kind.pace_window_s) for kind in kinds}
         self.chat_of: dict[str, str] = {}  # customer id -> its latest open chat's id
         self.scheduled: set[str] = set()  # contacts waiting for their time, out of the queue (statistics count them)
         self.held_of: dict[str, set[str]] = {}  # customer id -> its contacts agents hold (assigned, wrap-up)
@@ -125,8 +126,8 @@ class Replica:
         old = self.contacts.get(new.id)
         if old is not None:
             self._unindex(old)
-            if old.state != new.state == ContactState.ASSIGNED and new.channel == Channel.CHAT:
-                self.chat_pace.answered(self._clock.now())
+            if old.state != new.state == ContactState.ASSIGNED and (pace := self.paces.get(new.channel)):
+                pace.answered(self._clock.now())
         if new.state in OPEN:
             self.contacts[new.id] = new
             self._index(new)

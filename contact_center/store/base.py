@@ -209,6 +209,7 @@ class ContactStore(Protocol):
     async def seats_taken(self, names: Sequence[str]) -> dict[str, int]: ...  # places held, of each set named
     async def seat_holders(self, name: str) -> list[str]: ...
     async def next_in_series(self, series: str) -> int: ...  # 1, 2, 3, ... per series name (a day's queue numbers)
+    async def secret(self, name: str) -> str: ...  # a random key made once and shared by every node (signing links)
 
 
 class MailStore(Protocol):

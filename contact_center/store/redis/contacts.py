@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -152,3 +153,9 @@ class RedisContacts(RedisUnits):
     async def next_in_series(self, series: str) -> int:
         async with self._reachable():
             return int(await self._redis.incr(self.keys.series(series)))
+
+    async def secret(self, name: str) -> str:
+        """The key kept under ``name``, made now if none was (the first node to ask makes it for all)."""
+        async with self._reachable():
+            await self._redis.set(self.keys.secret(name), secrets.token_hex(32), nx=True)
+            return str(await self._redis.get(self.keys.secret(name)))

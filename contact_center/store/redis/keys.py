@@ -52,6 +52,7 @@ key                            type    holds
 ``acks:{address}``             zset    outbox ids of acknowledgements to an address, by time (ms)
 ``acks:domain:{domain}``       zset    outbox ids of acknowledgements to addresses at a domain, by time (ms)
 ``seat:{name}``                set     ids of the contacts holding a place in a set of limited room (a slot)
+``secret:{name}``              string  a random key made once, shared by every node (what links are signed with)
 ``series:{name}``              string  the last number a series gave out (a day's callback queue numbers)
 ``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
@@ -203,6 +204,9 @@ class Keys:
 
     def seat(self, name: str) -> str:
         return f"{self.prefix}seat:{name}"
+
+    def secret(self, name: str) -> str:
+        return f"{self.prefix}secret:{name}"
 
     def series(self, name: str) -> str:
         return f"{self.prefix}series:{name}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -212,4 +213,14 @@ class SqliteContacts(SqliteUnits):
             return int(row[0])
 
         result: int = await self._enqueue(op)
+        return result
+
+    async def secret(self, name: str) -> str:
+        """The key kept under ``name``, made now if none was."""
+
+        def op(db: sqlite3.Connection) -> str:
+            db.execute("INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)", (name, secrets.token_hex(32)))
+            return str(db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()[0])
+
+        result: str = await self._enqueue(op)
         return result

@@ -89,6 +89,7 @@ CREATE TABLE IF NOT EXISTS ticket_numbers (n INTEGER PRIMARY KEY AUTOINCREMENT);
 -- The places held in sets of limited room (a booked slot's callbacks), by the contacts holding them.
 CREATE TABLE IF NOT EXISTS seats (name TEXT NOT NULL, holder TEXT NOT NULL, PRIMARY KEY (name, holder));
 CREATE TABLE IF NOT EXISTS series (name TEXT PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS mailboxes (
     mailbox TEXT PRIMARY KEY, uidvalidity INTEGER NOT NULL, last_uid INTEGER NOT NULL
 );

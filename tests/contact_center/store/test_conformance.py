@@ -431,3 +431,10 @@ async def test_a_series_numbers_from_one_each_on_its_own_and_goes_on_after_a_res
     assert [await store.next_in_series("2026-12-03") for _ in range(3)] == [1, 2, 3]
     assert await store.next_in_series("2026-12-04") == 1
     assert await (await reopen()).next_in_series("2026-12-03") == 4
+
+
+async def test_a_secret_is_made_once_and_the_same_after_a_restart(reopen: Opener):
+    store = await reopen()
+    key = await store.secret("callback-links")
+    assert len(key) == 64 and key == await store.secret("callback-links") != await store.secret("other")
+    assert await (await reopen()).secret("callback-links") == key
