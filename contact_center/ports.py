@@ -6,9 +6,9 @@ adapter names only what it uses, so what it can touch is read off its constructo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from contact_center.bus import Listener
 from contact_center.clock import Clock
@@ -22,6 +22,7 @@ __all__ = [
     "CallbackBook",
     "ChatPorts",
     "ConversationLog",
+    "DeskAction",
     "DeskLog",
     "DeskPorts",
     "MailPorts",
@@ -105,3 +106,7 @@ class CallbackBook(Protocol):
     async def next_in_series(self, series: str) -> int: ...
     async def secret(self, name: str) -> str: ...
     async def get_contact(self, contact_id: str) -> Contact | None: ...
+
+
+# An action a channel adds to the agent's desk: given the agent and the message, what to answer (or nothing).
+DeskAction = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]

@@ -32,7 +32,7 @@ from contact_center.engine.channel_work import ChannelWork
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld
 from contact_center.fields import require_text
 from contact_center.model import OPEN_STATES, Channel, Contact, ContactState
-from contact_center.ports import CallbackBook
+from contact_center.ports import CallbackBook, DeskAction
 
 __all__ = ["Booking", "Callbacks"]
 
@@ -127,8 +127,9 @@ class Callbacks:
             same = next((c for c in w.open_contacts() if c.details.get("phone") == number), None)
             if same is not None:
                 if same.customer_id != customer_id:
-                    raise CallbackExists("phone: a call to this number is arranged already", "callback_exists")
+                    raise _exists()
                 return same, True
+            self._room_for(w, customer_id)
             details = {"phone": number, "queue_number": queue_number, "slot": slot.start if slot else None,
                        "failed": 0, "language": lang, "links": _nonces()}  # fmt: skip
             contact = Contact.arriving(Channel.CALLBACK, customer_id, skills, value, now,
@@ -210,7 +211,24 @@ class Callbacks:
         log.info("callback.outcome", contact_id=cid, outcome=result.value, state=contact.state.value)
         return contact
 
+    def desk_actions(self) -> dict[str, DeskAction]:
+        """What the channel adds to the agent's desk: ``callback_outcome`` {contact_id, outcome, at?}."""
+
+        async def recorded(agent_id: str, msg: dict[str, Any]) -> dict[str, Any]:
+            contact = await self.outcome(agent_id, msg.get("contact_id"), msg.get("outcome"), msg.get("at"))
+            return {"type": "callback_outcome", "contact_id": contact.id, "outcome": msg.get("outcome"),
+                    "state": contact.state.value, "due_at": contact.due_at}  # fmt: skip
+
+        return {"callback_outcome": recorded}
+
     # ---------------------------------------------------------------- within a unit
+
+    def _room_for(self, w: ChannelWork, customer_id: str) -> None:
+        """Refuse a customer who has as many callbacks open as they may (each another number to call)."""
+        most = self._config.per_customer
+        if sum(c.customer_id == customer_id for c in w.open_contacts()) >= most:
+            raise ClientError(f"phone: at most {most} callbacks open at once; cancel one first",
+                              "too_many_callbacks", field="phone", limit=most)  # fmt: skip
 
     def _linked(self, w: ChannelWork, contact_id: str, purpose: Purpose, nonce: str) -> Contact:
         """The open callback a link names, if the link is still live and nobody is calling it now."""
@@ -240,7 +258,7 @@ class Callbacks:
             return await self._engine.stage(Channel.CALLBACK, change)
         except Conflict as exc:
             if "callback-phone:" in str(exc):
-                raise CallbackExists("phone: a call to this number is arranged already", "callback_exists") from None
+                raise _exists() from None
             raise ClientError("at: that slot is full: choose another", "invalid_field", field=field,
                               problem="full") from None  # fmt: skip
 
@@ -255,6 +273,10 @@ class Callbacks:
             {p: token_for(self._key, contact.id, Purpose(p), n) for p, n in links.items()}, merged,
             contact.disposition,
         )  # fmt: skip
+
+
+def _exists() -> CallbackExists:
+    return CallbackExists("phone: a call to this number is arranged already", "callback_exists", field="phone")
 
 
 def _nonces() -> dict[str, str]:

@@ -35,7 +35,7 @@ class CallbackConfig:
     busy) is tried ``attempts`` times in all, ``retry_delay_s`` apart. The expected wait of an "as soon as
     possible" callback comes from the callbacks answered in the last ``wait_window_s``; it is due
     ``service_level_s`` after it was asked for (a booked one at its slot's start), at risk from
-    ``at_risk_fraction`` of that."""
+    ``at_risk_fraction`` of that. A customer has at most ``per_customer`` callbacks open at once."""
 
     default_region: str = "ID"
     countries: tuple[str, ...] = ("ID",)
@@ -50,6 +50,7 @@ class CallbackConfig:
     wait_window_s: float = 3600.0
     service_level_s: float = 900.0
     at_risk_fraction: float = 0.8
+    per_customer: int = 2
 
 
 def _region(value: Any) -> bool:
@@ -87,6 +88,7 @@ def read_callback(t: Table) -> CallbackConfig:
         wait_window_s=float(t.get("wait_window_s", d.wait_window_s, number(0), "a number of seconds > 0")),
         service_level_s=float(t.get("service_level_s", d.service_level_s, number(0), "a number of seconds > 0")),
         at_risk_fraction=float(t.get("at_risk_fraction", d.at_risk_fraction, _fraction, "a number from 0 to 1")),
+        per_customer=t.get("per_customer", d.per_customer, integer(1), "a whole number >= 1"),
     )
     t.done()
     return cfg

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.callback.service import Callbacks
 from channels.email import EmailChannel, MailComposer
 from channels.left_message import LeftMessages
 from channels.registry import channel_kinds
@@ -45,13 +46,14 @@ from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
-from contact_center.web import pages, rest_accounts, rest_customers, rest_files, rest_mail, rest_replies
+from contact_center.web import pages, rest_accounts, rest_callbacks, rest_customers, rest_files, rest_mail, rest_replies
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
     ACCOUNTS,
     ATTACHMENTS,
     BUS,
+    CALLBACKS,
     CLIENTS,
     CLOCK,
     CLOSING,
@@ -282,6 +284,9 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
+    app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK])
+    await callbacks.start()
+    desks.actions.update(callbacks.desk_actions())
     yield
     await mail.stop()
     await chat.news.stop()
@@ -352,6 +357,15 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/api/chat/files/{file_id}", f.customer_file)
     r.add_route("OPTIONS", "/api/chat/files/{file_id}", f.upload_preflight)
     r.add_get("/api/files/{file_id}", f.chat_file)
+    cb = rest_callbacks
+    r.add_get("/api/callbacks/slots", cb.slots)
+    r.add_post("/api/callbacks", cb.request_callback)
+    r.add_post("/api/callbacks/cancel", cb.cancel)
+    r.add_post("/api/callbacks/reschedule", cb.reschedule)
+    r.add_get("/api/callbacks/{contact_id}", cb.booking)
+    for path in ("/api/callbacks", "/api/callbacks/slots", "/api/callbacks/cancel", "/api/callbacks/reschedule",
+                 "/api/callbacks/{contact_id}"):  # fmt: skip
+        r.add_route("OPTIONS", path, cb.preflight)
     r.add_get("/api/health", p.health)
     r.add_get("/api/openapi.json", p.openapi)
     r.add_get("/metrics", p.metrics)

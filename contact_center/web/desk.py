@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import structlog
@@ -40,7 +41,7 @@ from contact_center.files import ChatFile
 from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
-from contact_center.ports import DeskPorts
+from contact_center.ports import DeskAction, DeskPorts
 from contact_center.web.desk_library import DeskLibrary
 from contact_center.web.desk_replies import DeskReplies, Writing
 from contact_center.web.floor import FloorNews
@@ -380,6 +381,13 @@ class DeskSession:
             require_text("disposition", msg.get("disposition"), 64),
         )
 
+    async def channel_action(self, action: DeskAction, msg: dict[str, Any]) -> None:
+        """An action a channel added to the desk, as this agent; its answer, if any, to this desk."""
+        assert self.agent_id is not None
+        answer = await action(self.agent_id, msg)
+        if answer is not None:
+            self.sock.send(answer)
+
     async def open_contact(self, msg: dict[str, Any]) -> None:
         """Send a held contact in full (``assigned``): another tab of this agent accepted it."""
         assert self.agent_id is not None
@@ -469,6 +477,7 @@ class DeskEndpoint:
         self.ports = ports
         self.wire = wire
         self.sessions: set[DeskSession] = set()  # this node's desks, told of the floor
+        self.actions: dict[str, DeskAction] = {}  # what the channels add to the desk (a callback's outcome)
         self.news = FloorNews(engine, ports.log, wire, ports.clock, self.sessions)  # type: ignore[arg-type]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -476,6 +485,8 @@ class DeskEndpoint:
         await ws.prepare(request)
         sock = JsonSocket(ws, self.config.webchat, self.sockets)
         session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.writing)
+        for name, action in self.actions.items():
+            session.handlers[name] = partial(session.channel_action, action)
         self.sessions.add(session)
         try:
             await session.run()

@@ -6,6 +6,7 @@ import asyncio
 
 from aiohttp import web
 
+from channels.callback.service import Callbacks
 from channels.email import EmailChannel
 from channels.webchat import WebchatChannel
 from channels.wire import Wire
@@ -31,6 +32,7 @@ __all__ = [
     "ACCOUNTS",
     "ATTACHMENTS",
     "BUS",
+    "CALLBACKS",
     "CLIENTS",
     "CLOCK",
     "CLOSING",
@@ -62,6 +64,7 @@ LIBRARY = web.AppKey("library", ReplyLibrary)
 EDITOR = web.AppKey("editor", ReplyEditor)
 ATTACHMENTS = web.AppKey("attachments", ReplyAttachments)  # the reply library's files
 EMAIL = web.AppKey("email", EmailChannel)
+CALLBACKS = web.AppKey("callbacks", Callbacks)
 METRICS = web.AppKey("metrics", Metrics)
 SOCKETS: web.AppKey[set[JsonSocket]] = web.AppKey("sockets")
 CLOSING: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("closing")

@@ -33,7 +33,7 @@ from contact_center.exceptions import (
     Throttled,
 )
 from contact_center.model import Role
-from contact_center.web.keys import ACCOUNTS, CLIENTS
+from contact_center.web.keys import ACCOUNTS, CLIENTS, CONFIG
 
 __all__ = [
     "Handler",
@@ -111,6 +111,14 @@ def customer_bytes(data: bytes, filename: str, content_type: str) -> web.Respons
 def bearer(request: web.Request) -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def widget_cors(request: web.Request) -> dict[str, str]:
+    """The CORS headers for a page of an origin the widget may run on (``webchat.allowed_origins``); none else."""
+    origin = request.headers.get("Origin")
+    if origin is None or origin not in request.app[CONFIG].webchat.allowed_origins:
+        return {}
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
 
 def client_of(request: web.Request) -> str:

@@ -19,25 +19,17 @@ from urllib.parse import unquote
 from aiohttp import web
 
 from contact_center.exceptions import AuthError, ClientError, ContactCenterError, Forbidden, NotFound
-from contact_center.web.keys import ACCOUNTS, CONFIG, ENGINE, STORE
-from contact_center.web.rest import bearer, customer_bytes, error_response, user
+from contact_center.web.keys import ACCOUNTS, ENGINE, STORE
+from contact_center.web.rest import bearer, customer_bytes, error_response, user, widget_cors
 
 __all__ = ["body_within", "chat_file", "customer_file", "upload", "upload_preflight"]
 
 _CHUNK = 64 * 1024
 
 
-def _cors(request: web.Request) -> dict[str, str]:
-    """The CORS headers for an allowed page's origin; a page of any other origin gets none."""
-    origin = request.headers.get("Origin")
-    if origin is None or origin not in request.app[CONFIG].webchat.allowed_origins:
-        return {}
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
-
-
 async def upload_preflight(request: web.Request) -> web.StreamResponse:
     """The browser asks whether the widget's page may upload: only an allowed origin may."""
-    cors = _cors(request)
+    cors = widget_cors(request)
     if not cors:
         return web.Response(status=403)
     allowed = {
@@ -60,7 +52,7 @@ async def _customer(request: web.Request, cors: dict[str, str]) -> str:
 
 async def upload(request: web.Request) -> web.StreamResponse:
     """Keep a file the customer sends; ``201 {id, name, type, size}``, which a chat message then names."""
-    cors = _cors(request)
+    cors = widget_cors(request)
     try:
         customer_id = await _customer(request, cors)
         files = request.app[ENGINE].files
@@ -97,7 +89,7 @@ async def chat_file(request: web.Request) -> web.StreamResponse:
 
 async def customer_file(request: web.Request) -> web.StreamResponse:
     """One of the customer's own files (sent, or given by an agent), to the widget with their token."""
-    cors = _cors(request)
+    cors = widget_cors(request)
     try:
         customer_id = await _customer(request, cors)
         file_id = request.match_info["file_id"][:64]

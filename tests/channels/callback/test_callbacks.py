@@ -176,3 +176,14 @@ async def test_reached_wraps_up_and_call_back_later_books_the_hour_agreed(cb):
     await calling(env, agent, booking)
     done = await callbacks.outcome(agent.id, booking.contact_id, "reached")
     assert (done.state, done.disposition) == (ContactState.WRAP_UP, "reached")
+
+
+async def test_a_customer_may_have_only_so_many_callbacks_open_to_other_numbers(cb):
+    env, callbacks = cb
+    customer = await caller(env)
+    for number in ("081234567890", "081311112222"):
+        await callbacks.request(customer, number)
+    with pytest.raises(ClientError) as raised:
+        await callbacks.request(customer, "081399998888")
+    assert (raised.value.code, raised.value.detail["limit"]) == ("too_many_callbacks", 2)
+    assert len(env.engine.waiting()) == 2
