@@ -116,6 +116,8 @@ export class Desk {
   setStatus(status) { this._send({ type: "set_status", status }); }
   accept(offerId) { this._accepting.add(offerId); this._send({ type: "accept", offer_id: offerId }); }
   reject(offerId) { this._send({ type: "reject", offer_id: offerId }); }
+  /** How the agent's call to a callback's number went (at: the hour agreed, for call_back_later). */
+  callbackOutcome(contactId, outcome, at) { this._send({ type: "callback_outcome", contact_id: contactId, outcome, at: at ?? null }); }
   select(contactId) {
     const c = this.state.contacts[contactId];
     if (!c) { this._set({ current: null, error: null, typing: null }); return; }
@@ -284,7 +286,7 @@ export class Desk {
   _contactState(m) {
     const c = this.state.contacts[m.contact_id];
     if (!c) return;
-    if (m.state === "closed" || m.state === "transferred") {
+    if (m.state === "closed" || m.state === "transferred" || m.state === "scheduled") {  // scheduled: a callback to try later
       const contacts = { ...this.state.contacts };
       delete contacts[m.contact_id];
       this.setDraft(m.contact_id, "");
@@ -375,6 +377,7 @@ const HANDLERS = {
     d._note(m.contact_id, "customer_left");
   },
   contact_state: (d, m) => d._contactState(m),
+  callback_outcome: () => {},  // the contact's move (wrap-up, or scheduled again) comes as contact_state
   status: (d, m) => d._set({ status: m.status === "offline" ? "away" : m.status, statusReason: m.reason || "" }),
   note_added: (d, m) => {
     const c = d.state.contacts[m.contact_id];

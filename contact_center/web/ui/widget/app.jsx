@@ -2,6 +2,7 @@
 // customer and agent text is rendered as text (Preact escapes it), never as HTML.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatDuration, formatMoment } from "../shared/i18n.js";
+import { CallMeView } from "./callme.jsx";
 
 function useChat(chat) {
   const [state, setState] = useState(chat.state);
@@ -202,7 +203,19 @@ function EndChat({ chat, t, asking, setAsking }) {
   );
 }
 
-export function Widget({ chat, t }) {
+function Tabs({ chat, tab, t }) {
+  const tabs = [["chat", t("widget.tab.chat")], ["callme", t("widget.tab.callme")]];
+  return (
+    <div class="tabs" role="tablist">
+      {tabs.map(([name, label]) => (
+        <button key={name} type="button" role="tab" id={`cc-tab-${name}`} aria-selected={tab === name ? "true" : "false"}
+          class={tab === name ? "tab on" : "tab"} onClick={() => chat.setTab(name)}>{label}</button>
+      ))}
+    </div>
+  );
+}
+
+export function Widget({ chat, callme, t }) {
   const state = useChat(chat);
   const [asking, setAsking] = useState(false);
   if (!state.open) {
@@ -213,7 +226,8 @@ export function Widget({ chat, t }) {
       </button>
     );
   }
-  const close = () => (state.contact ? setAsking(true) : chat.setOpen(false));
+  const tab = callme && state.tab === "callme" ? "callme" : "chat";
+  const close = () => (state.contact && tab === "chat" ? setAsking(true) : chat.setOpen(false));
   return (
     <section class="panel" role="dialog" aria-label={t("widget.title")} lang={t.language}>
       <header>
@@ -221,10 +235,17 @@ export function Widget({ chat, t }) {
         <button type="button" class="minimise" aria-label={t("widget.minimise")} title={t("widget.minimise")} onClick={() => chat.setOpen(false)}>–</button>
         <button type="button" class="close" aria-label={t("widget.close")} title={t("widget.close")} onClick={close}>×</button>
       </header>
-      {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}
-      <Log chat={chat} state={state} t={t} />
-      {state.rating ? <Rating key={state.rating.contactId} chat={chat} rating={state.rating} t={t} /> : null}
-      {state.leaveForm ? <LeaveForm chat={chat} state={state} t={t} /> : <Composer chat={chat} state={state} t={t} />}
+      {callme ? <Tabs chat={chat} tab={tab} t={t} /> : null}
+      {tab === "callme" ? (
+        <div class="tabpanel" role="tabpanel" aria-labelledby="cc-tab-callme"><CallMeView callme={callme} t={t} /></div>
+      ) : (
+        <>
+          {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}
+          <Log chat={chat} state={state} t={t} />
+          {state.rating ? <Rating key={state.rating.contactId} chat={chat} rating={state.rating} t={t} /> : null}
+          {state.leaveForm ? <LeaveForm chat={chat} state={state} t={t} /> : <Composer chat={chat} state={state} t={t} />}
+        </>
+      )}
     </section>
   );
 }

@@ -144,6 +144,8 @@ export class Chat {
     if (r && !r.sent) this._send({ type: "rate", contact_id: r.contactId, score, comment, ref: `rate:${r.contactId}` });
   }
   dismissRating() { this._set({ rating: null }); }
+  /** Show the chat or the call-me tab (the window opens with it). */
+  setTab(tab) { this._set({ tab, open: true, unread: tab === "chat" ? 0 : this.state.unread }); }
   showLeaveForm(shown) { this._set({ leaveForm: shown }); }
   /** Leave a message to be answered by email: sent (again, the same client_id) until the engine files it. */
   leaveMessage({ name, email, text }) {
@@ -166,6 +168,8 @@ export class Chat {
   /** Whether an agent answered in this chat: only then is there something to rate. */
   _spoke(contactId) { return this.state.items.some((i) => i.contactId === contactId && i.from === "agent"); }
   send(message) { return this._send(message); }
+  /** A token the widget got elsewhere (the call-me tab's first request): the chat's from its next hello. */
+  adoptToken(token) { if (!this.token) { this.token = token; this._save(); } }
   drop() { if (this.ws) this.ws.close(); }
 
   connect() {

@@ -4,12 +4,15 @@
 //   data-identifier="vip@example.com" data-identifier-hash="<HMAC-SHA256 of it, hex>" [data-name="..."]
 // data-email, data-phone and data-name alone are the visitor's claims, shown to agents as unverified.
 // Without data-language the widget speaks the browser's language (English or Indonesian).
+// The window has a call-me tab (data-callme="off" leaves it out); any element of the page marked
+// data-contact-center-callme is a call-me button: a click opens the window at that tab.
 // Protocol: docs/protocol.md (widget).
 import { render } from "preact";
 import en from "../locales/widget/en.json";
 import id from "../locales/widget/id.json";
 import { pickLanguage, texts, translator } from "../shared/i18n.js";
 import { Widget } from "./app.jsx";
+import { CallMe } from "./callme.js";
 import { Chat } from "./chat.js";
 import css from "./widget.css";
 
@@ -48,13 +51,28 @@ function start(script) {
     style.textContent = css;
     root.appendChild(style);
   }
-  render(<Widget chat={chat} t={translator(texts({ en, id }), language)} />, root);
+  const callme = script.getAttribute("data-callme") === "off" ? null : new CallMe({
+    apiUrl: `${base.origin}/api/callbacks`,
+    language,
+    topic: script.getAttribute("data-topic") || "general",
+    storage: localStorage,
+    storageKey: `contact-center:${base.host}`,
+    token: { get: () => chat.token, set: (token) => chat.adoptToken(token) },
+  });
+  render(<Widget chat={chat} callme={callme} t={translator(texts({ en, id }), language)} />, root);
+  if (callme) {
+    document.addEventListener("click", (event) => {
+      const button = event.target instanceof Element && event.target.closest("[data-contact-center-callme]");
+      if (button) { event.preventDefault(); chat.setTab("callme"); }
+    });
+  }
 
   // Page API: open the window; identify the visitor ({identifier, identifier_hash} the site signed,
   // or claims: {email, phone, name}); let the visitor prove an address by a mailed code; listen to
   // what the engine says (identified, code_sent, error); drop the socket (it reconnects by itself).
   window.ContactCenterWidget = {
     open: () => chat.setOpen(true),
+    callMe: () => chat.setTab("callme"),
     identify: (details) => chat.send({ type: "identify", ...details }),
     verifyEmail: (email) => chat.send({ type: "verify_email", email }),
     confirmCode: (code) => chat.send({ type: "verify_code", code: String(code) }),
