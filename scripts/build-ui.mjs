@@ -7,6 +7,7 @@ const options = {
   entryPoints: {
     widget: "contact_center/web/ui/widget/main.jsx",
     desk: "contact_center/web/ui/desk/main.jsx",
+    callback: "contact_center/web/ui/callback/main.jsx",
   },
   outdir: "contact_center/web/static/build",
   bundle: true,

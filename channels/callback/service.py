@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import structlog
 
@@ -31,8 +32,10 @@ from contact_center.engine import Engine
 from contact_center.engine.channel_work import ChannelWork
 from contact_center.exceptions import ClientError, Conflict, Forbidden, NotFound, NotHeld
 from contact_center.fields import require_text
-from contact_center.model import OPEN_STATES, Channel, Contact, ContactState
+from contact_center.mail import Composer
+from contact_center.model import OPEN_STATES, Channel, Contact, ContactState, IdentityKind
 from contact_center.ports import CallbackBook, DeskAction
+from templates_responses.callback_mail import callback_mail
 
 __all__ = ["Booking", "Callbacks"]
 
@@ -81,8 +84,14 @@ class Booking:
 class Callbacks:
     """The callback channel's service (see the module's docstring)."""
 
-    def __init__(self, engine: Engine, book: CallbackBook, config: Config, clock: Clock) -> None:
+    def __init__(
+        self, engine: Engine, book: CallbackBook, config: Config, clock: Clock, composer: Composer | None = None
+    ) -> None:
+        """``composer``: the email channel's, for the confirmation (None: no mail is sent)."""
         self._engine = engine
+        self._composer = composer
+        server = config.server
+        self._page = config.callback.page_url or f"http://{server.host}:{server.port}/callback"
         self._book = book
         self._config = config.callback
         self._calendar = config.sla.calendar
@@ -119,6 +128,7 @@ class Callbacks:
         skills = self._engine.chat_skills(subject, lang)  # names a bad topic or language
         slot = None if at is None else await self._bookable(at)
         value = await self._engine.worth(customer_id)
+        address = await self._address(customer_id)
         now = self._clock.now()
         day = datetime.fromtimestamp(now, self._calendar.zone).date().isoformat()
         queue_number = f"C-{await self._book.next_in_series(f'callback:{day}'):03d}"
@@ -139,6 +149,7 @@ class Callbacks:
                 contact.state, contact.due_at = ContactState.SCHEDULED, slot.start - self._config.lead_s
                 w.take_seat(contact, _slot_seat(slot.start), slot.capacity)
             w.add(contact, f"customer:{customer_id}", phone=number, queue_number=queue_number, slot=details["slot"])
+            self._confirm(w, contact, address)
             return contact, False
 
         contact, merged = await self._stage(change, "phone")
@@ -170,6 +181,8 @@ class Callbacks:
         """The callback a reschedule link names, moved to the slot starting ``at``; new links for it."""
         contact_id, nonce = read_token(self._key, token, Purpose.RESCHEDULE)
         slot = await self._bookable(at)
+        found = self._engine.contact(contact_id)
+        address = await self._address(found.customer_id) if found is not None else None
 
         def change(w: ChannelWork) -> Contact:
             contact = self._linked(w, contact_id, Purpose.RESCHEDULE, nonce)
@@ -177,8 +190,10 @@ class Callbacks:
             actor = f"customer:{contact.customer_id}"
             if contact.state == ContactState.SCHEDULED:
                 w.put(moved, "callback.rescheduled", actor, slot=slot.start)
-                return moved
-            return w.move(moved, ContactState.SCHEDULED, "callback.rescheduled", actor, slot=slot.start)
+            else:
+                moved = w.move(moved, ContactState.SCHEDULED, "callback.rescheduled", actor, slot=slot.start)
+            self._confirm(w, moved, address if contact.customer_id == (found and found.customer_id) else None)
+            return moved
 
         contact = await self._stage(change, "at")
         return self._booking(contact, with_links=True)
@@ -222,6 +237,29 @@ class Callbacks:
         return {"callback_outcome": recorded}
 
     # ---------------------------------------------------------------- within a unit
+
+    async def _address(self, customer_id: str) -> str | None:
+        """The customer's proven email address, where the confirmation goes (a claim is not enough)."""
+        if self._composer is None:
+            return None
+        customer = await self._book.get_customer(customer_id)
+        emails = [v for kind, v in (customer.identities if customer else ()) if kind == IdentityKind.EMAIL]
+        return emails[0] if emails else None
+
+    def _confirm(self, w: ChannelWork, contact: Contact, address: str | None) -> None:
+        """Within the unit: the confirmation with the callback's live links, mailed to ``address`` (if any)."""
+        if address is None or self._composer is None:
+            return
+        d = contact.details
+        links = {p: quote(token_for(self._key, contact.id, Purpose(p), n)) for p, n in d.get("links", {}).items()}
+        slot = d.get("slot")
+        when = None if slot is None else datetime.fromtimestamp(float(slot), self._calendar.zone)
+        mail = callback_mail(str(d.get("language", "id")), str(d.get("queue_number", "")), str(d.get("phone", "")),
+                             when, f"{self._page}#cancel={links['cancel']}",
+                             f"{self._page}#reschedule={links['reschedule']}")  # fmt: skip
+        key = f"callback:{contact.id}:{d['links']['cancel']}"
+        w.send_mail(self._composer.notice(address, mail.subject, mail.text, key, w.now()))
+        w.note(contact, "callback.confirmation", "system", to=address)
 
     def _room_for(self, w: ChannelWork, customer_id: str) -> None:
         """Refuse a customer who has as many callbacks open as they may (each another number to call)."""

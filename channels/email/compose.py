@@ -180,14 +180,19 @@ class MailComposer:
     def verification(self, address: str, code: str, language: str, minutes: int, now: float) -> Outbound:
         """A one-time code for a chat visitor, to ``address`` only: no record of correspondence, no thread."""
         mail = code_mail(language, code, minutes)
+        return self.notice(address, mail.subject, mail.text, f"code:{uuid.uuid4().hex}", now, kind="code")
+
+    def notice(self, address: str, subject: str, text: str, key: str, now: float, *, kind: str = "notice") -> Outbound:
+        """An automatic mail to ``address`` alone (a callback's confirmation), queued once under ``key``: no
+        record of correspondence, no thread."""
         automatic = [*AUTO_HEADERS.items(), ("X-Loop", self._default_from)]
-        draft = _Draft(self._default_from, address, mail.subject, mail.text, None, [], automatic)
+        draft = _Draft(self._default_from, address, subject, text, None, [], automatic)
         message_id = make_msgid(idstring=uuid.uuid4().hex[:12], domain=self._domain)
         raw = _bytes(draft, message_id, [], datetime.fromtimestamp(now, self._calendar.zone))
         return Outbound(
             id=uuid.uuid4().hex[:20],
-            key=f"code:{uuid.uuid4().hex}",
-            kind="code",
+            key=key,
+            kind=kind,
             mail_id="",
             contact_id=None,
             sender=self._default_from,

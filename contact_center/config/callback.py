@@ -35,7 +35,8 @@ class CallbackConfig:
     busy) is tried ``attempts`` times in all, ``retry_delay_s`` apart. The expected wait of an "as soon as
     possible" callback comes from the callbacks answered in the last ``wait_window_s``; it is due
     ``service_level_s`` after it was asked for (a booked one at its slot's start), at risk from
-    ``at_risk_fraction`` of that. A customer has at most ``per_customer`` callbacks open at once."""
+    ``at_risk_fraction`` of that. A customer has at most ``per_customer`` callbacks open at once. The
+    confirmation's links lead to ``page_url`` (none: the engine's own ``/callback`` page at ``[server]``)."""
 
     default_region: str = "ID"
     countries: tuple[str, ...] = ("ID",)
@@ -51,10 +52,15 @@ class CallbackConfig:
     service_level_s: float = 900.0
     at_risk_fraction: float = 0.8
     per_customer: int = 2
+    page_url: str = ""
 
 
 def _region(value: Any) -> bool:
     return isinstance(value, str) and value.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def _web_address(value: Any) -> bool:
+    return isinstance(value, str) and (value == "" or value.startswith(("https://", "http://")))
 
 
 def _fraction(value: Any) -> bool:
@@ -89,6 +95,9 @@ def read_callback(t: Table) -> CallbackConfig:
         service_level_s=float(t.get("service_level_s", d.service_level_s, number(0), "a number of seconds > 0")),
         at_risk_fraction=float(t.get("at_risk_fraction", d.at_risk_fraction, _fraction, "a number from 0 to 1")),
         per_customer=t.get("per_customer", d.per_customer, integer(1), "a whole number >= 1"),
+        page_url=t.get(
+            "page_url", d.page_url, _web_address, "an http(s) address like https://help.example.com/callback"
+        ),
     )
     t.done()
     return cfg

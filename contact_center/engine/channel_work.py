@@ -21,6 +21,7 @@ from contact_center.engine.state import HELD
 from contact_center.engine.work import Work
 from contact_center.events import ContactStateChanged
 from contact_center.exceptions import NotFound
+from contact_center.mail import Outbound
 from contact_center.model import Agent, Channel, Contact, ContactState
 
 __all__ = ["ChannelWork"]
@@ -76,6 +77,10 @@ class ChannelWork:
     def put(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
         """``contact`` as changed by the channel (a new version of a record it read from :meth:`contact`)."""
         self._work.put(contact, kind, actor, **data)
+
+    def send_mail(self, outbound: Outbound) -> None:
+        """A mail to send once the unit is recorded (the durable outbox)."""
+        self._work.add(outbound=[outbound])
 
     def note(self, contact: Contact, kind: str, actor: str, **data: Any) -> None:
         self._work.note(contact, kind, actor, **data)

@@ -284,7 +284,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
-    app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK])
+    confirmations = MailComposer(config.email, config.sla.calendar)  # a callback's confirmation, by the outbox
+    app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK], confirmations)
     await callbacks.start()
     desks.actions.update(callbacks.desk_actions())
     yield
@@ -373,6 +374,7 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_get("/ws/desk", p.desk_ws)
     r.add_get("/", p.page("demo.html"))
     r.add_get("/desk", p.page("desk.html"))
+    r.add_get("/callback", p.page("callback.html"))
     r.add_static("/static", p.STATIC)
     r.add_get("/widget.js", p.widget_js)
     r.add_get("/widget.js.map", p.widget_js)

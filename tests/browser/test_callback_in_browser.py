@@ -98,3 +98,25 @@ async def test_the_agent_dials_from_the_desk_and_records_that_nobody_answered(br
     await expect(page.locator(".callme-at")).to_have_text(
         "We could not reach you and will try again soon.", timeout=12_000
     )  # asked again every 5 s
+
+
+async def test_the_confirmations_links_move_and_cancel_the_call_once_each(browser: Browser, server: Server):
+    from tests.contact_center.web.test_callbacks_api import call, first_slot
+
+    slot = await first_slot(server)
+    second = (await call(server, "GET", "/api/callbacks/slots"))[1]["slots"][1]["start"]
+    _, body, _ = await call(server, "POST", "/api/callbacks", json={"phone": "081234567890", "at": slot["start"]})
+    links, number = body["callback"]["links"], body["callback"]["queue_number"]
+    page = await (await browser.new_context(locale="id-ID")).new_page()
+    await page.goto(f"{server.url}/callback#reschedule={links['reschedule']}")
+    await expect(page.get_by_role("heading")).to_have_text("Pilih waktu lain untuk panggilan balik Anda")
+    assert "#" not in page.url  # the token is off the address bar and out of the history
+    await page.select_option("select[name=hour]", index=1)
+    await page.get_by_role("button", name="Pindahkan panggilan saya").click()
+    await expect(page.get_by_role("status")).to_contain_text(f"Panggilan {number} Anda dipindahkan")
+    (moved,) = callbacks(server)
+    assert moved.details["slot"] == second
+    await page.goto(f"{server.url}/callback?lang=en#cancel={links['cancel']}")  # the old mail's link: spent
+    await page.get_by_role("button", name="Yes, cancel it").click()
+    await expect(page.get_by_role("alert")).to_contain_text("this link was used already")
+    assert callbacks(server)[0].state == ContactState.SCHEDULED

@@ -4,16 +4,21 @@ once for their one purpose, and the agent's outcome: over, or tried again in wor
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
+from email import message_from_bytes
 from pathlib import Path
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from channels.callback.service import Booking, Callbacks
+from channels.email import MailComposer
 from contact_center.exceptions import ClientError, Forbidden, NotFound
-from contact_center.model import Agent, ContactState
+from contact_center.model import Agent, ContactState, IdentityKind
+from contact_center.store import NewEvent
 from tests.conftest import EngineEnv, make_config, make_engine_env
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -34,7 +39,7 @@ async def cb(tmp_path: Path) -> AsyncIterator[tuple[EngineEnv, Callbacks]]:
     )
     env = await make_engine_env(config)
     env.clock.advance(MONDAY_9 - env.clock.now())
-    callbacks = Callbacks(env.engine, env.store, config, env.clock)
+    callbacks = Callbacks(env.engine, env.store, config, env.clock, MailComposer(config.email, config.sla.calendar))
     await callbacks.start()
     yield env, callbacks
     env.engine.stop()
@@ -187,3 +192,27 @@ async def test_a_customer_may_have_only_so_many_callbacks_open_to_other_numbers(
         await callbacks.request(customer, "081399998888")
     assert (raised.value.code, raised.value.detail["limit"]) == ("too_many_callbacks", 2)
     assert len(env.engine.waiting()) == 2
+
+
+async def test_a_customer_whose_address_is_proven_is_mailed_the_confirmation_with_links_that_work(cb):
+    env, callbacks = cb
+    ana, claimer = await caller(env), await caller(env)
+    proof = NewEvent(ana, None, None, "identity.linked", env.clock.now(), "system")
+    await env.store.add_identity(ana, IdentityKind.EMAIL, "ana@example.com", proof)
+    await env.store.add_claim(claimer, IdentityKind.EMAIL, "boss@example.com", proof)
+    booked = await callbacks.request(ana, "081234567890", at("2026-12-08", "10:00"), language="id")
+    await callbacks.request(claimer, "081311112222")  # only a claim: no mail to an address nobody proved
+    (mail,) = await env.store.outbound_due(env.clock.now() + 1)
+    assert mail.recipients == ("ana@example.com",) and mail.kind == "notice"
+    text = message_from_bytes(mail.raw).get_payload(decode=True).decode()
+    assert f"Nomor antrean Anda {booked.queue_number}." in text and "Selasa 8 Desember 2026, 10:00 WIB" in text
+    cancel = re.search(r"#cancel=(\S+)", text).group(1)
+    assert unquote(cancel) == booked.links["cancel"]
+    moved = await callbacks.reschedule(
+        unquote(re.search(r"#reschedule=(\S+)", text).group(1)), at("2026-12-08", "11:00")
+    )
+    mails = await env.store.outbound_due(env.clock.now() + 1)
+    assert len(mails) == 2 and moved.links["cancel"] in unquote(message_from_bytes(mails[1].raw).get_payload(
+        decode=True).decode())  # a new confirmation with the new links  # fmt: skip
+    with pytest.raises(Forbidden):
+        await callbacks.cancel(unquote(cancel))  # the first mail's link is spent

@@ -30,7 +30,7 @@ function hourOf(at, language) {
 }
 
 // The free slots by the customer's own day, then by hour.
-function SlotPicker({ slots, t, value, onChange }) {
+export function SlotPicker({ slots, t, value, onChange }) {
   const days = [];
   for (const slot of slots || []) {
     const day = dayOf(slot.start, t.language);
