@@ -3,7 +3,7 @@ and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
     python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
-                               # proofreading
+                               # proofreading, callbacks
 """
 
 from __future__ import annotations
@@ -16,7 +16,20 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cluster, delivery, desk_render, e2e, email, logins, memory, proofreading, relay, replies, router
+from bench import (
+    callbacks,
+    cluster,
+    delivery,
+    desk_render,
+    e2e,
+    email,
+    logins,
+    memory,
+    proofreading,
+    relay,
+    replies,
+    router,
+)
 from bench.report import write_chart, write_cluster_chart, write_markdown
 
 RESULTS = Path(__file__).parent / "results"
@@ -24,7 +37,8 @@ RESULTS = Path(__file__).parent / "results"
 
 def main(argv: list[str]) -> int:
     wanted = argv or [
-        "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading"
+        "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading",
+        "callbacks",
     ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
@@ -40,6 +54,7 @@ def main(argv: list[str]) -> int:
         "desk": lambda: asyncio.run(desk_render.run()),
         "replies": replies.run,
         "proofreading": proofreading.run,
+        "callbacks": callbacks.run,
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

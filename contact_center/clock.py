@@ -7,6 +7,7 @@ simulator use :class:`ManualClock` and move time by hand, timers included.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import time
@@ -35,7 +36,9 @@ class SystemClock:
         return time.time()
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
-        return asyncio.get_running_loop().call_later(max(0.0, delay), callback)
+        """``callback`` after ``delay`` seconds, in an empty context of its own: not the caller's, which
+        may hold a unit of work (its records and events) that would then live as long as the timer."""
+        return asyncio.get_running_loop().call_later(max(0.0, delay), callback, context=contextvars.Context())
 
 
 class _ManualTimer:

@@ -47,7 +47,8 @@ class Schedule:
 
     async def _due(self, contact_id: str) -> None:
         released = await self._work.run(lambda: self._release(contact_id))
-        if released is not None:
+        if released is not None:  # recorded: in the queue on every node
+            log.info("contact.due", contact_id=contact_id, channel=released.channel.value, due_at=released.due_at)
             self._signals.queue_changed()
 
     def _release(self, contact_id: str) -> Contact | None:
@@ -60,5 +61,4 @@ class Schedule:
         due = dataclasses.replace(contact)
         due.move(ContactState.QUEUED)
         self._work.put(due, "contact.due", "system", due_at=contact.due_at)
-        log.info("contact.due", contact_id=contact_id, channel=contact.channel.value, due_at=contact.due_at)
         return due
