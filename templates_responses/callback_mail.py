@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["CallbackMail", "callback_mail", "written"]
+from templates_responses.acknowledgement import when as written
+
+__all__ = ["CallbackMail", "callback_mail"]
 
 _TEXT = {
     "en": {
@@ -43,22 +45,6 @@ _TEXT = {
         ),
     },
 }
-
-
-_DAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-         "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")}  # fmt: skip
-_MONTHS = {
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-           "November", "Desember"),
-}  # fmt: skip
-
-
-def written(local: datetime, language: str) -> str:
-    """An hour as the mail writes it, its zone named: "Tuesday 8 December 2026, 10:00 WIB"."""
-    day, month = _DAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
-    return f"{day} {local.day} {month} {local.year}, {local:%H:%M} {local.tzname()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from contact_center.model import Channel, ContactState
-from tests.conftest import PASSWORD, Server
+from tests.browser.test_chat_in_browser import open_desk
+from tests.conftest import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -76,13 +77,7 @@ async def test_a_booked_hour_is_chosen_and_shown_in_the_customers_time_zone_and_
 
 async def test_the_agent_dials_from_the_desk_and_records_that_nobody_answered(browser: Browser, server: Server):
     await server.add_agent("sari", capacity={"callback": 1})
-    desk = await (await browser.new_context(locale="id-ID")).new_page()
-    await desk.goto(f"{server.url}/desk")
-    await desk.fill("#username", "sari")
-    await desk.fill("#password", PASSWORD)
-    await desk.click("#login-button")
-    await expect(desk.locator("#connection")).to_have_text("terhubung")
-    await desk.select_option("#status", "available")
+    desk = await open_desk(browser, server, "sari", connected="terhubung", locale="id-ID")
     page = await shop(browser, server, locale="en-US")
     await page.evaluate("window.ContactCenterWidget.callMe()")
     await page.get_by_label("Your phone number").fill("081234567890")

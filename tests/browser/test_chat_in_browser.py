@@ -15,14 +15,22 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 HOSTILE = '<img src=x onerror="window.pwned=1"> Halo, <b>tolong</b> bantu saya'
 
 
-async def open_desk(browser: Browser, server: Server, username: str, *, available: bool = True, **context: Any) -> Page:
+async def open_desk(
+    browser: Browser,
+    server: Server,
+    username: str,
+    *,
+    available: bool = True,
+    connected: str = "connected",
+    **context: Any,
+) -> Page:
     """An agent signed in at the desk (and, unless told otherwise, Available); ``context``: the browser context's."""
     page = await (await browser.new_context(**context)).new_page()
     await page.goto(f"{server.url}/desk")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
     await page.click("#login-button")
-    await expect(page.locator("#connection")).to_have_text("connected")
+    await expect(page.locator("#connection")).to_have_text(connected)  # in the desk's language
     if available:
         await page.select_option("#status", "available")
     return page

@@ -170,16 +170,20 @@ class SqliteContacts(SqliteUnits):
     async def last_seqs(self, contact_ids: Sequence[str]) -> dict[str, int]:
         """The last message number of each conversation asked for (0: none yet)."""
         last = dict.fromkeys(contact_ids, 0)
-        for start in range(0, len(contact_ids), 500):  # SQLite's limit on bound parameters
-            chunk = contact_ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT contact_id, MAX(seq) FROM events WHERE contact_id IN ({marks}) AND seq IS NOT NULL"  # noqa: S608
-                " GROUP BY contact_id",
-                chunk,
-            ).fetchall()
-            last.update({row[0]: int(row[1]) for row in rows})
+        query = (
+            "SELECT contact_id, MAX(seq) FROM events WHERE contact_id IN ({}) AND seq IS NOT NULL GROUP BY contact_id"
+        )
+        last.update({row[0]: int(row[1]) for row in self._each_of(query, contact_ids)})
         return last
+
+    def _each_of(self, query: str, values: Sequence[str]) -> list[Any]:
+        """The rows of ``query`` (its ``IN ({})`` filled with marks) over ``values``, 500 at a time: SQLite's
+        limit on bound parameters."""
+        rows = []
+        for start in range(0, len(values), 500):
+            chunk = values[start : start + 500]
+            rows += self._db.execute(query.format(",".join("?" * len(chunk))), chunk).fetchall()
+        return rows
 
     async def history(self, customer_id: str, limit: int = 500, before_id: int | None = None) -> list[HistoryEvent]:
         before = before_id if before_id is not None else 2**62
@@ -189,14 +193,8 @@ class SqliteContacts(SqliteUnits):
     async def seats_taken(self, names: Sequence[str]) -> dict[str, int]:
         """How many places are held in each set named (0 where none)."""
         taken = dict.fromkeys(names, 0)
-        for start in range(0, len(names), 500):  # SQLite's limit on bound parameters
-            chunk = names[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT name, COUNT(*) FROM seats WHERE name IN ({marks}) GROUP BY name",  # noqa: S608
-                chunk,
-            ).fetchall()
-            taken.update({row[0]: int(row[1]) for row in rows})
+        query = "SELECT name, COUNT(*) FROM seats WHERE name IN ({}) GROUP BY name"
+        taken.update({row[0]: int(row[1]) for row in self._each_of(query, names)})
         return taken
 
     async def seat_holders(self, name: str) -> list[str]:

@@ -205,7 +205,7 @@ async def test_a_customer_whose_address_is_proven_is_mailed_the_confirmation_wit
     (mail,) = await env.store.outbound_due(env.clock.now() + 1)
     assert mail.recipients == ("ana@example.com",) and mail.kind == "notice"
     text = message_from_bytes(mail.raw).get_payload(decode=True).decode()
-    assert f"Nomor antrean Anda {booked.queue_number}." in text and "Selasa 8 Desember 2026, 10:00 WIB" in text
+    assert f"Nomor antrean Anda {booked.queue_number}." in text and "Selasa, 8 Desember 2026 pukul 10.00 WIB" in text
     cancel = re.search(r"#cancel=(\S+)", text).group(1)
     assert unquote(cancel) == booked.links["cancel"]
     moved = await callbacks.reschedule(
