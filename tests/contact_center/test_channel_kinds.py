@@ -32,12 +32,20 @@ def test_a_channel_registered_twice_is_refused_by_name():
         ChannelKinds([kind, kind])
 
 
-def test_the_registered_channels_are_chat_and_email_with_their_own_fields():
+def test_the_registered_channels_are_chat_email_and_callback_with_their_own_fields():
     kinds = channel_kinds(CONFIG)
-    assert [k.channel for k in kinds] == [Channel.CHAT, Channel.EMAIL]
+    assert [k.channel for k in kinds] == [Channel.CHAT, Channel.EMAIL, Channel.CALLBACK]
     email = waiting(Channel.EMAIL, "e1", 1_764_000_000.0)
     assert set(kinds.payload(email)) == {"ticket", "due_at", "answered_at", "breached_at"}
     assert kinds.payload(waiting(Channel.CHAT, "c1", 0.0)) == {}
+    callback = waiting(Channel.CALLBACK, "b1", 1_764_000_000.0)
+    callback.details = {"phone": "+6281234567890", "queue_number": "C-001", "slot": 1_764_003_600.0, "failed": 1}
+    assert kinds.payload(callback) == {"phone": "+6281234567890", "tel": "tel:+6281234567890",
+                                       "queue_number": "C-001", "slot": 1_764_003_600.0, "failed": 1,
+                                       "attempts": 3, "language": None}  # fmt: skip
+    assert kinds.deadlines(callback) == (1_764_003_600.0, 1_764_003_600.0 - 120)  # a booked one: its hour
+    callback.details = {"phone": "+6281234567890"}  # as soon as possible: due service_level_s after it asked
+    assert kinds.deadlines(callback) == (callback.enqueued_at + 900, callback.enqueued_at + 720)
 
 
 def test_only_a_watched_channels_promise_is_watched_and_only_until_first_answered():
