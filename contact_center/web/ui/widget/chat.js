@@ -42,6 +42,7 @@ export class Chat {
       leave: this.leaving ? { status: "sending" } : null,  // the message being left: {status, code, problem, field}
       left: saved.left || null,  // the message left: {ticket, email, answerBy, name}
       open: !!saved.open,
+      tab: saved.tab === "callme" ? "callme" : "chat",  // which tab the window shows (kept from page to page)
       unread: 0,
     };
     this._listeners = new Set();
@@ -145,7 +146,7 @@ export class Chat {
   }
   dismissRating() { this._set({ rating: null }); }
   /** Show the chat or the call-me tab (the window opens with it). */
-  setTab(tab) { this._set({ tab, open: true, unread: tab === "chat" ? 0 : this.state.unread }); }
+  setTab(tab) { this._set({ tab, open: true, unread: tab === "chat" ? 0 : this.state.unread }); this._save(); }
   showLeaveForm(shown) { this._set({ leaveForm: shown }); }
   /** Leave a message to be answered by email: sent (again, the same client_id) until the engine files it. */
   leaveMessage({ name, email, text }) {
@@ -357,7 +358,7 @@ export class Chat {
   _save() {
     try {
       this.storage.setItem(this.key, JSON.stringify({ token: this.token, pending: this.unsent, open: this.state.open,
-        leaving: this.leaving, left: this.state.left }));
+        tab: this.state.tab, leaving: this.leaving, left: this.state.left }));
     } catch { /* storage full or refused: the chat goes on, unsaved */ }
   }
 }
