@@ -134,12 +134,16 @@ class Callbacks:
         queue_number = f"C-{await self._book.next_in_series(f'callback:{day}'):03d}"
 
         def change(w: ChannelWork) -> tuple[Contact, bool]:
-            same = next((c for c in w.open_contacts() if c.details.get("phone") == number), None)
+            mine = 0  # one pass over the channel's open contacts: the number's callback, and the customer's count
+            same = None
+            for c in w.open_contacts():
+                same = c if c.details.get("phone") == number else same
+                mine += c.customer_id == customer_id
             if same is not None:
                 if same.customer_id != customer_id:
                     raise _exists()
                 return same, True
-            self._room_for(w, customer_id)
+            self._room_for(mine)
             details = {"phone": number, "queue_number": queue_number, "slot": slot.start if slot else None,
                        "failed": 0, "language": lang, "links": _nonces()}  # fmt: skip
             contact = Contact.arriving(Channel.CALLBACK, customer_id, skills, value, now,
@@ -192,7 +196,7 @@ class Callbacks:
                 w.put(moved, "callback.rescheduled", actor, slot=slot.start)
             else:
                 moved = w.move(moved, ContactState.SCHEDULED, "callback.rescheduled", actor, slot=slot.start)
-            self._confirm(w, moved, address if contact.customer_id == (found and found.customer_id) else None)
+            self._confirm(w, moved, address)
             return moved
 
         contact = await self._stage(change, "at")
@@ -261,10 +265,10 @@ class Callbacks:
         w.send_mail(self._composer.notice(address, mail.subject, mail.text, key, w.now()))
         w.note(contact, "callback.confirmation", "system", to=address)
 
-    def _room_for(self, w: ChannelWork, customer_id: str) -> None:
+    def _room_for(self, open_already: int) -> None:
         """Refuse a customer who has as many callbacks open as they may (each another number to call)."""
         most = self._config.per_customer
-        if sum(c.customer_id == customer_id for c in w.open_contacts()) >= most:
+        if open_already >= most:
             raise ClientError(f"phone: at most {most} callbacks open at once; cancel one first",
                               "too_many_callbacks", field="phone", limit=most)  # fmt: skip
 

@@ -22,7 +22,7 @@ from contact_center.engine.work import Work
 from contact_center.events import ContactStateChanged
 from contact_center.exceptions import NotFound
 from contact_center.mail import Outbound
-from contact_center.model import Agent, Channel, Contact, ContactState
+from contact_center.model import Channel, Contact, ContactState
 
 __all__ = ["ChannelWork"]
 
@@ -53,10 +53,6 @@ class ChannelWork:
     def open_contacts(self) -> list[Contact]:
         """This channel's open contacts, a list taken now."""
         return [c for c in self._replica.contacts.values() if c.channel == self.channel]
-
-    def agent(self, agent_id: str) -> Agent | None:
-        rt = self._replica.agents.get(agent_id)
-        return None if rt is None else rt.agent
 
     def add(self, contact: Contact, actor: str, **data: Any) -> None:
         """A new contact of this channel: scheduled (it waits for its ``due_at``) or queued now."""
@@ -109,10 +105,4 @@ class ChannelWork:
 
     def wrap_up(self, contact: Contact, disposition: str, actor: str, **data: Any) -> Contact:
         """The agent holding ``contact`` is done with it: wrap-up follows, as after a chat it ended."""
-        rt = self._replica.agents.get(contact.agent_id or "")
-        wrap_s = rt.agent.wrap_up_s if rt is not None else 0.0
-        ended = dataclasses.replace(contact, disposition=disposition, wrap_until=self._clock.now() + wrap_s)
-        ended.move(ContactState.WRAP_UP)
-        self._work.put(ended, "contact.wrap_up", actor, disposition=disposition, **data)
-        self._work.publish(topics.agent(contact.agent_id or ""), ContactStateChanged(contact.id, "wrap_up", wrap_s))
-        return ended
+        return self._moves.wrap_up(contact, disposition, actor, **data)

@@ -26,7 +26,7 @@ from contact_center.engine.signals import Signals
 from contact_center.engine.timers import Timers
 from contact_center.engine.units import Answer, Written, answer_future
 from contact_center.engine.work import Work
-from contact_center.events import ContactStateChanged, Ended, MessagePosted, NoteAdded, Read, Typing
+from contact_center.events import Ended, MessagePosted, NoteAdded, Read, Typing
 from contact_center.exceptions import ClientError, Conflict, Forbidden
 from contact_center.fields import require_text
 from contact_center.files import ChatFile
@@ -309,25 +309,20 @@ class Conversations:
             choices = ", ".join(self._config.desk.dispositions)
             raise ClientError(f"disposition: must be one of {choices}, got {disposition!r}", "invalid_field")
 
-        def wrap() -> tuple[Contact, float | None]:
+        def wrap() -> tuple[Contact, bool]:
             held = self._replica.held(agent_id, contact_id)
             if held.state == ContactState.WRAP_UP:  # wrapping up already (the customer left, say): done, with this
                 done = dataclasses.replace(held, disposition=disposition)
                 self._work.put(done, "contact.disposition", f"agent:{agent_id}", disposition=disposition)
                 self._moves.finish_wrap_up(contact_id)
-                return done, None
-            wrap_s = self._replica.agents[agent_id].agent.wrap_up_s
-            contact = dataclasses.replace(held, disposition=disposition, wrap_until=self._clock.now() + wrap_s)
-            contact.move(ContactState.WRAP_UP)
-            self._work.put(contact, "contact.wrap_up", f"agent:{agent_id}", disposition=disposition)
-            return contact, wrap_s
+                return done, True
+            return self._moves.wrap_up(held, disposition, f"agent:{agent_id}"), False
 
-        contact, wrap_s = await self._work.run(wrap)
-        if wrap_s is None:  # finished now: told by the move
+        contact, finished = await self._work.run(wrap)
+        if finished:  # finished now: told by the move
             self._signals.queue_changed()
             return contact
         self._work.publish(topics.customer(contact.customer_id), Ended(contact.id, "agent"))
-        self._work.publish(topics.agent(agent_id), ContactStateChanged(contact.id, "wrap_up", wrap_s))
         return contact
 
     async def rate(self, customer_id: str, contact_id: object, score: object, comment: object = "") -> Contact:

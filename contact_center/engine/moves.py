@@ -9,6 +9,7 @@ agent is gone; a contact is abandoned when the customer leaves before an agent h
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import structlog
 
@@ -93,6 +94,16 @@ class Moves:
         agent = topics.agent(contact.agent_id or "")
         self._work.publish(agent, CustomerLeft(contact.id))
         self._work.publish(agent, ContactStateChanged(contact.id, "wrap_up", wrap_s))
+
+    def wrap_up(self, contact: Contact, disposition: str, actor: str, **data: Any) -> Contact:
+        """The agent holding ``contact`` is done with it: wrap-up for the agent's wrap-up time, the agent told."""
+        rt = self._replica.agents.get(contact.agent_id or "")
+        wrap_s = rt.agent.wrap_up_s if rt is not None else self._config.desk.default_wrap_up_s
+        ended = dataclasses.replace(contact, disposition=disposition, wrap_until=self._clock.now() + wrap_s)
+        ended.move(ContactState.WRAP_UP)
+        self._work.put(ended, "contact.wrap_up", actor, disposition=disposition, **data)
+        self._work.publish(topics.agent(contact.agent_id or ""), ContactStateChanged(contact.id, "wrap_up", wrap_s))
+        return ended
 
     def finish_wrap_up(self, contact_id: str) -> None:
         """The contact's wrap-up is over: closed, and its agent idle from now if it holds nothing else."""
