@@ -13,8 +13,10 @@ missed (:mod:`contact_center.delivery`); a customer's message is recorded once p
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
+from functools import partial
 from typing import Any
 
 import structlog
@@ -33,7 +35,7 @@ from contact_center.exceptions import AuthError, BadMessage, ClientError, Contac
 from contact_center.fields import require_int, require_text
 from contact_center.identities import Identified, Identities
 from contact_center.model import Channel, Contact, ContactState, HistoryEvent
-from contact_center.ports import ChatPorts
+from contact_center.ports import ChatPorts, Visitor, WidgetAction
 
 __all__ = ["CustomerSockets", "WebchatChannel", "WidgetSession", "chat_kind"]
 
@@ -104,6 +106,7 @@ class WidgetSession:
         self.accounts = accounts
         self.identities = identities
         self.sock = sock
+        self.socket_id = uuid.uuid4().hex
         self.client = client  # the client's address, for the limit on new visitors
         self.customer_id: str | None = None
         self.topic = "general"
@@ -360,6 +363,21 @@ class WidgetSession:
     async def ping(self, msg: dict[str, Any]) -> None:
         self.sock.send({"type": "pong"})
 
+    def visitor(self) -> Visitor | None:
+        """Who this socket speaks for, once greeted."""
+        if self.customer_id is None:
+            return None
+        return Visitor(self.customer_id, self.language, self.topic, self.socket_id)
+
+    async def channel_action(self, action: WidgetAction, msg: dict[str, Any]) -> None:
+        """An action another channel added to the widget (a call's), for this socket's visitor; its answer here."""
+        visitor = self.visitor()
+        if visitor is None:
+            raise BadMessage("say hello first", "bad_sequence")
+        answer = await action(visitor, msg)
+        if answer is not None:
+            self.sock.send(answer)
+
 
 class WebchatChannel:
     """The ``/ws/chat`` endpoint; refuses pages whose Origin is not allowed."""
@@ -387,6 +405,8 @@ class WebchatChannel:
         self.client_of = client_of
         self.present = CustomerSockets()
         self.sessions: set[WidgetSession] = set()  # this node's widget sockets, told of the queue
+        self.actions: dict[str, WidgetAction] = {}  # what other channels add to the widget's socket (a call's)
+        self.gone: list[Callable[[Visitor], Coroutine[Any, Any, None]]] = []  # told when a greeted socket closes
         self.news = QueueNews(engine, self.sessions)  # type: ignore[arg-type]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -409,6 +429,8 @@ class WebchatChannel:
             self.engine, self.accounts, self.identities, sock, self.ports, client, limits, self.present, self.office,
             self.left,
         )  # fmt: skip
+        for name, action in self.actions.items():
+            session.handlers[name] = partial(session.channel_action, action)
         structlog.contextvars.bind_contextvars(channel="chat")
         self.sessions.add(session)
         try:
@@ -417,8 +439,19 @@ class WebchatChannel:
             self.sessions.discard(session)
             session.close()
             await sock.finish()
+            await self._socket_gone(session.visitor())
             await self._maybe_away(session.customer_id)
         return ws
+
+    async def _socket_gone(self, visitor: Visitor | None) -> None:
+        """Tell the channels that want to know (a call placed from this page ends with it)."""
+        if visitor is None:
+            return
+        for hook in self.gone:
+            try:
+                await hook(visitor)
+            except ContactCenterError as exc:  # the store away: what the hook would end stays for its own timeout
+                log.warning("webchat.gone_hook_failed", error=repr(exc))
 
     async def _maybe_away(self, customer_id: str | None) -> None:
         if customer_id is None or not self.present.detach(customer_id):

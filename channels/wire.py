@@ -55,6 +55,8 @@ def json_of(event: events.Event) -> dict[str, Any]:
         raise TypeError("an offer's JSON is Wire.offer's")
     if isinstance(event, events.HistoryAdded):
         return {"type": event.kind, "event": event_json(event.event)}
+    if isinstance(event, events.ChannelNews):
+        return event.message
     data = events.encode(event)
     if isinstance(event, events.ContactStateChanged) and event.wrap_up_s is None:
         del data["wrap_up_s"]

@@ -26,6 +26,7 @@ __all__ = [
     "AccountLocked",
     "AgentJoined",
     "AgentLeft",
+    "ChannelNews",
     "Committed",
     "ContactStateChanged",
     "CustomerAway",
@@ -261,6 +262,15 @@ class SlaBreached(Event):
     due_at: float
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelNews(Event):
+    """A channel's own message for the sockets of one agent or one customer, as the socket sends it (a call's
+    signalling: what one side's browser says to the other's). Told and forgotten: nothing of it is recorded."""
+
+    kind: ClassVar[str] = "channel"
+    message: dict[str, Any]
+
+
 # ---------------------------------------------------------------- between nodes (``state``)
 
 
@@ -280,7 +290,7 @@ _KINDS: dict[str, type[Event]] = {
     for cls in (
         StatusChanged, Offered, OfferClosed, ContactStateChanged, MailFiled, MailSent, CustomerLeft, CustomerAway,
         SessionEnded, AgentJoined, AgentLeft, Ended, Merged, Typing, MessagePosted, SlaAtRisk, SlaBreached,
-        AccountLocked, Committed, NoteAdded, Read, HistoryAdded, ReplyChanged, PhrasingLearned,
+        AccountLocked, Committed, NoteAdded, Read, HistoryAdded, ReplyChanged, PhrasingLearned, ChannelNews,
     )
 }  # fmt: skip
 

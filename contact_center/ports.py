@@ -29,6 +29,8 @@ __all__ = [
     "MailboxCursors",
     "Outbox",
     "Topics",
+    "Visitor",
+    "WidgetAction",
 ]
 
 
@@ -111,3 +113,18 @@ class CallbackBook(Protocol):
 
 # An action a channel adds to the agent's desk: given the agent and the message, what to answer (or nothing).
 DeskAction = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who sent a widget message: the customer (as proven so far), in what language and on what topic, and
+    by which socket (``socket_id``: what a page started, such as a call, ends with that page's socket)."""
+
+    customer_id: str
+    language: str
+    topic: str
+    socket_id: str
+
+
+# An action a channel adds to the widget's socket: given the visitor and the message, what to answer (or nothing).
+WidgetAction = Callable[[Visitor, dict[str, Any]], Awaitable[dict[str, Any] | None]]

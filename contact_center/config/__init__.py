@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from contact_center.config.call import CallConfig, read_call
 from contact_center.config.callback import CallbackConfig, Staffing, read_callback
 from contact_center.config.channels import (
     EmailConfig,
@@ -40,6 +41,7 @@ from contact_center.exceptions import ConfigError
 
 __all__ = [
     "AuthConfig",
+    "CallConfig",
     "CallbackConfig",
     "Config",
     "DeskConfig",
@@ -72,6 +74,7 @@ class Config:
     sla: SlaConfig = field(default_factory=SlaConfig)
     email: EmailConfig = field(default_factory=EmailConfig)
     callback: CallbackConfig = field(default_factory=CallbackConfig)
+    call: CallConfig = field(default_factory=CallConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -91,6 +94,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         sla=read_sla(root.table("sla")),
         email=read_email(root.table("email")),
         callback=read_callback(root.table("callback")),
+        call=read_call(root.table("call")),
         logging=read_logging(root.table("logging")),
     )
     root.done()

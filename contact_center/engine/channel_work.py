@@ -103,6 +103,13 @@ class ChannelWork:
                 self._work.set_presence(rt, idle_since=self._clock.now())
         return moved
 
+    def talk_over(self, contact: Contact, kind: str, actor: str, **data: Any) -> Contact:
+        """The assigned ``contact``'s conversation ended without a disposition (a call hung up): wrap-up follows,
+        in which its agent gives one (``close``); a contact nobody has yet is abandoned."""
+        if contact.state != ContactState.ASSIGNED:
+            return self.move(contact, ContactState.ABANDONED, kind, actor, **data)
+        return self._moves.talk_over(contact, kind, actor, **data)
+
     def wrap_up(self, contact: Contact, disposition: str, actor: str, **data: Any) -> Contact:
         """The agent holding ``contact`` is done with it: wrap-up follows, as after a chat it ended."""
         return self._moves.wrap_up(contact, disposition, actor, **data)

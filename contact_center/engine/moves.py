@@ -85,15 +85,20 @@ class Moves:
         if contact.state != ContactState.ASSIGNED:
             self.abandon(contact)
             return
+        self._work.publish(topics.agent(contact.agent_id or ""), CustomerLeft(contact.id))
+        self.talk_over(contact, "customer.left", "customer")
+
+    def talk_over(self, contact: Contact, kind: str, actor: str, **data: Any) -> Contact:
+        """The assigned ``contact``'s conversation is over (the customer gone, a call hung up): wrap-up follows,
+        its agent told; the agent may give the disposition meanwhile (``close``)."""
         rt = self._replica.agents.get(contact.agent_id or "")
         wrap_s = rt.agent.wrap_up_s if rt is not None else self._config.desk.default_wrap_up_s
         now = self._clock.now()
         left = dataclasses.replace(contact, left_at=now, gone_at=None, wrap_until=now + wrap_s)
         left.move(ContactState.WRAP_UP)
-        self._work.put(left, "customer.left", "customer")
-        agent = topics.agent(contact.agent_id or "")
-        self._work.publish(agent, CustomerLeft(contact.id))
-        self._work.publish(agent, ContactStateChanged(contact.id, "wrap_up", wrap_s))
+        self._work.put(left, kind, actor, **data)
+        self._work.publish(topics.agent(contact.agent_id or ""), ContactStateChanged(contact.id, "wrap_up", wrap_s))
+        return left
 
     def wrap_up(self, contact: Contact, disposition: str, actor: str, **data: Any) -> Contact:
         """The agent holding ``contact`` is done with it: wrap-up for the agent's wrap-up time, the agent told."""

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from channels.call.service import Calls
 from channels.callback.service import Callbacks
 from channels.email import EmailChannel, MailComposer
 from channels.left_message import LeftMessages
@@ -288,6 +289,10 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK], confirmations)
     await callbacks.start()
     desks.actions.update(callbacks.desk_actions())
+    calls = Calls(engine, config, app[CLOCK], office)
+    chat.actions.update(calls.widget_actions())
+    chat.gone.append(calls.socket_gone)
+    desks.actions.update(calls.desk_actions())
     yield
     await mail.stop()
     await chat.news.stop()

@@ -1,0 +1,1 @@
+"""Click-to-call: a voice call from the customer's browser to an agent's desk over WebRTC."""
