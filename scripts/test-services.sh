@@ -39,3 +39,9 @@ echo "test-services: $(nginx -v 2>&1 | awk '{print $3}') ready" >&2
 # Dovecot, the IMAP server the email channel reads in the tests (they start a private one on a free port).
 need_apt dovecot dovecot-imapd
 echo "test-services: $(dovecot --version | awk '{print "dovecot", $1}') ready" >&2
+
+# coturn, the TURN server a call's sound is relayed through behind a firewall: the call tests start a
+# private one on a free loopback port, sharing a secret with the engine (TURN REST credentials).
+need_apt turnserver coturn
+need_apt turnutils_uclient coturn
+echo "test-services: $(turnserver --version 2>/dev/null | head -1 | awk '{print "coturn", $1}') ready" >&2

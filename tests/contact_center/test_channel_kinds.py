@@ -32,9 +32,9 @@ def test_a_channel_registered_twice_is_refused_by_name():
         ChannelKinds([kind, kind])
 
 
-def test_the_registered_channels_are_chat_email_and_callback_with_their_own_fields():
+def test_the_registered_channels_are_chat_email_callback_and_call_with_their_own_fields():
     kinds = channel_kinds(CONFIG)
-    assert [k.channel for k in kinds] == [Channel.CHAT, Channel.EMAIL, Channel.CALLBACK]
+    assert [k.channel for k in kinds] == [Channel.CHAT, Channel.EMAIL, Channel.CALLBACK, Channel.CALL]
     email = waiting(Channel.EMAIL, "e1", 1_764_000_000.0)
     assert set(kinds.payload(email)) == {"ticket", "due_at", "answered_at", "breached_at"}
     assert kinds.payload(waiting(Channel.CHAT, "c1", 0.0)) == {}
@@ -46,6 +46,12 @@ def test_the_registered_channels_are_chat_email_and_callback_with_their_own_fiel
     assert kinds.deadlines(callback) == (1_764_003_600.0, 1_764_003_600.0 - 120)  # a booked one: its hour
     callback.details = {"phone": "+6281234567890"}  # as soon as possible: due service_level_s after it asked
     assert kinds.deadlines(callback) == (callback.enqueued_at + 900, callback.enqueued_at + 720)
+    call = waiting(Channel.CALL, "k1", 1_764_000_000.0)
+    call.details = {"language": "id", "call": {"phase": "talking", "placed_at": 1_764_000_000.0, "socket": "s"}}
+    shown = kinds.payload(call)
+    assert (shown["phase"], shown["placed_at"], shown["language"]) == ("talking", 1_764_000_000.0, "id")
+    assert "socket" not in shown  # which page placed it is the engine's to know
+    assert kinds.deadlines(call) == (call.enqueued_at + 30, call.enqueued_at + 24)
 
 
 def test_only_a_watched_channels_promise_is_watched_and_only_until_first_answered():
