@@ -36,6 +36,10 @@ from tests.stores import reopen, store  # noqa: F401  (fixtures for every store 
 PASSWORD = "correct-horse-battery"
 
 
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ALWAYS_OPEN = {"holidays": "", "hours": {day: ["00:00-24:00"] for day in WEEK}}  # an [sla] open every hour
+
+
 def make_config(tmp_path: Path, **overrides: Any) -> Config:
     data: dict[str, Any] = {
         "store": {"data_dir": str(tmp_path / "data")},

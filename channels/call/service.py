@@ -14,8 +14,9 @@ to both sides, and the customer's widget offers a callback instead.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import structlog
@@ -27,7 +28,7 @@ from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine import Engine
 from contact_center.engine.channel_work import ChannelWork
-from contact_center.exceptions import ClientError, Forbidden, NotHeld
+from contact_center.exceptions import ClientError, ContactCenterError, Forbidden, NotHeld
 from contact_center.fields import require_text
 from contact_center.model import Channel, Contact, ContactState
 from contact_center.ports import DeskAction, Visitor, WidgetAction
@@ -74,6 +75,7 @@ class Calls:
         self._clock = clock
         self._office = office or (lambda: {"open": True})
         self._placed: dict[str, str] = {}  # socket id -> the call it placed, on this node
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ---------------------------------------------------------------- the customer's side
 
@@ -146,6 +148,18 @@ class Calls:
         signal = _signal(msg.get("signal"), _FROM_CUSTOMER)
         self._tell(topics.agent(contact.agent_id or ""), {"type": "call_signal", "contact_id": contact.id,
                                                           "signal": signal})  # fmt: skip
+        if signal["type"] == "offer" and _call(contact).get("offered_at") is None:
+            await self._offered(contact.id)  # after it is passed on: the set-up does not wait for the record
+
+    async def _offered(self, contact_id: str) -> None:
+        """The customer's browser offered its sound (the agent had answered): the set-up time counts from here."""
+
+        def change(w: ChannelWork) -> None:
+            contact = w.contact(contact_id)
+            if _call(contact).get("offered_at") is None:
+                w.put(_with(contact, offered_at=w.now()), "call.answered", "system")
+
+        await self._engine.stage(Channel.CALL, change)
 
     async def customer_hangup(self, visitor: Visitor, msg: dict[str, Any]) -> dict[str, Any]:
         """The customer hangs up: a call still waiting is abandoned; an answered one ends."""
@@ -161,11 +175,46 @@ class Calls:
         await self._quality(self._customers(visitor, msg, live=False).id, "customer", msg)
 
     async def socket_gone(self, visitor: Visitor) -> None:
-        """The page that placed a call closed: the call ends with it (its browser held the sound)."""
+        """The socket of the page that placed a call closed: unless the page takes the call back on a new
+        socket within ``resume_grace_s`` (``call_resume``: a dropped connection), the call ends with it."""
         contact_id = self._placed.pop(visitor.socket_id, None)
-        contact = None if contact_id is None else self._engine.contact(contact_id)
-        if contact is not None and _call(contact).get("phase") != ENDED:
-            await self._hang_up(contact.id, "customer", "left_page", f"customer:{visitor.customer_id}")
+        if contact_id is not None:
+            self._clock.call_later(self._config.resume_grace_s, lambda: self._spawn(self._left(contact_id, visitor)))
+
+    async def _left(self, contact_id: str, visitor: Visitor) -> None:
+        contact = self._engine.contact(contact_id)
+        call = {} if contact is None else _call(contact)
+        if contact is None or call.get("socket") != visitor.socket_id or call.get("phase") == ENDED:
+            return
+        try:
+            await self._hang_up(contact_id, "customer", "left_page", f"customer:{visitor.customer_id}")
+        except ContactCenterError as exc:  # the store away: the agent's side ends it (no media)
+            log.warning("call.left_unrecorded", contact_id=contact_id, error=repr(exc))
+
+    async def resume(self, visitor: Visitor, msg: dict[str, Any]) -> dict[str, Any]:
+        """The page's new socket takes back the call its dropped one placed (the same customer's)."""
+        cid = require_text("contact_id", msg.get("contact_id"), 64)
+        found = self._engine.contact(cid)
+        if found is None or found.channel != Channel.CALL or found.customer_id != visitor.customer_id:
+            raise Forbidden(f"contact {cid!r} is not a call of yours")
+
+        def change(w: ChannelWork) -> Contact:
+            contact = w.contact(cid)
+            if _call(contact).get("phase") == ENDED:
+                return contact
+            moved = _with(contact, socket=visitor.socket_id)
+            w.put(moved, "call.page_back", f"customer:{visitor.customer_id}")
+            return moved
+
+        contact = await self._engine.stage(Channel.CALL, change)
+        if _call(contact).get("phase") != ENDED:
+            self._placed[visitor.socket_id] = cid
+        return {"type": "call_status", **self._status(contact)}
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ---------------------------------------------------------------- the agent's side
 
@@ -224,7 +273,8 @@ class Calls:
     # ---------------------------------------------------------------- both
 
     async def _connected(self, contact_id: str) -> None:
-        """Media flows: recorded once, with the set-up time since the agent answered."""
+        """Media flows: recorded once, with the set-up time (since the customer's browser offered its sound,
+        once the agent answered) and the time since the call was placed (its wait included)."""
 
         def change(w: ChannelWork) -> None:
             contact = w.contact(contact_id)
@@ -232,7 +282,7 @@ class Calls:
             if call.get("connected_at") is not None or call.get("phase") == ENDED:
                 return
             now = w.now()
-            setup, placed = now - (contact.answered_at or now), now - float(call.get("placed_at", now))
+            setup, placed = now - float(call.get("offered_at") or now), now - float(call.get("placed_at", now))
             w.put(_with(contact, phase=TALKING, connected_at=now), "call.connected", "system",
                   setup_s=round(setup, 3), since_placed_s=round(placed, 3))  # fmt: skip
 
@@ -302,6 +352,7 @@ class Calls:
             "call_connected": self.customer_connected,
             "call_stats": self.customer_stats,
             "call_hangup": self.customer_hangup,
+            "call_resume": self.resume,
         }
 
     def desk_actions(self) -> dict[str, DeskAction]:

@@ -18,12 +18,15 @@ class CallConfig:
     callback instead. Both sides find each other through ``stun_urls`` and, behind a firewall that lets no
     media through, relay it through ``turn_urls``: a TURN server sharing ``turn_secret`` with the engine (coturn's
     ``use-auth-secret``), whose credentials the engine makes for each call, valid ``turn_ttl_s``. A call whose
-    media is not flowing ``connect_timeout_s`` after it was answered has failed."""
+    media is not flowing ``connect_timeout_s`` after it was answered has failed. A page whose socket dropped
+    mid-call (its sound may still flow) takes the call back on a new socket within ``resume_grace_s``, or
+    the call ends."""
 
     service_level_s: float = 30.0
     at_risk_fraction: float = 0.8
     offer_callback_after_s: float = 120.0
     connect_timeout_s: float = 20.0
+    resume_grace_s: float = 10.0
     stun_urls: tuple[str, ...] = ()
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
@@ -47,6 +50,7 @@ def read_call(t: Table) -> CallConfig:
             t.get("offer_callback_after_s", d.offer_callback_after_s, number(0), "a number of seconds > 0")
         ),
         connect_timeout_s=float(t.get("connect_timeout_s", d.connect_timeout_s, number(0), "a number of seconds > 0")),
+        resume_grace_s=float(t.get("resume_grace_s", d.resume_grace_s, number(-1), "a number of seconds >= 0")),
         stun_urls=tuple(
             t.get("stun_urls", list(d.stun_urls), _urls(("stun", "stuns")), 'a list like ["stun:host:3478"]')
         ),

@@ -161,7 +161,7 @@ async def _accessible_and_keyboard_only(browser: Browser, server: Server) -> Non
     assert serious == []
     # Keyboard only: Tab reaches the reply box and Enter sends.
     await shop.get_by_role("button", name="Minimise the chat").focus()
-    for _ in range(6):
+    for _ in range(8):
         await shop.keyboard.press("Tab")
         if await shop.evaluate("document.activeElement.shadowRoot?.activeElement?.tagName") == "TEXTAREA":
             break

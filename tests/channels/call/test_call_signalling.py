@@ -17,9 +17,12 @@ SDP = "\r\n".join(
 CANDIDATE = {"candidate": "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host", "sdpMid": "0", "sdpMLineIndex": 0}
 
 
-async def placed(server: Server, agent: WsClient) -> tuple[WsClient, dict[str, Any], dict[str, Any]]:
+async def placed(
+    server: Server, agent: WsClient, customer: WsClient | None = None
+) -> tuple[WsClient, dict[str, Any], dict[str, Any]]:
     """A customer places a call; the agent is offered it (it rings) and answers."""
-    customer, _ = await widget(server, {"topic": "general", "language": "en"})
+    if customer is None:
+        customer, _ = await widget(server, {"topic": "general", "language": "en"})
     await customer.send({"type": "call_place"})
     call = await customer.expect("call_placed")
     assert call["phase"] == "waiting" and call["ice_servers"] == []  # queued, or offered already
@@ -123,8 +126,8 @@ async def test_a_customer_who_hangs_up_while_waiting_or_closes_the_page_abandons
     await customer.send({"type": "call_place"})
     again = await customer.expect("call_placed")
     assert again["contact_id"] != call["contact_id"]
-    await customer.close()  # the page that holds the sound is gone
-    for _ in range(50):
+    await customer.close()  # the page that holds the sound is gone (and does not come back)
+    for _ in range(100):
         if server.engine.contact(again["contact_id"]) is None:
             break
         await _pause()
@@ -146,6 +149,24 @@ async def test_a_hang_up_that_ends_the_media_offers_the_customer_a_callback_and_
     assert (await customer.expect("error"))["code"] == "call_not_live"
     await agent.send({"type": "call_hangup", "contact_id": cid, "reason": "because"})
     assert (await agent.expect("error"))["field"] == "reason"
+
+
+async def test_a_page_whose_socket_dropped_takes_its_call_back_and_the_sound_goes_on(server: Server):
+    await server.add_agent("ayu")
+    agent, _ = await desk(server, "ayu")
+    customer, welcome = await widget(server, {"topic": "general", "language": "en"})
+    customer, call, _ = await placed(server, agent, customer)
+    cid = call["contact_id"]
+    await customer.close()  # the connection dropped; the page reconnects at once
+    again, _ = await widget(server, {"token": welcome["token"]})
+    await again.send({"type": "call_resume", "contact_id": cid})
+    assert (await again.expect("call_status"))["state"] == "assigned"
+    await _pause(10)  # past the grace: the call is still on
+    await again.send({"type": "call_signal", "contact_id": cid, "signal": {"type": "offer", "sdp": SDP}})
+    assert (await agent.expect("call_signal"))["signal"]["type"] == "offer"
+    stranger, _ = await widget(server, {"topic": "general", "language": "en"})
+    await stranger.send({"type": "call_resume", "contact_id": cid})  # another customer cannot take it
+    assert (await stranger.expect("error"))["code"] == "forbidden"
 
 
 async def test_a_call_rung_on_a_desk_that_leaves_rings_on_the_next_agent(server: Server):
@@ -195,7 +216,7 @@ async def test_a_customer_on_one_node_talks_to_an_agent_on_another(config, redis
         await b.runner.cleanup()
 
 
-async def _pause() -> None:
+async def _pause(times: int = 1) -> None:
     import asyncio
 
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.1 * times)

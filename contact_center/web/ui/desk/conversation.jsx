@@ -2,6 +2,7 @@
 // the reply box with its draft, the wrap-up's countdown, and closing with a disposition.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatMoment } from "../shared/i18n.js";
+import { CallPanel } from "./call.jsx";
 import { CallbackPanel } from "./callback.jsx";
 import { MailThread, Recipient, dataUrl, saveAs, size } from "./mail.jsx";
 import { Findings, Found, ReplyFiles, Suggestions, ToFill, Underlined, replyQuery, unfilled } from "./replies.jsx";
@@ -247,9 +248,10 @@ export function Conversation({ desk, state, t, me }) {
         {c.left_at ? <span class="left">{t("desk.customer_left")}</span> : null}
       </div>
       <Transcript entry={entry} notes={desk.notes(c.id)} t={t} zone={state.timeZone} me={me} typing={state.typing === c.id} />
-      {c.channel === "callback" ? <CallbackPanel key={`callback-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
-        : <Composer key={c.id} desk={desk} entry={entry} state={state} t={t} />}
-      {c.channel === "callback" && c.state === "assigned" ? null : <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />}
+      {c.channel === "callback" ? <CallbackPanel key={`callback-${c.id}`} desk={desk} entry={entry} state={state} t={t} /> : null}
+      {c.channel === "call" ? <CallPanel key={`call-${c.id}`} desk={desk} entry={entry} state={state} t={t} /> : null}
+      {c.channel === "callback" || c.channel === "call" ? null : <Composer key={c.id} desk={desk} entry={entry} state={state} t={t} />}
+      {(c.channel === "callback" || c.channel === "call") && c.state === "assigned" ? null : <CloseRow key={`close-${c.id}`} desk={desk} entry={entry} state={state} t={t} />}
       <Transfer key={`transfer-${c.id}`} desk={desk} entry={entry} state={state} t={t} />
       {state.error ? <p id="desk-error" class="error" role="alert">{errorText(state.error, t)}</p> : null}
     </main>

@@ -6,6 +6,8 @@
 // client_id (recorded once). A draft belongs to its contact: kept per agent and contact in
 // storage, so switching between contacts or reloading the page keeps each half-written answer.
 
+import { Softphone } from "./softphone.js";
+
 const SESSION_KEY = "desk-token";
 
 function newId() {
@@ -23,7 +25,9 @@ export class Desk {
     this._unsent = {};          // client_id -> the reply frame, until acked
     this._accepting = new Set();
     this._listeners = new Set();
+    this.phone = new Softphone({ send: (m) => this._send(m), onChange: (calls) => this._set({ calls }) });
     this.state = {
+      calls: {},                // contact id -> the softphone's call: {phase, muted, held, since, quality, ended}
       phase: this.token ? "desk" : "login",
       loginError: null,         // {code} or {text}
       connection: "connecting",
@@ -239,6 +243,13 @@ export class Desk {
       offers, contacts, current, error: null });
     for (const frame of Object.values(this._unsent)) this._send(frame);  // the same client_id: recorded once
     if (current) this.select(current);
+    for (const p of m.contacts || []) this._takeCall(p.contact);
+    this.phone.ring(offers.some((o) => o.offer.contact.channel === "call"));
+  }
+
+  /** A call the agent holds: the softphone gets ready for the customer's browser. */
+  _takeCall(contact) {
+    if (contact.channel === "call" && contact.state === "assigned") this.phone.take(contact);
   }
 
   _entry(p, old) {
@@ -260,6 +271,8 @@ export class Desk {
     const newMail = old && (m.mails || []).length > old.mails.length && this.state.current !== m.contact.id;
     if (newMail) contacts[m.contact.id].unread = old.unread + 1;
     this._set({ offers, contacts });
+    this._takeCall(m.contact);
+    this.phone.ring(offers.some((o) => o.offer.contact.channel === "call"));
     if (!old && !this.state.current) this.select(m.contact.id);
     else if (!old && this._accepting.size) { this._accepting.clear(); this.select(m.contact.id); }
   }
@@ -289,6 +302,7 @@ export class Desk {
     if (m.state === "closed" || m.state === "transferred" || m.state === "scheduled") {  // scheduled: a callback to try later
       const contacts = { ...this.state.contacts };
       delete contacts[m.contact_id];
+      this.phone.drop(m.contact_id);
       this.setDraft(m.contact_id, "");
       const current = this.state.current === m.contact_id ? null : this.state.current;
       this._set({ contacts, current, error: current === this.state.current ? this.state.error : null });
@@ -344,12 +358,14 @@ const HANDLERS = {
     if (d.state.offers.some((o) => o.offer.offer_id === m.offer_id)) return;
     d._set({ offers: [...d.state.offers, { offer: m, deadline: Date.now() + m.timeout_s * 1000 }] });
     d.notify("offer", { offer: m });
+    if (m.contact.channel === "call") d.phone.ring(true);
   },
   offer_details: (d, m) => d._set({
     offers: d.state.offers.map((o) => (o.offer.contact.id === m.contact_id ? { ...o, who: m.customer_name } : o)),
   }),
   offer_closed: (d, m) => {
     d._set({ offers: d.state.offers.filter((o) => o.offer.offer_id !== m.offer_id) });
+    d.phone.ring(d.state.offers.some((o) => o.offer.contact.channel === "call"));
     // Accepted in another tab of this agent's: fetch the contact here too.
     if (m.reason === "accepted" && !d._accepting.has(m.offer_id) && !d.state.contacts[m.contact_id]) d._send({ type: "open", contact_id: m.contact_id });
   },
@@ -377,6 +393,10 @@ const HANDLERS = {
     d._note(m.contact_id, "customer_left");
   },
   contact_state: (d, m) => d._contactState(m),
+  call_ice: (d, m) => d.phone.handle(m),
+  call_signal: (d, m) => d.phone.handle(m),
+  call_held: (d, m) => d.phone.handle(m),
+  call_ended: (d, m) => d.phone.handle(m),
   callback_outcome: () => {},  // the contact's move (wrap-up, or scheduled again) comes as contact_state
   status: (d, m) => d._set({ status: m.status === "offline" ? "away" : m.status, statusReason: m.reason || "" }),
   note_added: (d, m) => {

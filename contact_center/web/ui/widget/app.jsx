@@ -2,6 +2,7 @@
 // customer and agent text is rendered as text (Preact escapes it), never as HTML.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatDuration, formatMoment } from "../shared/i18n.js";
+import { CallView } from "./call.jsx";
 import { CallMeView } from "./callme.jsx";
 
 function useChat(chat) {
@@ -203,8 +204,10 @@ function EndChat({ chat, t, asking, setAsking }) {
   );
 }
 
-function Tabs({ chat, tab, t }) {
-  const tabs = [["chat", t("widget.tab.chat")], ["callme", t("widget.tab.callme")]];
+function Tabs({ chat, tab, t, callme, call }) {
+  const tabs = [["chat", t("widget.tab.chat")]];
+  if (call) tabs.push(["call", t("widget.tab.call")]);
+  if (callme) tabs.push(["callme", t("widget.tab.callme")]);
   return (
     <div class="tabs" role="tablist">
       {tabs.map(([name, label]) => (
@@ -215,7 +218,7 @@ function Tabs({ chat, tab, t }) {
   );
 }
 
-export function Widget({ chat, callme, t }) {
+export function Widget({ chat, callme, call, t }) {
   const state = useChat(chat);
   const [asking, setAsking] = useState(false);
   if (!state.open) {
@@ -226,7 +229,7 @@ export function Widget({ chat, callme, t }) {
       </button>
     );
   }
-  const tab = callme && state.tab === "callme" ? "callme" : "chat";
+  const tab = (callme && state.tab === "callme") || (call && state.tab === "call") ? state.tab : "chat";
   const close = () => (state.contact && tab === "chat" ? setAsking(true) : chat.setOpen(false));
   return (
     <section class="panel" role="dialog" aria-label={t("widget.title")} lang={t.language}>
@@ -235,9 +238,11 @@ export function Widget({ chat, callme, t }) {
         <button type="button" class="minimise" aria-label={t("widget.minimise")} title={t("widget.minimise")} onClick={() => chat.setOpen(false)}>–</button>
         <button type="button" class="close" aria-label={t("widget.close")} title={t("widget.close")} onClick={close}>×</button>
       </header>
-      {callme ? <Tabs chat={chat} tab={tab} t={t} /> : null}
+      {callme || call ? <Tabs chat={chat} tab={tab} t={t} callme={callme} call={call} /> : null}
       {tab === "callme" ? (
         <div class="tabpanel" role="tabpanel" aria-labelledby="cc-tab-callme"><CallMeView callme={callme} t={t} /></div>
+      ) : tab === "call" ? (
+        <div class="tabpanel" role="tabpanel" aria-labelledby="cc-tab-call"><CallView call={call} chat={chat} callme={!!callme} t={t} /></div>
       ) : (
         <>
           {state.contact ? <EndChat chat={chat} t={t} asking={asking} setAsking={setAsking} /> : null}

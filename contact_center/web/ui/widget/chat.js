@@ -42,10 +42,12 @@ export class Chat {
       leave: this.leaving ? { status: "sending" } : null,  // the message being left: {status, code, problem, field}
       left: saved.left || null,  // the message left: {ticket, email, answerBy, name}
       open: !!saved.open,
-      tab: saved.tab === "callme" ? "callme" : "chat",  // which tab the window shows (kept from page to page)
+      tab: ["callme", "call"].includes(saved.tab) ? saved.tab : "chat",  // which tab the window shows (kept from page to page)
       unread: 0,
     };
     this._listeners = new Set();
+    this._taps = new Set();       // what else speaks over this socket (a call): told every message
+    this.elsewhere = new Set();   // contacts of this customer that are not the chat (a call's)
     this._seqs = new Map();       // contact_id -> Set of seqs shown
     this._unbroken = new Map();   // contact_id -> highest seq with none missing below
     this._gapTimer = null;
@@ -59,6 +61,8 @@ export class Chat {
 
   // ---- what a view uses
   subscribe(fn) { this._listeners.add(fn); return () => this._listeners.delete(fn); }
+  /** Every message the socket brings, for another part of the widget that speaks over it (a call). */
+  listen(fn) { this._taps.add(fn); return () => this._taps.delete(fn); }
   setOpen(open) {
     this._set({ open, unread: open ? 0 : this.state.unread });
     this._save();
@@ -186,7 +190,11 @@ export class Chat {
     ws.onmessage = (event) => {
       let m;
       try { m = JSON.parse(event.data); } catch { return; }
-      for (const one of Array.isArray(m) ? m : [m]) { this._handle(one); this.onEvent(one); }
+      for (const one of Array.isArray(m) ? m : [m]) {
+        if (!(one.contact_id && this.elsewhere.has(one.contact_id))) this._handle(one);
+        for (const tap of this._taps) tap(one);
+        this.onEvent(one);
+      }
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;
@@ -278,6 +286,7 @@ export class Chat {
   }
 
   _error(m) {
+    if (typeof m.ref === "string" && m.ref.startsWith("call:")) return;  // the call's own
     if (m.ref && this.leaving && m.ref === `left:${this.leaving.client_id}`) return this._leaveFailed(m);
     const mine = m.ref && this.state.items.find((i) => i.clientId === m.ref && i.status === "pending");
     if (!mine) { this._note("error", { code: m.code, problem: m.problem, limit: m.limit }); return; }

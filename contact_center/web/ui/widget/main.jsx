@@ -5,13 +5,16 @@
 // data-email, data-phone and data-name alone are the visitor's claims, shown to agents as unverified.
 // Without data-language the widget speaks the browser's language (English or Indonesian).
 // The window has a call-me tab (data-callme="off" leaves it out); any element of the page marked
-// data-contact-center-callme is a call-me button: a click opens the window at that tab.
+// data-contact-center-callme is a call-me button: a click opens the window at that tab. The call tab
+// talks to an agent from the page (data-call="off" leaves it out); an element marked
+// data-contact-center-call opens it.
 // Protocol: docs/protocol.md (widget).
 import { render } from "preact";
 import en from "../locales/widget/en.json";
 import id from "../locales/widget/id.json";
 import { pickLanguage, texts, translator } from "../shared/i18n.js";
 import { Widget } from "./app.jsx";
+import { Call, callFigures } from "./call.js";
 import { CallMe } from "./callme.js";
 import { Chat } from "./chat.js";
 import css from "./widget.css";
@@ -59,13 +62,14 @@ function start(script) {
     storageKey: `contact-center:${base.host}`,
     token: { get: () => chat.token, set: (token) => chat.adoptToken(token) },
   });
-  render(<Widget chat={chat} callme={callme} t={translator(texts({ en, id }), language)} />, root);
-  if (callme) {
-    document.addEventListener("click", (event) => {
-      const button = event.target instanceof Element && event.target.closest("[data-contact-center-callme]");
-      if (button) { event.preventDefault(); chat.setTab("callme"); }
-    });
-  }
+  const calls = script.getAttribute("data-call") !== "off" && typeof RTCPeerConnection !== "undefined"
+    && navigator.mediaDevices ? new Call({ chat }) : null;
+  render(<Widget chat={chat} callme={callme} call={calls} t={translator(texts({ en, id }), language)} />, root);
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    if (callme && target && target.closest("[data-contact-center-callme]")) { event.preventDefault(); chat.setTab("callme"); }
+    if (calls && target && target.closest("[data-contact-center-call]")) { event.preventDefault(); chat.setTab("call"); }
+  });
 
   // Page API: open the window; identify the visitor ({identifier, identifier_hash} the site signed,
   // or claims: {email, phone, name}); let the visitor prove an address by a mailed code; listen to
@@ -73,6 +77,8 @@ function start(script) {
   window.ContactCenterWidget = {
     open: () => chat.setOpen(true),
     callMe: () => chat.setTab("callme"),
+    call: () => chat.setTab("call"),
+    callFigures: () => (calls ? callFigures(calls.pc) : Promise.resolve({})),  // the call's line, from getStats
     identify: (details) => chat.send({ type: "identify", ...details }),
     verifyEmail: (email) => chat.send({ type: "verify_email", email }),
     confirmCode: (code) => chat.send({ type: "verify_code", code: String(code) }),
