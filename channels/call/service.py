@@ -107,6 +107,7 @@ class Calls:
         log.info("call.placed", contact_id=contact.id)
         return {"type": "call_placed", **self._status(self._engine.contact(contact.id) or contact),
                 "ice_servers": ice_servers(self._config, f"customer-{contact.id}", now),
+                "ice_transport_policy": self._config.ice_transport_policy,
                 "offer_callback_after_s": self._config.offer_callback_after_s,
                 "connect_timeout_s": self._config.connect_timeout_s}  # fmt: skip
 
@@ -231,7 +232,8 @@ class Calls:
         """The ICE servers for the agent's side of a call it holds: ``call_ice``."""
         contact = self._agents(agent_id, msg, live=False)
         servers = ice_servers(self._config, f"agent-{agent_id}", self._clock.now())
-        return {"type": "call_ice", "contact_id": contact.id, "ice_servers": servers}
+        return {"type": "call_ice", "contact_id": contact.id, "ice_servers": servers,
+                "ice_transport_policy": self._config.ice_transport_policy}  # fmt: skip
 
     async def agent_signal(self, agent_id: str, msg: dict[str, Any]) -> None:
         """The agent's browser to the customer's: an answer or an ICE candidate."""

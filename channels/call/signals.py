@@ -76,9 +76,18 @@ _FIGURES = {  # name: the largest value believed
 }  # fmt: skip
 
 
-def quality(msg: dict[str, Any]) -> dict[str, float]:
-    """A browser's figures of a call (from ``getStats``): the known ones, each a number from 0 to its bound."""
-    found: dict[str, float] = {}
+_ROUTES = frozenset({"host", "srflx", "prflx", "relay"})
+
+
+def quality(msg: dict[str, Any]) -> dict[str, float | str]:
+    """A browser's figures of a call (from ``getStats``): the known ones, each a number from 0 to its bound;
+    ``route``, how its sound went (the ICE candidate type of this side: ``relay`` through TURN)."""
+    found: dict[str, float | str] = {}
+    route = msg.get("route")
+    if route is not None:
+        if route not in _ROUTES:
+            raise ClientError(f"route: one of {', '.join(sorted(_ROUTES))}", "invalid_field", field="route")
+        found["route"] = str(route)
     for name, most in _FIGURES.items():
         value = msg.get(name)
         if value is None:

@@ -17,7 +17,9 @@ class CallConfig:
     ``at_risk_fraction`` of that; after ``offer_callback_after_s`` in the queue the customer is offered a
     callback instead. Both sides find each other through ``stun_urls`` and, behind a firewall that lets no
     media through, relay it through ``turn_urls``: a TURN server sharing ``turn_secret`` with the engine (coturn's
-    ``use-auth-secret``), whose credentials the engine makes for each call, valid ``turn_ttl_s``. A call whose
+    ``use-auth-secret``), whose credentials the engine makes for each call, valid ``turn_ttl_s``; with
+    ``ice_transport_policy = "relay"`` all sound goes through TURN, and neither side learns the other's
+    address. A call whose
     media is not flowing ``connect_timeout_s`` after it was answered has failed. A page whose socket dropped
     mid-call (its sound may still flow) takes the call back on a new socket within ``resume_grace_s``, or
     the call ends."""
@@ -31,6 +33,7 @@ class CallConfig:
     turn_urls: tuple[str, ...] = ()
     turn_secret: str = ""
     turn_ttl_s: float = 3600.0
+    ice_transport_policy: str = "all"
 
 
 def _urls(scheme: tuple[str, ...]) -> Any:
@@ -63,8 +66,12 @@ def read_call(t: Table) -> CallConfig:
             "turn_secret", d.turn_secret, lambda v: isinstance(v, str), "the TURN server's shared secret"
         ),
         turn_ttl_s=float(t.get("turn_ttl_s", d.turn_ttl_s, number(59), "a number of seconds >= 60")),
+        ice_transport_policy=t.get("ice_transport_policy", d.ice_transport_policy, lambda v: v in ("all", "relay"),
+                                   '"all" or "relay"'),  # fmt: skip
     )
     t.done()
+    if cfg.ice_transport_policy == "relay" and not cfg.turn_urls:
+        raise ConfigError(f"{t.key('ice_transport_policy')}: relay needs a TURN server in turn_urls")
     if cfg.turn_urls and not cfg.turn_secret:
         raise ConfigError(f"{t.key('turn_secret')}: turn_urls are set, so the TURN server's shared secret is needed")
     return cfg

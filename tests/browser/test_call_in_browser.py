@@ -15,6 +15,7 @@ from playwright.async_api import Browser, Page, expect
 from contact_center.model import Channel
 from tests.browser.test_chat_in_browser import open_desk
 from tests.conftest import ALWAYS_OPEN, Server, make_config, start_server
+from tests.turn import start_turn
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -56,7 +57,7 @@ async def shop(browser: Browser, server: Server, locale: str = "en-US", script: 
 async def test_a_call_from_the_shop_page_is_answered_on_the_desk_and_the_sound_flows_both_ways(
     browser: Browser, server: Server
 ):
-    await server.add_agent("ayu")
+    await server.add_agent("ayu", wrap_up_s=60)
     desk = await open_desk(browser, server, "ayu")
     page = await shop(browser, server)
     await page.get_by_role("button", name="Call us · Telepon kami").click()
@@ -95,7 +96,7 @@ async def test_a_call_from_the_shop_page_is_answered_on_the_desk_and_the_sound_f
 async def test_a_call_whose_sound_cannot_get_through_ends_for_both_and_offers_a_callback(
     browser: Browser, server: Server
 ):
-    await server.add_agent("ayu")
+    await server.add_agent("ayu", wrap_up_s=60)
     desk = await open_desk(browser, server, "ayu", connected="terhubung", locale="id-ID")
     page = await shop(browser, server, locale="id-ID", script=NO_CANDIDATES)
     await page.evaluate("window.ContactCenterWidget.call()")
@@ -110,3 +111,29 @@ async def test_a_call_whose_sound_cannot_get_through_ends_for_both_and_offers_a_
     await expect(page.get_by_role("tab", name="Telepon saya")).to_have_attribute("aria-selected", "true")
     await expect(page.get_by_label("Nomor telepon Anda")).to_be_visible()
     assert the_call(server).details["call"]["reason"] == "media_failed"
+
+
+async def test_with_relay_only_the_sound_goes_through_a_real_turn_server_with_the_calls_credentials(
+    browser: Browser, tmp_path: Path
+):
+    turn = start_turn(tmp_path)
+    relayed = {"turn_urls": [turn.url], "turn_secret": turn.secret, "ice_transport_policy": "relay"}
+    server = await start_server(make_config(tmp_path, sla=ALWAYS_OPEN, call=relayed))
+    try:
+        await server.add_agent("ayu", wrap_up_s=60)
+        desk = await open_desk(browser, server, "ayu")
+        page = await shop(browser, server)
+        await page.evaluate("window.ContactCenterWidget.call()")
+        await page.get_by_role("button", name="Call now").click()
+        await desk.locator("#offers li button.accept").first.click()
+        await expect(page.locator(".call-status")).to_contain_text("On the call", timeout=15_000)
+        await expect(desk.locator(".call-quality")).to_contain_text("ms round trip", timeout=10_000)
+        sound = await page.evaluate("window.ContactCenterWidget.callFigures()")
+        assert sound.get("route") == "relay" and sound["packets_received"] > 0, sound
+        await page.get_by_role("button", name="Hang up").click()
+        await expect(desk.locator("#call-status")).to_contain_text("The customer hung up")
+        quality = the_call(server).details["call"]["quality"]
+        assert quality["customer"]["route"] == quality["agent"]["route"] == "relay"
+    finally:
+        await server.runner.cleanup()
+        turn.stop()

@@ -169,6 +169,28 @@ async def test_a_page_whose_socket_dropped_takes_its_call_back_and_the_sound_goe
     assert (await stranger.expect("error"))["code"] == "forbidden"
 
 
+async def test_a_call_transferred_to_a_colleague_is_offered_again_by_the_customers_browser(server: Server):
+    await server.add_agent("ayu")
+    budi = await server.add_agent("budi")
+    first, _ = await desk(server, "ayu")
+    second, _ = await desk(server, "budi")
+    customer, call, _ = await placed(server, first)
+    cid = call["contact_id"]
+    await first.send({"type": "call_signal", "contact_id": cid, "signal": {"type": "answer", "sdp": SDP}})
+    await customer.expect("call_signal")
+    await first.send({"type": "transfer", "contact_id": cid, "agent_id": budi.id})
+    assert (await customer.expect("agent_left"))["contact_id"] == cid
+    offer = await second.expect("offer")
+    await second.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await second.expect("assigned")
+    assert (await customer.expect("agent_joined"))["contact_id"] == cid
+    await customer.send({"type": "call_signal", "contact_id": cid, "signal": {"type": "offer", "sdp": SDP}})
+    assert (await second.expect("call_signal"))["signal"]["type"] == "offer"  # to the colleague now
+    await first.nothing("call_signal")
+    await first.send({"type": "call_hangup", "contact_id": cid})  # the first agent has it no more
+    assert (await first.expect("error"))["code"] == "not_held"
+
+
 async def test_a_call_rung_on_a_desk_that_leaves_rings_on_the_next_agent(server: Server):
     await server.add_agent("ayu")
     await server.add_agent("budi")

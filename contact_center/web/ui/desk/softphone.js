@@ -1,11 +1,13 @@
 // The desk's softphone for click-to-call (docs/protocol.md, "Calls"): the agent's side of a WebRTC call
 // with a customer's browser, its signalling over the desk's socket. The customer's browser offers once
 // the agent has answered; the desk answers with its microphone. Mute is this side's alone; hold is
-// told to the customer (and silences both ways here). A call whose sound is not flowing
-// connect_timeout_s after it was answered, or whose connection fails, is hung up as such.
+// told to the customer (and silences both ways here). A call whose connection fails is hung up as such;
+// one whose sound is not flowing connect_timeout_s after it was answered is hung up by the customer's
+// browser, or, a few seconds later, by the desk (a customer's browser gone quiet).
 import { callFigures } from "../widget/call.js";
 
 const STATS_EVERY_MS = 2000;
+const BACKSTOP_S = 5;  // after the customer's own timeout: a customer's browser that went quiet
 
 export class Softphone {
   constructor({ send, media, onChange }) {
@@ -33,7 +35,7 @@ export class Softphone {
     this.send({ type: "call_ice", contact_id: id, ref: `call:${id}` });
     peer.timer = setTimeout(() => {
       if (this.calls[id] && this.calls[id].phase === "connecting") this.hangUp(id, "no_media");
-    }, (contact.connect_timeout_s || 20) * 1000);
+    }, ((contact.connect_timeout_s || 20) + BACKSTOP_S) * 1000);  // the customer's browser gives up first
   }
 
   /** What the engine said of a call (call_ice, call_signal, call_held, call_ended). */
@@ -41,7 +43,7 @@ export class Softphone {
     const peer = this._peers[m.contact_id];
     if (m.type === "call_ended") { this._ended(m.contact_id, m); return; }
     if (!peer) return;
-    if (m.type === "call_ice") { peer.ice = m.ice_servers || []; peer.gotIce(); }
+    if (m.type === "call_ice") { peer.ice = { iceServers: m.ice_servers || [], iceTransportPolicy: m.ice_transport_policy || "all" }; peer.gotIce(); }
     else if (m.type === "call_signal") this._signal(m.contact_id, peer, m.signal);
     else if (m.type === "call_held") { this._hear(peer, !m.on); this._update(m.contact_id, { held: !!m.on }); }
   }
@@ -51,7 +53,7 @@ export class Softphone {
       if (signal.type === "offer") {
         await peer.ready;
         this._closePc(peer);
-        const pc = peer.pc = new RTCPeerConnection({ iceServers: peer.ice });
+        const pc = peer.pc = new RTCPeerConnection(peer.ice);
         peer.remoteSet = false;
         for (const track of peer.mic.getAudioTracks()) pc.addTrack(track, peer.mic);
         pc.ontrack = (event) => this._play(peer, event.streams[0] || new MediaStream([event.track]));

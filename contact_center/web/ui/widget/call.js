@@ -10,17 +10,17 @@ const STATS_EVERY_MS = 2000;
 const FALLBACK = new Set(["media_failed", "no_media"]);
 
 export async function callFigures(pc) {
-  // What getStats says of the call: round-trip time, jitter and packets, for both sides' records.
+  // What getStats says of the call: round-trip time, jitter and packets, for both sides' records, and
+  // the route of its sound (this side's candidate type: "relay" through TURN).
   const figures = {};
   if (!pc) return figures;
   let report;
   try { report = await pc.getStats(); } catch { return figures; }
+  let pair = null;
   report.forEach((s) => {
-    if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && s.currentRoundTripTime !== undefined) {
-      figures.rtt_ms = s.currentRoundTripTime * 1000;
-    } else if (s.type === "remote-inbound-rtp" && s.kind === "audio" && figures.rtt_ms === undefined && s.roundTripTime !== undefined) {
-      figures.rtt_ms = s.roundTripTime * 1000;
-    } else if (s.type === "inbound-rtp" && s.kind === "audio") {
+    if (s.type === "transport" && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId) || pair;
+    else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && !pair) pair = s;
+    else if (s.type === "inbound-rtp" && s.kind === "audio") {
       figures.jitter_ms = (s.jitter || 0) * 1000;
       figures.packets_lost = Math.max(0, s.packetsLost || 0);
       figures.packets_received = s.packetsReceived || 0;
@@ -28,8 +28,15 @@ export async function callFigures(pc) {
     } else if (s.type === "outbound-rtp" && s.kind === "audio") {
       figures.packets_sent = s.packetsSent || 0;
       figures.bytes_sent = s.bytesSent || 0;
+    } else if (s.type === "remote-inbound-rtp" && s.kind === "audio" && s.roundTripTime !== undefined) {
+      figures.remote_rtt_ms = s.roundTripTime * 1000;
     }
   });
+  if (pair && pair.currentRoundTripTime !== undefined) figures.rtt_ms = pair.currentRoundTripTime * 1000;
+  else if (figures.remote_rtt_ms !== undefined) figures.rtt_ms = figures.remote_rtt_ms;
+  delete figures.remote_rtt_ms;
+  const local = pair && report.get(pair.localCandidateId);
+  if (local && local.candidateType) figures.route = local.candidateType;
   return figures;
 }
 
@@ -106,7 +113,7 @@ export class Call {
 
   _placed(m) {
     this.chat.elsewhere.add(m.contact_id);
-    this.iceServers = m.ice_servers || [];
+    this.ice = { iceServers: m.ice_servers || [], iceTransportPolicy: m.ice_transport_policy || "all" };
     this.connectTimeoutMs = (m.connect_timeout_s || 20) * 1000;
     const waitingSince = Date.now();
     this._set({ phase: m.state === "assigned" ? "connecting" : "waiting", contactId: m.contact_id, position: m.position,
@@ -120,7 +127,7 @@ export class Call {
   async _answered() {
     this._closePeer();
     this._set({ phase: "connecting", position: null, held: false });
-    const pc = this.pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = this.pc = new RTCPeerConnection(this.ice);
     this._remoteSet = false;
     this._early = [];
     for (const track of this.mic.getAudioTracks()) pc.addTrack(track, this.mic);
