@@ -44,6 +44,10 @@ def _fraction(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
+def _policy(value: Any) -> bool:
+    return value in ("all", "relay")
+
+
 def read_call(t: Table) -> CallConfig:
     d = CallConfig()
     cfg = CallConfig(
@@ -66,8 +70,7 @@ def read_call(t: Table) -> CallConfig:
             "turn_secret", d.turn_secret, lambda v: isinstance(v, str), "the TURN server's shared secret"
         ),
         turn_ttl_s=float(t.get("turn_ttl_s", d.turn_ttl_s, number(59), "a number of seconds >= 60")),
-        ice_transport_policy=t.get("ice_transport_policy", d.ice_transport_policy, lambda v: v in ("all", "relay"),
-                                   '"all" or "relay"'),  # fmt: skip
+        ice_transport_policy=t.get("ice_transport_policy", d.ice_transport_policy, _policy, '"all" or "relay"'),
     )
     t.done()
     if cfg.ice_transport_policy == "relay" and not cfg.turn_urls:
