@@ -3,7 +3,7 @@ and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
     python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
-                               # proofreading, callbacks
+                               # proofreading, callbacks, calls
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from bench import (
     callbacks,
+    calls,
     cluster,
     delivery,
     desk_render,
@@ -38,7 +39,7 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> int:
     wanted = argv or [
         "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading",
-        "callbacks",
+        "callbacks", "calls",
     ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
@@ -55,6 +56,7 @@ def main(argv: list[str]) -> int:
         "replies": replies.run,
         "proofreading": proofreading.run,
         "callbacks": callbacks.run,
+        "calls": lambda: asyncio.run(calls.run()),
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import callbacks
+from bench import callbacks, calls
 from bench.ab import desk_news_section, files_section, relay_ab, reshape_section
 
 __all__ = ["SECTIONS", "yardstick"]
@@ -533,4 +533,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("replies", replies_section),
     ("proofreading", proofreading_section),
     ("callbacks", callbacks.section),
+    ("calls", calls.section),
 ]

@@ -114,10 +114,17 @@ export class Softphone {
     this._stop(id, m);
   }
 
-  /** The contact left the desk (closed, transferred): its call, if any, is over here. */
-  drop(id) {
-    if (this._peers[id]) this._stop(id, null);
+  /** The contact left the desk (closed, transferred): its call, if any, is over here (its figures sent first). */
+  async drop(id) {
+    const peer = this._peers[id];
+    if (peer) {
+      delete this._peers[id];
+      await this._figures(id, peer);
+      this._peers[id] = peer;
+      this._stop(id, null);
+    }
     delete this.calls[id];
+    this.onChange(this.calls);
   }
 
   /** Ring while a call is offered to this agent (a tone made here: nothing to download). */

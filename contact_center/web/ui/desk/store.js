@@ -130,10 +130,12 @@ export class Desk {
     this._send({ type: "history", customer_id: c.contact.customer_id });
     this.suggest(contactId);
   }
-  /** Ask for the replies that answer the contact's latest customer message (asked again as messages come). */
+  /** Ask for the replies that answer the contact's latest customer message (asked again as messages come);
+   *  a call or a callback has no message to answer in writing. */
   suggest(contactId) {
     const c = this.state.contacts[contactId];
-    if (c && c.contact.state === "assigned") this._send({ type: "suggest", contact_id: contactId });
+    const written = c && (c.contact.channel === "chat" || c.contact.channel === "email");
+    if (written && c.contact.state === "assigned") this._send({ type: "suggest", contact_id: contactId });
   }
   findReplies(contactId, query) { this._send({ type: "find_replies", contact_id: contactId, query }); }
   checkDraft(contactId, text) { this._send({ type: "check_draft", contact_id: contactId, text }); }
