@@ -45,3 +45,26 @@ echo "test-services: $(dovecot --version | awk '{print "dovecot", $1}') ready" >
 need_apt turnserver coturn
 need_apt turnutils_uclient coturn
 echo "test-services: $(turnserver --version 2>/dev/null | head -1 | awk '{print "coturn", $1}') ready" >&2
+
+# The SIP gateway the desk dials callbacks through, and the customer's phone: Kamailio (with its websocket and
+# auth_ephemeral modules), rtpengine (in userspace) and baresip; the dialling tests start each on free loopback ports.
+need_module() {
+    local file=$1 package=$2
+    if [ -f "$file" ]; then
+        return
+    fi
+    echo "test-services: $file is missing; installing Debian package $package" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq "$package" >&2 || { echo "test-services: FAILED: could not install $package" >&2; exit 1; }
+    [ -f "$file" ] || { echo "test-services: FAILED: $file still missing" >&2; exit 1; }
+}
+need_apt kamailio kamailio
+KAMAILIO_MODULES=$(dirname "$(dpkg -L kamailio | grep '/kamailio/modules/tm.so$' | head -1)")
+need_module "$KAMAILIO_MODULES/websocket.so" kamailio-websocket-modules
+need_module "$KAMAILIO_MODULES/auth_ephemeral.so" kamailio-autheph-modules
+need_apt rtpengine rtpengine-daemon
+need_apt baresip baresip-core
+for service in kamailio rtpengine-daemon coturn; do  # the packages' own daemons are not the tests'
+    systemctl disable --now "$service" >/dev/null 2>&1 || true
+done
+echo "test-services: kamailio $(kamailio -v 2>/dev/null | head -1 | awk '{print $3}'), rtpengine, baresip ready" >&2

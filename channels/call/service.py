@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 import structlog
 
 from channels.call import signals
-from channels.call.ice import ice_servers
 from contact_center import events, topics
 from contact_center.clock import Clock
 from contact_center.config import Config
@@ -30,6 +29,7 @@ from contact_center.engine import Engine
 from contact_center.engine.channel_work import ChannelWork
 from contact_center.exceptions import ClientError, ContactCenterError, Forbidden, NotHeld
 from contact_center.fields import require_text
+from contact_center.ice import ice_servers
 from contact_center.model import Channel, Contact, ContactState
 from contact_center.ports import DeskAction, Visitor, WidgetAction
 

@@ -26,6 +26,7 @@ from contact_center.config.channels import (
     read_webchat,
 )
 from contact_center.config.checks import Table
+from contact_center.config.gateway import GatewayConfig, read_gateway
 from contact_center.config.security import AuthConfig, IdentityConfig, read_auth, read_identity
 from contact_center.config.service import (
     LoggingConfig,
@@ -46,6 +47,7 @@ __all__ = [
     "Config",
     "DeskConfig",
     "EmailConfig",
+    "GatewayConfig",
     "IdentityConfig",
     "LoggingConfig",
     "MailboxConfig",
@@ -75,6 +77,7 @@ class Config:
     email: EmailConfig = field(default_factory=EmailConfig)
     callback: CallbackConfig = field(default_factory=CallbackConfig)
     call: CallConfig = field(default_factory=CallConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -95,6 +98,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         email=read_email(root.table("email")),
         callback=read_callback(root.table("callback")),
         call=read_call(root.table("call")),
+        gateway=read_gateway(root.table("gateway")),
         logging=read_logging(root.table("logging")),
     )
     root.done()

@@ -23,6 +23,7 @@ import structlog
 from aiohttp import web
 
 from channels.call.service import Calls
+from channels.callback.dialling import Dialling
 from channels.callback.service import Callbacks
 from channels.email import EmailChannel, MailComposer
 from channels.left_message import LeftMessages
@@ -289,6 +290,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK], confirmations)
     await callbacks.start()
     desks.actions.update(callbacks.desk_actions())
+    desks.actions["dial_setup"] = Dialling(engine, config, app[CLOCK]).setup
     calls = Calls(engine, config, app[CLOCK], office)
     chat.actions.update(calls.widget_actions())
     chat.gone.append(calls.socket_gone)
@@ -405,6 +407,6 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
         [_store_ctx, _bus_ctx, _leases_ctx, _accounts_ctx, _engine_ctx, _watch_ctx, _channels_ctx, _housekeeping_ctx]
     )
     app.on_shutdown.append(_close_sockets)
-    app.on_response_prepare.append(pages.secure)
+    app.on_response_prepare.append(pages.secure(pages.page_policy(config.gateway.ws_url)))
     _routes(app.router)
     return app

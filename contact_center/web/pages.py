@@ -2,12 +2,14 @@
 
 Every HTML response the engine sends (a page, or a file under ``/static``) carries the same
 Content-Security-Policy, with ``frame-ancestors 'none'``: no page of the engine may be framed by
-another site. The widget needs no frame: it is a script the host page loads (``/widget.js``),
+another site; a page connects to this engine only, and to the SIP gateway's WebSocket when one is
+configured (the desk's softphone dials through it). The widget needs no frame: it is a script the host page loads (``/widget.js``),
 which builds its box in the host page itself. Every response says ``nosniff``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -27,6 +29,7 @@ __all__ = [
     "metrics",
     "openapi",
     "page",
+    "page_policy",
     "require_built",
     "secure",
     "widget_js",
@@ -43,11 +46,26 @@ PAGE_CSP = (
 )
 
 
-async def secure(request: web.Request, response: web.StreamResponse) -> None:
-    """Before any response goes out: the page policy on HTML, ``nosniff`` on everything."""
+def page_policy(gateway_ws_url: str = "") -> str:
+    """The pages' Content-Security-Policy: connections to this engine, and to the SIP gateway's WebSocket."""
+    if not gateway_ws_url:
+        return PAGE_CSP
+    return PAGE_CSP.replace("connect-src 'self'", f"connect-src 'self' {gateway_ws_url}")
+
+
+def secure(policy: str) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """Before any response goes out: the page ``policy`` on HTML, ``nosniff`` on everything."""
+
+    async def prepare(request: web.Request, response: web.StreamResponse) -> None:
+        _secure(policy, response)
+
+    return prepare
+
+
+def _secure(policy: str, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.content_type == "text/html" or str(response.headers.get("Content-Type", "")).startswith("text/html"):
-        response.headers["Content-Security-Policy"] = PAGE_CSP
+        response.headers["Content-Security-Policy"] = policy
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
 

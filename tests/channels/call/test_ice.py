@@ -8,8 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from channels.call.ice import ice_servers, turn_credentials
 from contact_center.config import CallConfig
+from contact_center.ice import ice_servers, turn_credentials
 from tests.turn import start_turn
 
 

@@ -5,6 +5,7 @@ one callback."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -136,3 +137,52 @@ async def test_two_nodes_racing_for_the_last_place_of_a_slot_or_for_one_number_m
     finally:
         await a.runner.cleanup()
         await b.runner.cleanup()
+
+
+async def test_the_desk_is_told_how_to_dial_and_only_the_agent_calling_gets_gateway_credentials(tmp_path):
+    import base64
+    import hashlib
+    import hmac
+
+    from tests.conftest import make_config, start_server
+
+    gateway = {"ws_url": "wss://sip.example.com:8443", "domain": "sip.example.com", "caller_id": "+622150000",
+               "secret": "shared"}  # fmt: skip
+    server = await start_server(make_config(tmp_path, gateway=gateway))
+    try:
+        await server.add_agent("sari", capacity={"callback": 1})
+        await server.add_agent("budi", capacity={"callback": 1})
+        agent, _ = await desk(server, "sari")
+        other, _ = await desk(server, "budi", available=False)
+        await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
+        offer = await agent.expect("offer")
+        await other.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})  # not theirs: nothing
+        assert (await other.expect("error"))["code"] == "not_held"
+        await agent.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})  # offered, not taken yet
+        assert (await agent.expect("error"))["code"] == "not_held"
+        await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+        await agent.expect("assigned")
+        await agent.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})
+        setup = (await agent.expect("dial_setup"))["gateway"]
+        assert setup["target"] == "sip:+6281234567890@sip.example.com"
+        assert setup["uri"] == "sip:+622150000@sip.example.com" and setup["ws_url"] == gateway["ws_url"]
+        expiry, label = setup["username"].split(":", 1)
+        assert label.startswith("agent-") and int(expiry) > time.time()
+        digest = hmac.new(b"shared", setup["username"].encode(), hashlib.sha1).digest()
+        assert setup["password"] == base64.b64encode(digest).decode()  # what the gateway's auth_ephemeral checks
+        status, body, headers = await call(server, "GET", "/desk")
+        assert "connect-src 'self' wss://sip.example.com:8443" in headers["Content-Security-Policy"]
+    finally:
+        await server.runner.cleanup()
+
+
+async def test_without_a_gateway_the_desk_dials_on_the_agents_own_phone(server: Server):
+    await server.add_agent("sari", capacity={"callback": 1})
+    agent, _ = await desk(server, "sari")
+    await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
+    offer = await agent.expect("offer")
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})
+    setup = await agent.expect("dial_setup")
+    assert setup["gateway"] is None and setup["tel"] == "tel:+6281234567890"

@@ -10,7 +10,7 @@ function clock(ms) {
 function Quality({ q, t }) {
   if (!q || q.rtt_ms === undefined) return null;
   return (
-    <p class="call-quality">
+    <p class="call-quality" data-received={q.packets_received} data-sent={q.packets_sent}>
       {t("desk.call.quality", { rtt: Math.round(q.rtt_ms), jitter: Math.round(q.jitter_ms || 0), lost: q.packets_lost || 0 })}
     </p>
   );

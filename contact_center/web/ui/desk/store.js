@@ -6,6 +6,7 @@
 // client_id (recorded once). A draft belongs to its contact: kept per agent and contact in
 // storage, so switching between contacts or reloading the page keeps each half-written answer.
 
+import { Dialler } from "./dialler.js";
 import { Softphone } from "./softphone.js";
 
 const SESSION_KEY = "desk-token";
@@ -26,7 +27,10 @@ export class Desk {
     this._accepting = new Set();
     this._listeners = new Set();
     this.phone = new Softphone({ send: (m) => this._send(m), onChange: (calls) => this._set({ calls }) });
+    this.dialler = new Dialler({ onChange: (dials) => this._set({ dials }) });
     this.state = {
+      dials: {},                // contact id -> a callback's call through the gateway: {phase, muted, held, since, quality, ended}
+      dialSetups: {},           // contact id -> dial_setup's answer: {tel, gateway}
       calls: {},                // contact id -> the softphone's call: {phase, muted, held, since, quality, ended}
       phase: this.token ? "desk" : "login",
       loginError: null,         // {code} or {text}
@@ -252,6 +256,14 @@ export class Desk {
   /** A call the agent holds: the softphone gets ready for the customer's browser. */
   _takeCall(contact) {
     if (contact.channel === "call" && contact.state === "assigned") this.phone.take(contact);
+    if (contact.channel === "callback" && contact.state === "assigned" && !this.state.dialSetups[contact.id]) {
+      this._send({ type: "dial_setup", contact_id: contact.id });
+    }
+  }
+  /** Call a callback's number through the gateway, from the desk. */
+  dial(contactId) {
+    const setup = this.state.dialSetups[contactId];
+    if (setup && setup.gateway) this.dialler.dial(contactId, setup.gateway);
   }
 
   _entry(p, old) {
@@ -305,6 +317,7 @@ export class Desk {
       const contacts = { ...this.state.contacts };
       delete contacts[m.contact_id];
       this.phone.drop(m.contact_id);
+      this.dialler.drop(m.contact_id);
       this.setDraft(m.contact_id, "");
       const current = this.state.current === m.contact_id ? null : this.state.current;
       this._set({ contacts, current, error: current === this.state.current ? this.state.error : null });
@@ -396,6 +409,7 @@ const HANDLERS = {
   },
   contact_state: (d, m) => d._contactState(m),
   call_ice: (d, m) => d.phone.handle(m),
+  dial_setup: (d, m) => d._set({ dialSetups: { ...d.state.dialSetups, [m.contact_id]: m } }),
   call_signal: (d, m) => d.phone.handle(m),
   call_held: (d, m) => d.phone.handle(m),
   call_ended: (d, m) => d.phone.handle(m),

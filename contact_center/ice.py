@@ -1,4 +1,5 @@
-"""The ICE servers a call's two browsers are given: STUN, and TURN with credentials made for the call.
+"""The ICE servers a voice call's browser is given (STUN, and TURN with credentials made for the call), and the
+ephemeral credentials of the TURN REST convention that a SIP gateway's auth_ephemeral checks the same way.
 
 TURN credentials follow the TURN REST convention that coturn's ``use-auth-secret`` checks: the user
 name is the expiry time and a label (``{expiry}:{label}``), the password the base64 of the HMAC-SHA1
