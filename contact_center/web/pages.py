@@ -3,8 +3,8 @@
 Every HTML response the engine sends (a page, or a file under ``/static``) carries the same
 Content-Security-Policy, with ``frame-ancestors 'none'``: no page of the engine may be framed by
 another site; a page connects to this engine only, and to the SIP gateway's WebSocket when one is
-configured (the desk's softphone dials through it). The widget needs no frame: it is a script the host page loads (``/widget.js``),
-which builds its box in the host page itself. Every response says ``nosniff``.
+configured (the desk's softphone dials through it). The widget needs no frame: it is a script the
+host page loads (``/widget.js``), which builds its box in the host page itself. Every response says ``nosniff``.
 """
 
 from __future__ import annotations
