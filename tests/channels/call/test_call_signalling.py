@@ -76,6 +76,21 @@ async def test_a_call_is_rung_answered_signalled_both_ways_held_and_hung_up_and_
     assert kinds.count("call.connected") == 1 and kinds.count("call.quality") == 2
 
 
+async def test_an_agent_on_a_call_is_offered_no_chat_until_the_call_is_over(server: Server):
+    await server.add_agent("ayu", capacity={"chat": 3, "call": 1}, wrap_up_s=0.2)
+    agent, _ = await desk(server, "ayu")
+    customer, call, _ = await placed(server, agent)
+    writer, _ = await widget(server, {"topic": "general", "language": "en"})
+    await writer.send({"type": "message", "client_id": "w-1", "text": "Halo, kartu saya hilang"})
+    await writer.expect("ack")
+    await agent.nothing("offer", wait=1.0)  # a call excludes other work
+    await customer.send({"type": "call_hangup", "contact_id": call["contact_id"]})
+    await agent.expect("contact_state", state="wrap_up")
+    await agent.send({"type": "close", "contact_id": call["contact_id"], "disposition": "resolved"})
+    offer = await agent.expect("offer", timeout=10)
+    assert offer["contact"]["channel"] == "chat"
+
+
 async def test_garbage_signalling_is_refused_to_its_sender_by_name_and_the_other_side_sees_none(server: Server):
     await server.add_agent("ayu")
     agent, _ = await desk(server, "ayu")
