@@ -10,6 +10,7 @@ own, and fails loudly if its package is missing (scripts/test-services.sh instal
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import socket
@@ -54,6 +55,7 @@ class Gateway:
     secret: str
     ws_port: int
     phone_port: int
+    control_port: int  # baresip's ctrl_tcp: the phone's own buttons
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -68,6 +70,22 @@ class Gateway:
 
     def recordings(self) -> list[Path]:
         return sorted((self.folder / "heard").glob("*.wav"))
+
+    def press(self, command: str) -> str:
+        """A command to the phone (baresip's ctrl_tcp, a JSON netstring): ``hangup``, say; its response."""
+        body = json.dumps({"command": command, "params": "", "token": "test"}).encode()
+        with socket.create_connection(("127.0.0.1", self.control_port), timeout=5) as conn:
+            conn.sendall(str(len(body)).encode() + b":" + body + b",")
+            said = b""
+            while True:  # events come on the same connection: read up to the command's response
+                said += conn.recv(65536)
+                while b":" in said:
+                    size, rest = said.split(b":", 1)
+                    if len(rest) < int(size) + 1:
+                        break
+                    message, said = json.loads(rest[: int(size)]), rest[int(size) + 1 :]
+                    if message.get("response"):
+                        return json.dumps(message)
 
     def stop(self) -> None:
         for process in reversed(self.processes):
@@ -103,7 +121,7 @@ def start_gateway(folder: Path, number: str = "+6281234567890", secret: str = "s
     folder.mkdir(parents=True, exist_ok=True)
     ng, sip, ws, phone = free_port(), free_port(), free_port(), free_port()
     media = free_port()
-    gateway = Gateway(folder, secret, ws, phone)
+    gateway = Gateway(folder, secret, ws, phone, free_port())
     _spawn(gateway, [_binary("rtpengine"), "--interface=127.0.0.1", f"--listen-ng=127.0.0.1:{ng}",
                      f"--port-min={media + 2}", f"--port-max={media + 200}", "--table=-1", "--foreground",
                      "--log-stderr", "--log-level=6", "--delete-delay=0"],
@@ -117,7 +135,7 @@ def start_gateway(folder: Path, number: str = "+6281234567890", secret: str = "s
     _spawn(gateway, [_binary("kamailio"), "-DD", "-E", "-f", str(folder / "kamailio.cfg"), "-L", str(MODULES),
                      "-P", str(folder / "kamailio.pid"), "-Y", str(folder)], "kamailio.log")  # fmt: skip
     _wait(lambda: _tcp_open(ws), "kamailio", gateway, "kamailio.log")
-    _baresip_config(folder, phone, number)
+    _baresip_config(folder, phone, number, gateway.control_port)
     _spawn(gateway, [_binary("baresip"), "-f", str(folder / "baresip"), "-v"], "baresip.log")
     _wait(lambda: "baresip is ready" in gateway.phone_log(), "baresip", gateway, "baresip.log")
     return gateway
@@ -134,7 +152,7 @@ def _tone(path: Path, seconds: int = 30) -> None:
         w.writeframes(b"".join(s.to_bytes(2, "little", signed=True) for s in samples))
 
 
-def _baresip_config(folder: Path, port: int, number: str) -> None:
+def _baresip_config(folder: Path, port: int, number: str, control: int) -> None:
     _tone(folder / "tone.wav")
     conf = folder / "baresip"
     conf.mkdir(exist_ok=True)
@@ -144,7 +162,8 @@ def _baresip_config(folder: Path, port: int, number: str) -> None:
             "poll_method epoll", f"sip_listen 127.0.0.1:{port}", "sip_transports udp", "net_interface 127.0.0.1",
             "audio_player aubridge,none", f"audio_source aufile,{folder / 'tone.wav'}", "audio_alert aubridge,none",
             "module_path /usr/lib/baresip/modules", "module g711.so", "module aufile.so", "module aubridge.so",
-            "module sndfile.so", "module account.so", "module_app menu.so", f"snd_path {folder / 'heard'}",
+            "module sndfile.so", "module account.so", "module_app menu.so", "module_app ctrl_tcp.so",
+            f"ctrl_tcp_listen 127.0.0.1:{control}", f"snd_path {folder / 'heard'}",
             "rtp_stats yes", "",
         ])
     )  # fmt: skip

@@ -76,3 +76,38 @@ async def test_the_agent_calls_the_number_from_the_desk_and_the_phone_answers_an
     await expect(desk.locator("#dial-desk")).to_have_count(0)
     (contact,) = [c for c in server.engine.replica.contacts.values() if c.channel == Channel.CALLBACK]
     assert contact.state.value == "wrap_up" and contact.disposition == "reached"
+
+
+async def test_the_agent_holds_the_call_and_when_the_customer_hangs_up_the_desk_says_so(
+    browser: Browser, server: Server, gateway: Gateway
+):
+    await server.add_agent("sari", capacity={"callback": 1})
+    desk = await open_desk(browser, server, "sari", connected="terhubung", locale="id-ID")
+    await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890", "language": "id"})
+    await desk.locator("#offers li button.accept").first.click()
+    await desk.locator("#dial-desk").click()
+    await expect(desk.locator("#dial-status")).to_contain_text("Sedang berbicara", timeout=20_000)
+    await desk.locator("#dial-hold").click()  # a re-INVITE through the gateway: the phone hears nothing
+    await expect(desk.locator("#dial-status")).to_have_text("Ditahan: pelanggan tidak mendengar apa pun")
+    await desk.locator("#dial-hold").click()
+    await expect(desk.locator("#dial-status")).to_contain_text("Sedang berbicara")
+    assert '"ok": true' in gateway.press("hangup")  # the customer hangs up
+    await expect(desk.locator(".dial-ended")).to_contain_text("Panggilan berakhir", timeout=10_000)
+    await expect(desk.locator("#dial-desk")).to_be_visible()  # the number may be dialled again
+
+
+async def test_a_gateway_that_cannot_be_reached_is_said_and_the_own_phone_remains(browser: Browser, tmp_path: Path):
+    from tests.conftest import free_port
+
+    nowhere = {"ws_url": f"ws://127.0.0.1:{free_port()}", "domain": DOMAIN, "caller_id": CALLER_ID, "secret": "x"}
+    srv = await start_server(make_config(tmp_path, gateway=nowhere))
+    try:
+        await srv.add_agent("sari", capacity={"callback": 1})
+        desk = await open_desk(browser, srv, "sari")
+        await call(srv, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
+        await desk.locator("#offers li button.accept").first.click()
+        await desk.locator("#dial-desk").click()
+        await expect(desk.locator(".dial-ended")).to_contain_text("gateway_unreachable", timeout=10_000)
+        await expect(desk.locator("#dial")).to_have_attribute("href", "tel:+6281234567890")
+    finally:
+        await srv.runner.cleanup()
