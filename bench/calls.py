@@ -16,7 +16,6 @@ the offer to connected: WebRTC's own set-up on this machine, with no engine or n
 from __future__ import annotations
 
 import asyncio
-import shutil
 import statistics
 from typing import Any
 
@@ -24,7 +23,7 @@ import orjson
 from playwright.async_api import Browser, Page, async_playwright
 from tqdm import tqdm
 
-from bench.engine_proc import EngineProcess
+from bench.engine_proc import EngineProcess, chromium
 
 CALLS = 20
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -139,14 +138,12 @@ async def _calls(browser: Browser, engine: EngineProcess) -> dict[str, Any]:
 
 
 async def run() -> dict[str, Any]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
+    browser_path = chromium()
     engine = await EngineProcess.create(agents=1, extra=OPEN_ALL_DAY)
     await engine.start()
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=chromium, args=ARGS)
+            browser = await pw.chromium.launch(executable_path=browser_path, args=ARGS)
             found = await _calls(browser, engine)
             await browser.close()
     finally:

@@ -11,7 +11,6 @@ components, no socket and no store (what drawing that much costs at the least).
 from __future__ import annotations
 
 import asyncio
-import shutil
 import statistics
 from typing import Any
 
@@ -20,7 +19,7 @@ import orjson
 from playwright.async_api import Browser, async_playwright
 from tqdm import tqdm
 
-from bench.engine_proc import EngineProcess, messages
+from bench.engine_proc import EngineProcess, chromium, messages
 
 __all__ = ["run"]
 
@@ -118,15 +117,13 @@ async def _baseline(browser: Browser) -> float:
 
 
 async def run() -> dict[str, Any]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
+    browser_path = chromium()
     engine = await EngineProcess.create(agents=1, capacity_chat=CONTACTS)
     await engine.start()
     try:
         await _floor(engine)
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+            browser = await pw.chromium.launch(executable_path=browser_path, args=["--no-sandbox", "--disable-gpu"])
             desk, baseline = [], []
             for _ in tqdm(range(RUNS), desc="desk render: runs", unit="run"):
                 baseline.append(await _baseline(browser))

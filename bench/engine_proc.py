@@ -31,6 +31,7 @@ from contact_center.store import Session, SqliteStore, Store
 
 __all__ = [
     "EngineProcess",
+    "chromium",
     "config_text",
     "cpu_seconds",
     "free_port",
@@ -55,6 +56,14 @@ def pin(pid: int, core: int) -> None:
     """Run process ``pid`` (0: this one) on ``core`` only, if there are two cores or more to share out."""
     if len(_CORES) >= 2 and core in _CORES:
         os.sched_setaffinity(pid, {core})
+
+
+def chromium() -> str:
+    """Debian's Chromium, which the browser benchmarks drive (never a downloaded one)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise RuntimeError("Debian's chromium is needed: apt-get install chromium")
+    return found
 
 
 def free_port() -> int:
