@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contact_center.store.redis.client import redis_client
 from contact_center.store.redis.keys import Keys
@@ -36,6 +38,7 @@ from contact_center.store.redis.keys import Keys
 __all__ = ["Leases"]
 
 _log = structlog.get_logger("contact_center.leases")
+_START_TRIES = 3  # a first renewal that times out (a busy machine, Redis starting) is tried again before giving up
 
 # KEYS: lease:{node}, router. ARGV: node id, lease in ms, 1 to hold the routing lease.
 # Returns {1 if the node's lease was still there, 1 if this node holds the routing lease}.
@@ -120,7 +123,17 @@ class Leases:
         return not self._lead or time.monotonic() < self._lead_until
 
     async def start(self) -> None:
-        await self._renew()
+        """Take this node's lease; a renewal that times out or finds Redis not there yet is tried again, a
+        third of a lease later, ``_START_TRIES`` times in all."""
+        for tried in range(1, _START_TRIES + 1):
+            try:
+                await self._renew()
+                break
+            except (RedisTimeoutError, RedisConnectionError) as exc:
+                if tried == _START_TRIES:
+                    raise
+                _log.warning("lease.start_retry", node=self.node_id, error=repr(exc), tried=tried)
+                await asyncio.sleep(self.lease_s / 3)
         self._held = True
         self._task = asyncio.get_running_loop().create_task(self._keep(), context=contextvars.Context())
 

@@ -103,3 +103,21 @@ async def _true(value: bool) -> bool:
 
 async def _is(found: Awaitable[set[str]], expected: set[str]) -> bool:
     return await found == expected
+
+
+async def test_a_node_started_just_before_redis_takes_its_lease_once_redis_answers(tmp_path):
+    """A first renewal that finds Redis not there yet (or times out on a busy machine) is tried again."""
+    from tests.conftest import RedisServer
+
+    server = RedisServer(tmp_path)
+    a = Leases(server.url, f"test:{uuid.uuid4().hex[:12]}:", "a", LEASE_S)
+    starting = asyncio.get_running_loop().create_task(a.start())
+    await asyncio.sleep(0.1)
+    assert not starting.done()  # refused, and waiting to try again
+    await asyncio.to_thread(server.start)
+    try:
+        await asyncio.wait_for(starting, 2 * LEASE_S)
+        assert a.leading()
+    finally:
+        await a.close()
+        server.stop()
