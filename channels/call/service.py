@@ -23,6 +23,7 @@ import structlog
 
 from channels.call import signals
 from contact_center import events, topics
+from contact_center.call_figures import quality
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine import Engine
@@ -292,7 +293,7 @@ class Calls:
 
     async def _quality(self, contact_id: str, side: str, msg: dict[str, Any]) -> None:
         """One side's figures of the call (round-trip time, jitter, packets lost): the latest kept."""
-        figures = signals.quality(msg)
+        figures = quality(msg)
 
         def change(w: ChannelWork) -> None:
             contact = w.contact(contact_id)

@@ -3,19 +3,18 @@
 The engine carries a call's signalling (the session descriptions and ICE candidates of WebRTC) and
 reads none of it beyond these checks: a description is an audio call's (SDP, RFC 8866: ``v=0`` first,
 an ``m=audio`` section, no video or data sections, printable lines, bounded size); a candidate is one
-ICE candidate line (RFC 8839) or the empty end-of-candidates; quality figures are numbers in range.
+ICE candidate line (RFC 8839) or the empty end-of-candidates.
 Whatever fails is refused to its sender with what was wrong, and the other side never sees it.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 from contact_center.exceptions import ClientError
 
-__all__ = ["MAX_SDP_CHARS", "candidate", "description", "quality"]
+__all__ = ["MAX_SDP_CHARS", "candidate", "description"]
 
 MAX_SDP_CHARS = 16_000
 MAX_CANDIDATE_CHARS = 512
@@ -68,34 +67,3 @@ def candidate(signal: dict[str, Any]) -> dict[str, Any]:
     if ufrag is not None and (not isinstance(ufrag, str) or len(ufrag) > 256 or not ufrag.isprintable()):
         raise _bad("not_candidate", "usernameFragment is text of at most 256 characters")
     return {"type": "candidate", "candidate": line, "sdpMid": mid, "sdpMLineIndex": index, "usernameFragment": ufrag}
-
-
-_FIGURES = {  # name: the largest value believed
-    "rtt_ms": 60_000.0, "jitter_ms": 60_000.0, "packets_lost": 1e9, "packets_received": 1e9, "packets_sent": 1e9,
-    "bytes_received": 1e12, "bytes_sent": 1e12, "signals": 1e6,
-}  # fmt: skip
-
-
-_ROUTES = frozenset({"host", "srflx", "prflx", "relay"})
-
-
-def quality(msg: dict[str, Any]) -> dict[str, float | str]:
-    """A browser's figures of a call (from ``getStats``): the known ones, each a number from 0 to its bound;
-    ``route``, how its sound went (the ICE candidate type of this side: ``relay`` through TURN)."""
-    found: dict[str, float | str] = {}
-    route = msg.get("route")
-    if route is not None:
-        if route not in _ROUTES:
-            raise ClientError(f"route: one of {', '.join(sorted(_ROUTES))}", "invalid_field", field="route")
-        found["route"] = str(route)
-    for name, most in _FIGURES.items():
-        value = msg.get(name)
-        if value is None:
-            continue
-        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-            raise ClientError(f"{name}: must be a number", "invalid_field", field=name, problem="not_number")
-        if not 0 <= value <= most:
-            raise ClientError(f"{name}: must be from 0 to {most:g}, got {value:g}", "invalid_field", field=name,
-                              problem="out_of_range")  # fmt: skip
-        found[name] = round(float(value), 3)
-    return found

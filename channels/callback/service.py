@@ -26,6 +26,7 @@ from channels.callback.attempts import Outcome, after, outcome_of
 from channels.callback.links import Purpose, new_nonce, read_token, token_for
 from channels.callback.numbers import callable_number
 from channels.callback.slots import Slot, Slots
+from contact_center.call_figures import quality
 from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine import Engine
@@ -238,7 +239,30 @@ class Callbacks:
             return {"type": "callback_outcome", "contact_id": contact.id, "outcome": msg.get("outcome"),
                     "state": contact.state.value, "due_at": contact.due_at}  # fmt: skip
 
-        return {"callback_outcome": recorded}
+        async def dialled(agent_id: str, msg: dict[str, Any]) -> None:
+            await self.dialled(agent_id, msg)
+
+        return {"callback_outcome": recorded, "callback_dialled": dialled}
+
+    async def dialled(self, agent_id: str, msg: dict[str, Any]) -> None:
+        """The desk's call of the number through the gateway ended: who hung up, why, how long it talked, and
+        the line's figures (``getStats``), in the customer's history (``callback.dialled``)."""
+        cid, figures = require_text("contact_id", msg.get("contact_id"), 64), quality(msg)
+        by, cause = msg.get("by"), require_text("cause", msg.get("cause", ""), 64, allow_empty=True)
+        talked = msg.get("duration_s", 0)
+        if by not in ("agent", "customer"):
+            raise ClientError("by: agent or customer", "invalid_field", field="by")
+        if not isinstance(talked, int | float) or isinstance(talked, bool) or not 0 <= talked <= 86_400:
+            raise ClientError("duration_s: seconds from 0 to a day", "invalid_field", field="duration_s")
+
+        def change(w: ChannelWork) -> None:
+            contact = self._engine.held(agent_id, cid)
+            if contact.channel != Channel.CALLBACK:
+                raise NotHeld(f"contact {cid!r} is not a callback you are calling", contact_id=cid)
+            w.note(contact, "callback.dialled", f"agent:{agent_id}", by=by, cause=cause,
+                   duration_s=round(float(talked), 3), **figures)  # fmt: skip
+
+        await self._engine.stage(Channel.CALLBACK, change)
 
     # ---------------------------------------------------------------- within a unit
 

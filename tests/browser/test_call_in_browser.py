@@ -137,3 +137,25 @@ async def test_with_relay_only_the_sound_goes_through_a_real_turn_server_with_th
     finally:
         await server.runner.cleanup()
         turn.stop()
+
+
+async def test_without_a_microphone_no_call_is_queued_and_a_callback_is_offered(server: Server):
+    from playwright.async_api import async_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS, chromium_path
+
+    args = [a for a in CHROMIUM_ARGS if a != "--use-fake-ui-for-media-stream"]  # the browser asks, and is refused
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_path(), args=args, headless=True)
+        try:
+            page = await shop(browser, server)
+            await page.evaluate("window.ContactCenterWidget.call()")
+            await page.get_by_role("button", name="Call now").click()
+            await expect(page.get_by_role("alert")).to_have_text(
+                "We could not use your microphone. Allow it in your browser, or ask us to call you back."
+            )
+            assert not [c for c in server.engine.replica.contacts.values() if c.channel == Channel.CALL]
+            await page.get_by_role("button", name="Call me back instead").click()
+            await expect(page.get_by_label("Your phone number")).to_be_visible()
+        finally:
+            await browser.close()

@@ -76,6 +76,9 @@ async def test_the_agent_calls_the_number_from_the_desk_and_the_phone_answers_an
     await expect(desk.locator("#dial-desk")).to_have_count(0)
     (contact,) = [c for c in server.engine.replica.contacts.values() if c.channel == Channel.CALLBACK]
     assert contact.state.value == "wrap_up" and contact.disposition == "reached"
+    (dialled,) = [e for e in await server.engine.history(contact.customer_id) if e.kind == "callback.dialled"]
+    assert dialled.data["by"] == "agent" and dialled.data["duration_s"] > 1  # how the call went, in the history
+    assert dialled.data["packets_received"] > 50 and dialled.data["rtt_ms"] >= 0
 
 
 async def test_the_agent_holds_the_call_and_when_the_customer_hangs_up_the_desk_says_so(

@@ -186,3 +186,26 @@ async def test_without_a_gateway_the_desk_dials_on_the_agents_own_phone(server: 
     await agent.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})
     setup = await agent.expect("dial_setup")
     assert setup["gateway"] is None and setup["tel"] == "tel:+6281234567890"
+
+
+async def test_how_a_dialled_call_went_is_recorded_for_the_agent_calling_and_bad_figures_are_named(server: Server):
+    await server.add_agent("sari", capacity={"callback": 1})
+    await server.add_agent("budi", capacity={"callback": 1})
+    agent, _ = await desk(server, "sari")
+    other, _ = await desk(server, "budi", available=False)
+    await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
+    offer = await agent.expect("offer")
+    cid = offer["contact"]["id"]
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    assigned = await agent.expect("assigned")
+    for bad, field in (({"by": "robot"}, "by"), ({"duration_s": -1}, "duration_s"), ({"rtt_ms": "fast"}, "rtt_ms")):
+        await agent.send({"type": "callback_dialled", "contact_id": cid, "by": "agent", **bad})
+        assert (await agent.expect("error"))["field"] == field
+    await other.send({"type": "callback_dialled", "contact_id": cid, "by": "agent", "duration_s": 3})
+    assert (await other.expect("error"))["code"] == "not_held"
+    await agent.send({"type": "callback_dialled", "contact_id": cid, "by": "customer", "cause": "BYE",
+                      "duration_s": 42.5, "rtt_ms": 3.2, "packets_received": 2100})  # fmt: skip
+    await agent.send({"type": "ping"})
+    await agent.expect("pong")
+    kinds = [e for e in await server.engine.history(assigned["customer"]["id"]) if e.kind == "callback.dialled"]
+    assert len(kinds) == 1 and kinds[0].data["duration_s"] == 42.5 and kinds[0].data["by"] == "customer"

@@ -8,8 +8,9 @@ import { callFigures } from "../widget/call.js";
 const STATS_EVERY_MS = 2000;
 
 export class Dialler {
-  constructor({ media, onChange }) {
+  constructor({ media, onChange, send }) {
     this.media = media || (typeof navigator !== "undefined" ? navigator.mediaDevices : null);
+    this.send = send || (() => {});  // the desk's socket: how each call went is recorded
     this.onChange = onChange || (() => {});
     this.calls = {};     // contact id -> {phase: dialling|ringing|talking|ended, muted, held, since, quality, ended}
     this._lines = {};    // contact id -> {ua, session, audio, stats}
@@ -68,7 +69,10 @@ export class Dialler {
   _talking(contactId, line) {
     this._update(contactId, { phase: "talking", since: Date.now() });
     clearInterval(line.stats);
-    line.stats = setInterval(async () => this._update(contactId, { quality: await this.figures(contactId) }), STATS_EVERY_MS);
+    line.stats = setInterval(async () => {
+      line.figures = await this.figures(contactId);
+      this._update(contactId, { quality: line.figures });
+    }, STATS_EVERY_MS);
   }
 
   _play(line, stream) {
@@ -86,6 +90,9 @@ export class Dialler {
     delete this._lines[contactId];
     if (line.audio) line.audio.srcObject = null;
     try { line.ua.stop(); } catch { /* stopped */ }
+    const since = (this.calls[contactId] || {}).since;
+    this.send({ type: "callback_dialled", contact_id: contactId, by, cause: String(cause || "").slice(0, 64),
+      duration_s: since ? (Date.now() - since) / 1000 : 0, ...(line.figures || {}), ref: `dial:${contactId}` });
     this._update(contactId, { phase: "ended", held: false, ended: { by, cause: String(cause || "") } });
   }
 

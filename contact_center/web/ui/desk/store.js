@@ -27,7 +27,7 @@ export class Desk {
     this._accepting = new Set();
     this._listeners = new Set();
     this.phone = new Softphone({ send: (m) => this._send(m), onChange: (calls) => this._set({ calls }) });
-    this.dialler = new Dialler({ onChange: (dials) => this._set({ dials }) });
+    this.dialler = new Dialler({ onChange: (dials) => this._set({ dials }), send: (m) => this._send(m) });
     this.state = {
       dials: {},                // contact id -> a callback's call through the gateway: {phase, muted, held, since, quality, ended}
       dialSetups: {},           // contact id -> dial_setup's answer: {tel, gateway}
