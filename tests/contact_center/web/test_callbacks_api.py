@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.clients import desk, widget
+from tests.clients import WsClient, desk, widget
 from tests.conftest import Server, two_nodes
 
 SHOP = "http://shop.test"
@@ -139,6 +139,16 @@ async def test_two_nodes_racing_for_the_last_place_of_a_slot_or_for_one_number_m
         await b.runner.cleanup()
 
 
+async def rung_twice(server: Server) -> tuple[WsClient, WsClient, dict[str, Any]]:
+    """A callback asked for: agent sari is offered it; budi, at his desk but away, is not."""
+    await server.add_agent("sari", capacity={"callback": 1})
+    await server.add_agent("budi", capacity={"callback": 1})
+    agent, _ = await desk(server, "sari")
+    other, _ = await desk(server, "budi", available=False)
+    await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
+    return agent, other, await agent.expect("offer")
+
+
 async def test_the_desk_is_told_how_to_dial_and_only_the_agent_calling_gets_gateway_credentials(tmp_path):
     import base64
     import hashlib
@@ -150,12 +160,7 @@ async def test_the_desk_is_told_how_to_dial_and_only_the_agent_calling_gets_gate
                "secret": "shared"}  # fmt: skip
     server = await start_server(make_config(tmp_path, gateway=gateway))
     try:
-        await server.add_agent("sari", capacity={"callback": 1})
-        await server.add_agent("budi", capacity={"callback": 1})
-        agent, _ = await desk(server, "sari")
-        other, _ = await desk(server, "budi", available=False)
-        await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
-        offer = await agent.expect("offer")
+        agent, other, offer = await rung_twice(server)
         await other.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})  # not theirs: nothing
         assert (await other.expect("error"))["code"] == "not_held"
         await agent.send({"type": "dial_setup", "contact_id": offer["contact"]["id"]})  # offered, not taken yet
@@ -189,12 +194,7 @@ async def test_without_a_gateway_the_desk_dials_on_the_agents_own_phone(server: 
 
 
 async def test_how_a_dialled_call_went_is_recorded_for_the_agent_calling_and_bad_figures_are_named(server: Server):
-    await server.add_agent("sari", capacity={"callback": 1})
-    await server.add_agent("budi", capacity={"callback": 1})
-    agent, _ = await desk(server, "sari")
-    other, _ = await desk(server, "budi", available=False)
-    await call(server, "POST", "/api/callbacks", json={"phone": "0812 3456 7890"})
-    offer = await agent.expect("offer")
+    agent, other, offer = await rung_twice(server)
     cid = offer["contact"]["id"]
     await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
     assigned = await agent.expect("assigned")
