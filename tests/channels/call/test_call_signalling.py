@@ -5,6 +5,7 @@ page closes; one customer on one node and the agent on another. On both stores."
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tests.clients import WsClient, desk, widget
@@ -254,6 +255,4 @@ async def test_a_customer_on_one_node_talks_to_an_agent_on_another(config, redis
 
 
 async def _pause(times: int = 1) -> None:
-    import asyncio
-
     await asyncio.sleep(0.1 * times)

@@ -118,9 +118,7 @@ export class Softphone {
   async drop(id) {
     const peer = this._peers[id];
     if (peer) {
-      delete this._peers[id];
       await this._figures(id, peer);
-      this._peers[id] = peer;
       this._stop(id, null);
     }
     delete this.calls[id];
