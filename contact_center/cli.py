@@ -10,6 +10,7 @@ contact-center replies check [--library DIR]            (every problem of the re
 contact-center replies export OUT [--library DIR]       (OUT.csv: one table; else a folder of reply files)
 contact-center replies import SOURCE [--into DIR]       (a .csv table, a reply file or a folder; all or nothing)
 contact-center replies evaluate --test CSV [--library DIR]   (top-1, top-3 and latency on labelled messages)
+contact-center staffing --arrivals-per-hour 100 --handle-s 180 --target 0.8 --within-s 20   (Erlang C / A advice)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 import structlog
 
 from contact_center.auth import Accounts
+from contact_center.cli_supervisors import add_staffing_parser, staffing
 from contact_center.clock import SystemClock
 from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
@@ -186,6 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     sessions.add_argument("username")
     sessions.add_argument("--end", action="store_true", required=True, help="end them (desks close at once)")
     _replies_parser(sub)
+    add_staffing_parser(sub)
     return parser
 
 
@@ -263,6 +266,9 @@ def _run(main: Coroutine[Any, Any, None]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "staffing":  # arithmetic only: no config, no store
+        staffing(args)
+        return 0
     try:
         config = load_config(args.config)
         configure_logging(config.logging)

@@ -1,0 +1,87 @@
+"""The supervisors' commands: ``contact-center staffing`` (Erlang C and Erlang A advice).
+
+contact-center staffing --arrivals-per-hour 100 --handle-s 180 --target 0.8 --within-s 20
+                        [--patience-s 90] [--max-occupancy 0.85] [--shrinkage 0.3] [--format text|json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+from contact_center.staffing import Demand, Staffing, agents_needed, figures
+
+__all__ = ["add_staffing_parser", "staffing"]
+
+
+def add_staffing_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "staffing",
+        help="agents needed to meet a service level (Erlang C; Erlang A with --patience-s)",
+        description="The fewest agents that answer --target of arrivals within --within-s, with the service "
+        "level, probability of waiting, average speed of answer and occupancy they give.",
+    )
+    p.add_argument("--arrivals-per-hour", type=float, required=True, help="contacts arriving an hour")
+    p.add_argument("--handle-s", type=float, required=True, help="mean handle time in seconds (talk and wrap-up)")
+    p.add_argument("--target", type=float, required=True, help="service level to reach, as a share (0.8 for 80 %%)")
+    p.add_argument("--within-s", type=float, required=True, help="the answer threshold in seconds")
+    p.add_argument("--patience-s", type=float, help="mean time before a waiting customer gives up (Erlang A)")
+    p.add_argument("--max-occupancy", type=float, default=1.0, help="most occupancy allowed (default: no limit)")
+    p.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time off the phones (breaks, training)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def staffing(args: argparse.Namespace) -> None:
+    """Print the advice; a figure out of range is said by name and nothing else is printed."""
+    if not 0 <= args.shrinkage < 1:
+        raise SystemExit(f"staffing: --shrinkage must be a share from 0 to below 1, got {args.shrinkage}")
+    try:
+        demand = Demand(args.arrivals_per_hour, args.handle_s, args.patience_s)
+        needed = agents_needed(demand, args.target, args.within_s, args.max_occupancy)
+    except ValueError as exc:
+        raise SystemExit(f"staffing: {exc}") from None
+    scheduled = math.ceil(needed.agents / (1 - args.shrinkage) - 1e-9)
+    first = max(1, needed.agents - 3)
+    if demand.patience_s is None:
+        first = max(first, math.floor(demand.traffic) + 1)
+    table = [figures(demand, n, args.within_s) for n in range(first, needed.agents + 3)]
+    if args.format == "json":
+        print(json.dumps({"needed": needed.to_json(), "scheduled": scheduled, "table": [t.to_json() for t in table]}))
+        return
+    for line in _text(demand, needed, scheduled, args, table):
+        print(line)
+
+
+def _text(
+    demand: Demand, needed: Staffing, scheduled: int, args: argparse.Namespace, table: list[Staffing]
+) -> list[str]:
+    model = "Erlang C" if demand.patience_s is None else f"Erlang A, mean patience {demand.patience_s:g} s"
+    lines = [
+        f"traffic: {demand.traffic:.2f} Erlangs ({demand.arrivals_per_hour:g} arrivals an hour, "
+        f"{demand.handle_s:g} s each; {model})",
+        f"agents needed: {needed.agents} for {args.target:.0%} answered within {args.within_s:g} s",
+        f"  service level:           {needed.service_level:.1%}",
+        f"  probability of waiting:  {needed.waiting:.1%}",
+        f"  average speed of answer: {_seconds(needed.asa_s)}",
+        f"  occupancy:               {needed.occupancy:.1%}",
+    ]
+    if demand.patience_s is not None:
+        lines.append(f"  abandoned:               {needed.abandoned:.1%}")
+    if args.shrinkage:
+        lines.append(f"agents to schedule with {args.shrinkage:.0%} shrinkage: {scheduled}")
+    head = f"{'agents':>6}  {'service level':>13}  {'waiting':>7}  {'speed of answer':>15}  {'occupancy':>9}"
+    lines += ["", head + ("  abandoned" if demand.patience_s is not None else "")]
+    for row in table:
+        mark = ">" if row.agents == needed.agents else " "
+        line = (
+            f"{mark}{row.agents:>5}  {row.service_level:>13.1%}  {row.waiting:>7.1%}  "
+            f"{_seconds(row.asa_s):>15}  {row.occupancy:>9.1%}"
+        )
+        lines.append(line + (f"  {row.abandoned:>9.1%}" if demand.patience_s is not None else ""))
+    return lines
+
+
+def _seconds(value: float) -> str:
+    return "no end" if math.isinf(value) else f"{value:.1f} s"
