@@ -175,6 +175,8 @@ class Contact:
     the customer's last socket closed (or their node died): at that moment, unless they came back,
     the chat counts as left (abandoned if still waiting; its agent told if assigned).
     ``rating`` is the satisfaction the customer gave once the chat ended (its comment is in history).
+    ``accepted_at`` is when an agent first accepted the contact (a transfer keeps it): the
+    moment a chat, call or callback counts as answered in the service figures.
 
     A ``scheduled`` contact enters the queue at ``due_at`` (a booked callback, or one to try
     again), keeping its ``enqueued_at``. ``details`` are the fields of the contact's channel that
@@ -209,6 +211,7 @@ class Contact:
     rating: int | None = None  # the customer's satisfaction, 1 to 5, given once after the chat ended
     due_at: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    accepted_at: float | None = None
 
     @classmethod
     def arriving(

@@ -64,6 +64,7 @@ def contact_record(c: Contact) -> dict[str, Any]:
         "rating": c.rating,
         "due_at": c.due_at,
         "details": c.details,
+        "accepted_at": c.accepted_at,
     }
 
 
@@ -102,6 +103,7 @@ def contact_from_record(d: dict[str, Any]) -> Contact:
         rating=d.get("rating"),
         due_at=d.get("due_at"),
         details=dict(d.get("details") or {}),
+        accepted_at=d.get("accepted_at"),
     )
 
 

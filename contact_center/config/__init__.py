@@ -27,6 +27,7 @@ from contact_center.config.channels import (
 )
 from contact_center.config.checks import Table
 from contact_center.config.gateway import GatewayConfig, read_gateway
+from contact_center.config.reports import ReportsConfig, read_reports
 from contact_center.config.security import AuthConfig, IdentityConfig, read_auth, read_identity
 from contact_center.config.service import (
     LoggingConfig,
@@ -51,6 +52,7 @@ __all__ = [
     "IdentityConfig",
     "LoggingConfig",
     "MailboxConfig",
+    "ReportsConfig",
     "RoutingConfig",
     "ServerConfig",
     "SlaConfig",
@@ -78,6 +80,7 @@ class Config:
     callback: CallbackConfig = field(default_factory=CallbackConfig)
     call: CallConfig = field(default_factory=CallConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -99,6 +102,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         callback=read_callback(root.table("callback")),
         call=read_call(root.table("call")),
         gateway=read_gateway(root.table("gateway")),
+        reports=read_reports(root.table("reports")),
         logging=read_logging(root.table("logging")),
     )
     root.done()

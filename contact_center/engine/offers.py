@@ -82,7 +82,9 @@ class Offers:
     async def accept(self, agent_id: str, offer_id: str) -> Contact:
         def take() -> Contact:
             offer = self._held_offer(agent_id, offer_id)
-            contact = dataclasses.replace(self._replica.contacts[offer.contact_id], offer=None, agent_id=agent_id)
+            held = self._replica.contacts[offer.contact_id]
+            first = held.accepted_at if held.accepted_at is not None else self._clock.now()
+            contact = dataclasses.replace(held, offer=None, agent_id=agent_id, accepted_at=first)
             contact.move(ContactState.ASSIGNED)
             name = self._replica.agents[agent_id].agent.display_name
             self._work.put(contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=name)

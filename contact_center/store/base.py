@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from contact_center.contact_facts import ContactFacts
 from contact_center.files import ChatFile
 from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
@@ -257,6 +258,7 @@ class ReportStore(Protocol):
 
     async def first_responses(self, since: float, until: float) -> FirstResponses: ...
     async def ratings(self, since: float, until: float) -> Ratings: ...
+    async def contact_facts(self, since: float, until: float) -> ContactFacts: ...  # arrived in [since, until)
 
 
 class FileStore(Protocol):

@@ -350,6 +350,7 @@ def _routes(r: web.UrlDispatcher) -> None:
     r.add_post("/api/customers/{customer_id}/identities", c.link_identity)
     r.add_get("/api/reports/email", m.email_report)
     r.add_get("/api/reports/ratings", m.rating_report)
+    r.add_get("/api/reports/service", m.service_report_of)
     r.add_get("/api/reports/replies", rest_replies.replies_report)
     r.add_get("/api/replies", rest_replies.export_replies)
     r.add_post("/api/replies", rest_replies.import_replies)

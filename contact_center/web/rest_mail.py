@@ -15,11 +15,12 @@ from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
 from contact_center.reports import email_attainment
 from contact_center.reports import rating_report as ratings_of
+from contact_center.service_report import rules_of, service_report
 from contact_center.sla import Period
 from contact_center.web.keys import CLOCK, CONFIG, ENGINE, STORE
 from contact_center.web.rest import customer_bytes, date_query, int_path, int_query, user
 
-__all__ = ["attachment", "email_report", "period_span", "quarantine", "rating_report", "raw_mail"]
+__all__ = ["attachment", "email_report", "period_span", "quarantine", "rating_report", "raw_mail", "service_report_of"]
 
 
 def period_span(request: web.Request) -> tuple[Period, date, date]:
@@ -54,6 +55,25 @@ async def rating_report(request: web.Request) -> web.Response:
     await user(request, Role.SUPERVISOR)
     period, first, last = period_span(request)
     report = await ratings_of(request.app[STORE], request.app[CONFIG].sla.calendar, period, first, last)
+    return web.json_response(report.to_json())
+
+
+async def service_report_of(request: web.Request) -> web.Response:
+    """The service figures per period and channel, for supervisors (the same query; ``&format=csv`` for CSV)."""
+    await user(request, Role.SUPERVISOR)
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise BadMessage(f"format: must be json or csv, got {fmt!r}", "invalid_field")
+    config, now = request.app[CONFIG], request.app[CLOCK].now()
+    period, first, last = period_span(request)
+    report = await service_report(request.app[STORE], config.sla.calendar, rules_of(config), now, period, first, last)
+    if fmt == "csv":
+        name = f"service-{period.value}-{first.isoformat()}-{last.isoformat()}.csv"
+        return web.Response(
+            text=report.to_csv(),
+            content_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     return web.json_response(report.to_json())
 
 

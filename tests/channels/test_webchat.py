@@ -373,7 +373,8 @@ async def test_the_customer_rates_a_chat_once_it_ended_and_only_their_own(server
 
 
 async def test_ratings_are_reported_per_month_quarter_half_and_year_to_supervisors(server: Server):
-    """Two chats rated 5 and 2: one period each time, their mean, the share of 4s and 5s, the count of each score."""
+    """Two chats rated 5 and 2: one period each time, their mean, the share of 4s and 5s, the count of each score;
+    the service report counts them too (JSON and CSV), for supervisors only."""
     agent, first, _, assigned = await offered_chat(server)
     chats = [(first, assigned["contact"]["id"])]
     second, _ = await widget(server, {"topic": "general", "language": "en"})
@@ -410,6 +411,24 @@ async def test_ratings_are_reported_per_month_quarter_half_and_year_to_superviso
         url = f"{server.url}/api/reports/ratings?period=fortnight"
         async with http.get(url, headers={"Authorization": f"Bearer {supervisor}"}) as r:
             assert r.status == 400 and "period" in (await r.json())["message"]
+        # The same two chats in the service report: answered, handled, rated; as JSON and as CSV.
+        url = f"{server.url}/api/reports/service?period=week"
+        async with http.get(url, headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 200
+            service = await r.json()
+        [chat] = [t for t in service["totals"] if t["channel"] == "chat"]
+        assert (chat["arrived"], chat["answered"], chat["handled"], chat["abandoned"]) == (2, 2, 2, 0)
+        assert service["rules"]["thresholds_s"]["chat"] == server.engine.config.webchat.service_level_s
+        async with http.get(f"{url}&format=csv", headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 200 and r.content_type == "text/csv"
+            assert "attachment" in r.headers["Content-Disposition"]
+            header, line = (await r.text()).splitlines()
+        assert header.startswith("period_start,channel,arrived") and ",chat,2,2,2," in line
+        for refused in ("", "&format=csv"):
+            async with http.get(f"{url}{refused}", headers={"Authorization": f"Bearer {ayu}"}) as r:
+                assert r.status == 403, "agents do not read the service report"
+        async with http.get(f"{url}&format=xml", headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 400 and "format" in (await r.json())["message"]
 
 
 async def test_the_agent_is_told_of_the_customers_other_contacts_as_they_happen(server: Server):

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from contact_center.contact_facts import slot_of
 from contact_center.mail import MailRecord
 from contact_center.model import (
     OPEN_STATES,
@@ -37,6 +38,7 @@ __all__ = [
     "contact_from_hash",
     "customer_from_hash",
     "event_json",
+    "facts_of_row",
     "identity_of",
     "mail_from_hash",
     "presence_from_hash",
@@ -103,6 +105,17 @@ def sla_of(row: Row) -> list[Any] | str:
         return ""
     answered = r.get("answered_at")
     return [_ms(r["created_at"]), "" if answered is None else repr(answered)]
+
+
+def facts_of_row(row: Row) -> list[Any]:
+    """What the service reports keep of every contact: [its arrival (ms), its facts as JSON]."""
+    r = row.record
+    facts = [
+        r["id"], r["channel"], row.customer_id, r["state"], r.get("agent_id") or "", r.get("disposition") or "",
+        r["created_at"], r.get("accepted_at"), r.get("answered_at"), r.get("closed_at"),
+        slot_of(r.get("details") or {}), r.get("rating"),
+    ]  # fmt: skip
+    return [_ms(r["created_at"]), orjson.dumps(facts).decode()]
 
 
 def rating_of(row: Row) -> list[Any] | str:

@@ -56,6 +56,8 @@ key                            type    holds
 ``series:{name}``              string  the last number a series gave out (a day's callback queue numbers)
 ``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
+``report:contacts``            zset    every contact, scored by arrival (ms): what the service reports read
+``report:facts``               hash    contact id -> JSON of its facts (:mod:`contact_center.contact_facts`)
 =============================  ======  ==========================================================
 
 An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
@@ -218,6 +220,14 @@ class Keys:
     @property
     def sla_answered(self) -> str:
         return f"{self.prefix}sla:email:answered"
+
+    @property
+    def report_contacts(self) -> str:
+        return f"{self.prefix}report:contacts"
+
+    @property
+    def report_facts(self) -> str:
+        return f"{self.prefix}report:facts"
 
     def file(self, file_id: str) -> str:
         return f"{self.prefix}file:{file_id}"

@@ -84,6 +84,12 @@ local function merge_customers(keys, args)
   for _, c in ipairs(redis.call('SMEMBERS', {{customer_contacts(gone)}})) do
     redis.call('HSET', {{contact(c)}}, 'customer_id', keep)
     redis.call('SADD', {{customer_contacts(keep)}}, c)
+    local facts = redis.call('HGET', {{report_facts}}, c)
+    if facts then  -- the service reports count the contact for the customer it now belongs to
+      local row = cjson.decode(facts)
+      row[3] = keep
+      redis.call('HSET', {{report_facts}}, c, cjson.encode(row))
+    end
   end
   for _, h in ipairs(redis.call('SMEMBERS', {{customer_sessions(gone)}})) do
     if redis.call('EXISTS', {{session(h)}}) == 1 then
@@ -108,7 +114,8 @@ end
 
 -- ARGV: prefix, the announcement to publish on bus:state (or ''), and the unit as JSON:
 -- check: [key, version] pairs (a record's key, a hash whose field v is its version);
--- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla, rating] (see sla_of, rating_of);
+-- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla, rating, facts]
+-- (see sla_of, rating_of, facts_of_row);
 -- presences: [agent_id, version, record, status]; events: [customer_id, json];
 -- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
 -- in ARGV from 4 on; seats: [name, holder, capacity] (capacity 0: the place given back). Records
@@ -158,6 +165,8 @@ local function commit(keys, args)
       redis.call('ZADD', {{ratings}}, c[8][1], c[1])
       redis.call('HSET', {{rating_scores}}, c[1], c[8][2])
     end
+    redis.call('ZADD', {{report_contacts}}, c[9][1], c[1])
+    redis.call('HSET', {{report_facts}}, c[1], c[9][2])
     redis.call('SADD', {{customer_contacts(c[2])}}, c[1])
     if c[3] == 1 then
       redis.call('ZADD', {{open_contacts}}, c[4], c[1])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import orjson
 
+from contact_center.contact_facts import ContactFacts, facts_of
 from contact_center.store.base import FirstResponses, Ratings
 from contact_center.store.redis.keys import ms as _ms
 from contact_center.store.redis.pipeline import RedisPipeline
@@ -31,3 +33,10 @@ class RedisReports(RedisPipeline):
         kept = [(at, s) for (_, at), s in zip(found, scores, strict=True) if s is not None]
         started = np.fromiter((at / 1000 for at, _ in kept), dtype=np.float64, count=len(kept))
         return started, np.fromiter((int(s) for _, s in kept), dtype=np.int8, count=len(kept))
+
+    async def contact_facts(self, since: float, until: float) -> ContactFacts:
+        """See the SQLite store; here from the ``report:contacts`` index and each contact's facts."""
+        async with self._reachable():
+            found = await self._reader.zrangebyscore(self.keys.report_contacts, _ms(since), f"({_ms(until)}")
+            rows = await self._reader.hmget(self.keys.report_facts, found) if found else []
+        return facts_of(orjson.loads(r) for r in rows if r is not None)

@@ -19,6 +19,7 @@ from contact_center.store.redis.codec import (
     Row,
     contact_from_hash,
     event_json,
+    facts_of_row,
     presence_from_hash,
     rating_of,
     row_of,
@@ -55,7 +56,17 @@ class RedisUnits(RedisPipeline):
         unit = {
             "check": [[self._record_key(key), version] for key, version in changes.expected.items()],
             "contacts": [
-                [r.id, r.customer_id, int(r.open), repr(r.enqueued_at), r.version, r.json, sla_of(r), rating_of(r)]
+                [
+                    r.id,
+                    r.customer_id,
+                    int(r.open),
+                    repr(r.enqueued_at),
+                    r.version,
+                    r.json,
+                    sla_of(r),
+                    rating_of(r),
+                    facts_of_row(r),
+                ]
                 for r in rows
             ],
             "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
@@ -130,6 +141,9 @@ class RedisUnits(RedisPipeline):
         for row in rows:
             pipe.hset(k.contact(row.id), mapping={"v": row.version, "customer_id": row.customer_id, "record": row.json})
             pipe.sadd(k.customer_contacts(row.customer_id), row.id)
+            arrived, facts = facts_of_row(row)
+            pipe.zadd(k.report_contacts, {row.id: arrived})
+            pipe.hset(k.report_facts, row.id, facts)
             if row.open:
                 pipe.zadd(k.open_contacts, {row.id: row.enqueued_at})
             else:

@@ -85,6 +85,7 @@ CONTACT_FIELDS = (
     "rating",
     "due_at",
     "details",
+    "accepted_at",
 )
 # Fields kept as JSON text in their column.
 _JSON_FIELDS = frozenset({"skills", "details"})

@@ -6,10 +6,19 @@ import itertools
 
 import numpy as np
 
+from contact_center.contact_facts import FIELDS, ContactFacts, facts_of
 from contact_center.store.base import FirstResponses, Ratings
 from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteReports"]
+
+# A booked callback's hour is in its details; a slot that is not a number reads as none.
+_COLUMNS = ", ".join(
+    "CASE WHEN json_type(details, '$.slot') IN ('integer', 'real') THEN json_extract(details, '$.slot') END"
+    if f == "slot"
+    else f
+    for f in FIELDS
+)
 
 
 class SqliteReports(SqliteWriter):
@@ -44,3 +53,13 @@ class SqliteReports(SqliteWriter):
         started = np.fromiter((r[0] for r in rows), dtype=np.float64, count=len(rows))
         scores = np.fromiter((r[1] for r in rows), dtype=np.int8, count=len(rows))
         return started, scores
+
+    async def contact_facts(self, since: float, until: float) -> ContactFacts:
+        """Every contact that arrived in [since, until), by the ``contacts_created`` index."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        rows = cursor.execute(
+            f"SELECT {_COLUMNS} FROM contacts WHERE created_at >= ? AND created_at < ?",  # noqa: S608
+            (since, until),
+        ).fetchall()
+        return facts_of(rows)

@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS contacts (
     created_at REAL NOT NULL, enqueued_at REAL NOT NULL, skills TEXT NOT NULL,
     priority INTEGER NOT NULL, subject TEXT NOT NULL, agent_id TEXT, disposition TEXT,
     closed_at REAL, ticket TEXT NOT NULL DEFAULT '', answered_at REAL, breached_at REAL, left_at REAL,
-    rating INTEGER, due_at REAL, details TEXT NOT NULL DEFAULT '{}'
+    rating INTEGER, due_at REAL, details TEXT NOT NULL DEFAULT '{}', accepted_at REAL
 );
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (state);
 CREATE INDEX IF NOT EXISTS contacts_customer ON contacts (customer_id);
@@ -31,6 +31,9 @@ DROP INDEX IF EXISTS contacts_sla;
 CREATE INDEX IF NOT EXISTS contacts_email_sla ON contacts (channel, created_at, answered_at) WHERE channel = 'email';
 -- The ratings report reads each rated chat's start and score; only a rating writes to it.
 CREATE INDEX IF NOT EXISTS contacts_rated ON contacts (created_at, rating) WHERE rating IS NOT NULL;
+-- The service reports read every contact that arrived in a span; arrival never changes, so
+-- the rows' later writes leave this index alone.
+CREATE INDEX IF NOT EXISTS contacts_created ON contacts (created_at);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, contact_id TEXT,
     channel TEXT, kind TEXT NOT NULL, at REAL NOT NULL, actor TEXT NOT NULL, data TEXT NOT NULL,
@@ -153,6 +156,8 @@ def prepare(db: sqlite3.Connection) -> None:
     if have and "due_at" not in have:
         db.execute("ALTER TABLE contacts ADD COLUMN due_at REAL")
         db.execute("ALTER TABLE contacts ADD COLUMN details TEXT NOT NULL DEFAULT '{}'")
+    if have and "accepted_at" not in have:
+        db.execute("ALTER TABLE contacts ADD COLUMN accepted_at REAL")
     migrate_accounts(db)
     db.executescript(SCHEMA)
     db.executescript(ACCOUNTS_SCHEMA)

@@ -1,0 +1,93 @@
+"""What the service reports know of each contact: one column per fact, for many contacts at once.
+
+Both stores read the same facts (:data:`FIELDS`) of the contacts that arrived in a span of time
+and lay them out here: times as float arrays (NaN where something has not happened), names as
+object arrays. One row per contact; :mod:`contact_center.service_figures` counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from contact_center.model import Contact
+
+__all__ = ["FIELDS", "ContactFacts", "facts_of", "facts_row", "slot_of"]
+
+# The order of a row: the text facts first, then the times and the rating.
+FIELDS = (
+    "id", "channel", "customer_id", "state", "agent_id", "disposition",
+    "created_at", "accepted_at", "answered_at", "closed_at", "slot", "rating",
+)  # fmt: skip
+_TEXT = 6
+
+Floats = npt.NDArray[np.float64]
+Texts = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """The facts of ``len(self)`` contacts, in arrival order.
+
+    ``accepted``: an agent first accepted it (chat, call, callback answered); ``answered``: an
+    email's first response; ``closed``: it ended (closed or abandoned); ``slot``: a booked
+    callback's hour; ``rating``: the customer's 1-5. NaN where there is none.
+    """
+
+    id: Texts
+    channel: Texts
+    customer: Texts
+    state: Texts
+    agent: Texts  # "" where no agent had it
+    disposition: Texts  # "" where none was given
+    created: Floats
+    accepted: Floats
+    answered: Floats
+    closed: Floats
+    slot: Floats
+    rating: Floats
+
+    def __len__(self) -> int:
+        return len(self.created)
+
+    def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ContactFacts:
+        """The facts of the rows ``keep`` selects."""
+        return ContactFacts(*(getattr(self, name)[keep] for name in _ATTRS))
+
+
+_ATTRS = ("id", "channel", "customer", "state", "agent", "disposition",
+          "created", "accepted", "answered", "closed", "slot", "rating")  # fmt: skip
+
+
+def facts_row(c: Contact) -> tuple[Any, ...]:
+    """A contact's facts in the order of :data:`FIELDS` (None where there is none)."""
+    return (
+        c.id, c.channel.value, c.customer_id, c.state.value, c.agent_id or "", c.disposition or "",
+        c.created_at, c.accepted_at, c.answered_at, c.closed_at, slot_of(c.details), c.rating,
+    )  # fmt: skip
+
+
+def slot_of(details: dict[str, Any]) -> float | None:
+    slot = details.get("slot")
+    return float(slot) if isinstance(slot, int | float) and not isinstance(slot, bool) else None
+
+
+def facts_of(rows: Sequence[Sequence[Any]] | Iterable[Sequence[Any]]) -> ContactFacts:
+    """Rows in the order of :data:`FIELDS` (None, or NaN, where a fact is missing), sorted by arrival."""
+    listed = list(rows)
+    n = len(listed)
+    columns: list[Any] = []
+    for i in range(len(FIELDS)):
+        if i < _TEXT:
+            col = np.empty(n, dtype=object)
+            col[:] = [r[i] or "" for r in listed]
+        else:
+            col = np.fromiter((np.nan if r[i] is None else r[i] for r in listed), dtype=np.float64, count=n)
+        columns.append(col)
+    facts = ContactFacts(*columns)
+    order = np.argsort(facts.created, kind="stable")
+    return facts.take(order)

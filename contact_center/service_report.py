@@ -1,0 +1,126 @@
+"""The service report: the figures of :mod:`contact_center.service_figures` read from the store, as JSON or CSV.
+
+One read of the contacts that arrived from the first day to ``fcr_days`` after the last (the
+later ones only decide first-contact resolution), then array passes; a year of a quarter of a
+million contacts takes well under a second ([BENCHMARKS.md]).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from contact_center.config import Config
+from contact_center.service_figures import (
+    ANSWER_EDGES_S,
+    HANDLE_EDGES_S,
+    AgentStat,
+    ChannelStat,
+    Rules,
+    ServiceFigures,
+    figures_of,
+)
+from contact_center.sla import BusinessCalendar, Period
+from contact_center.store.base import ReportStore
+
+__all__ = ["CSV_COLUMNS", "ServiceReport", "rules_of", "service_report"]
+
+CSV_COLUMNS = (
+    "period_start", "channel", "arrived", "offered", "answered", "answered_in_time", "pending", "service_level",
+    "target_s", "asa_s", "handled", "aht_s", "abandoned", "abandon_rate", "short_abandoned", "to_callback",
+    "fcr",
+)  # fmt: skip
+
+
+def rules_of(config: Config) -> Rules:
+    """The counting rules from the config: each channel's threshold, the email promise, the ``[reports]`` choices."""
+    r = config.reports
+    return Rules(
+        thresholds={
+            "chat": config.webchat.service_level_s,
+            "call": config.call.service_level_s,
+            "callback": config.callback.service_level_s,
+            "email": config.email.promise.within_s,
+        },
+        promise=config.email.promise,
+        short_abandon_s=r.short_abandon_s,
+        count_short_abandons=r.count_short_abandons,
+        callback_instead_s=r.callback_instead_s,
+        fcr_days=r.fcr_days,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceReport:
+    period: Period
+    first: date
+    last: date
+    rules: Rules
+    figures: ServiceFigures
+
+    def _channel_json(self, s: ChannelStat) -> dict[str, object]:
+        return {
+            "start": s.start.isoformat(), "channel": s.channel, "arrived": s.arrived, "offered": s.offered,
+            "answered": s.answered, "answered_in_time": s.in_time, "pending": s.pending,
+            "service_level": _round(s.service_level), "target_s": self.rules.thresholds.get(s.channel),
+            "asa_s": _round(s.asa_s, 2), "handled": s.handled, "aht_s": _round(s.aht_s, 2),
+            "abandoned": s.abandoned, "abandon_rate": _round(s.abandon_rate), "short_abandoned": s.short_abandoned,
+            "to_callback": s.to_callback, "fcr": _round(s.fcr), "resolvable": s.resolvable,
+            "answer_times": dict(zip(map(str, ANSWER_EDGES_S), s.answer_counts, strict=True)),
+            "handle_times": dict(zip(map(str, HANDLE_EDGES_S), s.handle_counts, strict=True)),
+        }  # fmt: skip
+
+    @staticmethod
+    def _agent_json(a: AgentStat) -> dict[str, object]:
+        return {
+            "agent_id": a.agent_id, "handled": a.handled, "aht_s": _round(a.aht_s, 2), "rated": a.rated,
+            "mean_rating": _round(a.mean_rating, 3), "fcr": _round(a.fcr),
+        }  # fmt: skip
+
+    def to_json(self) -> dict[str, object]:
+        r = self.rules
+        return {
+            "period": self.period.value, "from": self.first.isoformat(), "to": self.last.isoformat(),
+            "rules": {
+                "thresholds_s": dict(r.thresholds), "email_target": r.promise.target,
+                "short_abandon_s": r.short_abandon_s, "count_short_abandons": r.count_short_abandons,
+                "callback_instead_s": r.callback_instead_s, "fcr_days": r.fcr_days,
+            },
+            "answer_edges_s": list(ANSWER_EDGES_S), "handle_edges_s": list(HANDLE_EDGES_S),
+            "periods": [self._channel_json(s) for s in self.figures.channels],
+            "totals": [self._channel_json(s) for s in self.figures.totals],
+            "agents": [self._agent_json(a) for a in self.figures.agents],
+            "callback_outcomes": self.figures.callback_outcomes,
+        }  # fmt: skip
+
+    def to_csv(self) -> str:
+        """One row per period and channel, the columns of :data:`CSV_COLUMNS` (shares 0-1, times in seconds)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(CSV_COLUMNS)
+        for s in self.figures.channels:
+            j = self._channel_json(s)
+            writer.writerow(["" if j.get(_json_name(c)) is None else j[_json_name(c)] for c in CSV_COLUMNS])
+        return out.getvalue()
+
+
+def _json_name(column: str) -> str:
+    return "start" if column == "period_start" else column
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+async def service_report(
+    store: ReportStore, calendar: BusinessCalendar, rules: Rules, now: float, period: Period, first: date, last: date
+) -> ServiceReport:
+    """The service figures of the contacts that arrived from ``first`` to ``last`` (local days, both included)."""
+    zone = calendar.zone
+    since = datetime.combine(first, time(), zone).timestamp()
+    until = datetime.combine(last + timedelta(days=1), time(), zone).timestamp()
+    facts = await store.contact_facts(since, until + rules.fcr_days * 86_400)
+    figures = figures_of(facts, calendar, rules, now, period, first, last, since, until)
+    return ServiceReport(period, first, last, rules, figures)
