@@ -276,6 +276,8 @@ class Presence:
     ``grace_until`` is set while held contacts wait for the agent to come back. ``version``
     and ``node`` are as for :class:`Contact`. ``status_reason`` says why the engine itself last
     changed the status (``offer_lapsed``, ``was_offline``...; "" when the agent chose it).
+    ``status_since`` is when the status last changed (0: not since this record began); every
+    store keeps each change, which is what occupancy is measured against.
     """
 
     agent_id: str
@@ -287,6 +289,7 @@ class Presence:
     version: int = 0
     node: str = ""
     status_reason: str = ""
+    status_since: float = 0.0
 
     @property
     def connected(self) -> int:

@@ -118,6 +118,7 @@ def presence_record(p: Presence) -> dict[str, Any]:
         "version": p.version,
         "node": p.node,
         "status_reason": p.status_reason,
+        "status_since": p.status_since,
     }
 
 
@@ -132,6 +133,7 @@ def presence_from_record(d: dict[str, Any]) -> Presence:
         version=d.get("version", 0),
         node=d.get("node", ""),
         status_reason=d.get("status_reason", ""),
+        status_since=d.get("status_since", 0.0),
     )
 
 

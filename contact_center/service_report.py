@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from contact_center.config import Config
+from contact_center.occupancy import AgentTime, agent_times
 from contact_center.service_figures import (
     ANSWER_EDGES_S,
     HANDLE_EDGES_S,
-    AgentStat,
     ChannelStat,
     Rules,
     ServiceFigures,
@@ -26,6 +26,8 @@ from contact_center.sla import BusinessCalendar, Period
 from contact_center.store.base import ReportStore
 
 __all__ = ["CSV_COLUMNS", "ServiceReport", "rules_of", "service_report"]
+
+_EARLIER_S = 14 * 86_400
 
 CSV_COLUMNS = (
     "period_start", "channel", "arrived", "offered", "answered", "answered_in_time", "pending", "service_level",
@@ -59,6 +61,7 @@ class ServiceReport:
     last: date
     rules: Rules
     figures: ServiceFigures
+    times: list[AgentTime]
 
     def _channel_json(self, s: ChannelStat) -> dict[str, object]:
         return {
@@ -72,12 +75,28 @@ class ServiceReport:
             "handle_times": dict(zip(map(str, HANDLE_EDGES_S), s.handle_counts, strict=True)),
         }  # fmt: skip
 
-    @staticmethod
-    def _agent_json(a: AgentStat) -> dict[str, object]:
-        return {
-            "agent_id": a.agent_id, "handled": a.handled, "aht_s": _round(a.aht_s, 2), "rated": a.rated,
-            "mean_rating": _round(a.mean_rating, 3), "fcr": _round(a.fcr),
-        }  # fmt: skip
+    def _agents_json(self) -> list[dict[str, object]]:
+        """Every agent who handled a contact or was signed in, most handled first."""
+        times = {t.agent_id: t for t in self.times}
+        stats = {a.agent_id: a for a in self.figures.agents}
+        order = [a.agent_id for a in self.figures.agents] + sorted(set(times) - set(stats))
+        out = []
+        for agent_id in order:
+            a, t = stats.get(agent_id), times.get(agent_id)
+            out.append({
+                "agent_id": agent_id, "handled": a.handled if a else 0, "aht_s": _round(a.aht_s, 2) if a else None,
+                "rated": a.rated if a else 0, "mean_rating": _round(a.mean_rating, 3) if a else None,
+                "fcr": _round(a.fcr) if a else None,
+                "staffed_s": round(t.staffed_s, 1) if t else 0.0, "away_s": round(t.away_s, 1) if t else 0.0,
+                "handling_s": round(t.handling_s, 1) if t else 0.0, "occupancy": _round(t.occupancy) if t else None,
+            })  # fmt: skip
+        return out
+
+    @property
+    def occupancy(self) -> float | None:
+        """All agents' handling time over all their staffed time."""
+        staffed = sum(t.staffed_s for t in self.times)
+        return sum(t.handling_s for t in self.times) / staffed if staffed else None
 
     def to_json(self) -> dict[str, object]:
         r = self.rules
@@ -91,7 +110,8 @@ class ServiceReport:
             "answer_edges_s": list(ANSWER_EDGES_S), "handle_edges_s": list(HANDLE_EDGES_S),
             "periods": [self._channel_json(s) for s in self.figures.channels],
             "totals": [self._channel_json(s) for s in self.figures.totals],
-            "agents": [self._agent_json(a) for a in self.figures.agents],
+            "agents": self._agents_json(),
+            "occupancy": _round(self.occupancy),
             "callback_outcomes": self.figures.callback_outcomes,
         }  # fmt: skip
 
@@ -121,6 +141,9 @@ async def service_report(
     zone = calendar.zone
     since = datetime.combine(first, time(), zone).timestamp()
     until = datetime.combine(last + timedelta(days=1), time(), zone).timestamp()
-    facts = await store.contact_facts(since, until + rules.fcr_days * 86_400)
+    # Contacts that arrived some days before the span may be handled in it (occupancy); those after it
+    # decide whether one in it was resolved at first contact.
+    facts = await store.contact_facts(since - _EARLIER_S, until + rules.fcr_days * 86_400)
     figures = figures_of(facts, calendar, rules, now, period, first, last, since, until)
-    return ServiceReport(period, first, last, rules, figures)
+    times = agent_times(await store.status_changes(since, until), facts, since, until, now)
+    return ServiceReport(period, first, last, rules, figures, times)

@@ -207,6 +207,9 @@ class Work:
             new.status = old.status
             new.move(changes["status"])
             new.status_reason = changes.get("status_reason", "")
+            # Strictly later than the change before, by a millisecond if need be: two changes in one
+            # instant (connected, then available) are kept in order by every store's status log.
+            new.status_since = max(self._clock.now(), old.status_since + 0.001)
             if new.status == AgentStatus.AVAILABLE and not rt.held and "idle_since" not in changes:
                 new.idle_since = self._clock.now()
             self.publish(topics.agent(old.agent_id), StatusChanged(new.status.value, new.status_reason))

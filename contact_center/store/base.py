@@ -27,6 +27,7 @@ from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
 
 __all__ = [
+    "STATUS_LOOKBACK_S",
     "AccountStore",
     "Challenge",
     "Changes",
@@ -42,6 +43,7 @@ __all__ = [
     "ReportStore",
     "Seat",
     "Session",
+    "StatusChange",
     "Store",
     "Strikes",
     "Written",
@@ -50,6 +52,11 @@ __all__ = [
 # Email contacts' arrivals and first responses (NaN: not answered yet), for the SLA clock's reports.
 FirstResponses = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 Ratings = tuple[npt.NDArray[np.float64], npt.NDArray[np.int8]]  # each rated contact's start, and its score
+# An agent's status from a moment on: (agent id, at, status). A store's status_changes(since, until) gives
+# those in [since, until) and, for each agent, the last before ``since`` (up to STATUS_LOOKBACK_S back),
+# the status it was in at ``since``; by agent, then time.
+StatusChange = tuple[str, float, str]
+STATUS_LOOKBACK_S = 31 * 86_400
 
 # Told once a posted message is written: ``(event, new)``, or the exception that stopped it.
 Written = Callable[[tuple[HistoryEvent, bool] | BaseException], None]
@@ -259,6 +266,7 @@ class ReportStore(Protocol):
     async def first_responses(self, since: float, until: float) -> FirstResponses: ...
     async def ratings(self, since: float, until: float) -> Ratings: ...
     async def contact_facts(self, since: float, until: float) -> ContactFacts: ...  # arrived in [since, until)
+    async def status_changes(self, since: float, until: float) -> list[StatusChange]: ...
 
 
 class FileStore(Protocol):

@@ -209,6 +209,8 @@ async def test_an_accepted_chat_is_answered_when_first_accepted(env: EngineEnv):
     chat_row = next(r for r in got.figures.totals if r.channel == "chat")
     assert (chat_row.answered, chat_row.in_time, chat_row.asa_s) == (1, 1, pytest.approx(12))
     assert chat_row.aht_s == pytest.approx(65)
+    [agent] = got.to_json()["agents"]  # staffed from going online; handling 65 of its 77 s
+    assert agent["handled"] == 1 and agent["occupancy"] == pytest.approx(65 / 77, abs=1e-4)
     lines = got.to_csv().splitlines()
     assert lines[0].split(",") == list(CSV_COLUMNS)
     assert lines[1].split(",")[:6] == [day.isoformat(), "chat", "1", "1", "1", "1"]

@@ -45,6 +45,7 @@ __all__ = [
     "rating_of",
     "row_of",
     "sla_of",
+    "status_change",
     "stored_event",
     "stored_json",
 ]
@@ -116,6 +117,14 @@ def facts_of_row(row: Row) -> list[Any]:
         slot_of(r.get("details") or {}), r.get("rating"),
     ]  # fmt: skip
     return [_ms(r["created_at"]), orjson.dumps(facts).decode()]
+
+
+def status_change(presence: dict[str, Any]) -> list[Any] | str:
+    """A presence record's latest status change as the ``statuses`` index keeps it: [ms, member]; "" for none."""
+    since = presence.get("status_since") or 0
+    if not since:
+        return ""
+    return [_ms(since), f"{presence['agent_id']}|{presence['status']}|{_ms(since)}"]
 
 
 def rating_of(row: Row) -> list[Any] | str:

@@ -58,6 +58,7 @@ key                            type    holds
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
 ``report:contacts``            zset    every contact, scored by arrival (ms): what the service reports read
 ``report:facts``               hash    contact id -> JSON of its facts (:mod:`contact_center.contact_facts`)
+``statuses``                   zset    ``{agent id}|{status}|{ms}`` of each change of an agent's status, by time (ms)
 =============================  ======  ==========================================================
 
 An event is stored as one string, ``{id}:{seq}:{json}`` (``seq`` empty for events that are not
@@ -228,6 +229,10 @@ class Keys:
     @property
     def report_facts(self) -> str:
         return f"{self.prefix}report:facts"
+
+    @property
+    def statuses(self) -> str:
+        return f"{self.prefix}statuses"
 
     def file(self, file_id: str) -> str:
         return f"{self.prefix}file:{file_id}"

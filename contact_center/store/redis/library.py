@@ -116,7 +116,7 @@ end
 -- check: [key, version] pairs (a record's key, a hash whose field v is its version);
 -- contacts: [id, customer_id, open (1/0), enqueued_at, version, record, sla, rating, facts]
 -- (see sla_of, rating_of, facts_of_row);
--- presences: [agent_id, version, record, status]; events: [customer_id, json];
+-- presences: [agent_id, version, record, status, status change ('' or [ms, member])]; events: [customer_id, json];
 -- mails and outbound: objects with their keys built (see RedisStore._mail_unit), their bytes
 -- in ARGV from 4 on; seats: [name, holder, capacity] (capacity 0: the place given back). Records
 -- nothing unless every key is at its version, no mail's place in its mailbox is recorded, no outbox
@@ -177,6 +177,9 @@ local function commit(keys, args)
   for _, a in ipairs(unit.presences) do
     redis.call('HSET', {{agent(a[1])}}, 'v', a[2], 'record', a[3])
     redis.call('HSET', {{user(a[1])}}, 'status', a[4])
+    if a[5] ~= '' then
+      redis.call('ZADD', {{statuses}}, a[5][1], a[5][2])
+    end
   end
   for _, m in ipairs(unit.mails) do
     redis.call('HSET', m.key, 'meta', m.meta, 'raw', args[m.raw])

@@ -6,7 +6,7 @@ import numpy as np
 import orjson
 
 from contact_center.contact_facts import ContactFacts, facts_of
-from contact_center.store.base import FirstResponses, Ratings
+from contact_center.store.base import STATUS_LOOKBACK_S, FirstResponses, Ratings, StatusChange
 from contact_center.store.redis.keys import ms as _ms
 from contact_center.store.redis.pipeline import RedisPipeline
 
@@ -40,3 +40,19 @@ class RedisReports(RedisPipeline):
             found = await self._reader.zrangebyscore(self.keys.report_contacts, _ms(since), f"({_ms(until)}")
             rows = await self._reader.hmget(self.keys.report_facts, found) if found else []
         return facts_of(orjson.loads(r) for r in rows if r is not None)
+
+    async def status_changes(self, since: float, until: float) -> list[StatusChange]:
+        """See :data:`~contact_center.store.base.StatusChange`; from the ``statuses`` index."""
+        low = _ms(since - STATUS_LOOKBACK_S)
+        async with self._reachable():
+            found = await self._reader.zrangebyscore(self.keys.statuses, low, f"({_ms(until)}", withscores=True)
+        before: dict[str, StatusChange] = {}
+        inside: list[StatusChange] = []
+        for member, score in found:
+            agent, status, _ = member.rsplit("|", 2)
+            change = (agent, score / 1000, status)
+            if change[1] < since:
+                before[agent] = change  # in time order: the last one stays
+            else:
+                inside.append(change)
+        return sorted([*before.values(), *inside])

@@ -24,6 +24,7 @@ from contact_center.store.redis.codec import (
     rating_of,
     row_of,
     sla_of,
+    status_change,
 )
 from contact_center.store.redis.mail import mail_unit, outbound_unit
 from contact_center.store.redis.pipeline import Read, RedisPipeline, announcement
@@ -69,7 +70,10 @@ class RedisUnits(RedisPipeline):
                 ]
                 for r in rows
             ],
-            "presences": [[p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"]] for p in presences],
+            "presences": [
+                [p["agent_id"], p["version"], orjson.dumps(p).decode(), p["status"], status_change(p)]
+                for p in presences
+            ],
             "events": [[e.customer_id, event_json(e)] for e in events],
             "mails": [mail_unit(self.keys, m, blobs) for m in changes.mails],
             "outbound": [outbound_unit(self.keys, o, blobs) for o in changes.outbound],

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from contact_center.contact_facts import FIELDS, ContactFacts, facts_of
-from contact_center.store.base import FirstResponses, Ratings
+from contact_center.store.base import STATUS_LOOKBACK_S, FirstResponses, Ratings, StatusChange
 from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteReports"]
@@ -63,3 +63,13 @@ class SqliteReports(SqliteWriter):
             (since, until),
         ).fetchall()
         return facts_of(rows)
+
+    async def status_changes(self, since: float, until: float) -> list[StatusChange]:
+        """See :data:`~contact_center.store.base.StatusChange`; by ``agent_statuses_at``."""
+        rows = self._db.execute(
+            "SELECT agent_id, at, status FROM agent_statuses WHERE at >= ? AND at < ?"
+            " UNION ALL"
+            " SELECT agent_id, MAX(at), status FROM agent_statuses WHERE at >= ? AND at < ? GROUP BY agent_id",
+            (since, until, since - STATUS_LOOKBACK_S, since),
+        ).fetchall()
+        return sorted((str(a), float(at), str(s)) for a, at, s in rows)

@@ -71,6 +71,11 @@ CREATE TABLE IF NOT EXISTS files (
     size INTEGER NOT NULL, at REAL NOT NULL, data BLOB NOT NULL
 );
 -- The team's dictionary (words the spell checker never flags), and each pre-written reply an agent used.
+-- Each change of an agent's status, when it happened: what occupancy is measured against.
+CREATE TABLE IF NOT EXISTS agent_statuses (
+    agent_id TEXT NOT NULL, at REAL NOT NULL, status TEXT NOT NULL, PRIMARY KEY (agent_id, at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS agent_statuses_at ON agent_statuses (at);
 CREATE TABLE IF NOT EXISTS team_words (word TEXT PRIMARY KEY, added_by TEXT NOT NULL, added_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS reply_uses (
     n INTEGER PRIMARY KEY AUTOINCREMENT, reply_id TEXT NOT NULL, agent_id TEXT NOT NULL, contact_id TEXT NOT NULL,

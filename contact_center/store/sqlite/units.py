@@ -80,6 +80,7 @@ class SqliteUnits(SqliteWriter):
             return self._stage(changes.contacts, changes.events)
         rows = [contact_row(c) for c in changes.contacts]
         statuses = [(p.status.value, p.agent_id) for p in changes.presences]
+        changed = [(p.agent_id, p.status_since, p.status.value) for p in changes.presences if p.status_since]
         events, mails, outbound, seats = tuple(changes.events), changes.mails, changes.outbound, changes.seats
         finished = [c.id for c in changes.contacts if c.state in (ContactState.CLOSED, ContactState.ABANDONED)]
 
@@ -90,6 +91,7 @@ class SqliteUnits(SqliteWriter):
             for contact_id in finished:
                 self._convs.pop(contact_id, None)
             db.executemany("UPDATE users SET status = ? WHERE id = ?", statuses)
+            db.executemany("INSERT OR REPLACE INTO agent_statuses (agent_id, at, status) VALUES (?, ?, ?)", changed)
             mail_sql.write_mails(db, mails)
             mail_sql.write_outbound(db, outbound)
             return self._insert_events(db, events)
