@@ -54,6 +54,10 @@ class ContactFacts:
     def __len__(self) -> int:
         return len(self.created)
 
+    def then(self, later: ContactFacts) -> ContactFacts:
+        """These facts followed by ``later``'s (contacts that arrived after all of these)."""
+        return ContactFacts(*(np.concatenate((getattr(self, n), getattr(later, n))) for n in _ATTRS))
+
     def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ContactFacts:
         """The facts of the rows ``keep`` selects."""
         return ContactFacts(*(getattr(self, name)[keep] for name in _ATTRS))

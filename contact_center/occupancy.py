@@ -17,7 +17,7 @@ import numpy as np
 
 from contact_center.contact_facts import ContactFacts
 
-__all__ = ["STAFFED", "AgentTime", "agent_times", "merged"]
+__all__ = ["STAFFED", "AgentTime", "agent_times", "merged", "staffed_by_hour"]
 
 STAFFED = frozenset({"available", "busy"})
 
@@ -94,4 +94,17 @@ def agent_times(
         away = sum(b - a for a, b in spans.get("away", []))
         handling = _overlap(staffed, merged(held.get(agent, [])))
         out.append(AgentTime(agent, sum(b - a for a, b in staffed), away, handling))
+    return out
+
+
+def staffed_by_hour(changes: Sequence[tuple[str, float, str]], midnight: float, now: float) -> list[float]:
+    """The mean number of agents staffed in each of the 24 hours from ``midnight`` (hours after ``now``: 0)."""
+    out = [0.0] * 24
+    for agent, mine in groupby(changes, key=lambda c: c[0]):
+        del agent
+        spans = _status_spans(list(mine), midnight, min(now, midnight + 24 * 3600))
+        for start, end in merged(s for status in STAFFED for s in spans.get(status, [])):
+            for h in range(int((start - midnight) // 3600), min(24, int((end - midnight) // 3600) + 1)):
+                lo, hi = midnight + h * 3600, midnight + (h + 1) * 3600
+                out[h] += max(0.0, min(end, hi) - max(start, lo)) / 3600
     return out

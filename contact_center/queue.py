@@ -46,6 +46,10 @@ class IntegratedQueue:
         """Contact ids in the order they are served."""
         return [w.contact_id for w in sorted(self._waiting.values(), key=lambda w: priority_key(w, self._policy, now))]
 
+    def entries(self) -> list[WaitingContact]:
+        """Every waiting contact as the router knows it, in no particular order."""
+        return list(self._waiting.values())
+
     def entry(self, contact_id: str) -> WaitingContact:
         """What the router knows of a waiting contact (KeyError if it does not wait)."""
         return self._waiting[contact_id]

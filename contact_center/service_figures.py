@@ -21,7 +21,7 @@ import bisect
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,10 @@ import numpy.typing as npt
 from contact_center.contact_facts import ContactFacts
 from contact_center.sla import BusinessCalendar, Period, Promise, Timeline, period_start
 
-__all__ = ["ANSWER_EDGES_S", "HANDLE_EDGES_S", "AgentStat", "ChannelStat", "Rules", "ServiceFigures", "figures_of"]
+__all__ = [
+    "ANSWER_EDGES_S", "HANDLE_EDGES_S", "AgentStat", "ChannelStat", "Rules", "ServiceFigures",
+    "figures_of", "hourly_of",
+]  # fmt: skip
 
 ANSWER_EDGES_S = (0, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600)
 HANDLE_EDGES_S = (0, 60, 120, 300, 600, 900, 1800, 3600)
@@ -162,10 +165,29 @@ def figures_of(
     span = facts.take(inside)
     measured = _measure(span, resolved_all[inside], facts, calendar, rules, now)
     starts = _period_starts(span, calendar, period)
-    channels = [_channel_stat(span, measured, start, ch, starts) for start, ch in _keys(span, starts)]
-    whole = np.full(len(span), first.toordinal())
-    totals = [_channel_stat(span, measured, first, ch, whole) for ch in sorted(set(span.channel.tolist()))]
+    channels = [
+        _channel_stat(span, measured, start, ch, (starts == start.toordinal()) & (span.channel == ch))
+        for start, ch in _keys(span, starts)
+    ]
+    totals = [_channel_stat(span, measured, first, ch, span.channel == ch) for ch in sorted(set(span.channel.tolist()))]
     return ServiceFigures(period, channels, totals, _agents(span, measured), _callback_outcomes(span))
+
+
+def hourly_of(
+    facts: ContactFacts, calendar: BusinessCalendar, rules: Rules, now: float, day: date
+) -> dict[str, list[ChannelStat]]:
+    """One day's figures per channel and local hour (24 rows each, ``start`` the day), by arrival."""
+    zone = calendar.zone
+    since = datetime.combine(day, time(), zone).timestamp()
+    until = datetime.combine(day + timedelta(days=1), time(), zone).timestamp()
+    inside = (facts.created >= since) & (facts.created < until)
+    span = facts.take(inside)
+    measured = _measure(span, _resolved_first(facts, rules.fcr_days * _DAY_S)[inside], facts, calendar, rules, now)
+    hours = np.array([datetime.fromtimestamp(t, zone).hour for t in span.created.tolist()], dtype=np.int64)
+    return {
+        ch: [_channel_stat(span, measured, day, ch, (hours == h) & (span.channel == ch)) for h in range(24)]
+        for ch in sorted(set(span.channel.tolist()))
+    }
 
 
 def _keys(span: ContactFacts, starts: npt.NDArray[np.int64]) -> list[tuple[date, str]]:
@@ -292,9 +314,8 @@ def _resolved_first(facts: ContactFacts, window_s: float) -> npt.NDArray[np.bool
 
 
 def _channel_stat(
-    span: ContactFacts, m: _Measured, start: date, channel: str, starts: npt.NDArray[np.int64]
+    span: ContactFacts, m: _Measured, start: date, channel: str, rows: npt.NDArray[np.bool_]
 ) -> ChannelStat:
-    rows = (starts == start.toordinal()) & (span.channel == channel)
     short = m.short & rows
     offered = rows & ~m.to_callback & ~(short & ~m.abandoned)  # a short abandon not counted is not offered
     answered = rows & m.answered

@@ -41,13 +41,14 @@ from contact_center.engine.state import may_take
 from contact_center.engine.timers import NodeLiveness, Timers
 from contact_center.engine.transfers import Transfers
 from contact_center.engine.units import Answer
-from contact_center.engine.views import DeskView, FloorView, floor_view
+from contact_center.engine.views import DeskView, FloorView, LiveView, floor_view, live_view
 from contact_center.engine.work import Work
 from contact_center.events import NoteAdded
+from contact_center.exceptions import ClientError, Forbidden
 from contact_center.files import ChatFile
 from contact_center.mail import Arrival, Composer, MailOutcome, MailRecord, Outbound
 from contact_center.metrics import Metrics
-from contact_center.model import Agent, AgentStatus, Channel, Contact, Customer, HistoryEvent, IdentityKind
+from contact_center.model import Agent, AgentStatus, Channel, Contact, Customer, HistoryEvent, IdentityKind, Role
 from contact_center.store import NewEvent, Store
 
 __all__ = ["Engine", "NodeLiveness"]
@@ -84,6 +85,7 @@ class Engine:
         self.bus = bus if bus is not None else Bus()  # in-process, unless nodes share one (RedisBus)
         self.node_id = node_id
         self.shared = store.shared
+        self.kinds = kinds
         self.metrics = metrics if metrics is not None else Metrics()
         self._liveness = liveness
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -165,6 +167,11 @@ class Engine:
         replica = self.replica
         now = self.clock.now()
         return floor_view(replica.queue, replica.contacts, replica.agents, now, limit, len(replica.scheduled))
+
+    def live(self) -> LiveView:
+        """The whole center now, for the supervisors' dashboard."""
+        r = self.replica
+        return live_view(r.queue, r.contacts, r.agents, r.scheduled, self.kinds.promise, self.clock.now())
 
     def places(self, channel: Channel) -> dict[str, int]:
         """Each waiting contact of ``channel`` and its place among them (1 is served next)."""
@@ -251,6 +258,29 @@ class Engine:
         if to_agent is not None:
             return await self._transfers.to_agent(agent_id, contact_id, to_agent)
         return await self._transfers.to_queue(agent_id, contact_id, skill)
+
+    async def move(self, by: str, contact_id: str, *, to_agent: object = None, skill: object = None) -> Contact:
+        """A supervisor (``by``) moves a waiting or held contact to an agent or a skill."""
+        self._supervisor(by)
+        return await self._transfers.move(by, contact_id, to_agent=to_agent, skill=skill)
+
+    async def set_status_of(self, by: str, agent_id: object, status: str) -> AgentStatus:
+        """A supervisor (``by``) sets an agent's status; to available only while a desk of theirs is open."""
+        self._supervisor(by)
+        rt = self.replica.agents.get(agent_id) if isinstance(agent_id, str) else None
+        if rt is None:
+            raise ClientError(f"agent_id: no agent {agent_id!r}", "invalid_field", field="agent_id")
+        if status == AgentStatus.AVAILABLE.value and not rt.presence.connected:
+            raise ClientError(
+                f"agent_id: {rt.agent.username} has no desk open; they cannot take work", "invalid_field",
+                field="agent_id", problem="not_connected",
+            )  # fmt: skip
+        return await self._presence.set_status(rt.agent.id, status, reason=f"by_supervisor:{by}")
+
+    def _supervisor(self, agent_id: str) -> None:
+        rt = self.replica.agents.get(agent_id)
+        if rt is None or rt.agent.role != Role.SUPERVISOR:
+            raise Forbidden("only a supervisor may do this")
 
     async def rate_chat(self, customer_id: str, contact_id: object, score: object, comment: object = "") -> Contact:
         """The customer rates a chat of theirs that ended (1 to 5, a comment), once."""

@@ -225,8 +225,8 @@ class AgentPresence:
 
     # ---------------------------------------------------------------- status
 
-    async def set_status(self, agent_id: str, status: str) -> AgentStatus:
-        """The agent chose a status: available, away or busy."""
+    async def set_status(self, agent_id: str, status: str, reason: str = "") -> AgentStatus:
+        """The agent chose a status: available, away or busy (``reason``: who else chose it, if anyone)."""
         try:
             target = AgentStatus(status)
         except ValueError:
@@ -239,7 +239,7 @@ class AgentPresence:
             rt = self._replica.runtime(agent_id)
             if rt.presence.status == target:  # confirmed all the same, to every desk of the agent
                 self._work.publish(topics.agent(agent_id), StatusChanged(target.value))
-            self._work.set_presence(rt, status=target)
+            self._work.set_presence(rt, status=target, status_reason=reason)
             if target != AgentStatus.AVAILABLE:
                 self._moves.return_offers(rt, "agent_unavailable")
 

@@ -49,6 +49,7 @@ from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_callbacks, rest_customers, rest_files, rest_mail, rest_replies
+from contact_center.web.dashboard import DashboardNews
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
@@ -283,6 +284,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     writing = Writing(library, editor, proofreader, app[STORE], files)
     app[DESK] = desks = DeskEndpoint(engine, accounts, identities, config, sockets, desk_ports, wire, writing)
     desks.news.start()
+    desks.dashboard = DashboardNews(engine, app[STORE], app[STORE], config, app[CLOCK], desks.sessions)
+    desks.dashboard.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
@@ -299,6 +302,8 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await mail.stop()
     await chat.news.stop()
     await desks.news.stop()
+    if desks.dashboard is not None:
+        await desks.dashboard.stop()
     proofreader.close()
     editor.close()
     files.close()

@@ -42,8 +42,10 @@ from contact_center.identities import Identities
 from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskAction, DeskPorts
+from contact_center.web.dashboard import DashboardNews
 from contact_center.web.desk_library import DeskLibrary
 from contact_center.web.desk_replies import DeskReplies, Writing
+from contact_center.web.desk_supervisor import DeskSupervision
 from contact_center.web.floor import FloorNews
 
 __all__ = ["DeskEndpoint", "DeskSession"]
@@ -154,6 +156,9 @@ class DeskSession:
             "colleagues": self.colleagues,
             "ping": self.ping,
         }
+        who = lambda: (self.agent_id, self.supervisor)  # noqa: E731
+        self.supervision = DeskSupervision(engine, ports, sock.send, who, self._contact_payload)
+        self.handlers.update(self.supervision.handlers)
         if writing is not None:
             self.handlers.update(DeskReplies(engine, ports, writing, sock.send, lambda: self.agent_id).handlers)
             self.handlers.update(DeskLibrary(engine, writing.editor, sock.send, lambda: self.agent_id).handlers)
@@ -238,9 +243,15 @@ class DeskSession:
             self._floor = floor
             self.sock.send(floor)
 
+    def tell_dashboard(self, message: dict[str, Any]) -> None:
+        """The supervisors' dashboard as it is now (sent to supervisors' desks only)."""
+        if self.supervisor:
+            self.sock.send(message)
+
     async def close(self) -> None:
         self._unsubscribe()
         self.ports.watch.unfollow(self.conversations)
+        self.supervision.close()
         for timer in (self._expiry, self._recheck):
             if timer is not None:
                 timer.cancel()
@@ -479,6 +490,7 @@ class DeskEndpoint:
         self.sessions: set[DeskSession] = set()  # this node's desks, told of the floor
         self.actions: dict[str, DeskAction] = {}  # what the channels add to the desk (a callback's outcome)
         self.news = FloorNews(engine, ports.log, wire, ports.clock, self.sessions)  # type: ignore[arg-type]
+        self.dashboard: DashboardNews | None = None  # the supervisors' dashboard, once the app starts it
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)

@@ -1,0 +1,108 @@
+"""The figures behind the supervisors' dashboard: today and this week per channel, today by hour, agents' day.
+
+Read from the store at most once a second while a supervisor watches: the contacts that arrived
+before today (this week, and a few days before it for what was handled today) are read once
+every few minutes and kept; today's are read each time, which a day's worth makes cheap. From
+them come the service figures (:mod:`contact_center.service_figures`), each agent's occupancy
+(:mod:`contact_center.occupancy`) and, per hour, the agents each channel needed (Erlang C for
+chat, call and callback; email's workload) beside the agents staffed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from contact_center.contact_facts import ContactFacts
+from contact_center.occupancy import AgentTime, agent_times, staffed_by_hour
+from contact_center.service_figures import ChannelStat, Rules, figures_of, hourly_of
+from contact_center.sla import BusinessCalendar, Period, period_start
+from contact_center.staffing import Demand, agents_needed, email_workload
+from contact_center.store.base import ReportStore
+
+__all__ = ["DashboardFigures", "DayFigures", "HourStaffing"]
+
+_KEEP_EARLIER_S = 300.0
+_DAY_S = 86_400
+_DEFAULT_HANDLE_S = 300.0  # before anything was handled today
+
+
+@dataclass(frozen=True, slots=True)
+class HourStaffing:
+    """One hour of one channel today: arrivals, the handle time measured, the agents needed for its target."""
+
+    hour: int
+    arrivals: int
+    handle_s: float
+    needed: int
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    day: date
+    today: dict[str, ChannelStat]
+    week: dict[str, ChannelStat]
+    hourly: dict[str, list[ChannelStat]]
+    agents: dict[str, AgentTime]
+    handled: dict[str, int]  # contacts each agent closed today
+    staffed: list[float]  # mean agents staffed in each hour of today
+    staffing: dict[str, list[HourStaffing]]  # per channel, the hours so far
+
+
+def _midnight(calendar: BusinessCalendar, day: date) -> float:
+    return datetime.combine(day, time(), calendar.zone).timestamp()
+
+
+class DashboardFigures:
+    """Today's and this week's figures, read from ``store`` (see the module's docstring)."""
+
+    def __init__(self, store: ReportStore, calendar: BusinessCalendar, rules: Rules, targets: dict[str, float]):
+        self._store = store
+        self._calendar = calendar
+        self._rules = rules
+        self._targets = targets
+        self._earlier: ContactFacts | None = None
+        self._earlier_key: tuple[date, float] = (date.min, 0.0)
+
+    async def read(self, now: float, email_backlog: int = 0) -> DayFigures:
+        cal = self._calendar
+        today = cal.local_date(now)
+        first = period_start(today, Period.WEEK)
+        midnight, week_since = _midnight(cal, today), _midnight(cal, first)
+        if self._earlier is None or self._earlier_key[0] != today or now - self._earlier_key[1] > _KEEP_EARLIER_S:
+            self._earlier = await self._store.contact_facts(week_since - 3 * _DAY_S, midnight)
+            self._earlier_key = (today, now)
+        facts = self._earlier.then(await self._store.contact_facts(midnight, midnight + 2 * _DAY_S))
+        tomorrow = _midnight(cal, today + timedelta(days=1))
+        day = figures_of(facts, cal, self._rules, now, Period.DAY, today, today, midnight, tomorrow)
+        week = figures_of(facts, cal, self._rules, now, Period.WEEK, first, today, week_since, tomorrow)
+        hourly = hourly_of(facts, cal, self._rules, now, today)
+        changes = await self._store.status_changes(midnight, tomorrow)
+        times = agent_times(changes, facts, midnight, tomorrow, now)
+        return DayFigures(
+            today, {s.channel: s for s in day.totals}, {s.channel: s for s in week.totals}, hourly,
+            {t.agent_id: t for t in times}, {a.agent_id: a.handled for a in day.agents},
+            staffed_by_hour(changes, midnight, now), self._staffing(hourly, now - midnight, email_backlog),
+        )  # fmt: skip
+
+    def _staffing(
+        self, hourly: dict[str, list[ChannelStat]], since_midnight: float, backlog: int
+    ) -> dict[str, list[HourStaffing]]:
+        hours = min(24, int(since_midnight // 3600) + 1)
+        out: dict[str, list[HourStaffing]] = {}
+        for channel, rows in hourly.items():
+            handled = sum(r.handled for r in rows)
+            handle_s = sum(r.handle_s for r in rows) / handled if handled else _DEFAULT_HANDLE_S
+            out[channel] = [self._hour(channel, h, rows[h].arrived, handle_s, backlog) for h in range(hours)]
+        return out
+
+    def _hour(self, channel: str, hour: int, arrivals: int, handle_s: float, backlog: int) -> HourStaffing:
+        if channel == "email":
+            needed = email_workload(arrivals, handle_s, backlog).agents
+        elif arrivals == 0:
+            needed = 0
+        else:
+            threshold = self._rules.thresholds.get(channel, 30.0)
+            target = self._targets.get(channel, 0.8)
+            needed = agents_needed(Demand(arrivals, handle_s), target, threshold).agents
+        return HourStaffing(hour, arrivals, round(handle_s, 1), needed)

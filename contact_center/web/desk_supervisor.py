@@ -1,0 +1,126 @@
+"""What a supervisor's desk can do besides an agent's: set an agent's status, move a contact, listen in.
+
+- ``set_agent_status`` {agent_id, status}: as the agent could (to available only while a desk of
+  theirs is open); the agent's desks are told, with the reason ``by_supervisor:{id}``.
+- ``move_contact`` {contact_id, agent_id | skill}: a held contact is handed on as its agent would;
+  a waiting one is offered to the agent now, or waits at its place for the other skill.
+- ``monitor`` {contact_id}: the open conversation as it stands (``monitoring``: the contact, its
+  customer, its messages, an email's mails), then each new message as ``monitored_message`` in
+  order, once, until ``stop_monitoring`` or the socket closes. Reading only: nothing is sent to
+  the customer, and the agent's conversation is untouched.
+
+An agent is refused each with ``forbidden``; the engine checks the role again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import structlog
+
+from channels.wire import message_json
+from contact_center import events, topics
+from contact_center.engine import Engine
+from contact_center.exceptions import ClientError, Forbidden
+from contact_center.fields import require_text
+from contact_center.model import Contact, HistoryEvent
+from contact_center.ports import DeskPorts
+
+__all__ = ["DeskSupervision"]
+
+log = structlog.get_logger("contact_center.desk")
+
+Handler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+class DeskSupervision:
+    """The supervisor's requests of one desk socket (``who``: its signed-in user and whether a supervisor)."""
+
+    def __init__(
+        self, engine: Engine, ports: DeskPorts, send: Callable[[dict[str, Any]], None],
+        who: Callable[[], tuple[str | None, bool | None]], payload: Callable[[Contact], Awaitable[dict[str, Any]]],
+    ) -> None:  # fmt: skip
+        self._engine = engine
+        self._ports = ports
+        self._send = send
+        self._who = who
+        self._payload = payload
+        self._watching: dict[str, Callable[[], None]] = {}  # contact id -> unsubscribe
+        self.conversations = ports.watch.follow(self._give, self._read, self._may_follow)
+        self.handlers: dict[str, Handler] = {
+            "set_agent_status": self.set_agent_status,
+            "move_contact": self.move_contact,
+            "monitor": self.monitor,
+            "stop_monitoring": self.stop_monitoring,
+        }
+
+    def _supervisor(self) -> str:
+        user, supervisor = self._who()
+        if user is None or not supervisor:
+            raise Forbidden("only a supervisor may do this")
+        return user
+
+    async def set_agent_status(self, msg: dict[str, Any]) -> None:
+        by = self._supervisor()
+        status = await self._engine.set_status_of(
+            by, msg.get("agent_id"), require_text("status", msg.get("status"), 32)
+        )
+        self._send({"type": "agent_status_set", "agent_id": msg.get("agent_id"), "status": status.value})
+
+    async def move_contact(self, msg: dict[str, Any]) -> None:
+        by = self._supervisor()
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        if msg.get("agent_id") is None and msg.get("skill") is None:
+            raise ClientError("move_contact: say the agent_id or the skill to move it to", "invalid_field")
+        moved = await self._engine.move(by, contact_id, to_agent=msg.get("agent_id"), skill=msg.get("skill"))
+        self._send({"type": "contact_moved", "contact_id": moved.id, "agent_id": msg.get("agent_id"),
+                    "skill": msg.get("skill")})  # fmt: skip
+
+    async def monitor(self, msg: dict[str, Any]) -> None:
+        by = self._supervisor()
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        contact = self._engine.contact(contact_id)
+        if contact is None:
+            raise ClientError(f"contact_id: {contact_id!r} is not open (finished ones: the quality review)",
+                              "invalid_field", field="contact_id")  # fmt: skip
+        if contact_id not in self._watching:
+            self._watching[contact_id] = self._ports.topics.subscribe(
+                topics.customer(contact.customer_id), lambda event: self._heard(contact_id, event)
+            )
+        self.conversations.hold(contact_id)
+        seqs: list[int] = []
+        try:
+            payload = await self._payload(contact)
+            self._send({"type": "monitoring", **payload})
+            seqs = [m["seq"] for m in payload["messages"]]
+        finally:
+            self.conversations.given(contact_id, seqs)
+        log.info("desk.monitoring", contact_id=contact_id, supervisor_id=by)
+
+    async def stop_monitoring(self, msg: dict[str, Any]) -> None:
+        self._supervisor()
+        contact_id = require_text("contact_id", msg.get("contact_id"), 64)
+        unsubscribe = self._watching.pop(contact_id, None)
+        if unsubscribe is not None:
+            unsubscribe()
+        self._send({"type": "monitoring_stopped", "contact_id": contact_id})
+
+    def _heard(self, contact_id: str, event: events.Event) -> None:
+        if isinstance(event, events.MessagePosted) and event.message.contact_id == contact_id:
+            self.conversations.live(event.message)
+
+    def _give(self, message: HistoryEvent) -> None:
+        self._send({**message_json(message), "type": "monitored_message"})
+
+    async def _read(self, contact_id: str, after: int) -> list[HistoryEvent]:
+        return await self._ports.log.messages(contact_id, after)
+
+    def _may_follow(self, contact_id: str) -> bool:
+        return contact_id in self._watching and self._engine.contact(contact_id) is not None
+
+    def close(self) -> None:
+        for unsubscribe in self._watching.values():
+            unsubscribe()
+        self._watching.clear()
+        self._ports.watch.unfollow(self.conversations)
