@@ -171,7 +171,7 @@ class Engine:
     def live(self) -> LiveView:
         """The whole center now, for the supervisors' dashboard."""
         r = self.replica
-        return live_view(r.queue, r.contacts, r.agents, r.scheduled, self.kinds.promise, self.clock.now())
+        return live_view(r.queue, r.contacts, r.agents, r.scheduled, self.kinds.deadlines, self.clock.now())
 
     def places(self, channel: Channel) -> dict[str, int]:
         """Each waiting contact of ``channel`` and its place among them (1 is served next)."""

@@ -96,7 +96,7 @@ def live_view(
     queue: IntegratedQueue, contacts: dict[str, Contact], agents: dict[str, AgentRuntime], scheduled: set[str],
     promise: Deadlines, now: float, ahead_s: float = 3600.0,
 ) -> LiveView:  # fmt: skip
-    """What :class:`LiveView` holds; ``promise`` gives an open contact's promise deadlines (none once answered)."""
+    """What :class:`LiveView` holds; ``promise`` gives an open contact's deadlines by its channel's rule."""
     lines: dict[str, list[float]] = {}
     risk: dict[str, list[int]] = {}
     for w in queue.entries():

@@ -38,7 +38,7 @@ __all__ = [
 STATIC = Path(__file__).parent / "static"
 # What scripts/build-ui.mjs makes from contact_center/web/ui/ (the Makefile runs it; not in git).
 BUILD = STATIC / "build"
-BUILT = ("widget.js", "desk.js", "callback.js")
+BUILT = ("widget.js", "desk.js", "callback.js", "desk-charts.css")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

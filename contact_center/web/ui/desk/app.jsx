@@ -4,8 +4,9 @@
 import { useEffect, useState } from "preact/hooks";
 import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
+import { Dashboard } from "./dashboard.jsx";
 import { Library } from "./library.jsx";
-import { AgentsTable, Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
+import { Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
 
 function useDesk(desk) {
   const [state, setState] = useState(desk.state);
@@ -59,6 +60,10 @@ function Header({ desk, state, t, settings }) {
       <button type="button" id="mute" aria-pressed={settings.muted ? "true" : "false"} onClick={() => settings.setMuted(!settings.muted)}>
         {t(settings.muted ? "desk.unmute" : "desk.mute")}
       </button>
+      {me && me.role === "supervisor" ? (
+        <button type="button" id="dashboard-button" aria-pressed={state.dashboardOpen ? "true" : "false"}
+          onClick={() => desk.supervision.open(!state.dashboardOpen)}>{t("desk.dash.button")}</button>
+      ) : null}
       <button type="button" id="library-button" aria-pressed={state.libraryOpen ? "true" : "false"} onClick={() => desk.openLibrary(!state.libraryOpen)}>
         {t("desk.library.button")}
       </button>
@@ -144,8 +149,8 @@ export function App({ desk, settings }) {
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />
       </aside>
-      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && state.floor.agents && !state.current ? (
-        <main class="conversation floor" aria-label={t("desk.floor")}><AgentsTable state={state} t={t} /></main>
+      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && (state.dashboardOpen || !state.current) ? (
+        <Dashboard desk={desk} state={state} t={t} />
       ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>
         <CustomerPanel desk={desk} state={state} t={t} />

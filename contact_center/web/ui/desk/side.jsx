@@ -205,29 +205,6 @@ export function WaitingList({ state, t }) {
   );
 }
 
-/** A supervisor's view of the agents, read only. */
-export function AgentsTable({ state, t }) {
-  const agents = state.floor.agents;
-  if (!agents) return null;
-  return (
-    <section class="agents" aria-labelledby="agents-title">
-      <h2 id="agents-title">{t("desk.agents")}</h2>
-      <table id="agents">
-        <thead><tr><th scope="col">{t("desk.agents.name")}</th><th scope="col">{t("desk.status")}</th><th scope="col">{t("desk.agents.load")}</th></tr></thead>
-        <tbody>
-          {agents.map((a) => (
-            <tr key={a.id} data-agent={a.id}>
-              <td>{a.name}</td>
-              <td>{a.connected ? t(`desk.status.${a.status}`, {}, a.status) : t("desk.agents.offline")}{a.status_reason ? ` (${t(`desk.agents.reason.${a.status_reason}`, {}, a.status_reason)})` : ""}</td>
-              <td>{Object.entries(a.capacity).filter(([, n]) => n).map(([ch, n]) => `${t(`desk.channel.${ch}`)} ${a.load[ch] || 0}/${n}`).join(" · ")}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
 /** Customers by a name's start, an email address, a phone number or a ticket. */
 export function Search({ desk, state, t }) {
   const [query, setQuery] = useState("");

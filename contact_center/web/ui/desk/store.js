@@ -8,6 +8,7 @@
 
 import { Dialler } from "./dialler.js";
 import { Softphone } from "./softphone.js";
+import { SUPERVISION_HANDLERS, Supervision } from "./supervision.js";
 
 const SESSION_KEY = "desk-token";
 
@@ -28,6 +29,7 @@ export class Desk {
     this._listeners = new Set();
     this.phone = new Softphone({ send: (m) => this._send(m), onChange: (calls) => this._set({ calls }) });
     this.dialler = new Dialler({ onChange: (dials) => this._set({ dials }), send: (m) => this._send(m) });
+    this.supervision = new Supervision(this);
     this.state = {
       dials: {},                // contact id -> a callback's call through the gateway: {phase, muted, held, since, quality, ended}
       dialSetups: {},           // contact id -> dial_setup's answer: {tel, gateway}
@@ -48,6 +50,11 @@ export class Desk {
       error: null,              // {code, ...} of the current contact's last refused action
       signedOut: null,          // why the session ended, to show on the sign-in form
       floor: { waiting: [], waiting_total: 0, agents: null },  // the waiting contacts, and every agent
+      dashboard: null,          // supervisors: the live dashboard as last sent
+      dashboardOpen: true,      // supervisors: the dashboard is in front (else the conversation)
+      monitored: {},            // supervisors: contact id -> {contact, customer, messages, mails} listened in on
+      watching: null,           // the contact id listened in on in front
+      supervisorNotice: null,   // the last supervisor action done: {kind, ...}
       transferSkills: [],
       search: null,             // {query, customers} of the last search
       colleagues: null,         // {contactId, agents}: whom a contact could be transferred to, as asked
@@ -130,7 +137,7 @@ export class Desk {
     const c = this.state.contacts[contactId];
     if (!c) { this._set({ current: null, error: null, typing: null }); return; }
     this._setContact(contactId, { unread: 0 });
-    this._set({ current: contactId, error: null, typing: null });
+    this._set({ current: contactId, error: null, typing: null, dashboardOpen: false });
     this._send({ type: "history", customer_id: c.contact.customer_id });
     this.suggest(contactId);
   }
@@ -342,6 +349,7 @@ export class Desk {
         return;
       }
     }
+    if (m.ref && /^(status|move|monitor):/.test(m.ref)) { this._set({ supervisorNotice: { kind: "error", ...m } }); return; }
     this._set({ error: m });
   }
 
@@ -451,4 +459,5 @@ const HANDLERS = {
   session_ended: (d, m) => d._signedOut(m.reason),
   linked: (d, m) => d._note(m.contact_id, "linked"),
   error: (d, m) => d._error(m),
+  ...SUPERVISION_HANDLERS,
 };

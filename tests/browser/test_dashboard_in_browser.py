@@ -1,0 +1,125 @@
+"""The supervisor's dashboard in Chromium, on an engine whose clock the test moves: contacts arrive, wait, breach
+and are answered, and the page follows within a second; the supervisor opens a late email and sets a status."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+from playwright.async_api import Browser, expect
+
+from channels.email.inbound import read_mail
+from contact_center.clock import ManualClock
+from contact_center.config import MailboxConfig
+from contact_center.mail import Arrival, MailSource
+from contact_center.model import Role
+from contact_center.web import build_app
+from contact_center.web.server import serve_app
+from tests.browser.test_chat_in_browser import open_desk
+from tests.browser.test_desk_in_browser import AXE, serious
+from tests.clients import desk, widget
+from tests.conftest import Server, free_port, make_config
+
+pytestmark = pytest.mark.browser
+
+MONDAY_10 = datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta")).timestamp()  # office hours 08-17
+BOX = MailboxConfig("support", "127.0.0.1", 1, "u", "p", "support@toko.test")
+_uids = itertools.count(1)
+
+
+@pytest.fixture
+async def clocked(tmp_path: Path) -> AsyncIterator[tuple[Server, ManualClock]]:
+    """An engine on the office's real calendar and a clock the test moves (sqlite store)."""
+    config = make_config(tmp_path)
+    port = free_port()
+    config = replace(config, webchat=replace(config.webchat, allowed_origins=(f"http://127.0.0.1:{port}",)))
+    clock = ManualClock(MONDAY_10)
+    app = build_app(config, clock=clock)
+    runner, guard = await serve_app(app, config, "127.0.0.1", port, access_log=None)
+    yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", app, runner, guard), clock
+    await runner.cleanup()
+
+
+async def email_arrives(server: Server, clock: ManualClock, sender: str, subject: str) -> str:
+    data = (f"From: {sender}\r\nTo: support@toko.test\r\nSubject: {subject}\r\n\r\nMohon bantuannya.\r\n").encode()
+    read = read_mail(data, MailSource("support", 1, next(_uids)), BOX, server.engine.config.email, clock.now())
+    assert isinstance(read, Arrival)
+    outcome = await server.engine.receive_mail(read)
+    return outcome.contact_id
+
+
+async def test_the_dashboard_follows_arrivals_waits_breaches_and_answers(browser: Browser, clocked):
+    """An email waits, is at risk, then past due; a chat waits 40 s and is answered late; a callback is due; all
+    live on the page. One click on the late email reads it; the supervisor sets an agent away."""
+    server, clock = clocked
+    sari = await server.add_agent("sari", role=Role.SUPERVISOR)
+    await server.add_agent("ayu", capacity={"chat": 2, "email": 2})  # no callbacks: that one stays due
+    page = await open_desk(browser, server, "sari", available=False, bypass_csp=True)  # axe is put in at the end
+    await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    await expect(page.locator("#waiting-email")).to_have_text("0")
+
+    email_id = await email_arrives(server, clock, "Ana <ana@pelanggan.test>", "Paket belum sampai")
+    await expect(page.locator("#waiting-email")).to_have_text("1")
+    await expect(page.locator("#promise-at-risk li")).to_have_count(0)
+    clock.advance(95 * 60)  # 11:35: 25 working minutes left of 2 hours
+    at_risk = page.locator("#promise-at-risk li")
+    await expect(at_risk).to_have_count(1)
+    await expect(at_risk).to_contain_text("Ana")
+    clock.advance(30 * 60)  # 12:05: past due
+    await expect(page.locator("#promise-at-risk li")).to_have_count(0)
+    await expect(page.get_by_role("heading", name="Past due: 1 email")).to_be_visible()
+
+    customer, _ = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Halo, kartu saya terblokir"})
+    await customer.expect("ack")
+    await expect(page.locator("#waiting-chat")).to_have_text("1")
+    clock.advance(40)
+    await expect(page.locator("#longest-chat")).to_have_text("40 sec")
+    await request_callback(server)
+    await expect(page.locator("#callbacks-due li")).to_have_count(1)
+
+    agent, _ = await desk(server, "ayu")
+    offers = {}
+    for _ in range(2):  # the chat and the email
+        offer = await agent.expect("offer", timeout=10)
+        offers[offer["contact"]["channel"]] = offer
+    await agent.send({"type": "accept", "offer_id": offers["chat"]["offer_id"]})
+    await agent.expect("assigned")
+    await expect(page.locator("#waiting-chat")).to_have_text("0")
+    await expect(page.locator("#answered-chat")).to_have_text("1")
+    await expect(page.locator("#sl-today-chat")).to_have_text("0%")  # answered after 40 s: past its 30 s
+    await expect(page.locator("#dash-agents tr[data-agent]")).to_contain_text("Chat")  # what ayu holds
+
+    await page.get_by_role("button", name="Open Ana's contact").click()  # the late email, one click away
+    monitor = page.get_by_role("region", name="Listening in: Ana (Email)")
+    await expect(monitor).to_contain_text("Paket belum sampai")
+    await page.get_by_role("button", name="Stop listening").click()
+    await expect(monitor).to_have_count(0)
+
+    await agent.send({"type": "accept", "offer_id": offers["email"]["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "email_reply", "contact_id": email_id, "text": "Baik, kami cek.", "client_id": "e-1"})
+    await agent.expect("email_queued")
+    await expect(page.locator("#promise-breached li")).to_have_count(0)  # answered: no longer waiting
+    await expect(page.locator("#promise-today")).to_have_text("0%")  # but late: the promise today is 0 of 1
+
+    await page.get_by_label("Status of ayu").select_option("away")
+    await agent.expect("status", status="away", reason=f"by_supervisor:{sari.id}")  # her desk says who set it
+    await expect(page.get_by_label("Status of ayu")).to_have_value("away")
+    await page.select_option("#language", "id")  # the dashboard in Indonesian too
+    await expect(page.get_by_role("heading", name="Dasbor")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Lewat tenggat: 0 email")).to_be_visible()
+    await page.add_script_tag(path=str(AXE))
+    assert await serious(page) == []  # charts, tables and forms all named
+
+
+async def request_callback(server: Server) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.url}/api/callbacks", json={"phone": "0812-3456-7890"}) as r:
+            assert r.status == 201, await r.text()
