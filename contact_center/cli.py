@@ -11,6 +11,7 @@ contact-center replies export OUT [--library DIR]       (OUT.csv: one table; els
 contact-center replies import SOURCE [--into DIR]       (a .csv table, a reply file or a folder; all or nothing)
 contact-center replies evaluate --test CSV [--library DIR]   (top-1, top-3 and latency on labelled messages)
 contact-center staffing --arrivals-per-hour 100 --handle-s 180 --target 0.8 --within-s 20   (Erlang C / A advice)
+contact-center report --period quarter --format csv|json|png [--from D] [--to D] [--out FILE]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import structlog
 
 from contact_center.auth import Accounts
-from contact_center.cli_supervisors import add_staffing_parser, staffing
+from contact_center.cli_supervisors import add_report_parser, add_staffing_parser, report, staffing
 from contact_center.clock import SystemClock
 from contact_center.config import Config, load_config
 from contact_center.exceptions import ContactCenterError
@@ -189,6 +190,7 @@ def _parser() -> argparse.ArgumentParser:
     sessions.add_argument("--end", action="store_true", required=True, help="end them (desks close at once)")
     _replies_parser(sub)
     add_staffing_parser(sub)
+    add_report_parser(sub)
     return parser
 
 
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
             _run(_serve(config, args.demo))
         elif args.command == "replies":
             _replies(config, args)
+        elif args.command == "report":
+            asyncio.run(report(config, args))
         else:
             asyncio.run(_users(config, args))
     except ContactCenterError as exc:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from contact_center.config import Config
+from contact_center.contact_facts import ContactFacts
 from contact_center.occupancy import AgentTime, agent_times
 from contact_center.service_figures import (
     ANSWER_EDGES_S,
@@ -25,9 +28,10 @@ from contact_center.service_figures import (
 from contact_center.sla import BusinessCalendar, Period
 from contact_center.store.base import ReportStore
 
-__all__ = ["CSV_COLUMNS", "ServiceReport", "rules_of", "service_report"]
+__all__ = ["CSV_COLUMNS", "ServiceReport", "read_facts", "rules_of", "service_report"]
 
 _EARLIER_S = 14 * 86_400
+_PART_S = 31 * 86_400
 
 CSV_COLUMNS = (
     "period_start", "channel", "arrived", "offered", "answered", "answered_in_time", "pending", "service_level",
@@ -134,16 +138,43 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
+Progress = Callable[[int, int], None]  # (parts read, parts in all)
+
+
+async def read_facts(
+    store: ReportStore, since: float, until: float, progress: Progress | None = None, part_s: float = _PART_S
+) -> ContactFacts:
+    """The contacts that arrived in [since, until), read a month at a time (``progress`` told after each)."""
+    edges = [since]
+    while edges[-1] + part_s < until:
+        edges.append(edges[-1] + part_s)
+    edges.append(until)
+    parts = [await _told(store.contact_facts(a, b), progress, i + 1, len(edges) - 1) for i, (a, b) in
+             enumerate(itertools.pairwise(edges))]  # fmt: skip
+    facts = parts[0]
+    for part in parts[1:]:
+        facts = facts.then(part)
+    return facts
+
+
+async def _told(read: Awaitable[ContactFacts], progress: Progress | None, done: int, total: int) -> ContactFacts:
+    facts = await read
+    if progress is not None:
+        progress(done, total)
+    return facts
+
+
 async def service_report(
-    store: ReportStore, calendar: BusinessCalendar, rules: Rules, now: float, period: Period, first: date, last: date
-) -> ServiceReport:
+    store: ReportStore, calendar: BusinessCalendar, rules: Rules, now: float, period: Period, first: date, last: date,
+    progress: Progress | None = None,
+) -> ServiceReport:  # fmt: skip
     """The service figures of the contacts that arrived from ``first`` to ``last`` (local days, both included)."""
     zone = calendar.zone
     since = datetime.combine(first, time(), zone).timestamp()
     until = datetime.combine(last + timedelta(days=1), time(), zone).timestamp()
     # Contacts that arrived some days before the span may be handled in it (occupancy); those after it
     # decide whether one in it was resolved at first contact.
-    facts = await store.contact_facts(since - _EARLIER_S, until + rules.fcr_days * 86_400)
+    facts = await read_facts(store, since - _EARLIER_S, until + rules.fcr_days * 86_400, progress)
     figures = figures_of(facts, calendar, rules, now, period, first, last, since, until)
     times = agent_times(await store.status_changes(since, until), facts, since, until, now)
     return ServiceReport(period, first, last, rules, figures, times)

@@ -7,12 +7,14 @@ download, always with ``nosniff`` and a sandboxing Content-Security-Policy.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 from aiohttp import web
 
 from contact_center.exceptions import BadMessage, NotFound
 from contact_center.model import Role
+from contact_center.report_chart import report_png
 from contact_center.reports import email_attainment
 from contact_center.reports import rating_report as ratings_of
 from contact_center.service_report import rules_of, service_report
@@ -59,20 +61,29 @@ async def rating_report(request: web.Request) -> web.Response:
 
 
 async def service_report_of(request: web.Request) -> web.Response:
-    """The service figures per period and channel, for supervisors (the same query; ``&format=csv`` for CSV)."""
+    """The service figures per period and channel, for supervisors (the same query; ``&format=csv`` for CSV,
+    ``&format=png&lang=id`` for the chart)."""
     await user(request, Role.SUPERVISOR)
     fmt = request.query.get("format", "json")
-    if fmt not in ("json", "csv"):
-        raise BadMessage(f"format: must be json or csv, got {fmt!r}", "invalid_field")
+    if fmt not in ("json", "csv", "png"):
+        raise BadMessage(f"format: must be json, csv or png, got {fmt!r}", "invalid_field")
+    language = request.query.get("lang", "en")
+    if language not in ("en", "id"):
+        raise BadMessage(f"lang: must be en or id, got {language!r}", "invalid_field")
     config, now = request.app[CONFIG], request.app[CLOCK].now()
     period, first, last = period_span(request)
     report = await service_report(request.app[STORE], config.sla.calendar, rules_of(config), now, period, first, last)
+    name = f"service-{period.value}-{first.isoformat()}-{last.isoformat()}"
+    if fmt == "png":
+        targets = {**config.reports.targets, "email": config.email.target}
+        png = await asyncio.get_running_loop().run_in_executor(None, report_png, report, targets, language)
+        return web.Response(body=png, content_type="image/png",
+                            headers={"Content-Disposition": f'inline; filename="{name}.png"'})  # fmt: skip
     if fmt == "csv":
-        name = f"service-{period.value}-{first.isoformat()}-{last.isoformat()}.csv"
         return web.Response(
             text=report.to_csv(),
             content_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return web.json_response(report.to_json())
 

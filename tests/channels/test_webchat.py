@@ -424,7 +424,10 @@ async def test_ratings_are_reported_per_month_quarter_half_and_year_to_superviso
             assert "attachment" in r.headers["Content-Disposition"]
             header, line = (await r.text()).splitlines()
         assert header.startswith("period_start,channel,arrived") and ",chat,2,2,2," in line
-        for refused in ("", "&format=csv"):
+        async with http.get(f"{url}&format=png&lang=id", headers={"Authorization": f"Bearer {supervisor}"}) as r:
+            assert r.status == 200 and r.content_type == "image/png"
+            assert (await r.read())[:4] == b"\x89PNG"
+        for refused in ("", "&format=csv", "&format=png"):
             async with http.get(f"{url}{refused}", headers={"Authorization": f"Bearer {ayu}"}) as r:
                 assert r.status == 403, "agents do not read the service report"
         async with http.get(f"{url}&format=xml", headers={"Authorization": f"Bearer {supervisor}"}) as r:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from contact_center.cli import main
 from contact_center.contact_facts import facts_of, facts_row
 from contact_center.model import Channel, Contact, ContactState, Customer
 from contact_center.service_figures import Rules, figures_of
-from contact_center.service_report import CSV_COLUMNS, rules_of, service_report
+from contact_center.service_report import CSV_COLUMNS, read_facts, rules_of, service_report
 from contact_center.sla import BusinessCalendar, Period, Promise
-from contact_center.store import Changes, NewEvent, Store
+from contact_center.store import Changes, NewEvent, SqliteStore, Store
 from tests.conftest import EngineEnv
 
 ZONE = ZoneInfo("Asia/Jakarta")
@@ -214,3 +218,58 @@ async def test_an_accepted_chat_is_answered_when_first_accepted(env: EngineEnv):
     lines = got.to_csv().splitlines()
     assert lines[0].split(",") == list(CSV_COLUMNS)
     assert lines[1].split(",")[:6] == [day.isoformat(), "chat", "1", "1", "1", "1"]
+
+
+async def stored_history(tmp_path) -> Path:  # type: ignore[no-untyped-def]
+    """The history above in an embedded store, and a config file naming it."""
+    data = tmp_path / "data"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{data}"\n[logging]\nformat = "json"\n')
+    data.mkdir()
+    store = SqliteStore(data / "contact-center.sqlite3")
+    contacts = history()
+    for name in {c.customer_id for c in contacts}:
+        await store.create_customer(Customer(id=name, created_at=1.0))
+    await store.commit(Changes(contacts=tuple(contacts), expected={f"contact:{c.id}": 0 for c in contacts}))
+    await store.close()
+    return config
+
+
+async def test_the_report_command_writes_csv_json_and_a_png(tmp_path, capsys):
+    """contact-center report: a row per day and channel in CSV; the same figures in JSON; a PNG chart to a file."""
+    config = await stored_history(tmp_path)
+    base = ["--config", str(config), "report", "--period", "day", "--from", "2026-11-30", "--to", "2026-12-01"]
+    assert await asyncio.to_thread(main, [*base, "--format", "csv"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split(",") == list(CSV_COLUMNS)
+    rows = {(r.split(",")[0], r.split(",")[1]): r.split(",") for r in out[1:]}
+    assert set(rows) == {("2026-11-30", ch) for ch in ("call", "callback", "chat", "email")} | {("2026-12-01", "email")}
+    chat = dict(zip(CSV_COLUMNS, rows["2026-11-30", "chat"], strict=True))
+    assert (chat["arrived"], chat["offered"], chat["answered_in_time"], chat["abandoned"]) == ("4", "3", "1", "1")
+    assert await asyncio.to_thread(main, [*base, "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert {t["channel"]: t["arrived"] for t in got["totals"]} == {"call": 1, "callback": 3, "chat": 4, "email": 4}
+    png = tmp_path / "days.png"
+    assert await asyncio.to_thread(main, [*base, "--format", "png", "--out", str(png), "--language", "id"]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+async def test_a_long_span_is_read_a_month_at_a_time_and_told(store: Store):
+    """Seventy days are three reads; each is told as it is done; the facts are all there, in arrival order."""
+    for name in {c.customer_id for c in history()}:
+        await store.create_customer(Customer(id=name, created_at=1.0))
+    contacts = history()
+    await store.commit(Changes(contacts=tuple(contacts), expected={f"contact:{c.id}": 0 for c in contacts}))
+    told: list[tuple[int, int]] = []
+    since = at("2026-10-20T00:00:00")
+    facts = await read_facts(store, since, since + 70 * 86_400, lambda done, total: told.append((done, total)))
+    assert told == [(1, 3), (2, 3), (3, 3)]
+    assert facts.id.tolist() == [c.id for c in sorted(contacts, key=lambda c: c.created_at)]
+
+
+def test_the_report_command_refuses_a_span_backwards(tmp_path):
+    """--from after --to says so and writes nothing."""
+    config = tmp_path / "config.toml"
+    config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n')
+    with pytest.raises(SystemExit, match="report: --from 2026-12-02 is after --to 2026-12-01"):
+        main(["--config", str(config), "report", "--from", "2026-12-02", "--to", "2026-12-01"])
