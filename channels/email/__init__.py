@@ -34,6 +34,10 @@ class EmailChannel:
         )
         self._tasks: list[asyncio.Task[None]] = []
 
+    def lags(self) -> dict[str, float]:
+        """Each mailbox's lag (:meth:`MailboxPoller.lag`), by name: for ``cc_mailbox_lag_seconds``."""
+        return {poller.box.name: poller.lag() for poller in self.pollers if poller.may_poll()}
+
     def start(self) -> None:
         loop = asyncio.get_running_loop()
         runs = [poller.run() for poller in self.pollers] + [self.sender.run()]

@@ -165,7 +165,13 @@ class MailboxPoller:
         self.may_poll = may_poll
         self.filed = 0  # messages handed to the engine by this poller
         self.sweeps = 0  # looks at the mailbox, since the start
+        self.started_at = clock.now()
+        self.swept_at: float | None = None  # the last time the mailbox was read to its end
         self._wake = asyncio.Event()
+
+    def lag(self) -> float:
+        """Seconds since the mailbox was last read to its end (since the start, if never)."""
+        return max(0.0, self.clock.now() - (self.swept_at if self.swept_at is not None else self.started_at))
 
     def wake(self) -> None:
         """Sweep now (a test, or a supervisor's button), not at the next IDLE push or poll."""
@@ -273,6 +279,7 @@ class MailboxPoller:
             handed += len(done)
             if done:  # only now, each one recorded: flag them for people reading the mailbox too
                 await client.uid("store", ",".join(map(str, done)), "+FLAGS.SILENT (\\Seen)")
+        self.swept_at = self.clock.now()
         return handed
 
     async def file(self, raw: bytes, source: MailSource) -> MailOutcome:

@@ -30,7 +30,8 @@ class ServerConfig:
     head dribbled in after a response counts as waiting). ``max_connections_per_client`` caps
     the connections one client address holds at once; a load balancer named in
     ``trusted_proxies`` is not capped (it caps its own clients), and its ``X-Forwarded-For``
-    names the client for every limit that counts per address.
+    names the client for every limit that counts per address. ``GET /metrics`` answers only clients
+    in ``metrics_from`` (the Prometheus server; loopback by default), anyone else gets 403.
     """
 
     host: str = "127.0.0.1"
@@ -39,6 +40,7 @@ class ServerConfig:
     idle_timeout_s: float = 75.0
     max_connections_per_client: int = 64
     trusted_proxies: tuple[str, ...] = ()
+    metrics_from: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,12 @@ def read_server(t: Table) -> ServerConfig:
     for proxy in proxies:
         if not _network(proxy):
             raise ConfigError(f"{t.key('trusted_proxies')}: {proxy!r} is not an IP address or network")
+    scrapers: list[str] = t.get(
+        "metrics_from", list(d.metrics_from), lambda v: v == [] or text_list(v), "a list of addresses or networks"
+    )
+    for scraper in scrapers:
+        if not _network(scraper):
+            raise ConfigError(f"{t.key('metrics_from')}: {scraper!r} is not an IP address or network")
     cfg = ServerConfig(
         host=t.get("host", d.host, text, "a host name"),
         port=t.get("port", d.port, lambda v: integer(0)(v) and v < 65536, "a port 0-65535"),
@@ -82,6 +90,7 @@ def read_server(t: Table) -> ServerConfig:
             "max_connections_per_client", d.max_connections_per_client, integer(1), "an integer >= 1"
         ),
         trusted_proxies=tuple(proxies),
+        metrics_from=tuple(scrapers),
     )
     t.done()
     return cfg

@@ -116,6 +116,8 @@ class Engine:
         self.metrics.gauge("cc_contacts_waiting", lambda: len(replica.queue))
         self.metrics.gauge("cc_contacts_scheduled", lambda: len(replica.scheduled))
         self.metrics.gauge("cc_agents_on_floor", lambda: len(replica.floor))
+        self.metrics.gauges("cc_queue_depth", lambda: {ch: n for ch, (n, _) in self._lines().items()})
+        self.metrics.gauges("cc_queue_oldest_wait_seconds", lambda: {ch: w for ch, (_, w) in self._lines().items()})
 
     # ------------------------------------------------------------------ life cycle
 
@@ -167,6 +169,20 @@ class Engine:
         replica = self.replica
         now = self.clock.now()
         return floor_view(replica.queue, replica.contacts, replica.agents, now, limit, len(replica.scheduled))
+
+    def queue_depths(self) -> dict[str, tuple[int, float]]:
+        """Each channel's waiting contacts now: how many, and when the longest-waiting one arrived."""
+        depths: dict[str, tuple[int, float]] = {}
+        for w in self.replica.queue.entries():
+            n, oldest = depths.get(w.channel, (0, w.enqueued_at))
+            depths[w.channel] = (n + 1, min(oldest, w.enqueued_at))
+        return depths
+
+    def _lines(self) -> dict[str, tuple[int, float]]:
+        """Every channel's line for /metrics: how many wait, and the longest wait (0 when none)."""
+        now, depths = self.clock.now(), self.queue_depths()
+        return {ch.value: (depths[ch.value][0], now - depths[ch.value][1]) if ch.value in depths else (0, 0.0)
+                for ch in Channel}  # fmt: skip
 
     def live(self) -> LiveView:
         """The whole center now, for the supervisors' dashboard."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import time
 import uuid
 from functools import partial
 
@@ -36,6 +37,12 @@ __all__ = ["Offers"]
 log = structlog.get_logger("contact_center.engine")
 
 _TICK_S = 1.0  # a routing pass at least this often while contacts wait (widening goes by time)
+
+
+def _answer_clock(contact: Contact) -> float:
+    """When a contact started waiting for an answer: a booked callback at its hour, anything else on arrival."""
+    slot = contact.details.get("slot")
+    return float(slot) if isinstance(slot, int | float) and not isinstance(slot, bool) else contact.created_at
 
 
 class Offers:
@@ -80,6 +87,8 @@ class Offers:
     # ---------------------------------------------------------------- the agent's answer
 
     async def accept(self, agent_id: str, offer_id: str) -> Contact:
+        answered: list[float] = []  # the wait, when this is the contact's first answer
+
         def take() -> Contact:
             offer = self._held_offer(agent_id, offer_id)
             held = self._replica.contacts[offer.contact_id]
@@ -89,10 +98,13 @@ class Offers:
             name = self._replica.agents[agent_id].agent.display_name
             self._work.put(contact, "contact.assigned", f"agent:{agent_id}", agent_id=agent_id, agent_name=name)
             self._moves.offer_closed(offer, "accepted")
+            answered[:] = [] if held.accepted_at is not None else [max(0.0, first - _answer_clock(held))]
             return contact
 
         contact = await self._work.run(take)
         log.info("offer.accepted", contact_id=contact.id, agent_id=agent_id, channel=contact.channel.value)
+        for wait in answered:
+            self._metrics.observe("cc_answer_wait_seconds", wait, channel=contact.channel.value)
         name = self._replica.agents[agent_id].agent.display_name
         self._work.publish(topics.customer(contact.customer_id), AgentJoined(contact.id, name))
         return contact
@@ -161,7 +173,9 @@ class Offers:
                 return 0
             now = self._clock.now()
             snapshot = Snapshot(replica.queue.snapshot(), tuple(replica.floor.values()), now)
+            started = time.perf_counter()
             decisions = route(snapshot, self._config.routing.policy)
+            self._metrics.observe("cc_routing_pass_seconds", time.perf_counter() - started)
             units = [self._work.stage(partial(self._offer, d.contact_id, d.agent_id, d.level, now)) for d in decisions]
         outcomes = await asyncio.gather(*(self._work.commit(unit) for unit in units), return_exceptions=True)
         stale = sum(1 for o in outcomes if isinstance(o, Stale))

@@ -35,6 +35,7 @@ from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
 from contact_center.config import Config
+from contact_center.dashboard_figures import DashboardFigures
 from contact_center.delivery import Watch
 from contact_center.demo import seed_demo
 from contact_center.engine import Engine
@@ -47,9 +48,10 @@ from contact_center.redis_bus import RedisBus
 from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
+from contact_center.service_report import rules_of
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_callbacks, rest_customers, rest_files, rest_mail, rest_replies
-from contact_center.web.dashboard import DashboardNews
+from contact_center.web.dashboard import DashboardNews, ServiceGauges
 from contact_center.web.desk import DeskEndpoint
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
@@ -286,9 +288,14 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desks.news.start()
     desks.dashboard = DashboardNews(engine, app[STORE], app[STORE], config, app[CLOCK], desks.sessions)
     desks.dashboard.start()
+    targets = {**config.reports.targets, "email": config.email.target}
+    gauges = ServiceGauges(DashboardFigures(app[STORE], config.sla.calendar, rules_of(config), targets), app[CLOCK])
+    app[METRICS].gauges("cc_service_level", lambda: gauges.levels)
+    gauges.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])
     app[EMAIL] = mail = EmailChannel(engine, mail_ports, config.email, app[CLOCK])
     mail.start()
+    app[METRICS].gauges("cc_mailbox_lag_seconds", mail.lags)
     confirmations = MailComposer(config.email, config.sla.calendar)  # a callback's confirmation, by the outbox
     app[CALLBACKS] = callbacks = Callbacks(engine, app[STORE], config, app[CLOCK], confirmations)
     await callbacks.start()
@@ -304,6 +311,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     await desks.news.stop()
     if desks.dashboard is not None:
         await desks.dashboard.stop()
+    await gauges.stop()
     proofreader.close()
     editor.close()
     files.close()

@@ -23,7 +23,7 @@ from contact_center.service_figures import ChannelStat
 from contact_center.service_report import rules_of
 from contact_center.store.base import ReportStore
 
-__all__ = ["DashboardNews", "Supervisor"]
+__all__ = ["DashboardNews", "ServiceGauges", "Supervisor"]
 
 CHANNELS = ("chat", "call", "callback", "email")
 
@@ -156,3 +156,23 @@ class DashboardNews:
                 "handled_today": day.handled.get(agent.id, 0),
             })  # fmt: skip
         return out
+
+
+class ServiceGauges:
+    """Today's service level per channel for ``/metrics`` (``cc_service_level``), read every ``every_s``."""
+
+    def __init__(self, figures: DashboardFigures, clock: Clock, every_s: float = 15.0) -> None:
+        self._figures = figures
+        self._clock = clock
+        self.levels: dict[str, float] = {}
+        self._loop = Periodic("service_gauges", every_s, self.read)
+
+    async def read(self) -> None:
+        day = await self._figures.read(self._clock.now())
+        self.levels = {ch: s.service_level for ch, s in day.today.items() if s.service_level is not None}
+
+    def start(self) -> None:
+        self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()

@@ -9,13 +9,15 @@ host page loads (``/widget.js``), which builds its box in the host page itself. 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
-from contact_center.exceptions import ConfigError
-from contact_center.web.keys import DESK, METRICS, WEBCHAT
+from contact_center.exceptions import ConfigError, Forbidden
+from contact_center.metrics import CONTENT_TYPE
+from contact_center.web.keys import CLIENTS, CONFIG, DESK, METRICS, WEBCHAT
 from contact_center.web.rest import Handler
 
 __all__ = [
@@ -103,8 +105,22 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Counters and gauges in Prometheus's text format (no personal data: counts only)."""
-    return web.Response(text=request.app[METRICS].render(), content_type="text/plain", charset="utf-8")
+    """Counters, gauges and histograms in Prometheus's text format (no personal data: counts only), to the
+    addresses in ``server.metrics_from`` alone."""
+    client = request.app[CLIENTS].of(request)
+    address = ipaddress.ip_address(client) if _is_address(client) else None
+    allowed = request.app[CONFIG].server.metrics_from
+    if address is None or not any(address in ipaddress.ip_network(n, strict=False) for n in allowed):
+        raise Forbidden(f"/metrics is not served to {client}; add it to server.metrics_from")
+    return web.Response(body=request.app[METRICS].render().encode(), headers={"Content-Type": CONTENT_TYPE})
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 async def chat_ws(request: web.Request) -> web.StreamResponse:
