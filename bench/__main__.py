@@ -3,7 +3,7 @@ and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
     python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
-                               # proofreading, callbacks, calls
+                               # proofreading, callbacks, calls, supervisors
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from bench import (
     relay,
     replies,
     router,
+    supervisors,
 )
 from bench.report import write_chart, write_cluster_chart, write_markdown
 
@@ -39,7 +40,7 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> int:
     wanted = argv or [
         "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading",
-        "callbacks", "calls",
+        "callbacks", "calls", "supervisors",
     ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
@@ -57,6 +58,7 @@ def main(argv: list[str]) -> int:
         "proofreading": proofreading.run,
         "callbacks": callbacks.run,
         "calls": lambda: asyncio.run(calls.run()),
+        "supervisors": supervisors.run,
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

@@ -78,7 +78,7 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         "All figures come from one run of `make bench` (`python -m bench`), which writes",
         "`bench/results/latest.json`, `docs/router-scaling.png` and this file. One benchmark alone:",
         "`.venv/bin/python -m bench router` (or `e2e`, `relay`, `memory`, `cluster`, `email`, `logins`, `delivery`,",
-        "`desk`, `replies`, `proofreading`, `callbacks`, `calls`).",
+        "`desk`, `replies`, `proofreading`, `callbacks`, `calls`, `supervisors`).",
         f"Machine: {m.get('cpus', '?')} cores, Python {m.get('python', '?')}, run on {m.get('when', '?')}.",
         "The engine runs in its own process; the load generator runs beside it on the same two cores.",
         *yardstick(results),

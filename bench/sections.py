@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import callbacks, calls
+from bench import callbacks, calls, supervisors
 from bench.ab import desk_news_section, files_section, relay_ab, reshape_section
 
 __all__ = ["SECTIONS", "yardstick"]
@@ -534,4 +534,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("proofreading", proofreading_section),
     ("callbacks", callbacks.section),
     ("calls", calls.section),
+    ("supervisors", supervisors.section),
 ]

@@ -12,6 +12,7 @@ contact-center replies import SOURCE [--into DIR]       (a .csv table, a reply f
 contact-center replies evaluate --test CSV [--library DIR]   (top-1, top-3 and latency on labelled messages)
 contact-center staffing --arrivals-per-hour 100 --handle-s 180 --target 0.8 --within-s 20   (Erlang C / A advice)
 contact-center report --period quarter --format csv|json|png [--from D] [--to D] [--out FILE]
+contact-center simulate --arrivals-per-hour chat=120 --handle-s chat=240 --agents 12 [--policy all] [--chart F]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 import structlog
 
 from contact_center.auth import Accounts
+from contact_center.cli_simulate import add_simulate_parser, simulate_day
 from contact_center.cli_supervisors import add_report_parser, add_staffing_parser, report, staffing
 from contact_center.clock import SystemClock
 from contact_center.config import Config, load_config
@@ -191,6 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     _replies_parser(sub)
     add_staffing_parser(sub)
     add_report_parser(sub)
+    add_simulate_parser(sub)
     return parser
 
 
@@ -280,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             _replies(config, args)
         elif args.command == "report":
             asyncio.run(report(config, args))
+        elif args.command == "simulate":
+            simulate_day(config, args)
         else:
             asyncio.run(_users(config, args))
     except ContactCenterError as exc:

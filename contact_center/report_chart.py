@@ -12,7 +12,7 @@ from typing import Any
 
 from contact_center.service_report import ServiceReport
 
-__all__ = ["report_png"]
+__all__ = ["report_png", "simulation_png"]
 
 COLOURS = {"chat": "#1f6feb", "call": "#8250df", "callback": "#bf8700", "email": "#1a7f37"}
 WORDS = {
@@ -77,3 +77,30 @@ def _stacked(report: ServiceReport, channels: list[str], channel: str, starts: l
     """Where ``channel``'s bar starts: the arrivals of the channels drawn before it."""
     before = channels[: channels.index(channel)]
     return [sum(s.arrived for s in report.figures.channels if s.start == d and s.channel in before) for d in starts]
+
+
+def simulation_png(results: list[Any], targets: dict[str, float]) -> bytes:
+    """The simulator's comparison: each channel's service level under each policy, bars side by side, targets dashed."""
+    from matplotlib.figure import Figure
+
+    channels = sorted({ch for r in results for ch in r.channels})
+    fig = Figure(figsize=(8, 4.2), dpi=110)
+    ax = fig.subplots()
+    width = 0.8 / max(1, len(results))
+    for i, r in enumerate(results):
+        xs = [n + i * width for n in range(len(channels))]
+        levels = [_pct(r.channels[ch].service_level) if ch in r.channels else None for ch in channels]
+        ax.bar(xs, [v or 0 for v in levels], width, label=r.policy)
+    for n, ch in enumerate(channels):
+        if ch in targets:
+            ax.hlines(targets[ch] * 100, n - width / 2, n + 0.8 - width / 2, colors="#cf222e", linestyles="--")
+    ax.set_xticks([n + 0.4 - width / 2 for n in range(len(channels))], channels)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("answered within the threshold (%)")
+    ax.set_title("Simulated day: service level by routing policy (dashed: target)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
