@@ -15,7 +15,7 @@ from itertools import groupby
 
 import numpy as np
 
-from contact_center.contact_facts import ContactFacts
+from contact_center.contact_facts import ContactFacts, factorize
 
 __all__ = ["STAFFED", "AgentTime", "agent_times", "merged", "staffed_by_hour"]
 
@@ -77,24 +77,57 @@ def agent_times(
     """Each agent's time in [since, min(until, now)), from its status changes and the contacts it accepted.
 
     ``facts`` should hold every contact accepted in the span (contacts that arrived some days before it too).
+    A year of contacts is sorted once and each agent's stretches of work joined with array passes.
     """
     end = min(until, now)
-    held: dict[str, list[tuple[float, float]]] = {}
-    accepted = ~np.isnan(facts.accepted) & (facts.agent != "")
-    closed = np.where(np.isnan(facts.closed), now, facts.closed)
-    for agent, start, stop in zip(
-        facts.agent[accepted].tolist(), facts.accepted[accepted].tolist(), closed[accepted].tolist(), strict=True
-    ):
-        if stop > since and start < end:
-            held.setdefault(agent, []).append((max(start, since), min(stop, end)))
+    work = _Work(facts, since, end, now)
     out = []
     for agent, mine in groupby(changes, key=lambda c: c[0]):
         spans = _status_spans(list(mine), since, end)
         staffed = merged(s for status in STAFFED for s in spans.get(status, []))
         away = sum(b - a for a, b in spans.get("away", []))
-        handling = _overlap(staffed, merged(held.get(agent, [])))
-        out.append(AgentTime(agent, sum(b - a for a, b in staffed), away, handling))
+        out.append(AgentTime(agent, sum(b - a for a, b in staffed), away, work.within(agent, staffed)))
     return out
+
+
+class _Work:
+    """Every agent's stretches of work in a span: the union of its contacts from accept to close, as arrays."""
+
+    def __init__(self, facts: ContactFacts, since: float, end: float, now: float) -> None:
+        accepted = ~np.isnan(facts.accepted)
+        starts = np.maximum(facts.accepted[accepted], since)
+        stops = np.minimum(np.where(np.isnan(facts.closed), now, facts.closed)[accepted], end)
+        agents = facts.agent[accepted]
+        keep = (stops > starts) & (agents != "")
+        names, codes = factorize(agents[keep])
+        order = np.lexsort((starts[keep], codes))
+        self._codes, self._starts, self._stops = codes[order], starts[keep][order], stops[keep][order]
+        self._of = {str(name): k for k, name in enumerate(names)}
+
+    def within(self, agent: str, staffed: Spans) -> float:
+        """The time ``agent`` handled at least one contact inside the ``staffed`` spans (ordered, disjoint)."""
+        k = self._of.get(agent)
+        if k is None or not staffed:
+            return 0.0
+        lo, hi = np.searchsorted(self._codes, [k, k + 1])
+        starts, stops = self._starts[lo:hi], self._stops[lo:hi]
+        reach = np.maximum.accumulate(stops)  # how far the work so far reaches
+        new = np.ones(len(starts), dtype=bool)
+        new[1:] = starts[1:] > reach[:-1]  # a stretch starts where nothing before reaches it
+        first = np.flatnonzero(new)
+        last = np.concatenate((first[1:] - 1, [len(starts) - 1]))
+        us, ue = starts[first], reach[last]
+        edges = np.array(staffed, dtype=np.float64)
+        return float((_covered(us, ue, edges[:, 1]) - _covered(us, ue, edges[:, 0])).sum())
+
+
+def _covered(us: np.ndarray, ue: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """For each instant of ``x``, the length of the stretches [us, ue) (ordered, disjoint) before it."""
+    lengths = ue - us
+    before = np.concatenate(([0.0], np.cumsum(lengths)))
+    j = np.searchsorted(ue, x, side="left")  # the first stretch that ends at or after x
+    inside = np.clip(x - us[np.minimum(j, len(us) - 1)], 0.0, lengths[np.minimum(j, len(us) - 1)])
+    return before[j] + np.where(j < len(us), inside, 0.0)
 
 
 def staffed_by_hour(changes: Sequence[tuple[str, float, str]], midnight: float, now: float) -> list[float]:

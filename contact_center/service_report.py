@@ -12,7 +12,7 @@ import io
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from contact_center.config import Config
 from contact_center.contact_facts import ContactFacts
@@ -31,7 +31,6 @@ from contact_center.store.base import ReportStore
 __all__ = ["CSV_COLUMNS", "ServiceReport", "read_facts", "rules_of", "service_report"]
 
 _EARLIER_S = 14 * 86_400
-_PART_S = 31 * 86_400
 
 CSV_COLUMNS = (
     "period_start", "channel", "arrived", "offered", "answered", "answered_in_time", "pending", "service_level",
@@ -141,20 +140,28 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 Progress = Callable[[int, int], None]  # (parts read, parts in all)
 
 
-async def read_facts(
-    store: ReportStore, since: float, until: float, progress: Progress | None = None, part_s: float = _PART_S
-) -> ContactFacts:
-    """The contacts that arrived in [since, until), read a month at a time (``progress`` told after each)."""
-    edges = [since]
-    while edges[-1] + part_s < until:
-        edges.append(edges[-1] + part_s)
-    edges.append(until)
+async def read_facts(store: ReportStore, since: float, until: float, progress: Progress | None = None) -> ContactFacts:
+    """The contacts that arrived in [since, until), read a calendar month (UTC) at a time, ``progress`` told after
+    each: the Redis store keeps them in monthly buckets, so each is read once."""
+    edges = [since, *_month_starts(since, until), until]
     parts = [await _told(store.contact_facts(a, b), progress, i + 1, len(edges) - 1) for i, (a, b) in
              enumerate(itertools.pairwise(edges))]  # fmt: skip
     facts = parts[0]
     for part in parts[1:]:
         facts = facts.then(part)
     return facts
+
+
+def _month_starts(since: float, until: float) -> list[float]:
+    """The starts of the UTC months after ``since`` and before ``until``."""
+    day = datetime.fromtimestamp(since, UTC).date().replace(day=1)
+    out: list[float] = []
+    while True:
+        day = (day + timedelta(days=32)).replace(day=1)
+        at = datetime.combine(day, time(), UTC).timestamp()
+        if at >= until:
+            return out
+        out.append(at)
 
 
 async def _told(read: Awaitable[ContactFacts], progress: Progress | None, done: int, total: int) -> ContactFacts:

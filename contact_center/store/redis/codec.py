@@ -7,6 +7,7 @@ what Redis indexes by, and an event's id, number and customer are in its key and
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,7 @@ __all__ = [
     "facts_of_row",
     "identity_of",
     "mail_from_hash",
+    "month_of",
     "presence_from_hash",
     "rating_of",
     "row_of",
@@ -108,15 +110,21 @@ def sla_of(row: Row) -> list[Any] | str:
     return [_ms(r["created_at"]), "" if answered is None else repr(answered)]
 
 
+def month_of(at: float) -> str:
+    """The UTC month an instant falls in, as the service reports' buckets name it (``year * 12 + month - 1``)."""
+    t = time.gmtime(at)
+    return str(t.tm_year * 12 + t.tm_mon - 1)
+
+
 def facts_of_row(row: Row) -> list[Any]:
-    """What the service reports keep of every contact: [its arrival (ms), its facts as JSON]."""
+    """What the service reports keep of every contact: [the month it arrived in, its facts as JSON]."""
     r = row.record
     facts = [
         r["id"], r["channel"], row.customer_id, r["state"], r.get("agent_id") or "", r.get("disposition") or "",
         r["created_at"], r.get("accepted_at"), r.get("answered_at"), r.get("closed_at"),
         slot_of(r.get("details") or {}), r.get("rating"),
     ]  # fmt: skip
-    return [_ms(r["created_at"]), orjson.dumps(facts).decode()]
+    return [month_of(r["created_at"]), orjson.dumps(facts).decode()]
 
 
 def status_change(presence: dict[str, Any]) -> list[Any] | str:

@@ -56,8 +56,9 @@ key                            type    holds
 ``series:{name}``              string  the last number a series gave out (a day's callback queue numbers)
 ``sla:email``                  zset    email contacts, scored by arrival (ms): what the SLA clock reports on
 ``sla:email:answered``         hash    email contact id -> its first response (seconds since the epoch)
-``report:contacts``            zset    every contact, scored by arrival (ms): what the service reports read
-``report:facts``               hash    contact id -> JSON of its facts (:mod:`contact_center.contact_facts`)
+``report:facts:{month}``       hash    contact id -> JSON of its facts (:mod:`contact_center.contact_facts`), for
+                                      the contacts that arrived in that month (UTC, ``year * 12 + month - 1``;
+                                      a contact's hash names it in ``fm``): what the service reports read
 ``statuses``                   zset    ``{agent id}|{status}|{ms}`` of each change of an agent's status, by time (ms)
 =============================  ======  ==========================================================
 
@@ -222,13 +223,8 @@ class Keys:
     def sla_answered(self) -> str:
         return f"{self.prefix}sla:email:answered"
 
-    @property
-    def report_contacts(self) -> str:
-        return f"{self.prefix}report:contacts"
-
-    @property
-    def report_facts(self) -> str:
-        return f"{self.prefix}report:facts"
+    def report_facts(self, month: str) -> str:
+        return f"{self.prefix}report:facts:{month}"
 
     @property
     def statuses(self) -> str:

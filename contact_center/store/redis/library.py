@@ -84,11 +84,12 @@ local function merge_customers(keys, args)
   for _, c in ipairs(redis.call('SMEMBERS', {{customer_contacts(gone)}})) do
     redis.call('HSET', {{contact(c)}}, 'customer_id', keep)
     redis.call('SADD', {{customer_contacts(keep)}}, c)
-    local facts = redis.call('HGET', {{report_facts}}, c)
+    local fm = redis.call('HGET', {{contact(c)}}, 'fm')
+    local facts = fm and redis.call('HGET', {{report_facts(fm)}}, c)
     if facts then  -- the service reports count the contact for the customer it now belongs to
       local row = cjson.decode(facts)
       row[3] = keep
-      redis.call('HSET', {{report_facts}}, c, cjson.encode(row))
+      redis.call('HSET', {{report_facts(fm)}}, c, cjson.encode(row))
     end
   end
   for _, h in ipairs(redis.call('SMEMBERS', {{customer_sessions(gone)}})) do
@@ -154,7 +155,7 @@ local function commit(keys, args)
     end
   end
   for _, c in ipairs(unit.contacts) do
-    redis.call('HSET', {{contact(c[1])}}, 'v', c[5], 'customer_id', c[2], 'record', c[6])
+    redis.call('HSET', {{contact(c[1])}}, 'v', c[5], 'customer_id', c[2], 'record', c[6], 'fm', c[9][1])
     if c[7] ~= '' then
       redis.call('ZADD', {{sla_email}}, c[7][1], c[1])
       if c[7][2] ~= '' then
@@ -165,8 +166,7 @@ local function commit(keys, args)
       redis.call('ZADD', {{ratings}}, c[8][1], c[1])
       redis.call('HSET', {{rating_scores}}, c[1], c[8][2])
     end
-    redis.call('ZADD', {{report_contacts}}, c[9][1], c[1])
-    redis.call('HSET', {{report_facts}}, c[1], c[9][2])
+    redis.call('HSET', {{report_facts(c[9][1])}}, c[1], c[9][2])
     redis.call('SADD', {{customer_contacts(c[2])}}, c[1])
     if c[3] == 1 then
       redis.call('ZADD', {{open_contacts}}, c[4], c[1])

@@ -143,11 +143,11 @@ class RedisUnits(RedisPipeline):
         """Write contacts as they are (versions unchecked: new records) and announce them to other nodes."""
         k = self.keys
         for row in rows:
-            pipe.hset(k.contact(row.id), mapping={"v": row.version, "customer_id": row.customer_id, "record": row.json})
+            month, facts = facts_of_row(row)
+            record = {"v": row.version, "customer_id": row.customer_id, "record": row.json, "fm": month}
+            pipe.hset(k.contact(row.id), mapping=record)
             pipe.sadd(k.customer_contacts(row.customer_id), row.id)
-            arrived, facts = facts_of_row(row)
-            pipe.zadd(k.report_contacts, {row.id: arrived})
-            pipe.hset(k.report_facts, row.id, facts)
+            pipe.hset(k.report_facts(month), row.id, facts)
             if row.open:
                 pipe.zadd(k.open_contacts, {row.id: row.enqueued_at})
             else:

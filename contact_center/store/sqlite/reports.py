@@ -12,10 +12,13 @@ from contact_center.store.sqlite.writer import SqliteWriter
 
 __all__ = ["SqliteReports"]
 
-# A booked callback's hour is in its details; a slot that is not a number reads as none.
+# A booked callback's hour is in its details (only callbacks' are read); a slot that is not a number is none.
 _COLUMNS = ", ".join(
-    "CASE WHEN json_type(details, '$.slot') IN ('integer', 'real') THEN json_extract(details, '$.slot') END"
+    "CASE WHEN channel = 'callback' THEN (CASE WHEN json_type(details, '$.slot') IN ('integer', 'real')"
+    " THEN json_extract(details, '$.slot') END) END"
     if f == "slot"
+    else f"IFNULL({f}, '')"
+    if f in ("agent_id", "disposition")
     else f
     for f in FIELDS
 )
