@@ -11,12 +11,13 @@ import csv
 import io
 import itertools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from contact_center.config import Config
 from contact_center.contact_facts import ContactFacts
 from contact_center.occupancy import AgentTime, agent_times
+from contact_center.quality import Review
 from contact_center.service_figures import (
     ANSWER_EDGES_S,
     HANDLE_EDGES_S,
@@ -65,6 +66,7 @@ class ServiceReport:
     rules: Rules
     figures: ServiceFigures
     times: list[AgentTime]
+    reviews: list[Review] = field(default_factory=list)
 
     def _channel_json(self, s: ChannelStat) -> dict[str, object]:
         return {
@@ -95,6 +97,18 @@ class ServiceReport:
             })  # fmt: skip
         return out
 
+    def _quality_json(self) -> dict[str, object]:
+        """The reviews made in the span: how many, their mean score (0-100), per agent (most reviewed first)."""
+        by_agent: dict[str, list[float]] = {}
+        for r in self.reviews:
+            by_agent.setdefault(r.agent_id, []).append(r.score)
+        scores = [r.score for r in self.reviews]
+        agents = sorted(by_agent.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        return {
+            "reviews": len(scores), "mean_score": _round(sum(scores) / len(scores), 1) if scores else None,
+            "agents": [{"agent_id": a, "reviews": len(s), "mean_score": round(sum(s) / len(s), 1)} for a, s in agents],
+        }  # fmt: skip
+
     @property
     def occupancy(self) -> float | None:
         """All agents' handling time over all their staffed time."""
@@ -115,6 +129,7 @@ class ServiceReport:
             "totals": [self._channel_json(s) for s in self.figures.totals],
             "agents": self._agents_json(),
             "occupancy": _round(self.occupancy),
+            "quality": self._quality_json(),
             "callback_outcomes": self.figures.callback_outcomes,
         }  # fmt: skip
 
@@ -184,4 +199,4 @@ async def service_report(
     facts = await read_facts(store, since - _EARLIER_S, until + rules.fcr_days * 86_400, progress)
     figures = figures_of(facts, calendar, rules, now, period, first, last, since, until)
     times = agent_times(await store.status_changes(since, until), facts, since, until, now)
-    return ServiceReport(period, first, last, rules, figures, times)
+    return ServiceReport(period, first, last, rules, figures, times, await store.reviews(since, until))

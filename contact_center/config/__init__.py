@@ -27,6 +27,7 @@ from contact_center.config.channels import (
 )
 from contact_center.config.checks import Table
 from contact_center.config.gateway import GatewayConfig, read_gateway
+from contact_center.config.quality import QualityConfig, read_quality
 from contact_center.config.reports import ReportsConfig, read_reports
 from contact_center.config.security import AuthConfig, IdentityConfig, read_auth, read_identity
 from contact_center.config.service import (
@@ -52,6 +53,7 @@ __all__ = [
     "IdentityConfig",
     "LoggingConfig",
     "MailboxConfig",
+    "QualityConfig",
     "ReportsConfig",
     "RoutingConfig",
     "ServerConfig",
@@ -81,6 +83,7 @@ class Config:
     call: CallConfig = field(default_factory=CallConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
 
@@ -103,6 +106,7 @@ def parse_config(data: Mapping[str, Any], base: Path = Path(".")) -> Config:
         call=read_call(root.table("call")),
         gateway=read_gateway(root.table("gateway")),
         reports=read_reports(root.table("reports")),
+        quality=read_quality(root.table("quality")),
         logging=read_logging(root.table("logging")),
     )
     root.done()

@@ -25,6 +25,7 @@ from contact_center.contact_facts import ContactFacts
 from contact_center.files import ChatFile
 from contact_center.mail import FilingContext, MailRecord, Outbound
 from contact_center.model import Agent, Contact, Customer, HistoryEvent, IdentityKind, Presence
+from contact_center.quality import Review
 
 __all__ = [
     "STATUS_LOOKBACK_S",
@@ -36,6 +37,7 @@ __all__ = [
     "FirstResponses",
     "MailStore",
     "NewEvent",
+    "QualityStore",
     "Ratings",
     "ReplyStore",
     "ReplyUse",
@@ -267,6 +269,7 @@ class ReportStore(Protocol):
     async def ratings(self, since: float, until: float) -> Ratings: ...
     async def contact_facts(self, since: float, until: float) -> ContactFacts: ...  # arrived in [since, until)
     async def status_changes(self, since: float, until: float) -> list[StatusChange]: ...
+    async def reviews(self, since: float, until: float) -> list[Review]: ...  # quality reviews made in the span
 
 
 class FileStore(Protocol):
@@ -314,7 +317,18 @@ class ReplyStore(Protocol):
     async def latest_reply_versions(self) -> dict[str, ReplyVersion]: ...
 
 
-class Store(CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, ReplyStore, Protocol):
+class QualityStore(Protocol):
+    """Reviews of conversations: one per contact (a new one replaces it)."""
+
+    async def put_review(self, review: Review) -> None: ...
+    async def review_of(self, contact_id: str) -> Review | None: ...
+    async def reviews_of(self, agent_id: str, limit: int = 50) -> list[Review]: ...  # newest first
+    async def reviews(self, since: float, until: float) -> list[Review]: ...  # reviewed in [since, until)
+
+
+class Store(
+    CustomerStore, ContactStore, MailStore, AccountStore, ReportStore, FileStore, ReplyStore, QualityStore, Protocol
+):
     """The whole port, one per aggregate above; each backend is a package with a module per aggregate."""
 
     async def close(self) -> None: ...

@@ -53,6 +53,7 @@ from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_callbacks, rest_customers, rest_files, rest_mail, rest_replies
 from contact_center.web.dashboard import DashboardNews, ServiceGauges
 from contact_center.web.desk import DeskEndpoint
+from contact_center.web.desk_quality import DeskQuality
 from contact_center.web.desk_replies import Writing
 from contact_center.web.keys import (
     ACCOUNTS,
@@ -288,6 +289,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desks.news.start()
     desks.dashboard = DashboardNews(engine, app[STORE], app[STORE], config, app[CLOCK], desks.sessions)
     desks.dashboard.start()
+    desks.quality = partial(DeskQuality, engine, app[STORE], config, wire)
     targets = {**config.reports.targets, "email": config.email.target}
     gauges = ServiceGauges(DashboardFigures(app[STORE], config.sla.calendar, rules_of(config), targets), app[CLOCK])
     app[METRICS].gauges("cc_service_level", lambda: gauges.levels)

@@ -491,6 +491,8 @@ class DeskEndpoint:
         self.actions: dict[str, DeskAction] = {}  # what the channels add to the desk (a callback's outcome)
         self.news = FloorNews(engine, ports.log, wire, ports.clock, self.sessions)  # type: ignore[arg-type]
         self.dashboard: DashboardNews | None = None  # the supervisors' dashboard, once the app starts it
+        # Makes a socket's quality handlers (contact_center.web.desk_quality), given its send and its user.
+        self.quality: Callable[..., Any] | None = None
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = JsonSocket.response(self.config.webchat)
@@ -499,6 +501,8 @@ class DeskEndpoint:
         session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.writing)
         for name, action in self.actions.items():
             session.handlers[name] = partial(session.channel_action, action)
+        if self.quality is not None:
+            session.handlers.update(self.quality(sock.send, lambda: (session.agent_id, session.supervisor)).handlers)
         self.sessions.add(session)
         try:
             await session.run()

@@ -25,13 +25,16 @@ from contact_center.store.redis.customers import RedisCustomers
 from contact_center.store.redis.files import RedisFiles
 from contact_center.store.redis.library import LIBRARY
 from contact_center.store.redis.mail import RedisMail
+from contact_center.store.redis.quality import RedisQuality
 from contact_center.store.redis.replies import RedisReplies
 from contact_center.store.redis.reports import RedisReports
 
 __all__ = ["RedisStore"]
 
 
-class RedisStore(RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports, RedisFiles, RedisReplies):
+class RedisStore(
+    RedisContacts, RedisCustomers, RedisMail, RedisAccounts, RedisReports, RedisFiles, RedisReplies, RedisQuality
+):
     """The :class:`~contact_center.store.base.Store` port on Redis (redis-py asyncio)."""
 
     libraries = (LIBRARY, ACCOUNTS_LIBRARY)

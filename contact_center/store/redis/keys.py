@@ -59,6 +59,9 @@ key                            type    holds
 ``report:facts:{month}``       hash    contact id -> JSON of its facts (:mod:`contact_center.contact_facts`), for
                                       the contacts that arrived in that month (UTC, ``year * 12 + month - 1``;
                                       a contact's hash names it in ``fm``): what the service reports read
+``reviews``                    hash    contact id -> its review (quality monitoring) as JSON
+``reviews:at``                 zset    reviewed contacts, scored by the review's time (ms)
+``reviews:agent:{id}``         zset    the contacts of an agent reviewed, scored the same
 ``statuses``                   zset    ``{agent id}|{status}|{ms}`` of each change of an agent's status, by time (ms)
 =============================  ======  ==========================================================
 
@@ -225,6 +228,17 @@ class Keys:
 
     def report_facts(self, month: str) -> str:
         return f"{self.prefix}report:facts:{month}"
+
+    @property
+    def reviews(self) -> str:
+        return f"{self.prefix}reviews"
+
+    @property
+    def reviews_at(self) -> str:
+        return f"{self.prefix}reviews:at"
+
+    def agent_reviews(self, agent_id: str) -> str:
+        return f"{self.prefix}reviews:agent:{agent_id}"
 
     @property
     def statuses(self) -> str:

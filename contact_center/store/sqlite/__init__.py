@@ -18,6 +18,7 @@ from contact_center.store.sqlite.contacts import SqliteContacts
 from contact_center.store.sqlite.customers import SqliteCustomers
 from contact_center.store.sqlite.files import SqliteFiles
 from contact_center.store.sqlite.mailbox import SqliteMail
+from contact_center.store.sqlite.quality import SqliteQuality
 from contact_center.store.sqlite.replies import SqliteReplies
 from contact_center.store.sqlite.reports import SqliteReports
 from contact_center.store.sqlite.writer import BUSY_BATCH
@@ -26,7 +27,14 @@ __all__ = ["BUSY_BATCH", "SqliteStore"]
 
 
 class SqliteStore(
-    SqliteContacts, SqliteCustomers, SqliteMail, SqliteAccounts, SqliteReports, SqliteFiles, SqliteReplies
+    SqliteContacts,
+    SqliteCustomers,
+    SqliteMail,
+    SqliteAccounts,
+    SqliteReports,
+    SqliteFiles,
+    SqliteReplies,
+    SqliteQuality,
 ):
     """The :class:`~contact_center.store.base.Store` port on one SQLite file.
 

@@ -76,6 +76,12 @@ CREATE TABLE IF NOT EXISTS agent_statuses (
     agent_id TEXT NOT NULL, at REAL NOT NULL, status TEXT NOT NULL, PRIMARY KEY (agent_id, at)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS agent_statuses_at ON agent_statuses (at);
+-- Reviews of conversations (quality monitoring): the latest of each contact.
+CREATE TABLE IF NOT EXISTS reviews (
+    contact_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reviews_agent ON reviews (agent_id, at);
+CREATE INDEX IF NOT EXISTS reviews_at ON reviews (at);
 CREATE TABLE IF NOT EXISTS team_words (word TEXT PRIMARY KEY, added_by TEXT NOT NULL, added_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS reply_uses (
     n INTEGER PRIMARY KEY AUTOINCREMENT, reply_id TEXT NOT NULL, agent_id TEXT NOT NULL, contact_id TEXT NOT NULL,
