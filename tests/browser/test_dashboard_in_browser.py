@@ -3,6 +3,7 @@ and are answered, and the page follows within a second; the supervisor opens a l
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -119,7 +120,55 @@ async def test_the_dashboard_follows_arrivals_waits_breaches_and_answers(browser
     assert await serious(page) == []  # charts, tables and forms all named
 
 
+async def closed(server: Server, clock: ManualClock) -> None:
+    """Move the clock past the wrap-up until the store has the chat closed."""
+    for _ in range(100):
+        clock.advance(10)
+        await asyncio.sleep(0.1)
+        facts = await server.engine.store.contact_facts(MONDAY_10 - 60, clock.now() + 1)
+        if "closed" in facts.state.tolist():
+            return
+    raise AssertionError("the chat never closed")
+
+
 async def request_callback(server: Server) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.post(f"{server.url}/api/callbacks", json={"phone": "0812-3456-7890"}) as r:
             assert r.status == 201, await r.text()
+
+
+async def test_a_supervisor_reviews_a_chat_and_the_agent_reads_it(browser: Browser, clocked):
+    """The supervisor opens this week's sample, reviews the chat ayu closed on the form and saves it; ayu's desk
+    says so at once and her reviews show the score and the comment, in Indonesian too."""
+    server, clock = clocked
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    await server.add_agent("ayu", capacity={"chat": 2})
+    agent_page = await open_desk(browser, server, "ayu")
+    customer, _ = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Kartu saya terblokir"})
+    await agent_page.locator("#offers li button.accept").click()
+    await agent_page.fill("#reply-text", "Baik, kartu Anda sudah aktif kembali")
+    await agent_page.click("#reply-send")
+    await expect(agent_page.locator("#transcript .msg")).to_have_count(2)
+    await agent_page.locator("#close-contact").click()  # the first disposition: to wrap-up
+    await closed(server, clock)
+
+    page = await open_desk(browser, server, "sari", available=False)
+    await page.get_by_role("button", name="Show this week's sample").click()
+    await page.get_by_role("button", name="Review ayu's Chat").click()
+    review = page.get_by_role("region", name="Reviewing ayu")
+    await expect(review).to_contain_text("Baik, kartu Anda sudah aktif kembali")
+    for label in ("Greeting and name", "Understood the request", "Right and complete answer", "Courteous, clear tone",
+                  "Spelling and grammar", "Closing and next steps"):  # fmt: skip
+        await review.get_by_label(label).select_option("4")
+    await review.get_by_label("Comment for the agent").fill("Sapaan bagus; sebut nama pelanggan")
+    await review.get_by_role("button", name="Save the review").click()
+    await expect(page.locator("#review-score")).to_have_text("Score 75 of 100")
+
+    await expect(agent_page.locator("#review-notice")).to_contain_text("75 of 100")
+    await agent_page.locator("#review-notice button").click()
+    mine = agent_page.locator("#my-reviews li")
+    await expect(mine).to_contain_text("Sapaan bagus; sebut nama pelanggan")
+    await agent_page.select_option("#language", "id")
+    await expect(agent_page.get_by_role("heading", name="Tinjauan saya")).to_be_visible()
+    await expect(mine).to_contain_text("Nilai 75 dari 100")

@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
 import { Dashboard } from "./dashboard.jsx";
+import { MyReviews } from "./quality.jsx";
 import { Library } from "./library.jsx";
 import { Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
 
@@ -64,12 +65,25 @@ function Header({ desk, state, t, settings }) {
         <button type="button" id="dashboard-button" aria-pressed={state.dashboardOpen ? "true" : "false"}
           onClick={() => desk.supervision.open(!state.dashboardOpen)}>{t("desk.dash.button")}</button>
       ) : null}
+      <button type="button" id="reviews-button" aria-pressed={state.reviewsOpen ? "true" : "false"}
+        onClick={() => desk.supervision.myReviews(!state.reviewsOpen)}>{t("desk.quality.mine")}</button>
       <button type="button" id="library-button" aria-pressed={state.libraryOpen ? "true" : "false"} onClick={() => desk.openLibrary(!state.libraryOpen)}>
         {t("desk.library.button")}
       </button>
       <button type="button" id="help-button" onClick={() => settings.setHelp(true)}>{t("desk.help")}</button>
       <button type="button" id="logout" onClick={() => desk.logout()}>{t("desk.sign_out")}</button>
     </header>
+  );
+}
+
+function ReviewNotice({ desk, state, t }) {
+  const r = state.reviewNotice;
+  if (!r) return null;
+  return (
+    <p id="review-notice" class="notice" role="status">
+      {t("desk.quality.added", { score: new Intl.NumberFormat(t.language, { maximumFractionDigits: 1 }).format(r.score), by: r.reviewer_name })}{" "}
+      <button type="button" onClick={() => { desk._set({ reviewNotice: null }); desk.supervision.myReviews(true); }}>{t("desk.quality.read")}</button>
+    </p>
   );
 }
 
@@ -143,13 +157,14 @@ export function App({ desk, settings }) {
     <div id="desk" class="desk">
       <Header desk={desk} state={state} t={t} settings={{ ...settings, setHelp }} />
       <StatusNotice state={state} t={t} />
+      <ReviewNotice desk={desk} state={state} t={t} />
       <aside class="left" aria-label={t("desk.work")}>
         <Search desk={desk} state={state} t={t} />
         <Offers desk={desk} state={state} t={t} />
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />
       </aside>
-      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && (state.dashboardOpen || !state.current) ? (
+      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.reviewsOpen ? <MyReviews desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && (state.dashboardOpen || !state.current) ? (
         <Dashboard desk={desk} state={state} t={t} />
       ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>

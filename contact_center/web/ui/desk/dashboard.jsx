@@ -6,6 +6,7 @@ import { formatDuration, formatMoment } from "../shared/i18n.js";
 import { CHANNEL_COLOURS, Chart, percent } from "./charts.jsx";
 import { AgentsBoard } from "./dashboard_agents.jsx";
 import { Monitor } from "./monitor.jsx";
+import { QualitySample, ReviewPanel } from "./quality.jsx";
 import { CHANNELS } from "./supervision.js";
 
 function ContactButton({ desk, c, t, label }) {
@@ -144,6 +145,7 @@ export function Dashboard({ desk, state, t }) {
       <h2 id="dashboard-title">{t("desk.dash.title")}</h2>
       {state.supervisorNotice ? <p class="notice" role="status">{t(`desk.dash.notice.${state.supervisorNotice.kind}`, state.supervisorNotice, state.supervisorNotice.message || "")}</p> : null}
       {watching ? <Monitor desk={desk} entry={watching} t={t} zone={dash.office.time_zone} /> : null}
+      <ReviewPanel desk={desk} state={state} t={t} zone={dash.office.time_zone} />
       <Promise desk={desk} dash={dash} t={t} />
       <section aria-labelledby="channels-title">
         <h3 id="channels-title">{t("desk.dash.channels")}</h3>
@@ -153,6 +155,7 @@ export function Dashboard({ desk, state, t }) {
       <AgentsBoard desk={desk} dash={dash} state={state} t={t} />
       <CallbacksDue desk={desk} dash={dash} t={t} />
       <Staffing dash={dash} t={t} />
+      <QualitySample desk={desk} state={state} t={t} />
     </main>
   );
 }

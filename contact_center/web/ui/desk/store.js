@@ -55,6 +55,12 @@ export class Desk {
       monitored: {},            // supervisors: contact id -> {contact, customer, messages, mails} listened in on
       watching: null,           // the contact id listened in on in front
       supervisorNotice: null,   // the last supervisor action done: {kind, ...}
+      qualitySample: null,      // supervisors: this week's sample to review
+      reviewing: null,          // supervisors: the finished conversation being reviewed, with the form
+      reviewsOpen: false,       // the agent's own reviews are in front
+      myReviews: null,          // the agent's reviews, newest first
+      reviewForm: null,
+      reviewNotice: null,       // a review just added to the agent's
       transferSkills: [],
       search: null,             // {query, customers} of the last search
       colleagues: null,         // {contactId, agents}: whom a contact could be transferred to, as asked
@@ -349,7 +355,7 @@ export class Desk {
         return;
       }
     }
-    if (m.ref && /^(status|move|monitor):/.test(m.ref)) { this._set({ supervisorNotice: { kind: "error", ...m } }); return; }
+    if (m.ref && /^(status|move|monitor|review):/.test(m.ref)) { this._set({ supervisorNotice: { kind: "error", ...m } }); return; }
     this._set({ error: m });
   }
 

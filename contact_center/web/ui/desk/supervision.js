@@ -30,6 +30,17 @@ export class Supervision {
     this.desk._send({ type: "stop_monitoring", contact_id: contactId });
   }
 
+  qualitySample() { this.desk._send({ type: "quality_sample" }); }
+  openReview(contactId) { this.desk._send({ type: "review_open", contact_id: contactId, ref: `review:${contactId}` }); }
+  closeReview() { this.desk._set({ reviewing: null }); }
+  saveReview(contactId, scores, comment) {
+    this.desk._send({ type: "review_save", contact_id: contactId, scores, comment, ref: `review:${contactId}` });
+  }
+  myReviews(open) {
+    this.desk._set({ reviewsOpen: open });
+    if (open) this.desk._send({ type: "my_reviews" });
+  }
+
   /** The dashboard's latest; its queue depths join the live series (the oldest beyond half an hour drop). */
   dashboard(m) {
     const s = this.series;
@@ -59,6 +70,17 @@ export const SUPERVISION_HANDLERS = {
   monitoring: (d, m) => d.supervision.monitoring(m),
   monitored_message: (d, m) => d.supervision.monitoredMessage(m),
   monitoring_stopped: () => {},
+  quality_sample: (d, m) => d._set({ qualitySample: m }),
+  review_open: (d, m) => d._set({ reviewing: m, dashboardOpen: true }),
+  review_saved: (d, m) => {
+    const reviewing = d.state.reviewing && d.state.reviewing.contact.id === m.review.contact_id ? { ...d.state.reviewing, review: m.review } : d.state.reviewing;
+    d._set({ reviewing, supervisorNotice: { kind: "review_saved", score: m.review.score } });
+    d.supervision.qualitySample();
+  },
+  review_added: (d, m) => {
+    d._set({ myReviews: [m.review, ...(d.state.myReviews || []).filter((r) => r.contact_id !== m.review.contact_id)], reviewNotice: m.review });
+  },
+  my_reviews: (d, m) => d._set({ myReviews: m.reviews || [], reviewForm: m.form }),
   agent_status_set: (d, m) => d._set({ supervisorNotice: { kind: "status_set", agent_id: m.agent_id, status: m.status } }),
   contact_moved: (d, m) => d._set({ supervisorNotice: { kind: "moved", contact_id: m.contact_id } }),
 };
