@@ -289,7 +289,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desks.news.start()
     desks.dashboard = DashboardNews(engine, app[STORE], app[STORE], config, app[CLOCK], desks.sessions)
     desks.dashboard.start()
-    desks.quality = partial(DeskQuality, engine, app[STORE], config, wire)
+    desks.quality = partial(DeskQuality, engine, app[STORE], config, wire, app[CLOCK], app[BUS])
     targets = {**config.reports.targets, "email": config.email.target}
     gauges = ServiceGauges(DashboardFigures(app[STORE], config.sla.calendar, rules_of(config), targets), app[CLOCK])
     app[METRICS].gauges("cc_service_level", lambda: gauges.levels)

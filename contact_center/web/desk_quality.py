@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from channels.wire import Wire, event_json, message_json
 from contact_center import topics
+from contact_center.clock import Clock
 from contact_center.config import Config
 from contact_center.engine import Engine
-from contact_center.events import ChannelNews
+from contact_center.events import ChannelNews, Event
 from contact_center.exceptions import ClientError, Forbidden, NotFound
 from contact_center.fields import require_text
 from contact_center.model import Channel, ContactState
@@ -33,6 +34,12 @@ from contact_center.web.desk import mail_json
 __all__ = ["DeskQuality"]
 
 Handler = Callable[[dict[str, Any]], Coroutine[Any, Any, None]]
+
+
+class Publisher(Protocol):
+    def publish(self, topic: str, message: Event) -> None: ...
+
+
 _COMMENT_MAX = 4000
 
 
@@ -40,10 +47,11 @@ class DeskQuality:
     """One desk socket's quality requests (``who``: its signed-in user and whether a supervisor)."""
 
     def __init__(
-        self, engine: Engine, store: Store, config: Config, wire: Wire, send: Callable[[dict[str, Any]], None],
-        who: Callable[[], tuple[str | None, bool | None]],
+        self, engine: Engine, store: Store, config: Config, wire: Wire, clock: Clock, bus: Publisher,
+        send: Callable[[dict[str, Any]], None], who: Callable[[], tuple[str | None, bool | None]],
     ) -> None:  # fmt: skip
         self._engine, self._store, self._config, self._wire = engine, store, config, wire
+        self._clock, self._bus = clock, bus
         self._send, self._who = send, who
         self.handlers: dict[str, Handler] = {
             "quality_sample": self.sample,
@@ -66,7 +74,7 @@ class DeskQuality:
 
     async def sample(self, msg: dict[str, Any]) -> None:
         self._supervisor()
-        calendar, now = self._config.sla.calendar, self._engine.clock.now()
+        calendar, now = self._config.sla.calendar, self._clock.now()
         monday = period_start(calendar.local_date(now), Period.WEEK)
         since = datetime.combine(monday, time(), calendar.zone).timestamp()
         facts = await self._store.contact_facts(since, now + 1)
@@ -123,12 +131,12 @@ class DeskQuality:
             raise ClientError(f"comment: text of at most {_COMMENT_MAX} characters", "invalid_field", field="comment")
         assert contact.agent_id is not None
         review = Review(
-            contact.id, contact.agent_id, reviewer, self._engine.clock.now(), contact.channel.value, scores,
+            contact.id, contact.agent_id, reviewer, self._clock.now(), contact.channel.value, scores,
             form.score(scores), comment.strip(), self._name(reviewer),
         )  # fmt: skip
         await self._store.put_review(review)
         told = {"type": "review_added", "review": review.to_json()}
-        self._engine.bus.publish(topics.agent(contact.agent_id), ChannelNews(told))
+        self._bus.publish(topics.agent(contact.agent_id), ChannelNews(told))
         self._send({"type": "review_saved", "review": review.to_json()})
 
     async def mine(self, msg: dict[str, Any]) -> None:

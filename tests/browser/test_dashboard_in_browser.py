@@ -172,3 +172,39 @@ async def test_a_supervisor_reviews_a_chat_and_the_agent_reads_it(browser: Brows
     await agent_page.select_option("#language", "id")
     await expect(agent_page.get_by_role("heading", name="Tinjauan saya")).to_be_visible()
     await expect(mine).to_contain_text("Nilai 75 dari 100")
+
+
+async def test_the_reports_page_shows_the_days_figures_with_a_chart_csv_and_png(browser: Browser, clocked):
+    """From the dashboard, Reports: today's chat in the table (answered, its service level), the chart drawn, the
+    CSV downloaded with the same row, the PNG shown; in Indonesian too."""
+    server, clock = clocked
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    await server.add_agent("ayu", capacity={"chat": 2})
+    agent, _ = await desk(server, "ayu")
+    customer, _ = await widget(server, {"topic": "general", "language": "id"})
+    await customer.send({"type": "message", "client_id": "c-1", "text": "Halo"})
+    offer = await agent.expect("offer", timeout=10)
+    clock.advance(12)
+    await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await agent.expect("assigned")
+
+    page = await open_desk(browser, server, "sari", available=False)
+    await page.get_by_role("button", name="Reports").click()
+    form = page.get_by_role("main", name="Reports")
+    await form.get_by_label("By", exact=True).select_option("day")
+    await form.get_by_label("From", exact=True).fill("2026-11-30")
+    await form.get_by_label("To", exact=True).fill("2026-11-30")
+    await page.get_by_role("button", name="Show the report").click()
+    row = page.locator("#report-table tbody tr", has_text="Chat")
+    await expect(row).to_contain_text("2026-11-30")
+    await expect(row.locator("td").nth(2)).to_have_text("1")  # answered
+    await expect(row.locator("td").nth(3)).to_have_text("100%")  # in 12 s, within 30
+    await expect(page.locator("#report-chart canvas").first).to_be_visible()
+    async with page.expect_download() as got:
+        await page.get_by_role("button", name="Download CSV").click()
+    csv_text = Path(await (await got.value).path()).read_text()
+    assert csv_text.startswith("period_start,channel,arrived") and "2026-11-30,chat,1,1,1,1" in csv_text
+    await page.get_by_role("button", name="Show the chart as PNG").click()
+    await expect(page.locator("#report-image")).to_be_visible()
+    await page.select_option("#language", "id")
+    await expect(page.get_by_role("heading", name="Laporan")).to_be_visible()

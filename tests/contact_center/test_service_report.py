@@ -238,8 +238,9 @@ async def stored_history(tmp_path) -> Path:  # type: ignore[no-untyped-def]
     return config
 
 
-async def test_the_report_command_writes_csv_json_and_a_png(tmp_path, capsys):
+async def test_the_report_command_writes_csv_json_and_a_png(tmp_path, capsys, monkeypatch):
     """contact-center report: a row per day and channel in CSV; the same figures in JSON; a PNG chart to a file."""
+    monkeypatch.setattr("contact_center.cli.configure_logging", lambda _: None)  # the suite's logging stays
     config = await stored_history(tmp_path)
     base = ["--config", str(config), "report", "--period", "day", "--from", "2026-11-30", "--to", "2026-12-01"]
     assert await asyncio.to_thread(main, [*base, "--format", "csv"]) == 0
@@ -273,8 +274,9 @@ async def test_a_long_span_is_read_a_month_at_a_time_and_told(store: Store):
     assert (facts.created[1:] >= facts.created[:-1]).all()  # in arrival order
 
 
-def test_the_report_command_refuses_a_span_backwards(tmp_path):
+def test_the_report_command_refuses_a_span_backwards(tmp_path, monkeypatch):
     """--from after --to says so and writes nothing."""
+    monkeypatch.setattr("contact_center.cli.configure_logging", lambda _: None)
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n')
     with pytest.raises(SystemExit, match="report: --from 2026-12-02 is after --to 2026-12-01"):

@@ -98,8 +98,11 @@ def test_a_day_from_the_history_arrives_as_it_did():
     assert math.isinf(day[0].patience_s) and day[2].handle_s == 300.0  # no callback handled that day: the default
 
 
-def test_the_simulate_command_compares_the_policies_and_draws_them(tmp_path: Path, capsys: pytest.CaptureFixture):
+def test_the_simulate_command_compares_the_policies_and_draws_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
     """contact-center simulate: every policy's service level per channel, in JSON, and a PNG chart."""
+    monkeypatch.setattr("contact_center.cli.configure_logging", lambda _: None)  # the suite's logging stays
     config = tmp_path / "config.toml"
     config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n[logging]\nformat = "json"\n')
     chart = tmp_path / "policies.png"

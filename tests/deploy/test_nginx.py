@@ -119,7 +119,7 @@ async def sockets_per_node(nodes: list[Node]) -> list[int]:
                 counts.append(0)
                 continue
             line = next(x for x in text.splitlines() if x.startswith("cc_sockets_open "))
-            counts.append(int(line.split()[1]))
+            counts.append(int(float(line.split()[1])))
     return counts
 
 

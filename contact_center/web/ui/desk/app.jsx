@@ -6,6 +6,7 @@ import { LANGUAGE_NAMES } from "../shared/i18n.js";
 import { Conversation, errorText } from "./conversation.jsx";
 import { Dashboard } from "./dashboard.jsx";
 import { MyReviews } from "./quality.jsx";
+import { Reports } from "./reports.jsx";
 import { Library } from "./library.jsx";
 import { Contacts, CustomerPanel, History, Offers, Search, WaitingList } from "./side.jsx";
 
@@ -164,7 +165,7 @@ export function App({ desk, settings }) {
         <Contacts desk={desk} state={state} t={t} />
         <WaitingList state={state} t={t} />
       </aside>
-      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.reviewsOpen ? <MyReviews desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && (state.dashboardOpen || !state.current) ? (
+      {state.libraryOpen ? <Library desk={desk} state={state} t={t} /> : state.reviewsOpen ? <MyReviews desk={desk} state={state} t={t} /> : state.reportsOpen ? <Reports desk={desk} state={state} t={t} /> : state.agent && state.agent.role === "supervisor" && (state.dashboardOpen || !state.current) ? (
         <Dashboard desk={desk} state={state} t={t} />
       ) : <Conversation desk={desk} state={state} t={t} me={me} />}
       <aside class="right" aria-label={t("desk.customer")}>

@@ -143,6 +143,7 @@ export function Dashboard({ desk, state, t }) {
   return (
     <main class="conversation dashboard" aria-labelledby="dashboard-title">
       <h2 id="dashboard-title">{t("desk.dash.title")}</h2>
+      <button type="button" id="reports-button" onClick={() => desk.supervision.openReports(true)}>{t("desk.reports.title")}</button>
       {state.supervisorNotice ? <p class="notice" role="status">{t(`desk.dash.notice.${state.supervisorNotice.kind}`, state.supervisorNotice, state.supervisorNotice.message || "")}</p> : null}
       {watching ? <Monitor desk={desk} entry={watching} t={t} zone={dash.office.time_zone} /> : null}
       <ReviewPanel desk={desk} state={state} t={t} zone={dash.office.time_zone} />

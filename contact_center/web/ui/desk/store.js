@@ -58,6 +58,7 @@ export class Desk {
       qualitySample: null,      // supervisors: this week's sample to review
       reviewing: null,          // supervisors: the finished conversation being reviewed, with the form
       reviewsOpen: false,       // the agent's own reviews are in front
+      reportsOpen: false,       // supervisors: the reports page is in front
       myReviews: null,          // the agent's reviews, newest first
       reviewForm: null,
       reviewNotice: null,       // a review just added to the agent's

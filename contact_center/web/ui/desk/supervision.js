@@ -30,6 +30,7 @@ export class Supervision {
     this.desk._send({ type: "stop_monitoring", contact_id: contactId });
   }
 
+  openReports(open) { this.desk._set({ reportsOpen: open }); }
   qualitySample() { this.desk._send({ type: "quality_sample" }); }
   openReview(contactId) { this.desk._send({ type: "review_open", contact_id: contactId, ref: `review:${contactId}` }); }
   closeReview() { this.desk._set({ reviewing: null }); }
