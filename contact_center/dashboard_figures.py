@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from contact_center.contact_facts import ContactFacts
 from contact_center.occupancy import AgentTime, agent_times, staffed_by_hour
@@ -23,6 +24,7 @@ from contact_center.store.base import ReportStore
 __all__ = ["DashboardFigures", "DayFigures", "HourStaffing"]
 
 _KEEP_EARLIER_S = 300.0
+_FRESH_S = 1.0
 _DAY_S = 86_400
 _DEFAULT_HANDLE_S = 300.0  # before anything was handled today
 
@@ -63,8 +65,19 @@ class DashboardFigures:
         self._targets = targets
         self._earlier: ContactFacts | None = None
         self._earlier_key: tuple[date, float] = (date.min, 0.0)
+        self._last: tuple[float, float, int, DayFigures] | None = None  # (real time, now, backlog, figures)
 
     async def read(self, now: float, email_backlog: int = 0) -> DayFigures:
+        """The figures at ``now``; the same reading again within a second (the dashboard and the gauges share it)."""
+        beat = monotonic()
+        last = self._last
+        if last is not None and beat - last[0] < _FRESH_S and last[1] == now and last[2] == email_backlog:
+            return last[3]
+        day = await self._read(now, email_backlog)
+        self._last = (beat, now, email_backlog, day)
+        return day
+
+    async def _read(self, now: float, email_backlog: int) -> DayFigures:
         cal = self._calendar
         today = cal.local_date(now)
         first = period_start(today, Period.WEEK)

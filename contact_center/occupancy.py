@@ -49,18 +49,6 @@ def merged(spans: Iterable[tuple[float, float]]) -> Spans:
     return out
 
 
-def _overlap(a: Spans, b: Spans) -> float:
-    """The time two sets of merged spans share."""
-    total, i, j = 0.0, 0, 0
-    while i < len(a) and j < len(b):
-        total += max(0.0, min(a[i][1], b[j][1]) - max(a[i][0], b[j][0]))
-        if a[i][1] < b[j][1]:
-            i += 1
-        else:
-            j += 1
-    return total
-
-
 def _status_spans(changes: Sequence[tuple[str, float, str]], since: float, end: float) -> dict[str, Spans]:
     spans: dict[str, Spans] = {}
     for i, (_, at, status) in enumerate(changes):

@@ -35,7 +35,6 @@ from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
 from contact_center.config import Config
-from contact_center.dashboard_figures import DashboardFigures
 from contact_center.delivery import Watch
 from contact_center.demo import seed_demo
 from contact_center.engine import Engine
@@ -48,7 +47,6 @@ from contact_center.redis_bus import RedisBus
 from contact_center.reply_attachments import ReplyAttachments
 from contact_center.reply_editing import ReplyEditor
 from contact_center.reply_library import ReplyLibrary
-from contact_center.service_report import rules_of
 from contact_center.store import open_store
 from contact_center.web import pages, rest_accounts, rest_callbacks, rest_customers, rest_files, rest_mail, rest_replies
 from contact_center.web.dashboard import DashboardNews, ServiceGauges
@@ -290,8 +288,7 @@ async def _channels_ctx(app: web.Application) -> AsyncIterator[None]:
     desks.dashboard = DashboardNews(engine, app[STORE], app[STORE], config, app[CLOCK], desks.sessions)
     desks.dashboard.start()
     desks.quality = partial(DeskQuality, engine, app[STORE], config, wire, app[CLOCK], app[BUS])
-    targets = {**config.reports.targets, "email": config.email.target}
-    gauges = ServiceGauges(DashboardFigures(app[STORE], config.sla.calendar, rules_of(config), targets), app[CLOCK])
+    gauges = ServiceGauges(desks.dashboard.figures, app[CLOCK])
     app[METRICS].gauges("cc_service_level", lambda: gauges.levels)
     gauges.start()
     mail_ports = MailPorts(outbox=app[STORE], cursors=app[STORE], metrics=app[METRICS])

@@ -61,7 +61,7 @@ class DashboardNews:
         self._sessions = sessions
         self._targets = {**config.reports.targets, "email": config.email.target}
         self._thresholds = dict(rules.thresholds)
-        self._figures = DashboardFigures(store, config.sla.calendar, rules, self._targets)
+        self.figures = DashboardFigures(store, config.sla.calendar, rules, self._targets)  # the gauges read it too
         self._day: DayFigures | None = None
         self._figured_at = float("-inf")
         self._figures_every_s = figures_every_s
@@ -83,7 +83,7 @@ class DashboardNews:
         live = self._engine.live()
         beat = time.monotonic()  # how often the store is read is real time, whatever the engine's clock says
         if beat - self._figured_at >= self._figures_every_s or self._day is None:
-            self._day = await self._figures.read(now, email_backlog=self._backlog(live))
+            self._day = await self.figures.read(now, email_backlog=self._backlog(live))
             self._figured_at = beat
         await self._learn_names(live)
         message = self.message(live, self._day, now)
@@ -159,7 +159,8 @@ class DashboardNews:
 
 
 class ServiceGauges:
-    """Today's service level per channel for ``/metrics`` (``cc_service_level``), read every ``every_s``."""
+    """Today's service level per channel for ``/metrics`` (``cc_service_level``), read every ``every_s`` from the
+    dashboard's figures (one reader for both: what it read within the last second is not read again)."""
 
     def __init__(self, figures: DashboardFigures, clock: Clock, every_s: float = 15.0) -> None:
         self._figures = figures

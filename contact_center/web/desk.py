@@ -39,7 +39,6 @@ from contact_center.exceptions import BadMessage, ClientError, Forbidden, StoreU
 from contact_center.fields import require_int, require_text
 from contact_center.files import ChatFile
 from contact_center.identities import Identities
-from contact_center.mail import MailRecord
 from contact_center.model import Channel, Contact, HistoryEvent, Role
 from contact_center.ports import DeskAction, DeskPorts
 from contact_center.web.dashboard import DashboardNews
@@ -47,6 +46,7 @@ from contact_center.web.desk_library import DeskLibrary
 from contact_center.web.desk_replies import DeskReplies, Writing
 from contact_center.web.desk_supervisor import DeskSupervision
 from contact_center.web.floor import FloorNews
+from contact_center.web.mail_json import mail_json
 
 __all__ = ["DeskEndpoint", "DeskSession"]
 
@@ -57,46 +57,6 @@ RECHECK_S = 30.0  # a desk's session is looked up in the store this often, besid
 
 def _nothing() -> None:
     pass
-
-
-def mail_json(mail: MailRecord) -> dict[str, Any]:
-    """A mail as the desk shows it: texts, safe HTML (for a sandboxed frame), attachments by link."""
-    s = mail.summary
-    return {
-        "id": mail.id,
-        "direction": mail.direction.value,
-        "at": mail.at,
-        "kind": s.get("kind", "mail"),
-        "subject": s.get("subject", ""),
-        "from": s.get("from", ""),
-        "from_name": s.get("from_name", ""),
-        "to": s.get("to", []),
-        "cc": s.get("cc", []),
-        "reply_to": s.get("reply_to", []),
-        # Whether the trusted mail server vouched for the sender (see channels.email.authentication),
-        # and a thread the mail named but was not let into, with the reason: shown as a warning.
-        "sender_authenticated": s.get("sender_authenticated", False),
-        "sender_check": s.get("sender_check", ""),
-        "thread_refused": s.get("thread_refused"),
-        "via": s.get("via", ""),  # "webchat": left in the chat widget, its address typed by the visitor
-        "text": s.get("visible_text", s.get("text", "")),
-        "folded": s.get("folded_text", ""),
-        "html": s.get("html"),
-        "problems": s.get("problems", []),
-        "attachments": [
-            {
-                "n": n,
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "size": a.size,
-                "inline": a.inline,
-                "content_id": a.content_id,
-                "refused": a.refused,
-                "url": None if a.refused else f"/api/mails/{mail.id}/attachments/{n}",
-            }
-            for n, a in enumerate(mail.attachments)
-        ],
-    }
 
 
 def _ack(event: HistoryEvent) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from contact_center.model import Channel, ContactState
 from contact_center.quality import Review, weekly_sample
 from contact_center.sla import Period, period_start
 from contact_center.store import Store
-from contact_center.web.desk import mail_json
+from contact_center.web.mail_json import mail_json
 
 __all__ = ["DeskQuality"]
 
