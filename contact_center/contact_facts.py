@@ -24,6 +24,7 @@ FIELDS = (
     "created_at", "accepted_at", "answered_at", "closed_at", "slot", "rating",
 )  # fmt: skip
 _TEXT = 6
+_FEW = (1, 3, 4, 5)  # channel, state, agent, disposition: a few texts, each repeated many times
 
 Floats = npt.NDArray[np.float64]
 Texts = npt.NDArray[np.object_]
@@ -54,9 +55,13 @@ class ContactFacts:
     def __len__(self) -> int:
         return len(self.created)
 
-    def then(self, later: ContactFacts) -> ContactFacts:
-        """These facts followed by ``later``'s (contacts that arrived after all of these)."""
-        return ContactFacts(*(np.concatenate((getattr(self, n), getattr(later, n))) for n in _ATTRS))
+    @staticmethod
+    def joined(parts: Sequence[ContactFacts]) -> ContactFacts:
+        """The parts' facts one after the other (each part's contacts arrived after all of the one before's),
+        each column copied once."""
+        if len(parts) == 1:
+            return parts[0]
+        return ContactFacts(*(np.concatenate([getattr(p, n) for p in parts]) for n in _ATTRS))
 
     def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ContactFacts:
         """The facts of the rows ``keep`` selects."""
@@ -75,15 +80,18 @@ def facts_row(c: Contact) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def factorize(values: Texts) -> tuple[list[str], npt.NDArray[np.intp]]:
-    """The distinct texts, sorted, and each value's index among them: a dictionary pass, where numpy's own
-    ``unique`` would first copy every text into a fixed-width array (several times slower for ids)."""
-    index: dict[str, int] = {}
-    first = np.fromiter((index.setdefault(v, len(index)) for v in values.tolist()), dtype=np.intp, count=len(values))
-    names = sorted(index)
-    rank = np.empty(len(names), dtype=np.intp)
-    rank[[index[name] for name in names]] = np.arange(len(names))
-    return names, rank[first] if len(first) else first
+def factorize(values: Texts, ordered: bool = True) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """The distinct texts (sorted if ``ordered``, else as first met) and each value's index among them.
+
+    Dictionary look-ups in C (``dict.fromkeys``, ``map``), where numpy's own ``unique`` would first copy every
+    text into a fixed-width array (several times slower for ids).
+    """
+    listed = values.tolist()
+    names = list(dict.fromkeys(listed))
+    if ordered:
+        names.sort()
+    code = {name: i for i, name in enumerate(names)}
+    return names, np.fromiter(map(code.__getitem__, listed), dtype=np.intp, count=len(listed))
 
 
 def slot_of(details: dict[str, Any]) -> float | None:
@@ -101,7 +109,11 @@ def facts_of(rows: Sequence[Sequence[Any]] | Iterable[Sequence[Any]]) -> Contact
     for i, values in enumerate(by_field):
         if i < _TEXT:
             col = np.empty(n, dtype=object)
-            col[:] = [v or "" for v in values] if None in values else values
+            texts = [v or "" for v in values] if None in values else values
+            if i in _FEW:  # each repeated text one object: counting them later stays in cache
+                one = dict(zip(texts, texts, strict=True))
+                texts = list(map(one.__getitem__, texts))
+            col[:] = texts
         else:
             col = np.array(values, dtype=np.float64) if n else np.zeros(0)  # None is NaN
         columns.append(col)

@@ -85,7 +85,7 @@ class DashboardFigures:
         if self._earlier is None or self._earlier_key[0] != today or now - self._earlier_key[1] > _KEEP_EARLIER_S:
             self._earlier = await self._store.contact_facts(week_since - 3 * _DAY_S, midnight)
             self._earlier_key = (today, now)
-        facts = self._earlier.then(await self._store.contact_facts(midnight, midnight + 2 * _DAY_S))
+        facts = ContactFacts.joined((self._earlier, await self._store.contact_facts(midnight, midnight + 2 * _DAY_S)))
         tomorrow = _midnight(cal, today + timedelta(days=1))
         day = figures_of(facts, cal, self._rules, now, Period.DAY, today, today, midnight, tomorrow)
         week = figures_of(facts, cal, self._rules, now, Period.WEEK, first, today, week_since, tomorrow)

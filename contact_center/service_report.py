@@ -161,10 +161,7 @@ async def read_facts(store: ReportStore, since: float, until: float, progress: P
     edges = [since, *_month_starts(since, until), until]
     parts = [await _told(store.contact_facts(a, b), progress, i + 1, len(edges) - 1) for i, (a, b) in
              enumerate(itertools.pairwise(edges))]  # fmt: skip
-    facts = parts[0]
-    for part in parts[1:]:
-        facts = facts.then(part)
-    return facts
+    return ContactFacts.joined(parts)
 
 
 def _month_starts(since: float, until: float) -> list[float]:

@@ -111,9 +111,6 @@ class _Desk:
     idle_since: float = 0.0
     takes: frozenset[str] = frozenset()  # the channels it could be offered a contact of now
 
-    def has_room(self) -> bool:
-        return any(self.load[ch] < n for ch, n in self.agent.capacity.items())
-
     def could_take(self, exclusive: frozenset[str]) -> frozenset[str]:
         """The channels the router would find room on (an exclusive one only with nothing held, and nothing
         else while holding one of those)."""
@@ -149,13 +146,12 @@ class _Run:
         self.bands = bands  # the configured value bands, for the figures by band under every policy
         flat = name in ("longest_idle", "round_robin")  # skills required, their levels not preferred
         self.desks = {a.agent_id: _Desk(a, {s: 5 for s in a.skills} if flat else a.skills) for a in agents}
-        self.free = {d.agent.agent_id: self._state(d) for d in self.desks.values() if d.has_room()}
         self.exclusive = policy.exclusive_channels
-        self.takers: Counter[str] = Counter()  # per channel, the desks that could take one of its contacts now
+        # Per channel, the desks that could be offered one of its contacts now (as the router sees them).
+        self.takers: dict[str, dict[str, AgentState]] = {}
         self.lines: dict[str, dict[str, WaitingContact]] = {}  # per channel, its waiting contacts as queued
         for d in self.desks.values():
-            d.takes = d.could_take(self.exclusive)
-            self.takers.update(d.takes)
+            self._changed(d)
         self.rotation = name == "round_robin"
         self.turns = itertools.count(1)
         self.queue = IntegratedQueue(kinds, policy)
@@ -170,14 +166,15 @@ class _Run:
         return AgentState(d.agent.agent_id, d.skills, d.agent.capacity, d.load, d.idle_since)
 
     def _changed(self, d: _Desk) -> None:
-        """The desk's load or idle time changed: it is offered work again only while it has room."""
-        if d.has_room():
-            self.free[d.agent.agent_id] = self._state(d)
-        else:
-            self.free.pop(d.agent.agent_id, None)
+        """The desk's load or idle time changed: it is offered work again only on the channels it has room on."""
         takes = d.could_take(self.exclusive)
-        self.takers.subtract(d.takes - takes)
-        self.takers.update(takes - d.takes)
+        agent_id = d.agent.agent_id
+        for channel in d.takes - takes:
+            del self.takers[channel][agent_id]
+        if takes:
+            state = self._state(d)
+            for channel in takes:
+                self.takers.setdefault(channel, {})[agent_id] = state
         d.takes = takes
 
     def day(self, arrivals: Iterable[Arrival]) -> SimResult:
@@ -247,14 +244,19 @@ class _Run:
         return found, band
 
     def _route(self, now: float) -> None:
-        # Only the lines someone has room for: a contact nobody could be offered takes no agent from the others,
-        # so leaving it out of the pass changes no decision (and a long line of calls costs nothing meanwhile).
-        open_lines = [line for ch, line in self.lines.items() if line and self.takers[ch]]
+        # Only the lines someone has room for, and only the agents with room on one of them: load only grows
+        # during a pass, so a contact nobody could be offered, or an agent who could be offered none of the
+        # contacts, changes no decision (and a long line of calls costs nothing while everyone is busy).
+        open_lines = [ch for ch, line in self.lines.items() if line and self.takers.get(ch)]
         if not open_lines:
             return
         self.result.passes += 1
-        waiting = tuple(itertools.chain.from_iterable(line.values() for line in open_lines))
-        for decision in route(Snapshot(waiting, tuple(self.free.values()), now), self.policy):
+        waiting = tuple(itertools.chain.from_iterable(self.lines[ch].values() for ch in open_lines))
+        if len(open_lines) == 1:
+            able = tuple(self.takers[open_lines[0]].values())
+        else:
+            able = tuple({k: v for ch in open_lines for k, v in self.takers[ch].items()}.values())
+        for decision in route(Snapshot(waiting, able, now), self.policy):
             a, contact = self.waiting.pop(decision.contact_id)
             self.queue.remove(contact.id)
             del self.lines[a.channel][contact.id]

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from contact_center.collector import collector_held
 from contact_center.contact_facts import FIELDS, ContactFacts, facts_of
 from contact_center.store.base import STATUS_LOOKBACK_S, FirstResponses, Ratings, StatusChange
 from contact_center.store.sqlite.writer import SqliteWriter
@@ -61,11 +62,14 @@ class SqliteReports(SqliteWriter):
         """Every contact that arrived in [since, until), by the ``contacts_created`` index."""
         cursor = self._db.cursor()
         cursor.row_factory = None
-        rows = cursor.execute(
-            f"SELECT {_COLUMNS} FROM contacts WHERE created_at >= ? AND created_at < ?",  # noqa: S608
-            (since, until),
-        ).fetchall()
-        return facts_of(rows)
+        with collector_held():  # a tuple per row, all dropped once laid out in columns
+            rows = cursor.execute(
+                f"SELECT {_COLUMNS} FROM contacts WHERE created_at >= ? AND created_at < ?",  # noqa: S608
+                (since, until),
+            ).fetchall()
+            facts = facts_of(rows)
+            del rows
+        return facts
 
     async def status_changes(self, since: float, until: float) -> list[StatusChange]:
         """See :data:`~contact_center.store.base.StatusChange`; by ``agent_statuses_at``."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import gc
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ from typing import Any, TypeVar
 
 import structlog
 
+from contact_center.collector import collector_held
 from contact_center.exceptions import Conflict
 from contact_center.store.base import settle
 from contact_center.store.sqlite.codec import (
@@ -158,18 +158,11 @@ class SqliteWriter:
         self._last_batch = len(batch)
         if not batch:
             return
-        # The collector's young generation counts objects made less objects freed. A batch's
-        # writes and their results all live until it ends and are freed together right after,
-        # so a collection in between would only examine, and promote, objects about to die
-        # (under load, about one collection per commit). It waits until the batch is gone.
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        # A batch's writes and their results all live until it ends and are freed together right
+        # after (under load, a collection in between came about once per commit): see collector_held.
+        with collector_held():
             self._commit(batch)
             batch.clear()
-        finally:
-            if collecting:
-                gc.enable()
 
     def _commit(self, batch: list[Entry]) -> None:
         try:
