@@ -20,7 +20,7 @@ from contact_center.clock import SystemClock
 from contact_center.config import Config
 from contact_center.service_report import ServiceReport, rules_of, service_report
 from contact_center.sla import Period
-from contact_center.staffing import Demand, Staffing, agents_needed, figures
+from contact_center.staffing import Advice, Demand, advise
 from contact_center.store import open_store
 
 __all__ = ["add_report_parser", "add_staffing_parser", "report", "staffing"]
@@ -45,28 +45,22 @@ def add_staffing_parser(sub: Any) -> None:
 
 def staffing(args: argparse.Namespace) -> None:
     """Print the advice; a figure out of range is said by name and nothing else is printed."""
-    if not 0 <= args.shrinkage < 1:
-        raise SystemExit(f"staffing: --shrinkage must be a share from 0 to below 1, got {args.shrinkage}")
     try:
-        demand = Demand(args.arrivals_per_hour, args.handle_s, args.patience_s)
-        needed = agents_needed(demand, args.target, args.within_s, args.max_occupancy)
+        advice = advise(
+            Demand(args.arrivals_per_hour, args.handle_s, args.patience_s), args.target, args.within_s,
+            args.max_occupancy, args.shrinkage,
+        )  # fmt: skip
     except ValueError as exc:
         raise SystemExit(f"staffing: {exc}") from None
-    scheduled = math.ceil(needed.agents / (1 - args.shrinkage) - 1e-9)
-    first = max(1, needed.agents - 3)
-    if demand.patience_s is None:
-        first = max(first, math.floor(demand.traffic) + 1)
-    table = [figures(demand, n, args.within_s) for n in range(first, needed.agents + 3)]
     if args.format == "json":
-        print(json.dumps({"needed": needed.to_json(), "scheduled": scheduled, "table": [t.to_json() for t in table]}))
+        print(json.dumps(advice.to_json()))
         return
-    for line in _text(demand, needed, scheduled, args, table):
+    for line in _text(advice, args):
         print(line)
 
 
-def _text(
-    demand: Demand, needed: Staffing, scheduled: int, args: argparse.Namespace, table: list[Staffing]
-) -> list[str]:
+def _text(advice: Advice, args: argparse.Namespace) -> list[str]:
+    demand, needed = advice.demand, advice.needed
     model = "Erlang C" if demand.patience_s is None else f"Erlang A, mean patience {demand.patience_s:g} s"
     lines = [
         f"traffic: {demand.traffic:.2f} Erlangs ({demand.arrivals_per_hour:g} arrivals an hour, "
@@ -79,11 +73,11 @@ def _text(
     ]
     if demand.patience_s is not None:
         lines.append(f"  abandoned:               {needed.abandoned:.1%}")
-    if args.shrinkage:
-        lines.append(f"agents to schedule with {args.shrinkage:.0%} shrinkage: {scheduled}")
+    if advice.shrinkage:
+        lines.append(f"agents to schedule with {advice.shrinkage:.0%} shrinkage: {advice.scheduled}")
     head = f"{'agents':>6}  {'service level':>13}  {'waiting':>7}  {'speed of answer':>15}  {'occupancy':>9}"
     lines += ["", head + ("  abandoned" if demand.patience_s is not None else "")]
-    for row in table:
+    for row in advice.table:
         mark = ">" if row.agents == needed.agents else " "
         line = (
             f"{mark}{row.agents:>5}  {row.service_level:>13.1%}  {row.waiting:>7.1%}  "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from contact_center.exceptions import BadMessage
 
-__all__ = ["normalise_email", "normalise_phone", "require_int", "require_text"]
+__all__ = ["normalise_email", "normalise_phone", "require_int", "require_number", "require_text"]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$")
 # Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F; tab, newline and return may stay.
@@ -60,5 +61,27 @@ def normalise_phone(value: Any) -> str:
 def require_int(name: str, value: Any, minimum: int = 0) -> int:
     """Return ``value`` if it is an integer of at least ``minimum`` (``invalid_field`` otherwise)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise BadMessage(f"{name}: must be an integer >= {minimum}", "invalid_field")
+        raise BadMessage(f"{name}: must be an integer >= {minimum}", "invalid_field", field=name, problem="not_integer")
     return value
+
+
+def require_number(name: str, value: Any, least: float, most: float, *, above: bool = False) -> float:
+    """Return ``value`` as a float if it is a number from ``least`` (exclusive with ``above``) to ``most``.
+
+    Raises:
+        BadMessage: ``invalid_field`` naming ``name``, with ``problem`` ``not_number`` (also for NaN and the
+            infinities) or ``out_of_range`` (with ``least``, ``most`` and ``above``).
+    """
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
+        raise BadMessage(f"{name}: must be a number", "invalid_field", field=name, problem="not_number")
+    if value < least or (above and value == least) or value > most:  # an int of any size compares exactly
+        span = f"above {least:g} and at most {most:g}" if above else f"from {least:g} to {most:g}"
+        raise BadMessage(
+            f"{name}: must be a number {span}",
+            "invalid_field", field=name, problem="out_of_range", least=least, most=most, above=above,
+        )  # fmt: skip
+    return float(value)

@@ -24,7 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Demand", "EmailWorkload", "Staffing", "agents_needed", "email_workload", "erlang_b", "erlang_c", "figures"]
+__all__ = [
+    "Advice", "Demand", "EmailWorkload", "Staffing",
+    "advise", "agents_needed", "email_workload", "erlang_b", "erlang_c", "figures",
+]  # fmt: skip
 
 _MAX_AGENTS = 100_000
 _TAIL = 1e-13  # queue states are followed until their weight is this small against the whole
@@ -128,11 +131,12 @@ def _erlang_a_figures(demand: Demand, agents: int, within_s: float) -> Staffing:
     assert demand.patience_s is not None
     lam, mu, theta = demand.arrivals_per_hour / 3600, 1 / demand.handle_s, 1 / demand.patience_s
     a = demand.traffic
-    line = _line_weights(lam, agents * mu, theta)  # weight of n = agents + j against n = agents, j = 0, 1, ...
+    line, scale = _line_weights(lam, agents * mu, theta)  # n = agents + j against n = agents, over e^scale
     b = erlang_b(agents, a)
-    below = 1 / b - 1 if b > 0 else math.inf  # weight of the states with an agent free
-    if math.isinf(below):
+    free = 1 / b - 1 if b > 0 else math.inf  # weight of the states with an agent free, against n = agents
+    if math.isinf(free):
         return Staffing(agents, a, within_s, 1.0, 0.0, 0.0, a / agents, 0.0)
+    below = math.exp(math.log(free) - scale) if free > 0 else 0.0  # on the line's scale
     total = below + line.sum()
     at = line / total  # probability of finding j waiting ahead (PASTA), j = 0, 1, ...
     queued = float((np.arange(len(at)) * at).sum())
@@ -141,19 +145,27 @@ def _erlang_a_figures(demand: Demand, agents: int, within_s: float) -> Staffing:
     answered = 1 - abandoned
     asa = served_time / answered if answered > 0 else math.inf
     level = float(below / total + in_time)
-    return Staffing(agents, a, within_s, level, float(at.sum()), asa, a * answered / agents, abandoned)
+    occupancy = min(1.0, a * answered / agents)  # all busy in overload; rounding may leave it a hair above 1
+    return Staffing(agents, a, within_s, level, float(at.sum()), asa, occupancy, abandoned)
 
 
-def _line_weights(lam: float, service: float, theta: float) -> np.ndarray:
-    weights = [1.0]
-    j = 0
-    while True:
-        j += 1
-        weights.append(weights[-1] * lam / (service + j * theta))
-        if weights[-1] < _TAIL * sum(weights) and lam < service + j * theta:
-            return np.array(weights)
-        if j > 10 * _MAX_AGENTS:
-            raise ValueError("the line does not settle; the patience is too long for this traffic")
+def _line_weights(lam: float, service: float, theta: float) -> tuple[np.ndarray, float]:
+    """The weights of j = 0, 1, ... waiting, divided by the largest (whose log is returned): a long line's weights
+    pass any float's range (e^1000 for a patient crowd), their logs do not.
+
+    The line is followed until it falls below ``_TAIL`` of the whole and shrinks from there.
+    """
+    size = 64
+    while size <= 10 * _MAX_AGENTS:
+        j = np.arange(1, size + 1, dtype=np.float64)
+        logs = np.concatenate(([0.0], np.cumsum(np.log(lam / (service + j * theta)))))
+        scale = float(logs.max())
+        weights = np.exp(logs - scale)
+        if lam < service + size * theta and weights[-1] < _TAIL * weights.sum():
+            kept = int(np.flatnonzero(weights >= _TAIL * weights.sum())[-1]) + 2
+            return weights[:kept], scale
+        size *= 2
+    raise ValueError("the line does not settle; the patience is too long for this traffic")
 
 
 def _tagged(at: np.ndarray, service: float, theta: float, within_s: float) -> tuple[float, float]:
@@ -187,6 +199,7 @@ def _within(at: np.ndarray, up: np.ndarray, leave: np.ndarray, within_s: float) 
     x = at.astype(np.float64).copy()
     answered_after = np.zeros(jumps + 1)
     answered = 0.0
+    left = _TAIL * float(x.sum())
     for k in range(1, jumps + 1):
         answered += x[0] * forward[0]
         moved = np.empty_like(x)
@@ -194,6 +207,9 @@ def _within(at: np.ndarray, up: np.ndarray, leave: np.ndarray, within_s: float) 
         moved[-1] = x[-1] * stay[-1]
         x = moved
         answered_after[k] = answered
+        if k % 64 == 0 and x.sum() < left:  # all but a negligible share answered or gone: nothing more changes
+            answered_after[k + 1 :] = answered
+            break
     counts = np.arange(jumps + 1)
     log_pmf = counts * math.log(mean_jumps) - mean_jumps - np.array([math.lgamma(n + 1) for n in range(jumps + 1)])
     return float((np.exp(log_pmf) * answered_after).sum())
@@ -211,12 +227,68 @@ def agents_needed(
         raise ValueError(f"the target must be a share between 0 and 1 (0.8 for 80 %), got {target}")
     if not 0 < max_occupancy <= 1:
         raise ValueError(f"the most occupancy must be a share above 0 and at most 1, got {max_occupancy}")
-    start = 1 if demand.patience_s is not None else max(1, math.floor(demand.traffic) + 1)
-    for agents in range(start, most + 1):
-        found = figures(demand, agents, within_s)
-        if found.service_level >= target and found.occupancy <= max_occupancy:
-            return found
-    raise ValueError(f"no number of agents up to {most} meets {target:.0%} within {within_s:g} s")
+    # Erlang C needs more agents than Erlangs; under Erlang A those answered within the threshold are at most those
+    # answered, whose work (target x traffic at least) the agents carry.
+    start = max(1, math.floor(demand.traffic * target if demand.patience_s is not None else demand.traffic + 1))
+    tried: dict[int, Staffing] = {}
+
+    def meets(agents: int) -> bool:
+        tried[agents] = found = figures(demand, agents, within_s)
+        return found.service_level >= target and found.occupancy <= max_occupancy
+
+    # More agents never lower the service level nor raise occupancy, so the first that meets the target is found by
+    # steps that double from ``start`` and then by halving the last step: a few dozen figures, not one per agent.
+    below, step = start - 1, 1
+    while not meets(above := min(below + step, most)):
+        if above == most:
+            raise ValueError(f"no number of agents up to {most} meets {target:.0%} within {within_s:g} s")
+        below, step = above, step * 2
+    while above - below > 1:
+        middle = (below + above) // 2
+        below, above = (below, middle) if meets(middle) else (middle, above)
+    return tried[above]
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """The agents needed, the agents to schedule once shrinkage is taken off, and the figures around that number."""
+
+    demand: Demand
+    needed: Staffing
+    shrinkage: float
+    table: tuple[Staffing, ...]  # a few agents fewer to two more than needed
+
+    @property
+    def scheduled(self) -> int:
+        """Agents to put on the rota so that ``needed`` are at their desks when ``shrinkage`` of paid time is not."""
+        return math.ceil(self.needed.agents / (1 - self.shrinkage) - 1e-9)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "model": "erlang_c" if self.demand.patience_s is None else "erlang_a",
+            "needed": self.needed.to_json(),
+            "shrinkage": self.shrinkage,
+            "scheduled": self.scheduled,
+            "table": [row.to_json() for row in self.table],
+        }
+
+
+def advise(
+    demand: Demand, target: float, within_s: float, max_occupancy: float = 1.0, shrinkage: float = 0.0
+) -> Advice:
+    """:func:`agents_needed` with the agents to schedule and the figures from three fewer to two more agents.
+
+    Raises:
+        ValueError: as :func:`agents_needed`, or the shrinkage is not a share from 0 to below 1.
+    """
+    if not 0 <= shrinkage < 1:
+        raise ValueError(f"the shrinkage must be a share from 0 to below 1, got {shrinkage}")
+    needed = agents_needed(demand, target, within_s, max_occupancy)
+    first = max(1, needed.agents - 3)
+    if demand.patience_s is None:
+        first = max(first, math.floor(demand.traffic) + 1)
+    table = tuple(figures(demand, n, within_s) for n in range(first, needed.agents + 3))
+    return Advice(demand, needed, shrinkage, table)
 
 
 @dataclass(frozen=True, slots=True)

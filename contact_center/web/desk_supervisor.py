@@ -4,6 +4,10 @@
   theirs is open); the agent's desks are told, with the reason ``by_supervisor:{id}``.
 - ``move_contact`` {contact_id, agent_id | skill}: a held contact is handed on as its agent would;
   a waiting one is offered to the agent now, or waits at its place for the other skill.
+- ``staffing_advice`` {arrivals_per_hour, handle_s, target, within_s, patience_s?, max_occupancy?, shrinkage?},
+  or {workload: "email", arrivals_per_hour, handle_s, backlog, clear_within_h?, max_occupancy?}: the agents
+  entered figures need (:mod:`contact_center.staffing`), worked out off the event loop; each figure is
+  bounded so that no request costs more than a few seconds of one core.
 - ``monitor`` {contact_id}: the open conversation as it stands (``monitoring``: the contact, its
   customer, its messages, an email's mails), then each new message as ``monitored_message`` in
   order, once, until ``stop_monitoring`` or the socket closes. Reading only: nothing is sent to
@@ -14,6 +18,7 @@ An agent is refused each with ``forbidden``; the engine checks the role again.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -23,9 +28,10 @@ from channels.wire import message_json
 from contact_center import events, topics
 from contact_center.engine import Engine
 from contact_center.exceptions import ClientError, Forbidden
-from contact_center.fields import require_text
+from contact_center.fields import require_int, require_number, require_text
 from contact_center.model import Contact, HistoryEvent
 from contact_center.ports import DeskPorts
+from contact_center.staffing import Demand, advise, email_workload
 
 __all__ = ["DeskSupervision"]
 
@@ -53,6 +59,7 @@ class DeskSupervision:
             "move_contact": self.move_contact,
             "monitor": self.monitor,
             "stop_monitoring": self.stop_monitoring,
+            "staffing_advice": self.staffing_advice,
         }
 
     def _supervisor(self) -> str:
@@ -76,6 +83,11 @@ class DeskSupervision:
         moved = await self._engine.move(by, contact_id, to_agent=msg.get("agent_id"), skill=msg.get("skill"))
         self._send({"type": "contact_moved", "contact_id": moved.id, "agent_id": msg.get("agent_id"),
                     "skill": msg.get("skill")})  # fmt: skip
+
+    async def staffing_advice(self, msg: dict[str, Any]) -> None:
+        self._supervisor()
+        work = _email_advice if msg.get("workload") == "email" else _queue_advice
+        self._send({"type": "staffing_advice", "ref": msg.get("ref"), **await asyncio.to_thread(work, msg)})
 
     async def monitor(self, msg: dict[str, Any]) -> None:
         by = self._supervisor()
@@ -124,3 +136,41 @@ class DeskSupervision:
             unsubscribe()
         self._watching.clear()
         self._ports.watch.unfollow(self.conversations)
+
+
+def _share(msg: dict[str, Any], name: str, default: float, most: float) -> float:
+    """An optional share (``default`` when absent or null) above 0 (``shrinkage``: from 0) and at most ``most``."""
+    value = msg.get(name)
+    return default if value is None else require_number(name, value, 0, most, above=name != "shrinkage")
+
+
+def _queue_advice(msg: dict[str, Any]) -> dict[str, Any]:
+    """Erlang C (Erlang A with ``patience_s``) for entered figures; each named when out of its range."""
+    patience = msg.get("patience_s")
+    demand = Demand(
+        require_number("arrivals_per_hour", msg.get("arrivals_per_hour"), 0, 10_000),
+        require_number("handle_s", msg.get("handle_s"), 0, 7_200, above=True),
+        None if patience is None else require_number("patience_s", patience, 0, 3_600, above=True),
+    )  # fmt: skip
+    target = require_number("target", msg.get("target"), 0, 0.999, above=True)
+    within_s = require_number("within_s", msg.get("within_s"), 0, 3_600)
+    max_occupancy, shrinkage = _share(msg, "max_occupancy", 1.0, 1.0), _share(msg, "shrinkage", 0.0, 0.9)
+    try:
+        advice = advise(demand, target, within_s, max_occupancy, shrinkage)
+    except ValueError as exc:  # no number of agents meets the target under the occupancy cap
+        message = f"max_occupancy: {exc} with an occupancy of at most {max_occupancy:.0%}"
+        raise ClientError(message, "invalid_field", field="max_occupancy", problem="unmet") from None
+    return {"workload": "queue", "arrivals_per_hour": demand.arrivals_per_hour, "handle_s": demand.handle_s,
+            "patience_s": demand.patience_s, "target": target, "within_s": within_s, **advice.to_json()}  # fmt: skip
+
+
+def _email_advice(msg: dict[str, Any]) -> dict[str, Any]:
+    """Email's workload per working hour for entered arrivals, handle time and backlog."""
+    workload = email_workload(
+        require_number("arrivals_per_hour", msg.get("arrivals_per_hour"), 0, 10_000),
+        require_number("handle_s", msg.get("handle_s"), 0, 7_200, above=True),
+        int(require_number("backlog", require_int("backlog", msg.get("backlog")), 0, 1_000_000)),
+        require_number("clear_within_h", msg.get("clear_within_h", 2.0), 0, 24, above=True),
+        _share(msg, "max_occupancy", 0.85, 1.0),
+    )  # fmt: skip
+    return {"workload": "email", **workload.to_json(), "max_occupancy": workload.max_occupancy}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import datetime
@@ -208,3 +209,66 @@ async def test_the_reports_page_shows_the_days_figures_with_a_chart_csv_and_png(
     await expect(page.locator("#report-image")).to_be_visible()
     await page.select_option("#language", "id")
     await expect(page.get_by_role("heading", name="Laporan")).to_be_visible()
+
+
+def erlang_c_level(agents: int, traffic: float, within_s: float, handle_s: float) -> float:
+    """The service level Erlang C gives, from the factorial formula (not the engine's recurrence)."""
+    top = traffic**agents / math.factorial(agents) * agents / (agents - traffic)
+    waiting = top / (sum(traffic**k / math.factorial(k) for k in range(agents)) + top)
+    return 1 - waiting * math.exp(-(agents - traffic) * within_s / handle_s)
+
+
+async def test_a_supervisor_works_out_the_agents_that_entered_figures_need(browser: Browser, clocked):
+    """On the dashboard's staffing what-if: 100 calls an hour of 3 minutes, 80 % within 20 s need 8 agents, each row
+    of the table as Erlang C gives it; with a patience the table shows who gives up; a bad figure is named; email
+    takes today's backlog; in Indonesian too."""
+    server, clock = clocked
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    page = await open_desk(browser, server, "sari", available=False, bypass_csp=True)
+    await email_arrives(server, clock, "Ana <ana@pelanggan.test>", "Paket belum sampai")
+    await expect(page.locator("#waiting-email")).to_have_text("1")
+    what_if = page.get_by_role("region", name="What if: the agents that figures you enter need")
+    await what_if.get_by_label("Channel").select_option("call")
+    within = f"{server.engine.config.call.service_level_s:g}"  # today's figures: the call channel's threshold
+    await expect(what_if.get_by_label("Answered within (s)")).to_have_value(within)
+    for label, value in (("Arrivals an hour", "100"), ("Handle time (s)", "180"), ("Target (%)", "80"),
+                         ("Answered within (s)", "20"), ("Shrinkage: paid time away (%)", "25")):  # fmt: skip
+        await what_if.get_by_label(label, exact=True).fill(value)
+    await what_if.get_by_role("button", name="Work out").click()
+    await expect(page.locator("#staffing-needed")).to_have_text("8 agents needed for 80% answered within 20 s")
+    await expect(page.locator("#staffing-scheduled")).to_have_text("Schedule 11 agents with 25% shrinkage")
+    rows = page.locator("#staffing-table tbody tr")
+    await expect(rows).to_have_count(5)
+    for row, agents in zip(range(5), range(6, 11), strict=True):
+        level = round(erlang_c_level(agents, 5.0, 20, 180) * 100, 1)
+        await expect(rows.nth(row).locator("td").first).to_have_text(f"{level:g}%")
+    await expect(page.locator("#staffing-table tr[aria-current=true] th")).to_have_text("8")
+
+    await what_if.get_by_label("Mean patience (s)").fill("60")
+    await what_if.get_by_role("button", name="Work out").click()
+    await expect(page.locator("#staffing-table thead")).to_contain_text("Give up")
+    await what_if.get_by_label("Arrivals an hour").fill("-5")
+    await what_if.get_by_role("button", name="Work out").click()
+    error = what_if.get_by_role("alert")
+    await expect(error).to_have_text("Arrivals an hour: must be from 0 to 10,000.")
+    await what_if.get_by_label("Arrivals an hour").fill("100")
+    await what_if.get_by_role("button", name="Work out").click()
+    await expect(error).to_have_count(0)
+    await expect(page.locator("#staffing-needed")).to_contain_text("agents needed")
+
+    await what_if.get_by_label("Channel").select_option("email")
+    await expect(what_if.get_by_label("Emails waiting")).to_have_value("1")  # today's backlog
+    await what_if.get_by_label("Arrivals an hour").fill("30")
+    await what_if.get_by_label("Handle time (s)").fill("360")
+    await what_if.get_by_label("Emails waiting").fill("40")
+    await what_if.get_by_role("button", name="Work out").click()
+    await expect(page.locator("#staffing-needed")).to_have_text(
+        f"{math.ceil(5 / 0.85)} agents on email, at most 85% occupied"
+    )
+    await page.select_option("#language", "id")
+    await page.get_by_role("button", name="Hitung").click()  # the region is named in Indonesian now
+    await expect(page.locator("#staffing-needed")).to_have_text(
+        f"{math.ceil(5 / 0.85)} agen di email, okupansi paling tinggi 85%"
+    )
+    await page.add_script_tag(path=str(AXE))
+    assert await serious(page) == []

@@ -173,3 +173,33 @@ def test_the_staffing_command_names_a_bad_figure() -> None:
     """A negative arrival rate stops the command with what was wrong."""
     with pytest.raises(SystemExit, match="staffing: arrivals per hour must be 0 or more"):
         main(["staffing", "--arrivals-per-hour", "-5", "--handle-s", "180", "--target", "0.8", "--within-s", "20"])
+
+
+@pytest.mark.parametrize(
+    ("demand", "target", "within_s", "max_occupancy"),
+    [(Demand(100, 180), 0.8, 20, 1.0), (Demand(720, 240), 0.9, 15, 1.0), (Demand(100, 180), 0.8, 20, 0.5),
+     (Demand(100, 180, 90), 0.8, 20, 1.0), (Demand(400, 300, 60), 0.95, 30, 1.0), (Demand(3, 600, 120), 0.5, 0, 1.0)],
+)  # fmt: skip
+def test_agents_needed_finds_what_counting_up_from_one_finds(
+    demand: Demand, target: float, within_s: float, max_occupancy: float
+) -> None:
+    """The doubling-then-halving search gives the first number of agents that meets the target, as counting does."""
+    counted = next(
+        n for n in range(1, 1000)
+        if (f := figures(demand, n, within_s)).service_level >= target and f.occupancy <= max_occupancy
+    )  # fmt: skip
+    assert agents_needed(demand, target, within_s, max_occupancy).agents == counted
+
+
+def test_erlang_a_keeps_a_long_line_of_patient_customers_within_floats() -> None:
+    """500 Erlangs on 50 agents, customers waiting an hour on average: the line's weights pass e^700 (they once
+    overflowed to infinity and the search never ended); the figures still agree with a simulation."""
+    got = figures(Demand(1800, 1000, patience_s=3600), 50, within_s=600)
+    level, waiting, _, abandoned, _ = simulate(1800, 1000, 3600, 50, 600, 60_000)
+    assert got.abandoned == pytest.approx(abandoned, abs=0.02) and got.abandoned == pytest.approx(0.9, abs=0.01)
+    assert got.waiting == pytest.approx(waiting, abs=0.02) and got.occupancy == pytest.approx(1, abs=1e-6)
+    assert got.service_level == pytest.approx(level, abs=0.02)
+    assert agents_needed(Demand(1800, 1000, patience_s=3600), 0.8, 600).agents < 500  # abandonment lightens it
+    few = agents_needed(Demand(10_000, 7_200, patience_s=3600), 0.01, 3600)  # in overload every agent is busy:
+    assert few.occupancy <= 1 and few.service_level >= 0.01  # occupancy 1, not a rounding's hair above it
+    assert figures(Demand(10_000, 7_200, patience_s=3600), few.agents - 1, 3600).service_level < 0.01

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+import pytest
 
 from contact_center.model import Role
 from tests.clients import WsClient, desk, offered_chat, widget
@@ -52,7 +55,8 @@ async def test_the_dashboard_shows_the_line_the_agents_and_the_days_figures(serv
 
 
 async def test_an_agent_gets_no_dashboard_and_is_refused_every_supervisor_action(server: Server):
-    """No dashboard for an agent's desk; set_agent_status, move_contact, monitor and stop_monitoring: forbidden."""
+    """No dashboard for an agent's desk; set_agent_status, move_contact, monitor, stop_monitoring and staffing
+    advice: forbidden."""
     agent_desk, customer, _, assigned = await offered_chat(server)
     contact_id = assigned["contact"]["id"]
     await server.add_agent("budi")
@@ -62,6 +66,7 @@ async def test_an_agent_gets_no_dashboard_and_is_refused_every_supervisor_action
         {"type": "move_contact", "contact_id": contact_id, "agent_id": welcome["agent"]["id"]},
         {"type": "monitor", "contact_id": contact_id},
         {"type": "stop_monitoring", "contact_id": contact_id},
+        {"type": "staffing_advice", "arrivals_per_hour": 100, "handle_s": 180, "target": 0.8, "within_s": 20},
     ]
     for n, ask in enumerate(asks):
         await budi.send({**ask, "ref": f"r{n}"})
@@ -105,3 +110,53 @@ async def test_a_supervisor_listens_in_moves_a_chat_and_sets_a_status(server: Se
     await ayu_desk.expect("status", status="away", reason=by)  # her desk shows who set it
     shown = await dashboard(sup, away=lambda m: agent(m, "ayu")["status"] == "away")
     assert agent(shown, "ayu")["status_reason"] == by
+
+
+async def test_a_supervisor_enters_figures_and_gets_the_agents_they_need(server: Server):
+    """100 calls an hour of 3 minutes, 80 % within 20 s: 8 agents, their figures as the Erlang C formula gives them
+    (written out here); with patience, Erlang A asks fewer; email's workload; a bad figure is named, and the next
+    request is answered as before."""
+    await server.add_agent("sari", role=Role.SUPERVISOR)
+    sup, _ = await desk(server, "sari", available=False)
+    ask = {"type": "staffing_advice", "arrivals_per_hour": 100, "handle_s": 180, "target": 0.8, "within_s": 20}
+    await sup.send({**ask, "shrinkage": 0.25, "ref": "a"})
+    got = await sup.expect("staffing_advice", ref="a")
+    traffic, n = 5.0, 8
+    top = traffic**n / math.factorial(n) * n / (n - traffic)
+    waiting = top / (sum(traffic**k / math.factorial(k) for k in range(n)) + top)
+    assert got["model"] == "erlang_c" and got["needed"]["agents"] == n and got["scheduled"] == math.ceil(8 / 0.75)
+    assert got["needed"]["waiting"] == pytest.approx(waiting, abs=1e-6)
+    assert got["needed"]["service_level"] == pytest.approx(1 - waiting * math.exp(-(n - traffic) * 20 / 180), abs=1e-6)
+    assert got["needed"]["occupancy"] == pytest.approx(traffic / n) and got["needed"]["asa_s"] == pytest.approx(
+        10, abs=0.05
+    )
+    assert [row["agents"] for row in got["table"]] == [
+        6,
+        7,
+        8,
+        9,
+        10,
+    ]  # from the first that carries the traffic to two more
+
+    await sup.send({**ask, "patience_s": 60, "ref": "b"})
+    patient = await sup.expect("staffing_advice", ref="b")
+    assert patient["model"] == "erlang_a" and patient["needed"]["agents"] < n and patient["needed"]["abandoned"] > 0
+
+    email = {"type": "staffing_advice", "workload": "email", "arrivals_per_hour": 30, "handle_s": 360, "backlog": 40}
+    await sup.send({**email, "ref": "c"})
+    mail = await sup.expect("staffing_advice", ref="c")
+    assert mail["workload"] == "email" and mail["agents"] == math.ceil(5 / 0.85) and mail["backlog_hours"] == 4
+
+    bad = [
+        ({"arrivals_per_hour": -5}, "arrivals_per_hour"), ({"target": 1.5}, "target"), ({"handle_s": "3m"}, "handle_s"),
+        ({"within_s": 1e9}, "within_s"), ({"max_occupancy": 0}, "max_occupancy"),
+        ({"arrivals_per_hour": 10_000, "handle_s": 7_200, "max_occupancy": 0.01}, "max_occupancy"),  # 2 million agents
+    ]  # fmt: skip
+    for n_bad, (change, field) in enumerate(bad):
+        await sup.send({**ask, **change, "ref": f"bad{n_bad}"})
+        error = await sup.expect("error", ref=f"bad{n_bad}")
+        assert error["code"] == "invalid_field" and error["field"] == field and field in error["message"]
+    await sup.send({**email, "backlog": 10**15, "ref": "huge"})
+    assert (await sup.expect("error", ref="huge"))["field"] == "backlog"
+    await sup.send({**ask, "ref": "again"})
+    assert (await sup.expect("staffing_advice", ref="again"))["needed"]["agents"] == n

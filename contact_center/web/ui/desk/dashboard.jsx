@@ -1,12 +1,13 @@
 // The supervisor's live dashboard (docs/protocol.md, the dashboard): the email promise against its
 // line with the emails at risk and past due, each channel's line and service level, the queue over
 // the last half hour, the agents (their status can be set, their contacts moved or listened in on),
-// the callbacks due within the hour and today's staffing beside what each hour needed.
+// the callbacks due within the hour and staffing (./staffing.jsx).
 import { formatDuration, formatMoment } from "../shared/i18n.js";
 import { CHANNEL_COLOURS, Chart, percent } from "./charts.jsx";
 import { AgentsBoard } from "./dashboard_agents.jsx";
 import { Monitor } from "./monitor.jsx";
 import { QualitySample, ReviewPanel } from "./quality.jsx";
+import { Staffing } from "./staffing.jsx";
 import { CHANNELS } from "./supervision.js";
 
 function ContactButton({ desk, c, t, label }) {
@@ -106,36 +107,6 @@ function CallbacksDue({ desk, dash, t }) {
   );
 }
 
-function Staffing({ dash, t }) {
-  const hours = dash.staffed.map((_, h) => h).filter((h) => CHANNELS.some((ch) => (dashChannel(dash, ch).staffing[h] || {}).arrivals));
-  const needed = (h) => CHANNELS.reduce((n, ch) => n + ((dashChannel(dash, ch).staffing[h] || {}).needed || 0), 0);
-  const all = dash.staffed.map((_, h) => h);
-  return (
-    <section aria-labelledby="staffing-title">
-      <h3 id="staffing-title">{t("desk.dash.staffing")}</h3>
-      <Chart id="chart-staffing" title={t("desk.dash.staffing_chart")} label={t("desk.dash.staffing_label")}
-        series={[{ label: t("desk.dash.staffed"), stroke: "#1f6feb" }, { label: t("desk.dash.needed"), stroke: "#cf222e" }]}
-        data={[all, dash.staffed, all.map((h) => needed(h))]} />
-      <table id="staffing">
-        <thead><tr><th scope="col">{t("desk.dash.hour")}</th><th scope="col">{t("desk.dash.staffed")}</th>
-          {CHANNELS.map((ch) => <th key={ch} scope="col">{t("desk.dash.needed_for", { channel: t(`desk.channel.${ch}`) })}</th>)}</tr></thead>
-        <tbody>
-          {hours.map((h) => (
-            <tr key={h}><th scope="row">{`${String(h).padStart(2, "0")}:00`}</th>
-              <td>{new Intl.NumberFormat(t.language, { maximumFractionDigits: 1 }).format(dash.staffed[h])}</td>
-              {CHANNELS.map((ch) => { const s = dashChannel(dash, ch).staffing[h]; return <td key={ch}>{s ? `${s.needed} (${s.arrivals})` : ""}</td>; })}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </section>
-  );
-}
-
-function dashChannel(dash, channel) {
-  return dash.channels.find((c) => c.channel === channel);
-}
-
 export function Dashboard({ desk, state, t }) {
   const dash = state.dashboard;
   if (!dash) return <main class="conversation dashboard" aria-label={t("desk.dash.title")}><p role="status">{t("desk.dash.loading")}</p></main>;
@@ -155,7 +126,7 @@ export function Dashboard({ desk, state, t }) {
       </section>
       <AgentsBoard desk={desk} dash={dash} state={state} t={t} />
       <CallbacksDue desk={desk} dash={dash} t={t} />
-      <Staffing dash={dash} t={t} />
+      <Staffing desk={desk} dash={dash} state={state} t={t} />
       <QualitySample desk={desk} state={state} t={t} />
     </main>
   );

@@ -55,6 +55,8 @@ export class Desk {
       monitored: {},            // supervisors: contact id -> {contact, customer, messages, mails} listened in on
       watching: null,           // the contact id listened in on in front
       supervisorNotice: null,   // the last supervisor action done: {kind, ...}
+      staffingAdvice: null,     // the engine's last answer to the staffing what-if (staffing_advice)
+      staffingError: null,      // or why it refused the figures ({field, problem, ...})
       qualitySample: null,      // supervisors: this week's sample to review
       reviewing: null,          // supervisors: the finished conversation being reviewed, with the form
       reviewsOpen: false,       // the agent's own reviews are in front
@@ -356,6 +358,7 @@ export class Desk {
         return;
       }
     }
+    if (m.ref === "staffing:advice") { this._set({ staffingError: m }); return; }
     if (m.ref && /^(status|move|monitor|review):/.test(m.ref)) { this._set({ supervisorNotice: { kind: "error", ...m } }); return; }
     this._set({ error: m });
   }

@@ -30,6 +30,11 @@ export class Supervision {
     this.desk._send({ type: "stop_monitoring", contact_id: contactId });
   }
 
+  staffingAdvice(figures) {
+    this.desk._set({ staffingError: null });
+    this.desk._send({ type: "staffing_advice", ...figures, ref: "staffing:advice" });
+  }
+
   openReports(open) { this.desk._set({ reportsOpen: open }); }
   qualitySample() { this.desk._send({ type: "quality_sample" }); }
   openReview(contactId) { this.desk._send({ type: "review_open", contact_id: contactId, ref: `review:${contactId}` }); }
@@ -83,5 +88,6 @@ export const SUPERVISION_HANDLERS = {
   },
   my_reviews: (d, m) => d._set({ myReviews: m.reviews || [], reviewForm: m.form }),
   agent_status_set: (d, m) => d._set({ supervisorNotice: { kind: "status_set", agent_id: m.agent_id, status: m.status } }),
+  staffing_advice: (d, m) => d._set({ staffingAdvice: m, staffingError: null }),
   contact_moved: (d, m) => d._set({ supervisorNotice: { kind: "moved", contact_id: m.contact_id } }),
 };
