@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench import callbacks, calls, supervisors
-from bench.ab import desk_news_section, files_section, relay_ab, reshape_section
+from bench.ab import desk_news_section, files_section, relay_ab, reshape_section, supervisors_ab_section
 
 __all__ = ["SECTIONS", "yardstick"]
 
@@ -535,4 +535,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("callbacks", callbacks.section),
     ("calls", calls.section),
     ("supervisors", supervisors.section),
+    ("supervisors", supervisors_ab_section),  # the A/B's figures are kept in bench/ab.py
 ]
