@@ -243,19 +243,25 @@ class _Run:
             band = self.result.bands[key] = ChannelResult(a.channel, found.threshold_s)
         return found, band
 
-    def _route(self, now: float) -> None:
-        # Only the lines someone has room for, and only the agents with room on one of them: load only grows
-        # during a pass, so a contact nobody could be offered, or an agent who could be offered none of the
-        # contacts, changes no decision (and a long line of calls costs nothing while everyone is busy).
+    def _candidates(self) -> tuple[tuple[WaitingContact, ...], tuple[AgentState, ...]] | None:
+        """What a routing pass is given: the lines someone has room for, and the agents with room on one of them
+        (None: no pass). Load only grows during a pass, so a contact nobody could be offered, or an agent who
+        could be offered none of the contacts, changes no decision (and a long line of calls costs nothing while
+        everyone is busy); the tests compare this with passes given every contact and every agent."""
         open_lines = [ch for ch, line in self.lines.items() if line and self.takers.get(ch)]
         if not open_lines:
-            return
-        self.result.passes += 1
+            return None
         waiting = tuple(itertools.chain.from_iterable(self.lines[ch].values() for ch in open_lines))
         if len(open_lines) == 1:
-            able = tuple(self.takers[open_lines[0]].values())
-        else:
-            able = tuple({k: v for ch in open_lines for k, v in self.takers[ch].items()}.values())
+            return waiting, tuple(self.takers[open_lines[0]].values())
+        return waiting, tuple({k: v for ch in open_lines for k, v in self.takers[ch].items()}.values())
+
+    def _route(self, now: float) -> None:
+        given = self._candidates()
+        if given is None:
+            return
+        self.result.passes += 1
+        waiting, able = given
         for decision in route(Snapshot(waiting, able, now), self.policy):
             a, contact = self.waiting.pop(decision.contact_id)
             self.queue.remove(contact.id)

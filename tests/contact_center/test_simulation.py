@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from channels.registry import channel_kinds
+from contact_center import simulation
 from contact_center.cli import main
 from contact_center.config import Config
 from contact_center.contact_facts import facts_of
@@ -118,3 +121,34 @@ def test_the_simulate_command_compares_the_policies_and_draws_them(
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(SystemExit, match="say --history DAY, or --arrivals-per-hour"):
         main(["--config", str(config), "simulate", "--agents", "3"])
+
+
+class EveryoneEveryPass(simulation._Run):
+    """The simulator as it first was: each routing pass given every waiting contact and every agent."""
+
+    def _candidates(self):  # type: ignore[no-untyped-def]
+        waiting = tuple(itertools.chain.from_iterable(line.values() for line in self.lines.values()))
+        return (waiting, tuple(self._state(d) for d in self.desks.values())) if waiting else None
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_giving_the_router_only_agents_with_room_changes_no_decision(cfg: Config, name: str):
+    """A busy mixed day (chats two at a time, emails three, calls alone and impatient, two skills, valued customers):
+    under each policy the figures, the value bands and each agent's count are those of passes given everyone."""
+    plain = generated({"chat": 150, "email": 60, "call": 90}, {"chat": 300, "email": 600, "call": 240}, DAY,
+                      seed=11, patience_s={"call": 45})[:3000]  # fmt: skip
+    day = [replace(a, skills=(("billing" if n % 3 == 0 else "general", 1),), value=4000.0 if n % 7 == 0 else 0.0)
+           for n, a in enumerate(plain)]  # fmt: skip
+    staff = [SimAgent(f"a{i}", {"general": 1 + i % 5, **({"billing": 2 + i % 3} if i % 2 else {})},
+                      {"chat": 2, "email": 3, **({"call": 1} if i % 3 else {})}) for i in range(14)]  # fmt: skip
+    policy = replace(cfg.routing.policy, value_bands=(1000.0,))
+    kinds, thresholds = channel_kinds(cfg), {"chat": 30.0, "email": 7200.0, "call": 20.0}
+    got = simulate(day, staff, kinds, policy, thresholds, name)
+    everyone = EveryoneEveryPass(staff, kinds, simulation._policy_of(name, policy), name, thresholds, (1000.0,))
+    reference = everyone.day(sorted(day, key=lambda a: a.at))
+    assert got.handled == reference.handled and got.busy_s == reference.busy_s
+    assert [c.to_json() for c in got.channels.values()] == [c.to_json() for c in reference.channels.values()]
+    assert {k: v.to_json() for k, v in got.bands.items()} == {k: v.to_json() for k, v in reference.bands.items()}
+    call = got.channels["call"]
+    assert call.abandoned > 0 and got.channels["chat"].service_level < 1  # a day with lines, not an idle one
+    assert got.passes <= reference.passes
