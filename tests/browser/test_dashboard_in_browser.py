@@ -177,10 +177,11 @@ async def test_a_supervisor_reviews_a_chat_and_the_agent_reads_it(browser: Brows
 
 async def test_the_reports_page_shows_the_days_figures_with_a_chart_csv_and_png(browser: Browser, clocked):
     """From the dashboard, Reports: today's chat in the table (answered, its service level), the chart drawn, the
-    CSV downloaded with the same row, the PNG shown; in Indonesian too."""
+    CSV downloaded with the same row, the PNG shown; how soon it was answered, its agent, the promise and the
+    ratings below; in Indonesian too."""
     server, clock = clocked
     await server.add_agent("sari", role=Role.SUPERVISOR)
-    await server.add_agent("ayu", capacity={"chat": 2})
+    await server.add_agent("ayu", capacity={"chat": 2, "email": 1})
     agent, _ = await desk(server, "ayu")
     customer, _ = await widget(server, {"topic": "general", "language": "id"})
     await customer.send({"type": "message", "client_id": "c-1", "text": "Halo"})
@@ -188,8 +189,14 @@ async def test_the_reports_page_shows_the_days_figures_with_a_chart_csv_and_png(
     clock.advance(12)
     await agent.send({"type": "accept", "offer_id": offer["offer_id"]})
     await agent.expect("assigned")
+    email_id = await email_arrives(server, clock, "Ana <ana@pelanggan.test>", "Paket belum sampai")
+    mail = await agent.expect("offer", timeout=10)
+    await agent.send({"type": "accept", "offer_id": mail["offer_id"]})
+    await agent.expect("assigned")
+    await agent.send({"type": "email_reply", "contact_id": email_id, "text": "Baik, kami cek.", "client_id": "e-1"})
+    await agent.expect("email_queued")
 
-    page = await open_desk(browser, server, "sari", available=False)
+    page = await open_desk(browser, server, "sari", available=False, bypass_csp=True)
     await page.get_by_role("button", name="Reports").click()
     form = page.get_by_role("main", name="Reports")
     await form.get_by_label("By", exact=True).select_option("day")
@@ -207,8 +214,22 @@ async def test_the_reports_page_shows_the_days_figures_with_a_chart_csv_and_png(
     assert csv_text.startswith("period_start,channel,arrived") and "2026-11-30,chat,1,1,1,1" in csv_text
     await page.get_by_role("button", name="Show the chart as PNG").click()
     await expect(page.locator("#report-image")).to_be_visible()
+    answered = page.locator("#report-answer-times tbody tr", has_text="Chat").locator("td")
+    await expect(answered.nth(0)).to_have_text("0%")  # within 10 s: none (it took 12)
+    await expect(answered.nth(1)).to_have_text("100%")  # within 20 s: all
+    await expect(page.locator("#report-answer-chart canvas").first).to_be_visible()
+    await expect(page.locator("#report-agents tbody tr", has_text="ayu")).to_have_count(1)
+    kept = page.locator("#report-promise tbody tr", has_text="2026-11-30").locator("td")
+    await expect(kept.nth(0)).to_have_text("1")  # arrived
+    await expect(kept.nth(1)).to_have_text("1")  # answered within the promise
+    await expect(kept.nth(4)).to_have_text("100%")
+    ratings = page.get_by_role("region", name="Customers' ratings: 0, satisfied –")
+    await expect(ratings).to_contain_text("Nothing in this span.")
     await page.select_option("#language", "id")
     await expect(page.get_by_role("heading", name="Laporan")).to_be_visible()
+    await expect(page.get_by_role("heading", name="Seberapa cepat kontak dijawab")).to_be_visible()
+    await page.add_script_tag(path=str(AXE))
+    assert await serious(page) == []
 
 
 def erlang_c_level(agents: int, traffic: float, within_s: float, handle_s: float) -> float:

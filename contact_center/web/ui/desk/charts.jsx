@@ -12,17 +12,20 @@ export function percent(share, t) {
 
 export const CHANNEL_COLOURS = { chat: "#1f6feb", call: "#8250df", callback: "#bf8700", email: "#1a7f37" };
 
-/** A uPlot chart: ``series`` are [{label, stroke, dash?}] after the x axis; ``data`` is [xs, ...ys]. */
-export function Chart({ id, title, label, series, data, yRange, xTime = false, width = 420, height = 180 }) {
+/** A uPlot chart: ``series`` are [{label, stroke, dash?}] after the x axis; ``data`` is [xs, ...ys]. With
+ * ``xValues`` the xs are 0, 1, 2, ... and ``xValues(i)`` names each on the axis and in the legend; ``xLabel``
+ * names the x axis in the legend, ``xRange`` fixes its span. */
+export function Chart({ id, title, label, series, data, yRange, xRange = null, xTime = false, xValues = null, xLabel = null, width = 420, height = 180 }) {
   const box = useRef(null);
   const plot = useRef(null);
-  const key = series.map((s) => s.label).join("|");
+  const key = [xLabel, ...series.map((s) => s.label)].join("|");  // new labels (another language): a new chart
   useEffect(() => {
     const opts = {
       width, height,
-      scales: { x: { time: xTime }, y: yRange ? { range: yRange } : {} },
-      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, spanGaps: true }))],
-      axes: [{}, { size: 48 }],
+      scales: { x: xRange ? { time: xTime, range: xRange } : { time: xTime }, y: yRange ? { range: yRange } : {} },
+      series: [{ ...(xLabel ? { label: xLabel } : {}), ...(xValues ? { value: (u, v) => (v === null ? "" : xValues(v)) } : {}) },
+        ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, dash: s.dash, spanGaps: true }))],
+      axes: [xValues ? { incrs: [1, 2, 3], values: (u, splits) => splits.map((v) => (Number.isInteger(v) ? xValues(v) : "")) } : {}, { size: 48 }],
       legend: { show: true },
     };
     plot.current = new uPlot(opts, data, box.current);

@@ -1,9 +1,11 @@
 // The supervisor's reports page: the service report for a period and a range (GET /api/reports/service),
 // as a table per period and channel, a chart of each channel's service level against its target, and the
-// same as CSV and PNG (fetched with the supervisor's token).
+// same as CSV and PNG (fetched with the supervisor's token); below it the email promise, answer and handle
+// times, agents, callbacks, ratings and replies used for the same span (./report_details.jsx).
 import { useState } from "preact/hooks";
 import { CHANNEL_COLOURS, Chart, percent } from "./charts.jsx";
 import { authed, dataUrl, saveAs } from "./mail.jsx";
+import { Agents, AnswerTimes, Callbacks, EmailPromise, HandleTimes, Ratings, RepliesUsed } from "./report_details.jsx";
 
 const PERIODS = ["day", "week", "month", "quarter", "half", "year"];
 
@@ -44,7 +46,10 @@ function ReportChart({ report, t }) {
   }))];
   const series = channels.map((ch) => ({ label: t(`desk.channel.${ch}`), stroke: CHANNEL_COLOURS[ch] }));
   const totals = report.totals.map((x) => `${t(`desk.channel.${x.channel}`)} ${percent(x.service_level, t)}`).join(", ");
-  return <Chart id="report-chart" title={t("desk.reports.chart")} label={t("desk.reports.chart_label", { totals })} xTime
+  const day = 86_400;  // one period alone: a day either side, not uPlot's years around it
+  const xRange = xs.length === 1 ? [xs[0] - day, xs[0] + day] : null;
+  return <Chart id="report-chart" title={t("desk.reports.chart")} label={t("desk.reports.chart_label", { totals })} xTime xRange={xRange}
+    xLabel={t("desk.reports.col.period")}
     yRange={[0, 100]} series={series} data={data} width={640} height={220} />;
 }
 
@@ -53,13 +58,20 @@ export function Reports({ desk, state, t }) {
   const [to, setTo] = useState(today());
   const [from, setFrom] = useState(`${today().slice(0, 4)}-01-01`);
   const [report, setReport] = useState(null);
+  const [more, setMore] = useState(null);  // {email, ratings, replies} for the same span
   const [png, setPng] = useState(null);
   const [error, setError] = useState("");
-  const query = `/api/reports/service?period=${period}&from=${from}&to=${to}`;
+  const span = `period=${period}&from=${from}&to=${to}`;
+  const query = `/api/reports/service?${span}`;
+  const read = (path) => authed(`${path}?${span}`, desk.token).then((blob) => blob.text()).then((text) => JSON.parse(text));
   const show = () => {
     setError("");
-    authed(query, desk.token).then((blob) => blob.text()).then((text) => setReport(JSON.parse(text)), () => setError(t("desk.reports.failed")));
+    Promise.all(["/api/reports/service", "/api/reports/email", "/api/reports/ratings", "/api/reports/replies"].map(read)).then(
+      ([service, email, ratings, replies]) => { setReport(service); setMore({ email, ratings, replies }); setPng(null); },
+      () => setError(t("desk.reports.failed")),
+    );
   };
+  const names = Object.fromEntries(((state.dashboard && state.dashboard.agents) || []).map((a) => [a.id, a.name]));
   return (
     <main class="conversation reports" aria-labelledby="reports-title">
       <h2 id="reports-title">{t("desk.reports.title")}</h2>
@@ -85,6 +97,13 @@ export function Reports({ desk, state, t }) {
           <button type="button" id="report-csv" onClick={() => saveAs(`${query}&format=csv`, `service-${period}-${from}-${to}.csv`, desk.token, () => setError(t("desk.reports.failed")))}>{t("desk.reports.csv")}</button>{" "}
           <button type="button" id="report-png" onClick={() => dataUrl(`${query}&format=png&lang=${t.language}`, desk.token).then(setPng, () => setError(t("desk.reports.failed")))}>{t("desk.reports.png")}</button>
           {png ? <img id="report-image" src={png} alt={t("desk.reports.chart")} /> : null}
+          {more ? <EmailPromise email={more.email} t={t} /> : null}
+          <AnswerTimes report={report} t={t} />
+          <HandleTimes report={report} t={t} />
+          <Agents report={report} names={names} t={t} />
+          <Callbacks report={report} t={t} />
+          {more ? <Ratings ratings={more.ratings} t={t} /> : null}
+          {more ? <RepliesUsed replies={more.replies} t={t} /> : null}
         </section>
       ) : null}
     </main>
