@@ -46,6 +46,10 @@ def _nothing() -> None:
     pass
 
 
+def _no_ack(event: HistoryEvent) -> None:
+    """A closed socket's: acknowledges nothing."""
+
+
 def chat_kind(config: WebchatConfig) -> ChannelKind:
     """Chat as the core sees it: due ``service_level_s`` after it queued, at risk from ``at_risk_fraction`` of that."""
     target = config.service_level_s
@@ -133,7 +137,10 @@ class WidgetSession:
         }
 
     async def run(self) -> None:
-        await serve(self.sock, self.handlers)
+        try:
+            await serve(self.sock, self.handlers)
+        finally:
+            self.handlers.clear()  # its bound methods hold this session: a cycle once nothing else does
 
     def waiting_chat(self) -> str | None:
         """The customer's chat if it is waiting for an agent (queued or being offered)."""
@@ -151,8 +158,13 @@ class WidgetSession:
             self.sock.send({"type": "queue", "contact_id": contact_id, "position": place, "expected_wait_s": wait})
 
     def close(self) -> None:
+        """Off the bus and the watch, and holding nothing that holds this session (so reference counting frees it
+        once the socket's handler returns, not a full pass of the cyclic collector hours later)."""
         self._unsubscribe()
+        self._unsubscribe = _nothing
         self.ports.watch.unfollow(self.conversations)
+        self.handlers.clear()
+        self._ack_fn = _no_ack
 
     # ---------------------------------------------------------------- bus to socket
 

@@ -42,6 +42,18 @@ Give = Callable[[Message], None]
 Read = Callable[[str, int], Awaitable[Sequence[Message]]]
 
 
+def _give_nothing(message: Message) -> None:
+    """A closed socket's: gives nothing."""
+
+
+async def _read_nothing(contact_id: str, after: int) -> Sequence[Message]:
+    return ()
+
+
+def _follow_nothing(contact_id: str) -> bool:
+    return False
+
+
 class _Followed:
     """One conversation of one socket: what was given, what waits, and the fill under way."""
 
@@ -137,12 +149,16 @@ class Conversations:
         return ((contact_id, f.delivered) for contact_id, f in self._followed.items())
 
     def close(self) -> None:
+        """Nothing more is given; the socket's callbacks are let go (they hold the socket's session, which holds
+        this: a reference cycle that only the collector's full passes would free)."""
         self.closed = True
         for followed in self._followed.values():
             if followed.timer is not None:
                 followed.timer.cancel()
         for task in self._tasks or ():
             task.cancel()
+        self._followed.clear()
+        self._give, self._read, self.may_follow = _give_nothing, _read_nothing, _follow_nothing
 
     # ---------------------------------------------------------------- in order, and filling gaps
 

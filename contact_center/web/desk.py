@@ -124,7 +124,10 @@ class DeskSession:
             self.handlers.update(DeskLibrary(engine, writing.editor, sock.send, lambda: self.agent_id).handlers)
 
     async def run(self) -> None:
-        await serve(self.sock, self.handlers, self._valid)
+        try:
+            await serve(self.sock, self.handlers, self._valid)
+        finally:
+            self.handlers.clear()  # its bound methods hold this session: a cycle once nothing else does
 
     def _valid(self) -> bool:
         """Whether the session still holds; checked before every action (a cheap look at memory)."""
@@ -209,9 +212,12 @@ class DeskSession:
             self.sock.send(message)
 
     async def close(self) -> None:
+        """Off the bus and the watch, holding nothing that holds this session (reference counting frees it)."""
         self._unsubscribe()
+        self._unsubscribe = _nothing
         self.ports.watch.unfollow(self.conversations)
         self.supervision.close()
+        self.handlers.clear()
         for timer in (self._expiry, self._recheck):
             if timer is not None:
                 timer.cancel()

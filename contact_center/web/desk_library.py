@@ -39,7 +39,11 @@ class DeskLibrary:
         self._editor = editor
         self._send = send
         self._agent = agent
-        self.handlers: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = {
+
+    @property
+    def handlers(self) -> dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]]:
+        """Made when asked, not kept: an object holding its own bound methods is a reference cycle."""
+        return {
             "library": self.listing,
             "reply_source": self.source,
             "save_reply": self.save,

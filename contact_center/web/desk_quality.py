@@ -53,7 +53,11 @@ class DeskQuality:
         self._engine, self._store, self._config, self._wire = engine, store, config, wire
         self._clock, self._bus = clock, bus
         self._send, self._who = send, who
-        self.handlers: dict[str, Handler] = {
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        """Made when asked, not kept: an object holding its own bound methods is a reference cycle."""
+        return {
             "quality_sample": self.sample,
             "review_open": self.open,
             "review_save": self.save,

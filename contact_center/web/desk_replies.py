@@ -77,7 +77,11 @@ class DeskReplies:
         self._store = writing.store
         self._send = send
         self._agent = agent
-        self.handlers: dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]] = {
+
+    @property
+    def handlers(self) -> dict[str, Callable[[dict[str, Any]], Coroutine[Any, Any, None]]]:
+        """Made when asked, not kept: an object holding its own bound methods is a reference cycle."""
+        return {
             "suggest": self.suggest,
             "find_replies": self.find,
             "reply_used": self.used,

@@ -54,7 +54,11 @@ class DeskSupervision:
         self._payload = payload
         self._watching: dict[str, Callable[[], None]] = {}  # contact id -> unsubscribe
         self.conversations = ports.watch.follow(self._give, self._read, self._may_follow)
-        self.handlers: dict[str, Handler] = {
+
+    @property
+    def handlers(self) -> dict[str, Handler]:
+        """Made when asked, not kept: an object holding its own bound methods is a reference cycle."""
+        return {
             "set_agent_status": self.set_agent_status,
             "move_contact": self.move_contact,
             "monitor": self.monitor,
@@ -132,10 +136,21 @@ class DeskSupervision:
         return contact_id in self._watching and self._engine.contact(contact_id) is not None
 
     def close(self) -> None:
+        """Stop listening in, and let go of the desk's callbacks (they hold the desk's session, which holds this)."""
         for unsubscribe in self._watching.values():
             unsubscribe()
         self._watching.clear()
         self._ports.watch.unfollow(self.conversations)
+        self._who, self._payload = _nobody, _no_payload
+
+
+def _nobody() -> tuple[str | None, bool | None]:
+    """A closed desk's: nobody is signed in."""
+    return None, None
+
+
+async def _no_payload(contact: Contact) -> dict[str, Any]:
+    raise ClientError("this desk is closed", "closed")
 
 
 def _share(msg: dict[str, Any], name: str, default: float, most: float) -> float:
