@@ -51,6 +51,7 @@ class StoreConfig:
     redis_prefix: str = "cc:"
     node_id: str = ""  # this engine node's name among those sharing Redis; empty: made up at start
     lease_s: float = 3.0  # a node silent this long is taken for dead; its work passes to the others
+    wal_limit_mib: float = 64.0  # the embedded store's write-ahead log stays below this
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ def read_store(t: Table, base: Path) -> StoreConfig:
         "a name of up to 64 characters",
     )
     lease_s = float(t.get("lease_s", d.lease_s, number(0.2), "a number of seconds > 0.2"))
+    wal_limit_mib = float(t.get("wal_limit_mib", d.wal_limit_mib, number(1), "a number of MiB > 1"))
     t.done()
     return StoreConfig(
         backend=backend,
@@ -138,6 +140,7 @@ def read_store(t: Table, base: Path) -> StoreConfig:
         redis_prefix=redis_prefix,
         node_id=node_id,
         lease_s=lease_s,
+        wal_limit_mib=wal_limit_mib,
     )
 
 

@@ -50,4 +50,4 @@ async def open_store(config: StoreConfig, node_id: str = "", *, count: Callable[
     """
     if config.backend == "redis":
         return await RedisStore(config.redis_url, config.redis_prefix, node_id, count=count).open()
-    return SqliteStore(config.data_dir / "contact-center.sqlite3")
+    return SqliteStore(config.data_dir / "contact-center.sqlite3", wal_limit_bytes=round(config.wal_limit_mib * 2**20))

@@ -53,6 +53,7 @@ def test_shipped_config_loads():
         ({"store": {"backend": "mysql"}}, "store.backend"),
         ({"store": {"backend": "redis", "redis_url": "127.0.0.1:6379"}}, "store.redis_url: must be a redis://"),
         ({"store": "mysql://db/cc"}, 'store: must be a [store] table, "sqlite", or a redis://'),
+        ({"store": {"wal_limit_mib": 0.5}}, "store.wal_limit_mib: must be a number of MiB > 1"),
         ({"server": {"trusted_proxies": ["10.0.0.0/8", "nginx"]}}, "server.trusted_proxies: 'nginx' is not an IP"),
         ({"server": {"header_timeout_s": 0}}, "server.header_timeout_s: must be a number of seconds > 0"),
         ({"server": {"max_connections_per_client": 0}}, "server.max_connections_per_client"),

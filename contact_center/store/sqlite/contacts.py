@@ -34,8 +34,8 @@ __all__ = ["SqliteContacts"]
 class SqliteContacts(SqliteUnits):
     """Contacts, messages and history on the file."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, wal_limit_bytes: int = 64 * 1024 * 1024) -> None:
+        super().__init__(path, wal_limit_bytes)
         self._message_op = self._write_message  # one bound method, not one per message
 
     async def current(

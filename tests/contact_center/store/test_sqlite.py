@@ -53,33 +53,60 @@ def wal_database(path):
     return db
 
 
-def test_checkpoint_waits_for_quiet_or_a_large_log(tmp_path):
-    """No checkpoint while writes keep coming and the log is small; one after a quiet spell or past the size cap."""
+def test_checkpoint_waits_for_quiet_or_a_grown_log(tmp_path):
+    """No checkpoint while writes keep coming and the log is small; one after a quiet spell, or once the log passed
+    half its limit, and then not again at every poll until it has grown once more."""
     path = tmp_path / "db.sqlite3"
     db = wal_database(path)
     db.execute("INSERT INTO t VALUES (zeroblob(100000))")
-    checkpointer = _Checkpointer(path, idle_s=0.3, max_wal_bytes=10_000_000)
+    checkpointer = _Checkpointer(path, limit_bytes=20_000_000, idle_s=0.3)
     try:
         checkpointer.last_write = time.monotonic()
-        assert not checkpointer._due()  # busy (a write just now) and the log is small
+        assert checkpointer._due() is None  # busy (a write just now) and the log is small
         time.sleep(0.35)
-        assert checkpointer._due()  # quiet for longer than idle_s
+        assert checkpointer._due() == "idle"  # quiet for longer than idle_s
         checkpointer._done_at = time.monotonic()
-        assert not checkpointer._due()  # nothing written since the last checkpoint
+        assert checkpointer._due() is None  # nothing written since the last checkpoint
         for _ in range(120):
             db.execute("INSERT INTO t VALUES (zeroblob(100000))")
         checkpointer.last_write = time.monotonic()
-        assert checkpointer._due()  # still busy, but the log passed the cap
+        assert checkpointer._due() == "grown"  # still busy, but the log passed half its limit
+        checkpointer._checkpoint(db, "grown")
+        checkpointer.last_write = time.monotonic()
+        assert checkpointer._due() is None  # written since, but the log's file has not grown: not again
     finally:
         checkpointer.stop()
         db.close()
+
+
+async def test_the_log_stays_below_its_limit_under_writes_and_is_emptied_when_quiet(tmp_path):
+    """A store with a 4 MiB log limit written at 2 MB a second for 4 s (twice the limit), never quiet: the log's file
+    never passes 4 MiB (3.2 MB at most here, with both cores busy too), and is emptied within seconds once the
+    writes stop (it used to grow without end and stay)."""
+    limit = 4 * 2**20
+    store = SqliteStore(tmp_path / "cc.sqlite3", wal_limit_bytes=limit)
+    wal = tmp_path / "cc.sqlite3-wal"
+    await store._enqueue(lambda db: db.execute("CREATE TABLE filler (x BLOB)"))
+    try:
+        largest, started = 0, time.monotonic()
+        while time.monotonic() - started < 4:
+            await store._enqueue(lambda db: db.execute("INSERT INTO filler VALUES (randomblob(100000))"))
+            largest = max(largest, wal.stat().st_size)
+            await asyncio.sleep(0.05)
+        assert 2**20 < largest <= limit  # it was written, and stayed below its limit
+        deadline = time.monotonic() + 6
+        while wal.stat().st_size > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert wal.stat().st_size == 0
+    finally:
+        await store.close()
 
 
 def test_the_thread_checkpoints_after_writes_stop(tmp_path):
     """Left alone, the checkpointer copies the log into the database file."""
     path = tmp_path / "db.sqlite3"
     db = wal_database(path)
-    checkpointer = _Checkpointer(path, idle_s=0.1)
+    checkpointer = _Checkpointer(path, limit_bytes=64 * 2**20, idle_s=0.1)
     try:
         size_before = path.stat().st_size
         for _ in range(20):
