@@ -129,3 +129,26 @@ async def test_an_end_the_bus_never_told_is_found_in_the_store(server: Server, m
     await server.engine.store.delete_sessions_of(ayu.id)  # no bus message
     async with asyncio.timeout(5):
         assert await ended(client) == "ended"
+
+
+async def test_the_running_engine_forgets_lapsed_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The housekeeping of a running engine (every 10 minutes; here every 0.1 s) drops a session once it lapsed,
+    and keeps one that has not: nothing of a login is kept for ever."""
+    import contact_center.web.app as app_module
+    from contact_center.auth import hash_token
+
+    monkeypatch.setattr(app_module, "PURGE_EVERY_S", 0.1)
+    srv = await start_server(make_config(tmp_path, auth={"session_ttl_s": 1.0}))
+    try:
+        await srv.add_agent("ayu")
+        await srv.add_agent("budi")
+        lapsing = hash_token(await login(srv, "ayu"))
+        assert await srv.engine.store.get_session(lapsing) is not None
+        await asyncio.sleep(1.2)  # ayu's session lapses
+        kept = hash_token(await login(srv, "budi"))
+        async with asyncio.timeout(5):
+            while await srv.engine.store.get_session(lapsing) is not None:
+                await asyncio.sleep(0.05)
+        assert await srv.engine.store.get_session(kept) is not None
+    finally:
+        await srv.runner.cleanup()
