@@ -35,6 +35,8 @@ echo "test-services: $(redis-server --version | awk '{print $1, $2, $3}') ready"
 # nginx, to prove the README's load-balancer example (deploy/nginx/) in front of three nodes.
 need_apt nginx nginx
 echo "test-services: $(nginx -v 2>&1 | awk '{print $3}') ready" >&2
+# logrotate, to prove the shipped rotation of the engine's log (deploy/logrotate/).
+need_apt logrotate logrotate
 
 # Dovecot, the IMAP server the email channel reads in the tests (they start a private one on a free port).
 need_apt dovecot dovecot-imapd
