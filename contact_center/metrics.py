@@ -61,6 +61,12 @@ DECLARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "SMTP attempts that failed for now and will be retried (outbox retries).",
         (),
     ),
+    "cc_gc_pause_seconds": ("histogram", "Pauses of the cyclic garbage collector, by generation.", ("generation",)),
+    "cc_gc_longest_pause_seconds": (
+        "gauge",
+        "The longest pause of the cyclic garbage collector since the start, by generation.",
+        ("generation",),
+    ),
     "cc_messages_filled_total": ("counter", "Chat messages the bus missed, given to sockets from the store.", ()),
     "cc_delivery_checks_total": (
         "counter",
@@ -71,6 +77,7 @@ DECLARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
 
 _WAIT_BUCKETS = (1, 5, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 7200, 14400, float("inf"))
 _PASS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, float("inf"))
+_GC_BUCKETS = (0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0, float("inf"))
 
 
 class _Read(Collector):
@@ -105,7 +112,9 @@ class Metrics:
             if kind == "counter":
                 self._made[name] = Counter(name.removesuffix("_total"), text, labels, registry=self.registry)
             elif kind == "histogram":
-                buckets = _PASS_BUCKETS if name == "cc_routing_pass_seconds" else _WAIT_BUCKETS
+                buckets = {"cc_routing_pass_seconds": _PASS_BUCKETS, "cc_gc_pause_seconds": _GC_BUCKETS}.get(
+                    name, _WAIT_BUCKETS
+                )
                 self._made[name] = Histogram(name, text, labels, registry=self.registry, buckets=buckets)
 
     def _series(self, name: str, kind: str, labels: Mapping[str, str]) -> object:

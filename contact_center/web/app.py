@@ -34,6 +34,7 @@ from channels.wsjson import JsonSocket
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import Clock, SystemClock
+from contact_center.collector import CollectorPauses
 from contact_center.config import Config
 from contact_center.delivery import Watch
 from contact_center.demo import seed_demo
@@ -333,7 +334,14 @@ async def _purging(app: web.Application) -> None:
 
 async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
     task = asyncio.get_running_loop().create_task(_purging(app), context=contextvars.Context())
+    meter = app[METRICS]
+    pauses = CollectorPauses(
+        lambda generation, took: meter.observe("cc_gc_pause_seconds", took, generation=str(generation))
+    )
+    meter.gauges("cc_gc_longest_pause_seconds", lambda: {str(g): took for g, took in enumerate(pauses.longest)})
+    pauses.install()
     yield
+    pauses.remove()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

@@ -101,3 +101,15 @@ async def test_metrics_are_refused_to_an_address_not_configured(config: Config):
                     assert "server.metrics_from" in (await r.json())["message"]
     finally:
         await server.runner.cleanup()
+
+
+async def test_metrics_time_the_collectors_pauses(server: Server):
+    """A full collection while the engine runs is counted, with its pause, and the longest is kept."""
+    import gc
+
+    gc.collect()
+    text = await scrape(server)
+    counted = [line for line in text.splitlines() if line.startswith('cc_gc_pause_seconds_count{generation="2"}')]
+    assert counted and float(counted[0].split()[-1]) >= 1
+    longest = [line for line in text.splitlines() if line.startswith('cc_gc_longest_pause_seconds{generation="2"}')]
+    assert longest and float(longest[0].split()[-1]) > 0
