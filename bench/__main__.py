@@ -3,7 +3,8 @@ and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
     python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
-                               # proofreading, callbacks, calls, supervisors
+                               # proofreading, callbacks, calls, supervisors, soak
+    SOAK_MINUTES=60 python -m bench soak   # the soak for an hour (default: 4 minutes; SOAK_RATE visitors/s, 5)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bench import (
     relay,
     replies,
     router,
+    soak,
     supervisors,
 )
 from bench.report import write_chart, write_cluster_chart, write_markdown
@@ -40,7 +42,7 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> int:
     wanted = argv or [
         "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading",
-        "callbacks", "calls", "supervisors",
+        "callbacks", "calls", "supervisors", "soak",
     ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
@@ -59,6 +61,7 @@ def main(argv: list[str]) -> int:
         "callbacks": callbacks.run,
         "calls": lambda: asyncio.run(calls.run()),
         "supervisors": supervisors.run,
+        "soak": lambda: asyncio.run(soak.run()),
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)
@@ -74,6 +77,8 @@ def main(argv: list[str]) -> int:
         write_chart(results["router"], docs / "router-scaling.png")
     if "cluster" in results:
         write_cluster_chart(results["cluster"], docs / "cluster-scaling.png")
+    if "soak" in wanted:
+        soak.write_chart(results["soak"], docs / "soak.png")
     write_markdown(results, Path(__file__).parents[1] / "BENCHMARKS.md")
     print(json.dumps(results, indent=2))
     return 0
