@@ -153,10 +153,10 @@ async def _no_payload(contact: Contact) -> dict[str, Any]:
     raise ClientError("this desk is closed", "closed")
 
 
-def _share(msg: dict[str, Any], name: str, default: float, most: float) -> float:
-    """An optional share (``default`` when absent or null) above 0 (``shrinkage``: from 0) and at most ``most``."""
+def _share(msg: dict[str, Any], name: str, default: float, most: float, *, above: bool = True) -> float:
+    """An optional share (``default`` when absent or null) above 0 (from 0 unless ``above``), at most ``most``."""
     value = msg.get(name)
-    return default if value is None else require_number(name, value, 0, most, above=name != "shrinkage")
+    return default if value is None else require_number(name, value, 0, most, above=above)
 
 
 def _queue_advice(msg: dict[str, Any]) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def _queue_advice(msg: dict[str, Any]) -> dict[str, Any]:
     )  # fmt: skip
     target = require_number("target", msg.get("target"), 0, 0.999, above=True)
     within_s = require_number("within_s", msg.get("within_s"), 0, 3_600)
-    max_occupancy, shrinkage = _share(msg, "max_occupancy", 1.0, 1.0), _share(msg, "shrinkage", 0.0, 0.9)
+    max_occupancy, shrinkage = _share(msg, "max_occupancy", 1.0, 1.0), _share(msg, "shrinkage", 0.0, 0.9, above=False)
     try:
         advice = advise(demand, target, within_s, max_occupancy, shrinkage)
     except ValueError as exc:  # no number of agents meets the target under the occupancy cap
