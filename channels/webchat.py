@@ -428,9 +428,7 @@ class WebchatChannel:
             return web.json_response(
                 {"error": "forbidden_origin", "message": f"Origin {origin!r} is not allowed to open a chat"}, status=403
             )
-        ws = JsonSocket.response(self.config)
-        await ws.prepare(request)
-        sock = JsonSocket(ws, self.config, self.sockets)
+        sock = await JsonSocket.accept(request, self.config, self.sockets)
         client = self.client_of(request)
         limits = {
             "max_message_chars": self.config.max_message_chars,
@@ -453,7 +451,7 @@ class WebchatChannel:
             await sock.finish()
             await self._socket_gone(session.visitor())
             await self._maybe_away(session.customer_id)
-        return ws
+        return sock.ws
 
     async def _socket_gone(self, visitor: Visitor | None) -> None:
         """Tell the channels that want to know (a call placed from this page ends with it)."""

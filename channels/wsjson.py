@@ -12,6 +12,11 @@ with a string ``type`` each get an ``error`` message with its code to this clien
 and the session goes on. A handler may finish before its request is durable and answer
 later through a :class:`Reply`; the socket reads on meanwhile, so one client's
 messages in flight share a commit.
+
+Pings are answered here, and every frame a socket reads is noted (``heard``): whether a quiet
+peer is still there is asked by :class:`channels.heartbeat.Heartbeat`, one task for every socket
+of the node, not by aiohttp's heartbeat (a timer per socket, and a callback that ties aiohttp's
+request handler and response into a reference cycle only the collector's full passes free).
 """
 
 from __future__ import annotations
@@ -52,11 +57,16 @@ class JsonSocket:
     """One websocket carrying JSON objects."""
 
     def __init__(
-        self, ws: web.WebSocketResponse, limits: WebchatConfig, registry: set[JsonSocket] | None = None
+        self,
+        ws: web.WebSocketResponse,
+        limits: WebchatConfig,
+        transport: asyncio.Transport | None,
+        registry: set[JsonSocket] | None = None,
     ) -> None:
         self.ws = ws
         self.greeted = False  # set by the session once its hello is accepted
         self._registry = registry
+        self._transport = transport  # cut when the peer stops answering pings
         if registry is not None:
             registry.add(self)
         self.max_frame_bytes = limits.max_frame_bytes
@@ -64,6 +74,8 @@ class JsonSocket:
         self._burst = float(limits.frame_burst)
         self._tokens = self._burst
         self._refilled = time.monotonic()
+        self.heard = self._refilled  # when a frame (a pong too) last came: time.monotonic()
+        self.pinged: float | None = None  # when a ping went out that nothing was heard after yet
         self._warned = 0.0
         # Kept: asyncio.get_running_loop() makes a getpid() system call each time (CPython 3.11).
         self._loop = asyncio.get_running_loop()
@@ -78,7 +90,20 @@ class JsonSocket:
         # Frames up to four times the limit are read and answered with frame_too_large;
         # larger ones make aiohttp close the socket with 1009 (message too big).
         # No permessage-deflate: chat frames are small, and compressing each costs more than it saves.
-        return web.WebSocketResponse(max_msg_size=limits.max_frame_bytes * 4, heartbeat=30.0, compress=False)
+        # No heartbeat nor autoping of aiohttp's: pings are answered in admit() and sent by the
+        # node's Heartbeat (see the module's docstring).
+        return web.WebSocketResponse(
+            max_msg_size=limits.max_frame_bytes * 4, heartbeat=None, autoping=False, compress=False
+        )
+
+    @classmethod
+    async def accept(
+        cls, request: web.Request, limits: WebchatConfig, registry: set[JsonSocket] | None = None
+    ) -> JsonSocket:
+        """Take ``request``'s websocket handshake; the socket is in ``registry`` until it finishes."""
+        ws = cls.response(limits)
+        await ws.prepare(request)
+        return cls(ws, limits, request.transport, registry)
 
     def send(self, message: Mapping[str, Any]) -> None:
         """Queue ``message`` for this client; never blocks. Dropped once the socket is going."""
@@ -115,6 +140,36 @@ class JsonSocket:
                 self._peer_gone()
                 return
             self._draining = self._loop.create_task(self._drain(sending, waiting))
+
+    def _control(self, kind: WSMsgType, data: bytes = b"") -> None:
+        """Write a ping or a pong now, ahead of what is queued (aiohttp writes a control frame at
+        once; the send then waits only while the peer is not reading, which the messages' own
+        drain waits for already)."""
+        if self._gone:
+            return
+        sending = self.ws.send_frame(data, kind)
+        try:
+            sending.send(None)
+        except StopIteration:
+            return
+        except (ConnectionError, RuntimeError):
+            self._peer_gone()
+            return
+        sending.close()
+
+    def ping(self, now: float) -> None:
+        """Ask the peer to show it is there: a ping, whose pong (or any frame) is heard after ``now``."""
+        self.pinged = now
+        self._control(WSMsgType.PING)
+
+    def cut(self) -> None:
+        """The peer stopped answering: cut the connection at once, without a close handshake it would
+        not answer either (the session's read loop then ends as on any lost connection)."""
+        if self._registry is not None:
+            self._registry.discard(self)
+        self._peer_gone()
+        if self._transport is not None:
+            self._transport.abort()
 
     def _next_frame(self) -> bytes:
         """The next frame: one message as an object, several (up to MAX_BATCH, about
@@ -174,20 +229,23 @@ class JsonSocket:
 
     def admit(self, frame: WSMessage) -> dict[str, Any] | None:
         """The frame's message if it is well formed and within the rate; otherwise None, and the
-        client is told why."""
+        client is told why. A ping is answered with its pong."""
         if not self._allowed():
             return None
         if frame.type == WSMsgType.TEXT:
             return self._parse(frame.data)
-        if frame.type == WSMsgType.BINARY:
+        if frame.type == WSMsgType.PING:
+            self._control(WSMsgType.PONG, frame.data)
+        elif frame.type == WSMsgType.BINARY:
             self.error(BadMessage("binary frames are not accepted; send JSON text", "bad_message"))
         return None
 
     def _allowed(self) -> bool:
-        """A token bucket per socket: one client's flood must not take the loop from everyone else."""
+        """A token bucket per socket: one client's flood must not take the loop from everyone else.
+        Every frame is heard, a dropped one too: the peer is there."""
         now = time.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._refilled) * self._rate)
-        self._refilled = now
+        self._refilled = self.heard = now
         if self._tokens >= 1.0:
             self._tokens -= 1.0
             return True

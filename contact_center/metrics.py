@@ -31,6 +31,7 @@ DECLARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "cc_contacts_scheduled": ("gauge", "Contacts waiting for their time (booked callbacks), not in the queue yet.", ()),
     "cc_agents_on_floor": ("gauge", "Available agents with room, connected to any node.", ()),
     "cc_sockets_open": ("gauge", "Widget and desk websockets open on this node.", ()),
+    "cc_sockets_cut_total": ("counter", "Websockets cut because a ping to their quiet peer went unanswered.", ()),
     "cc_queue_depth": ("gauge", "Contacts waiting in the integrated queue, by channel.", ("channel",)),
     "cc_queue_oldest_wait_seconds": (
         "gauge",

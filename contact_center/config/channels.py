@@ -31,6 +31,7 @@ class WebchatConfig:
     gap_wait_s: float = 0.5  # a message missing below one that came: waited for on the bus, then read from the store
     delivery_check_s: float = 1.0  # nodes sharing a store compare what their sockets gave with it this often
     leave_grace_s: float = 60.0  # a customer whose every socket closed has left, unless back within this
+    heartbeat_s: float = 30.0  # a websocket quiet this long is pinged, and cut if still quiet half of it later
     left_messages_per_hour: int = 3  # messages one customer may leave in the widget (each an email contact)
     attachment_max_mb: float = 10.0  # one file a customer sends in the chat
     attachment_types: tuple[str, ...] = (  # the files a customer may send: content types
@@ -125,6 +126,7 @@ def read_webchat(t: Table) -> WebchatConfig:
         gap_wait_s=float(t.get("gap_wait_s", default.gap_wait_s, number(0), "a number > 0")),
         delivery_check_s=float(t.get("delivery_check_s", default.delivery_check_s, number(0), "a number > 0")),
         leave_grace_s=float(t.get("leave_grace_s", default.leave_grace_s, number(0), "a number > 0")),
+        heartbeat_s=float(t.get("heartbeat_s", default.heartbeat_s, number(0), "a number > 0")),
         left_messages_per_hour=t.get(
             "left_messages_per_hour", default.left_messages_per_hour, integer(1), "an integer >= 1"
         ),

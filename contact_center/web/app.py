@@ -26,6 +26,7 @@ from channels.call.service import Calls
 from channels.callback.dialling import Dialling
 from channels.callback.service import Callbacks
 from channels.email import EmailChannel, MailComposer
+from channels.heartbeat import Heartbeat
 from channels.left_message import LeftMessages
 from channels.registry import channel_kinds
 from channels.webchat import WebchatChannel
@@ -347,6 +348,18 @@ async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def _heartbeat_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Quiet sockets pinged, those that do not answer cut (their sessions end as on a closed tab)."""
+    sockets: set[JsonSocket] = app[SOCKETS]
+    cut = app[METRICS].counter("cc_sockets_cut_total")
+    heartbeat = Heartbeat(sockets, app[CONFIG].webchat.heartbeat_s, cut=cut)
+    task = asyncio.get_running_loop().create_task(heartbeat.run(), context=contextvars.Context())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _close_sockets(app: web.Application) -> None:
     """Every socket told the server is going away, all at once (a slow one holds up no one else)."""
     open_sockets: set[JsonSocket] = app[SOCKETS]
@@ -424,9 +437,8 @@ def build_app(config: Config, *, clock: Clock | None = None, demo: bool = False)
     app[CLOSING] = set()
     meter.gauge("cc_sockets_open", lambda: len(sockets))
     # One context per resource, started in this order and closed in the reverse.
-    app.cleanup_ctx.extend(
-        [_store_ctx, _bus_ctx, _leases_ctx, _accounts_ctx, _engine_ctx, _watch_ctx, _channels_ctx, _housekeeping_ctx]
-    )
+    app.cleanup_ctx.extend([_store_ctx, _bus_ctx, _leases_ctx, _accounts_ctx, _engine_ctx, _watch_ctx, _channels_ctx])
+    app.cleanup_ctx.extend([_heartbeat_ctx, _housekeeping_ctx])
     app.on_shutdown.append(_close_sockets)
     app.on_response_prepare.append(pages.secure(pages.page_policy(config.gateway.ws_url)))
     _routes(app.router)

@@ -461,9 +461,7 @@ class DeskEndpoint:
         self.quality: Callable[..., Any] | None = None
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        ws = JsonSocket.response(self.config.webchat)
-        await ws.prepare(request)
-        sock = JsonSocket(ws, self.config.webchat, self.sockets)
+        sock = await JsonSocket.accept(request, self.config.webchat, self.sockets)
         session = DeskSession(self.engine, self.accounts, self.identities, sock, self.ports, self.wire, self.writing)
         for name, action in self.actions.items():
             session.handlers[name] = partial(session.channel_action, action)
@@ -476,4 +474,4 @@ class DeskEndpoint:
             self.sessions.discard(session)
             await session.close()
             await sock.finish()
-        return ws
+        return sock.ws

@@ -25,12 +25,10 @@ async def serving(session: Session) -> AsyncIterator[str]:
     limits = WebchatConfig()
 
     async def handle(request: web.Request) -> web.WebSocketResponse:
-        ws = JsonSocket.response(limits)
-        await ws.prepare(request)
-        sock = JsonSocket(ws, limits)
-        await session(ws, sock)
+        sock = await JsonSocket.accept(request, limits)
+        await session(sock.ws, sock)
         await sock.finish()
-        return ws
+        return sock.ws
 
     app = web.Application()
     app.router.add_get("/ws", handle)

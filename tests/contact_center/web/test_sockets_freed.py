@@ -15,7 +15,8 @@ from tests.conftest import Server
 
 async def test_closed_widget_and_desk_sessions_are_freed_without_the_collector(server: Server):
     """With the collector off, a customer chats with an agent while a supervisor listens in; all three close. Their
-    sessions (with what they followed) and their JSON sockets are gone once the handlers return."""
+    sessions (with what they followed), their JSON sockets and aiohttp's websocket responses are gone once the
+    handlers return."""
     await server.add_agent("ayu", capacity={"chat": 2})
     await server.add_agent("sari", role=Role.SUPERVISOR)
     gc.collect()
@@ -36,7 +37,7 @@ async def test_closed_widget_and_desk_sessions_are_freed_without_the_collector(s
 
         sessions = [*server.app[WEBCHAT].sessions, *server.app[DESK].sessions]
         assert len(sessions) == 3
-        watched = [weakref.ref(x) for s in sessions for x in (s, s.sock)]
+        watched = [weakref.ref(x) for s in sessions for x in (s, s.sock, s.sock.ws)]
         watched += [weakref.ref(s.supervision) for s in server.app[DESK].sessions]
         del sessions
         for client in (customer, agent, sup):
