@@ -21,6 +21,7 @@ import uuid
 from typing import NoReturn
 
 import structlog
+from argon2 import PasswordHasher
 
 from contact_center import events, topics
 from contact_center.bus import Bus
@@ -59,7 +60,8 @@ class Accounts:
         self._clock = clock
         self._config = config
         self._bus = bus if bus is not None else Bus()
-        self.hashing = PasswordHashing(config.hash_workers, config.hash_queue, config.hash_nice)
+        hasher = PasswordHasher(config.hash_time_cost, config.hash_memory_kib, config.hash_lanes)
+        self.hashing = PasswordHashing(config.hash_workers, config.hash_queue, config.hash_nice, hasher)
         self.throttle = LoginThrottle(store, config)
 
     def close(self) -> None:
@@ -120,11 +122,18 @@ class Accounts:
                 if agent.disabled:
                     raise AuthError("this account is disabled; a supervisor can enable it")
                 await throttle.succeeded(username)
+                await self._rehash(agent, stored, password)
         now = self._clock.now()
         expires = now + self._config.session_ttl_s
         token = secrets.token_urlsafe(32)
         await self._store.create_session(hash_token(token), Session("user", agent.id, expires, now))
         return token, agent, expires
+
+    async def _rehash(self, agent: Agent, stored: str, password: str) -> None:
+        """A right password whose hash was made at another cost (the deployment changed it): made again now."""
+        if self.hashing.needs_rehash(stored):
+            await self._store.set_user(agent.id, password_hash=await self.hashing.hash(password))
+            log.info("user.password_rehashed", user_id=agent.id)
 
     async def _wrong(self, username: str, client: str) -> NoReturn:
         lockout = await self.throttle.failed(username, client, self._clock.now())

@@ -11,6 +11,10 @@ take both cores, a chat round trip's p99 beside a flood of wrong logins was 4-5x
 kept to one core, 10x at nice 0, 3-4x at nice 5, 1.5-2x at nice 10, 1.2-1.6x at nice 19.
 At most ``queue`` checks wait their turn; more are refused at once with :class:`Busy`: a flood
 of logins queues, and cannot pile up without bound.
+
+The cost is the deployment's (``[auth] hash_time_cost``, ``hash_memory_kib``, ``hash_lanes``);
+a hash stored at another cost still verifies, since Argon2 keeps its parameters in the hash,
+and :meth:`PasswordHashing.needs_rehash` says it should be made again at the current one.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,8 +32,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from contact_center.exceptions import Busy
 
 __all__ = ["PasswordHashing"]
-
-_hasher = PasswordHasher()
 
 
 def _set_apart(nice: int) -> None:
@@ -42,17 +45,22 @@ def _set_apart(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, nice)
 
 
-def _verify(stored: str, password: str) -> bool:
+def _verify(hasher: PasswordHasher, stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
 class PasswordHashing:
-    """Hashes and checks passwords on a small pool of low-priority threads."""
+    """Hashes and checks passwords on a small pool of low-priority threads, with ``hasher``
+    (argon2-cffi's, at its default cost unless given)."""
 
-    def __init__(self, workers: int = 1, queue: int = 256, nice: int = 19) -> None:
+    def __init__(
+        self, workers: int = 1, queue: int = 256, nice: int = 19, hasher: PasswordHasher | None = None
+    ) -> None:
+        self._hasher = hasher or PasswordHasher()
+        self._check = partial(_verify, self._hasher)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="argon2", initializer=_set_apart, initargs=(nice,))
         self._limit = workers + queue
         self._in_flight = 0
@@ -74,15 +82,22 @@ class PasswordHashing:
 
     async def hash(self, password: str) -> str:
         """The Argon2id hash of ``password`` to keep."""
-        return str(await self._run(_hasher.hash, password))
+        return str(await self._run(self._hasher.hash, password))
 
     async def verify(self, stored: str, password: str) -> bool:
         """Whether ``password`` matches ``stored`` (a hash that cannot be read matches nothing)."""
-        return bool(await self._run(_verify, stored, password))
+        return bool(await self._run(self._check, stored, password))
 
     async def burn(self, password: str) -> None:
         """Spend what a check costs, for a name that does not exist: the answer takes as long."""
-        await self._run(_hasher.hash, password)
+        await self._run(self._hasher.hash, password)
+
+    def needs_rehash(self, stored: str) -> bool:
+        """Whether ``stored`` was made at another cost than this hasher's (cheap: it reads the hash's parameters)."""
+        try:
+            return self._hasher.check_needs_rehash(stored)
+        except InvalidHashError:
+            return True
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

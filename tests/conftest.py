@@ -40,6 +40,9 @@ WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = {"holidays": "", "hours": {day: ["00:00-24:00"] for day in WEEK}}  # an [sla] open every hour
 
 
+TEST_HASHING = {"hash_time_cost": 1, "hash_memory_kib": 1024, "hash_lanes": 1}
+
+
 def make_config(tmp_path: Path, **overrides: Any) -> Config:
     data: dict[str, Any] = {
         "store": {"data_dir": str(tmp_path / "data")},
@@ -50,7 +53,10 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
         },
         "desk": {"reconnect_grace_s": 30, "default_wrap_up_s": 5},
         # Password checks at normal priority: a machine busy with other work must not starve the suite's logins.
-        "auth": {"hash_nice": 0},
+        # Argon2id at a test's cost (1 pass over 1 MiB, about 1 ms): at the deployment's (0.1-0.3 s a hash on this
+        # machine) the suite's few thousand logins and accounts took minutes. tests/contact_center/test_auth.py
+        # checks the deployment's cost and that a hash made at another cost is made again at a login.
+        "auth": {"hash_nice": 0, **TEST_HASHING},
         "routing": {"offer_timeout_s": 20},
         "logging": {"format": "json"},
     }

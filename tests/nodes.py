@@ -107,6 +107,10 @@ default_wrap_up_s = {WRAP_UP_S}
 [routing]
 offer_timeout_s = {self.offer_timeout_s}
 leader = {str(self.leader).lower()}
+[auth]  # Argon2id at the suite's cost (tests/conftest.py)
+hash_time_cost = 1
+hash_memory_kib = 1024
+hash_lanes = 1
 [logging]
 format = "json"
 """

@@ -17,9 +17,12 @@ IDENTIFIER_KINDS = ("email", "phone", "user_id")
 class AuthConfig:
     """Sessions, and what stands between a password guesser and an account.
 
-    Passwords are checked by ``hash_workers`` threads at once, at CPU priority ``hash_nice``
-    (0-19; 19 the lowest), and at most ``hash_queue`` checks wait their turn (more are refused as
-    busy), so a flood of logins queues instead of taking the engine. After ``free_failures``
+    Passwords are hashed with Argon2id at ``hash_time_cost`` passes over ``hash_memory_kib`` of
+    memory in ``hash_lanes`` lanes (RFC 9106's second recommended setting by default; a stored hash
+    made at another cost is made again at the next right login). They are checked by
+    ``hash_workers`` threads at once, at CPU priority ``hash_nice`` (0-19; 19 the lowest), and at
+    most ``hash_queue`` checks wait their turn (more are refused as busy), so a flood of logins
+    queues instead of taking the engine. After ``free_failures``
     wrong passwords for one username (or ``client_free_failures`` from one client address) each
     next try must wait, ``backoff_first_s`` doubling up to ``backoff_max_s``; ``lockout_after``
     failures lock the account for ``lockout_s``, the right password included. Failures are
@@ -29,6 +32,9 @@ class AuthConfig:
 
     session_ttl_s: float = 8 * 3600.0
     customer_token_ttl_s: float = 30 * 86400.0
+    hash_time_cost: int = 3
+    hash_memory_kib: int = 64 * 1024
+    hash_lanes: int = 4
     hash_workers: int = 1
     hash_queue: int = 256
     hash_nice: int = 19
@@ -64,6 +70,9 @@ def read_auth(t: Table) -> AuthConfig:
     cfg = AuthConfig(
         session_ttl_s=float(t.get("session_ttl_s", d.session_ttl_s, number(0), "a number > 0")),
         customer_token_ttl_s=float(t.get("customer_token_ttl_s", d.customer_token_ttl_s, number(0), "a number > 0")),
+        hash_time_cost=t.get("hash_time_cost", d.hash_time_cost, integer(1), "an integer >= 1"),
+        hash_memory_kib=t.get("hash_memory_kib", d.hash_memory_kib, integer(8), "an integer >= 8"),
+        hash_lanes=t.get("hash_lanes", d.hash_lanes, lambda v: integer(1)(v) and v <= 64, "an integer 1-64"),
         hash_workers=t.get("hash_workers", d.hash_workers, lambda v: integer(1)(v) and v <= 64, "an integer 1-64"),
         hash_queue=t.get("hash_queue", d.hash_queue, integer(1), "an integer >= 1"),
         hash_nice=t.get("hash_nice", d.hash_nice, lambda v: integer(0)(v) and v <= 19, "an integer 0-19"),
@@ -77,6 +86,8 @@ def read_auth(t: Table) -> AuthConfig:
     )
     if cfg.backoff_max_s < cfg.backoff_first_s:
         raise ConfigError(f"{t.key('backoff_max_s')}: must not be below backoff_first_s")
+    if cfg.hash_memory_kib < 8 * cfg.hash_lanes:
+        raise ConfigError(f"{t.key('hash_memory_kib')}: Argon2 needs at least 8 KiB a lane ({8 * cfg.hash_lanes})")
     t.done()
     return cfg
 

@@ -7,16 +7,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from contact_center import events
 from contact_center.auth import Accounts
 from contact_center.bus import Bus
 from contact_center.clock import ManualClock
-from contact_center.config import Config
+from contact_center.config import AuthConfig, Config
 from contact_center.exceptions import AuthError, ClientError, Conflict, Forbidden
 from contact_center.model import Role
 from contact_center.store import SqliteStore
-from tests.conftest import PASSWORD, make_config
+from tests.conftest import PASSWORD, TEST_HASHING, make_config
 
 
 @pytest.fixture
@@ -101,3 +102,40 @@ async def test_names_and_passwords_are_checked_when_an_account_is_made(accounts)
         await acc.add_user("e k a", PASSWORD)
     with pytest.raises(ClientError, match="level must be 1-5"):
         await acc.add_user("fajar", PASSWORD, skills={"general": 9})
+
+
+async def test_passwords_are_hashed_at_rfc_9106s_cost_unless_the_deployment_says_otherwise(tmp_path: Path):
+    """By default Argon2id with 3 passes over 64 MiB in 4 lanes (the suite's own configs lower it to run faster)."""
+    store = SqliteStore(tmp_path / "auth.sqlite3")
+    accounts = Accounts(store, ManualClock(1_000.0), AuthConfig())
+    try:
+        await accounts.add_user("ayu", PASSWORD)
+        _, stored = await store.user_by_name("ayu")
+        assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    finally:
+        accounts.close()
+        await store.close()
+
+
+async def test_a_hash_made_at_another_cost_is_made_again_at_the_next_right_login(tmp_path: Path):
+    """The deployment raised the cost: a wrong password changes nothing; the right one logs in and is hashed anew."""
+    store, clock = SqliteStore(tmp_path / "auth.sqlite3"), ManualClock(1_000.0)
+    before = Accounts(store, clock, AuthConfig(**TEST_HASHING))
+    await before.add_user("budi", PASSWORD)
+    before.close()
+    _, old = await store.user_by_name("budi")
+    after = Accounts(store, clock, AuthConfig(hash_time_cost=2, hash_memory_kib=2048, hash_lanes=2))
+    try:
+        with pytest.raises(AuthError):
+            await after.login("budi", "not-the-password")
+        assert (await store.user_by_name("budi"))[1] == old
+        with capture_logs() as logs:
+            await after.login("budi", PASSWORD)
+        _, new = await store.user_by_name("budi")
+        assert old.startswith("$argon2id$v=19$m=1024,t=1,p=1$") and new.startswith("$argon2id$v=19$m=2048,t=2,p=2$")
+        assert [e["event"] for e in logs if e["event"].startswith("user.")] == ["user.password_rehashed"]
+        await after.login("budi", PASSWORD)  # the new hash holds the same password, and is not made again
+        assert (await store.user_by_name("budi"))[1] == new
+    finally:
+        after.close()
+        await store.close()
