@@ -11,7 +11,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from contact_center.identities import Identities
-from contact_center.model import IdentityKind, Role
+from contact_center.model import ContactState, IdentityKind, Role
 from contact_center.sla import Period, period_start
 from tests.clients import desk, login, offered_chat, widget
 from tests.conftest import Server
@@ -388,6 +388,10 @@ async def test_ratings_are_reported_per_month_quarter_half_and_year_to_superviso
         await customer.expect("ended")
         await customer.send({"type": "rate", "contact_id": contact_id, "score": score})
         await customer.expect("rated")
+    async with asyncio.timeout(5):  # handled: once the agent's wrap-up (0.2 s) is over
+        for _, contact_id in chats:
+            while (await server.engine.store.get_contact(contact_id)).state != ContactState.CLOSED:
+                await asyncio.sleep(0.05)
     await server.add_agent("sari", role=Role.SUPERVISOR)
     supervisor, ayu = await login(server, "sari"), await login(server, "ayu")
     today = server.engine.config.sla.calendar.local_date(time.time())
