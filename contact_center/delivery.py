@@ -19,6 +19,9 @@ repeat is published again by the engine, so the other side has it at once if it 
 
 Cost: nothing on the live path but a dictionary look-up; one store read per gap; one store
 round trip per node per ``check_s`` for all its conversations (BENCHMARKS.md).
+
+A socket lets go of a conversation it may no longer follow (over, or no longer its own) once
+nothing of it is pending: a desk open all day follows hundreds, and kept every one of them.
 """
 
 from __future__ import annotations
@@ -68,10 +71,16 @@ class _Followed:
         self.recorded = 0  # the last seq the store was seen to hold
 
 
+_PRUNE_FROM = 8  # conversations a socket follows before it looks for ones to let go
+
+
 class Conversations:
     """The conversations one socket follows (see the module's docstring). One per socket: kept small."""
 
-    __slots__ = ("_clock", "_filled", "_followed", "_gap_wait_s", "_give", "_read", "_tasks", "closed", "may_follow")
+    __slots__ = (
+        "_clock", "_filled", "_followed", "_gap_wait_s", "_give", "_prune_at", "_read", "_tasks", "closed",
+        "may_follow",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -89,6 +98,7 @@ class Conversations:
         self._gap_wait_s = gap_wait_s
         self._filled = filled
         self._followed: dict[str, _Followed] = {}
+        self._prune_at = _PRUNE_FROM  # followed conversations at which those let go of are looked for
         self._tasks: set[asyncio.Task[None]] | None = None  # fills under way: made when the first is
         self.closed = False
 
@@ -97,14 +107,14 @@ class Conversations:
         old = self._followed.pop(contact_id, None)
         if old is not None and old.timer is not None:
             old.timer.cancel()
-        self._followed[contact_id] = _Followed(delivered)
+        self._add(contact_id, delivered)
 
     def live(self, message: Message) -> None:
         """A message of a conversation, from the bus or a read: given in order, once."""
         contact_id, seq = message.contact_id or "", message.seq or 0
         followed = self._followed.get(contact_id)
         if followed is None:  # a conversation first heard of now: followed from its beginning
-            followed = self._followed[contact_id] = _Followed(0)
+            followed = self._add(contact_id, 0)
         if seq <= followed.delivered or seq in followed.held:
             return
         followed.held[seq] = message
@@ -112,25 +122,19 @@ class Conversations:
 
     def own(self, contact_id: str, seq: int) -> None:
         """The client has message ``seq`` already (its own, acknowledged): it is not given again."""
-        followed = self._followed.get(contact_id)
-        if followed is None:
-            followed = self._followed[contact_id] = _Followed(0)
+        followed = self._followed.get(contact_id) or self._add(contact_id, 0)
         if seq > followed.delivered:
             followed.held[seq] = None
             self._drain(contact_id, followed)
 
     def hold(self, contact_id: str) -> None:
         """A payload with the conversation's messages is being read: give none of them meanwhile."""
-        followed = self._followed.get(contact_id)
-        if followed is None:
-            followed = self._followed[contact_id] = _Followed(0)
+        followed = self._followed.get(contact_id) or self._add(contact_id, 0)
         followed.loading += 1
 
     def given(self, contact_id: str, seqs: Iterable[int]) -> None:
         """The client was sent the conversation's messages whole (``seqs``): what is held beyond them follows."""
-        followed = self._followed.get(contact_id)
-        if followed is None:
-            followed = self._followed[contact_id] = _Followed(0)
+        followed = self._followed.get(contact_id) or self._add(contact_id, 0)
         followed.loading = max(0, followed.loading - 1)
         followed.delivered = max(followed.delivered, *seqs, 0)
         self._drain(contact_id, followed)
@@ -143,6 +147,21 @@ class Conversations:
         followed.recorded = max(followed.recorded, recorded)
         if followed.recorded > followed.delivered:
             self._arm(contact_id, followed)
+
+    def _add(self, contact_id: str, delivered: int) -> _Followed:
+        """A conversation followed from now; first, once there are a few, those let go of are dropped."""
+        if len(self._followed) >= self._prune_at:
+            self._prune()
+            self._prune_at = max(_PRUNE_FROM, 2 * len(self._followed))  # each look paid for by as many adds
+        followed = self._followed[contact_id] = _Followed(delivered)
+        return followed
+
+    def _prune(self) -> None:
+        """Drop each conversation this socket may no longer follow that has nothing pending (held, read, timed)."""
+        for contact_id, f in list(self._followed.items()):
+            idle = not f.held and f.timer is None and not f.reading and not f.loading
+            if idle and not self.may_follow(contact_id):
+                del self._followed[contact_id]
 
     def following(self) -> Iterable[tuple[str, int]]:
         """Each conversation followed, with what was given of it."""
@@ -208,7 +227,10 @@ class Conversations:
             messages = []
         finally:
             followed.reading = False
-        if self._followed.get(contact_id) is not followed or self.closed or not self.may_follow(contact_id):
+        if self._followed.get(contact_id) is not followed or self.closed:
+            return
+        if not self.may_follow(contact_id):  # over, or no longer this socket's, while it was read
+            del self._followed[contact_id]
             return
         before = followed.delivered
         for message in messages:

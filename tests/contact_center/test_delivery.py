@@ -172,3 +172,36 @@ async def test_a_resumed_conversation_starts_after_what_the_client_has():
     clock.advance(WAIT)
     await settle()
     assert record.reads == [], "a closed socket reads nothing"
+
+
+async def test_a_socket_lets_go_of_conversations_it_no_longer_follows_once_nothing_is_pending():
+    """A desk open all day: of hundreds of chats handled one after another it keeps only the few it may still
+    follow (and one whose gap is still being filled); one kept open throughout still goes on in order."""
+    record, clock = Record(), ManualClock()
+    sock = Socket(record, clock, open_={"kept"})
+    for m in record.add(1, 2, contact_id="kept"):
+        sock.conversations.live(m)
+    for n in range(300):
+        contact_id = f"chat{n}"
+        sock.open.add(contact_id)
+        for m in record.add(1, 2, 3, contact_id=contact_id):
+            sock.conversations.live(m)
+        sock.open.discard(contact_id)  # closed: over for this socket
+        assert len(list(sock.conversations.following())) <= 8
+    gap = record.add(1, 2, contact_id="gap")
+    sock.open.add("gap")
+    sock.conversations.live(gap[1])  # 1 is late: a fill is armed
+    sock.open.discard("gap")
+    for n in range(300, 320):
+        sock.open.add(f"chat{n}")
+        sock.conversations.live(record.add(1, contact_id=f"chat{n}")[0])
+        sock.open.discard(f"chat{n}")
+    assert {"kept", "gap"} <= dict(sock.conversations.following()).keys()
+    clock.advance(WAIT)
+    await settle()  # the fill finds the conversation over: it is given nothing, and let go of
+    assert "gap" not in dict(sock.conversations.following())
+    assert len(list(sock.conversations.following())) <= 8
+    sock.given.clear()
+    for m in [*record.messages["kept"], *record.add(3, contact_id="kept")]:
+        sock.conversations.live(m)
+    assert sock.given == [3]
