@@ -118,18 +118,22 @@ async def probe(http: aiohttp.ClientSession, url: str, rtts: list[tuple[float, f
             await asyncio.sleep(1.0)
 
 
-def _gc_figures(text: str) -> tuple[float, int]:
-    """The longest collector pause so far (s) and how many collections, from ``/metrics``."""
-    longest = [float(v) for v in re.findall(r'^cc_gc_longest_pause_seconds\{generation="\d"\} (\S+)$', text, re.M)]
-    counts = [float(v) for v in re.findall(r'^cc_gc_pause_seconds_count\{generation="\d"\} (\S+)$', text, re.M)]
-    return max(longest, default=0.0), int(sum(counts))
+def _gc_figures(text: str) -> tuple[float, int, int]:
+    """The longest collector pause so far (s), how many collections, and the objects they found in cycles, from
+    ``/metrics``."""
+
+    def each(name: str) -> list[float]:
+        return [float(v) for v in re.findall(rf'^{name}\{{generation="\d"\}} (\S+)$', text, re.M)]
+
+    longest, counts = each("cc_gc_longest_pause_seconds"), each("cc_gc_pause_seconds_count")
+    return max(longest, default=0.0), int(sum(counts)), int(sum(each("cc_gc_collected_objects")))
 
 
 async def _sample(http: aiohttp.ClientSession, engine: EngineProcess, since: float) -> dict[str, Any]:
     assert engine.proc is not None
     data = engine.workdir / "data"
     async with http.get(f"{engine.url}/metrics") as r:
-        longest, collections = _gc_figures(await r.text())
+        longest, collections, in_cycles = _gc_figures(await r.text())
 
     def size(name: str) -> int:
         path = data / name
@@ -143,6 +147,7 @@ async def _sample(http: aiohttp.ClientSession, engine: EngineProcess, since: flo
         "wal_mib": round(size("contact-center.sqlite3-wal") / 2**20, 2),
         "gc_longest_ms": round(longest * 1000, 2),
         "gc_collections": collections,
+        "gc_in_cycles": in_cycles,
     }
 
 
@@ -220,6 +225,10 @@ def _summary(
         "wal_max_mib": max(s["wal_mib"] for s in samples), "db_last_mib": last["db_mib"],
         "open_files_settled": settled["open_files"], "open_files_last": last["open_files"],
         "gc_longest_ms": last["gc_longest_ms"], "gc_collections": last["gc_collections"],
+        "gc_in_cycles": last["gc_in_cycles"] - settled["gc_in_cycles"],
+        "gc_in_cycles_per_visitor": round(
+            (last["gc_in_cycles"] - settled["gc_in_cycles"]) / max(1.0, rate * (last["t_s"] - settled["t_s"])), 3
+        ),
         "probe_p99_first_ms": round(percentile(first, 99), 2) if first else None,
         "probe_p99_last_ms": round(percentile(late, 99), 2) if late else None,
         "probe_p50_ms": round(percentile([ms for _, ms in rtts], 50), 2) if rtts else None,
@@ -276,6 +285,8 @@ def section(r: dict[str, Any]) -> list[str]:
         f"{'met' if r['wal_max_mib'] <= 64 else 'missed'} |",
         f"| longest collector pause | {r['gc_longest_ms']:.1f} ms ({r['gc_collections']:,} collections) | under 20 ms: "
         f"{'met' if r['gc_longest_ms'] < 20 else 'missed'} |",
+        f"| objects the collector found in cycles after settling | {r['gc_in_cycles']:,} "
+        f"({r['gc_in_cycles_per_visitor']:g} a visitor) | none: reference counting frees a closed socket |",
         f"| probe p99, first and last tenth | {first} ms, {last} ms (p50 {r['probe_p50_ms']} ms) | flat within 2×: "
         f"{'met' if flat else 'missed'} |",
         f"| open files | {r['open_files_settled']} then {r['open_files_last']} | flat |",

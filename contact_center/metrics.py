@@ -68,6 +68,11 @@ DECLARED: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "The longest pause of the cyclic garbage collector since the start, by generation.",
         ("generation",),
     ),
+    "cc_gc_collected_objects": (
+        "gauge",
+        "Objects the cyclic garbage collector found in reference cycles and freed since the start, by generation.",
+        ("generation",),
+    ),
     "cc_messages_filled_total": ("counter", "Chat messages the bus missed, given to sockets from the store.", ()),
     "cc_delivery_checks_total": (
         "counter",

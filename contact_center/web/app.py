@@ -340,6 +340,7 @@ async def _housekeeping_ctx(app: web.Application) -> AsyncIterator[None]:
         lambda generation, took: meter.observe("cc_gc_pause_seconds", took, generation=str(generation))
     )
     meter.gauges("cc_gc_longest_pause_seconds", lambda: {str(g): took for g, took in enumerate(pauses.longest)})
+    meter.gauges("cc_gc_collected_objects", lambda: {str(g): n for g, n in enumerate(pauses.collected)})
     pauses.install()
     yield
     pauses.remove()
