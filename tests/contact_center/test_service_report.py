@@ -14,7 +14,7 @@ import pytest
 from contact_center.cli import main
 from contact_center.contact_facts import facts_of, facts_row
 from contact_center.model import Channel, Contact, ContactState, Customer
-from contact_center.service_figures import Rules, figures_of
+from contact_center.service_figures import Rules, figures_of, hourly_of
 from contact_center.service_report import CSV_COLUMNS, read_facts, rules_of, service_report
 from contact_center.sla import BusinessCalendar, Period, Promise
 from contact_center.store import Changes, NewEvent, SqliteStore, Store
@@ -281,3 +281,21 @@ def test_the_report_command_refuses_a_span_backwards(tmp_path, monkeypatch):
     config.write_text(f'[store]\ndata_dir = "{tmp_path}"\n')
     with pytest.raises(SystemExit, match="report: --from 2026-12-02 is after --to 2026-12-01"):
         main(["--config", str(config), "report", "--from", "2026-12-02", "--to", "2026-12-01"])
+
+
+@pytest.mark.parametrize("day", [date(2026, 3, 29), date(2026, 10, 25), date(2026, 7, 1)])
+def test_arrivals_are_counted_in_their_local_hour_on_days_the_clocks_change_too(day: date):
+    """A day of 23 hours (clocks forward), of 25 (back) and of 24 in Berlin: each arrival in the hour its clock
+    showed, as the dashboard's hourly table counts them (arithmetic on an even day, one by one on the others)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    calendar = BusinessCalendar("Europe/Berlin")
+    since = datetime.combine(day, datetime.min.time(), berlin).timestamp()
+    until = datetime.combine(date.fromordinal(day.toordinal() + 1), datetime.min.time(), berlin).timestamp()
+    arrivals = [since + s for s in range(0, int(until - since), 1234)]
+    chats = [Contact(f"c{i}", Channel.CHAT, "ana", ContactState.CLOSED, t, t, []) for i, t in enumerate(arrivals)]
+    hourly = hourly_of(facts_of(facts_row(c) for c in chats), calendar, RULES, until, day)
+    expected = [0] * 24
+    for t in arrivals:
+        expected[datetime.fromtimestamp(t, berlin).hour] += 1
+    assert [h.arrived for h in hourly["chat"]] == expected
+    assert sum(expected) == len(arrivals) and (until - since) / 3600 == {29: 23, 25: 25, 1: 24}[day.day]

@@ -25,6 +25,9 @@ _COLUMNS = ", ".join(
 )
 
 
+_CHUNK_ROWS = 4096
+
+
 class SqliteReports(SqliteWriter):
     """What the reports read from the file."""
 
@@ -59,17 +62,24 @@ class SqliteReports(SqliteWriter):
         return started, scores
 
     async def contact_facts(self, since: float, until: float) -> ContactFacts:
-        """Every contact that arrived in [since, until), by the ``contacts_created`` index."""
+        """Every contact that arrived in [since, until), in arrival order by the ``contacts_created`` index.
+
+        Laid out in columns a few thousand rows at a time: the dashboard reads the whole day every few
+        seconds, and all of its rows at once (a tuple, its texts and its floats each) made the memory of
+        the engine rise with the day's contacts.
+        """
         cursor = self._db.cursor()
         cursor.row_factory = None
+        parts: list[ContactFacts] = []
         with collector_held():  # a tuple per row, all dropped once laid out in columns
-            rows = cursor.execute(
-                f"SELECT {_COLUMNS} FROM contacts WHERE created_at >= ? AND created_at < ?",  # noqa: S608
+            cursor.execute(
+                f"SELECT {_COLUMNS} FROM contacts WHERE created_at >= ? AND created_at < ?"  # noqa: S608
+                " ORDER BY created_at",
                 (since, until),
-            ).fetchall()
-            facts = facts_of(rows)
-            del rows
-        return facts
+            )
+            while rows := cursor.fetchmany(_CHUNK_ROWS):
+                parts.append(facts_of(rows))
+        return ContactFacts.joined(parts) if parts else facts_of(())
 
     async def status_changes(self, since: float, until: float) -> list[StatusChange]:
         """See :data:`~contact_center.store.base.StatusChange`; by ``agent_statuses_at``."""
