@@ -16,7 +16,10 @@ import numpy.typing as npt
 
 from contact_center.model import Contact
 
-__all__ = ["FIELDS", "ContactFacts", "factorize", "facts_of", "facts_row", "slot_of"]
+__all__ = [
+    "FIELDS", "ContactFacts", "arrival_order", "columns_of", "factorize", "facts_of", "facts_row", "in_arrival_order",
+    "slot_of",
+]  # fmt: skip
 
 # The order of a row: the text facts first, then the times and the rating.
 FIELDS = (
@@ -58,10 +61,18 @@ class ContactFacts:
     @staticmethod
     def joined(parts: Sequence[ContactFacts]) -> ContactFacts:
         """The parts' facts one after the other (each part's contacts arrived after all of the one before's),
-        each column copied once."""
-        if len(parts) == 1:
-            return parts[0]
-        return ContactFacts(*(np.concatenate([getattr(p, n) for p in parts]) for n in _ATTRS))
+        each column copied once (none, when all but one part are empty)."""
+        some = [p for p in parts if len(p)] or list(parts[:1])
+        if not some:
+            return columns_of(())
+        if len(some) == 1:
+            return some[0]
+        return ContactFacts(*(np.concatenate([getattr(p, n) for p in some]) for n in _ATTRS))
+
+    def put(self, rows: npt.NDArray[np.intp], part: ContactFacts) -> None:
+        """Set the facts of ``rows`` to ``part``'s (one row of it each), in place."""
+        for name in _ATTRS:
+            getattr(self, name)[rows] = getattr(part, name)
 
     def take(self, keep: npt.NDArray[np.bool_] | npt.NDArray[np.intp]) -> ContactFacts:
         """The facts of the rows ``keep`` selects."""
@@ -102,6 +113,21 @@ def slot_of(details: dict[str, Any]) -> float | None:
 def facts_of(rows: Sequence[Sequence[Any]] | Iterable[Sequence[Any]]) -> ContactFacts:
     """Rows in the order of :data:`FIELDS` (None, or NaN, where a fact is missing), sorted by arrival (rows given
     in arrival order keep their order; others are sorted by arrival, then id)."""
+    facts = columns_of(rows)
+    return facts if in_arrival_order(facts) else facts.take(arrival_order(facts))
+
+
+def in_arrival_order(facts: ContactFacts) -> bool:
+    return len(facts) < 2 or bool((facts.created[1:] >= facts.created[:-1]).all())
+
+
+def arrival_order(facts: ContactFacts) -> npt.NDArray[np.intp]:
+    """The rows' order by arrival, ties by id."""
+    return np.lexsort((facts.id.astype(str), facts.created))
+
+
+def columns_of(rows: Sequence[Sequence[Any]] | Iterable[Sequence[Any]]) -> ContactFacts:
+    """Rows in the order of :data:`FIELDS` laid out in columns, in the order given."""
     listed = list(rows)
     n = len(listed)
     by_field = list(zip(*listed, strict=True)) if listed else [()] * len(FIELDS)  # one pass, in C
@@ -117,7 +143,4 @@ def facts_of(rows: Sequence[Sequence[Any]] | Iterable[Sequence[Any]]) -> Contact
         else:
             col = np.array(values, dtype=np.float64) if n else np.zeros(0)  # None is NaN
         columns.append(col)
-    facts = ContactFacts(*columns)
-    if n < 2 or bool((facts.created[1:] >= facts.created[:-1]).all()):
-        return facts  # read in arrival order already (both stores' indexes give it)
-    return facts.take(np.lexsort((facts.id.astype(str), facts.created)))  # ties in arrival: by id
+    return ContactFacts(*columns)

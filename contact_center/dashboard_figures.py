@@ -1,8 +1,9 @@
 """The figures behind the supervisors' dashboard: today and this week per channel, today by hour, agents' day.
 
-Read from the store at most once a second while a supervisor watches: the contacts that arrived
-before today (this week, and a few days before it for what was handled today) are read once
-every few minutes and kept; today's are read each time, which a day's worth makes cheap. From
+Read at most once a second while a supervisor watches, and every few seconds for the gauges: the
+contacts that arrived before today (this week, and a few days before it for what was handled today)
+are read from the store once every few minutes and kept; today's are kept as the node applies their
+records (:mod:`contact_center.today_facts`), not read again each time. From
 them come the service figures (:mod:`contact_center.service_figures`), each agent's occupancy
 (:mod:`contact_center.occupancy`) and, per hour, the agents each channel needed (Erlang C for
 chat, call and callback; email's workload) beside the agents staffed.
@@ -15,11 +16,13 @@ from datetime import date, datetime, time, timedelta
 from time import monotonic
 
 from contact_center.contact_facts import ContactFacts
+from contact_center.model import Contact
 from contact_center.occupancy import AgentTime, agent_times, staffed_by_hour
 from contact_center.service_figures import ChannelStat, Rules, figures_of, hourly_of
 from contact_center.sla import BusinessCalendar, Period, period_start
 from contact_center.staffing import Demand, agents_needed, email_workload
 from contact_center.store.base import ReportStore
+from contact_center.today_facts import TodayFacts
 
 __all__ = ["DashboardFigures", "DayFigures", "HourStaffing"]
 
@@ -65,7 +68,16 @@ class DashboardFigures:
         self._targets = targets
         self._earlier: ContactFacts | None = None
         self._earlier_key: tuple[date, float] = (date.min, 0.0)
+        self._today = TodayFacts()
         self._last: tuple[float, float, int, DayFigures] | None = None  # (real time, now, backlog, figures)
+
+    def heard(self, contact: Contact) -> None:
+        """A contact record as the node applied it (see :meth:`contact_center.engine.Engine.follow_records`)."""
+        self._today.heard(contact)
+
+    def reread(self) -> None:
+        """Records changed without the node applying them: today's are read whole at the next reading."""
+        self._today.reread()
 
     async def read(self, now: float, email_backlog: int = 0) -> DayFigures:
         """The figures at ``now``; the same reading again within a second (the dashboard and the gauges share it)."""
@@ -85,7 +97,8 @@ class DashboardFigures:
         if self._earlier is None or self._earlier_key[0] != today or now - self._earlier_key[1] > _KEEP_EARLIER_S:
             self._earlier = await self._store.contact_facts(week_since - 3 * _DAY_S, midnight)
             self._earlier_key = (today, now)
-        facts = ContactFacts.joined((self._earlier, await self._store.contact_facts(midnight, midnight + 2 * _DAY_S)))
+        today_on = await self._today.facts(self._store, midnight, midnight + 2 * _DAY_S, monotonic())
+        facts = ContactFacts.joined((self._earlier, today_on))
         tomorrow = _midnight(cal, today + timedelta(days=1))
         day = figures_of(facts, cal, self._rules, now, Period.DAY, today, today, midnight, tomorrow)
         week = figures_of(facts, cal, self._rules, now, Period.WEEK, first, today, week_since, tomorrow)

@@ -32,7 +32,7 @@ from contact_center.engine.mail_filing import MailFiling
 from contact_center.engine.moves import Moves
 from contact_center.engine.offers import Offers
 from contact_center.engine.presence import AgentPresence
-from contact_center.engine.replica import Replica
+from contact_center.engine.replica import SHARED_REMEMBERED, Replica
 from contact_center.engine.replication import Replication
 from contact_center.engine.schedule import Schedule
 from contact_center.engine.search import CustomerSearch
@@ -89,9 +89,10 @@ class Engine:
         self.metrics = metrics if metrics is not None else Metrics()
         self._liveness = liveness
         self._tasks: set[asyncio.Task[Any]] = set()
-        signals = Signals()
+        self._signals = signals = Signals()
         timers = Timers(clock, node_id, liveness, self._spawn)
-        replica = Replica(config, clock, timers, kinds, learn=self._learn_soon if self.shared else None)
+        replica = Replica(config, clock, timers, kinds, learn=self._learn_soon if self.shared else None,
+                          remembered=SHARED_REMEMBERED if self.shared else 0)  # fmt: skip
         work = Work(store, self.bus, clock, replica, signals, self.metrics, node_id=node_id, on_outbound=on_outbound)
         self._moves = moves = Moves(work, replica, clock, config)
         self.timers, self.replica, self._work = timers, replica, work
@@ -145,6 +146,12 @@ class Engine:
 
     def resync_soon(self, then: Callable[[], None] | None = None) -> None:
         self._replication.resync_soon(then)
+
+    def follow_records(self, applied: Callable[[Contact], None], reread: Callable[[], None]) -> None:
+        """``applied`` is told of every contact record this node takes (its own units', other nodes', the store's)
+        as it takes it; ``reread`` when records may have changed without that (a resync, customers merged)."""
+        self.replica.applied.append(applied)
+        self._signals.reread.connect(reread)
 
     def route_soon(self) -> None:
         self._offers.route_soon()

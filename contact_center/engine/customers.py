@@ -117,6 +117,7 @@ class Customers:
         log.info("customer.merged", customer_id=keep, merged=gone, by=kind.value, verified_by=by)
         self._work.publish(topics.customer(gone), Merged(keep, kind.value, value))
         self._signals.queue_changed()
+        self._signals.reread()  # the finished contacts moved too, in the store alone
 
     async def send_code(self, address: str, code: str, language: str, minutes: int, event: NewEvent) -> None:
         """Mail a one-time code through the outbox (durable, sent once), with its history event."""

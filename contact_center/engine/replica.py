@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
+from typing import Final
 
 from contact_center.channel_kinds import ChannelKinds
 from contact_center.clock import Clock
@@ -27,7 +28,9 @@ from routing import AgentState
 
 __all__ = ["Replica"]
 
-_REMEMBERED = 50_000  # versions of finished contacts kept, so a late announcement cannot revive one
+# Versions of finished contacts kept, so that a late announcement from another node cannot revive one.
+# Alone on its store a node hears no announcements: it keeps none (a soak's hour had kept 18,000).
+SHARED_REMEMBERED: Final = 50_000
 _CONTACT_TIMERS = ("offer", "wrap", "risk", "sla", "gone", "due")
 
 
@@ -35,7 +38,9 @@ class Replica:
     """The records as this node knows them (see the module's docstring).
 
     ``learn`` is told the id of an agent a record names but this node has no account of
-    (created on another node), so that it is read from the store.
+    (created on another node), so that it is read from the store. ``remembered`` finished contacts'
+    versions are kept (see :data:`SHARED_REMEMBERED`). Each callable in :attr:`applied` is told of
+    every contact record applied, as it is.
     """
 
     def __init__(
@@ -46,6 +51,7 @@ class Replica:
         kinds: ChannelKinds,
         *,
         learn: Callable[[str], None] | None,
+        remembered: int = SHARED_REMEMBERED,
     ) -> None:
         self._clock = clock
         self._timers = timers
@@ -62,6 +68,8 @@ class Replica:
         self.scheduled: set[str] = set()  # contacts waiting for their time, out of the queue (statistics count them)
         self.held_of: dict[str, set[str]] = {}  # customer id -> its contacts agents hold (assigned, wrap-up)
         self._known: OrderedDict[str, int] = OrderedDict()  # record key -> version the store confirmed
+        self._remembered = remembered
+        self.applied: list[Callable[[Contact], None]] = []
 
     # ---------------------------------------------------------------- reading
 
@@ -133,6 +141,8 @@ class Replica:
             self._index(new)
         else:
             self.contacts.pop(new.id, None)
+        for told in self.applied:
+            told(new)
 
     def drop(self, contact: Contact) -> None:
         """Forget a contact that was never recorded (if nothing replaced it since)."""
@@ -158,7 +168,7 @@ class Replica:
             return False
         self._known[key] = version
         self._known.move_to_end(key)
-        while len(self._known) > _REMEMBERED + len(self.contacts) + len(self.agents):
+        while len(self._known) > self._remembered + len(self.contacts) + len(self.agents):
             self._known.popitem(last=False)
         return True
 

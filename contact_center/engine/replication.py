@@ -162,6 +162,7 @@ class Replication:
                     replica.heard_contact(gone, force=True)
         await self._work.run(self._recount)
         self._signals.queue_changed()
+        self._signals.reread()
 
     def resync_soon(self, then: Callable[[], None] | None = None) -> None:
         """Resync once the store answers again; many calls meanwhile make one resync, after which ``then`` runs."""

@@ -32,10 +32,13 @@ class Signal:
 class Signals:
     """The engine's signals, made once and given to every service."""
 
-    __slots__ = ("out_of_step", "queue_changed")
+    __slots__ = ("out_of_step", "queue_changed", "reread")
 
     def __init__(self) -> None:
         # Something routing works on changed: a contact queued, an agent freed or came back.
         self.queue_changed = Signal("queue_changed")
         # What this node holds may be off from the store (a commit failed half-way): read it again.
         self.out_of_step = Signal("out_of_step")
+        # Records may have changed without this node applying them (it read them again, customers merged):
+        # what is kept from the records applied (the dashboard's day) should be read again.
+        self.reread = Signal("reread")

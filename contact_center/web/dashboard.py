@@ -62,6 +62,7 @@ class DashboardNews:
         self._targets = {**config.reports.targets, "email": config.email.target}
         self._thresholds = dict(rules.thresholds)
         self.figures = DashboardFigures(store, config.sla.calendar, rules, self._targets)  # the gauges read it too
+        engine.follow_records(self.figures.heard, self.figures.reread)  # today's contacts kept as they change
         self._day: DayFigures | None = None
         self._figured_at = float("-inf")
         self._figures_every_s = figures_every_s

@@ -304,3 +304,14 @@ async def test_a_chat_arriving_while_a_pass_commits_is_offered_right_after_it(en
         while len(env.of(f"agent:{ayu.id}", "offer")) < 2:
             await asyncio.sleep(0.01)
     assert [o["contact"]["id"] for o in env.of(f"agent:{ayu.id}", "offer")] == [first.id, second.id]
+
+
+async def test_alone_on_its_store_the_engine_keeps_no_versions_of_finished_contacts(env: EngineEnv):
+    """No other node announces anything, so nothing late can revive a finished contact: of 30 chats that came and
+    went it remembers the versions of none (nodes sharing a store keep 50,000)."""
+    for n in range(30):
+        customer, contact = await chat(env, client_id=f"m{n}")
+        await env.engine.customer_left(customer.id)
+        assert env.engine.contact(contact.id) is None
+    assert not env.engine.shared
+    assert len(env.engine.replica._known) <= len(env.engine.replica.contacts) + len(env.engine.replica.agents)

@@ -160,3 +160,31 @@ async def test_a_supervisor_enters_figures_and_gets_the_agents_they_need(server:
     assert (await sup.expect("error", ref="huge"))["field"] == "backlog"
     await sup.send({**ask, "ref": "again"})
     assert (await sup.expect("staffing_advice", ref="again"))["needed"]["agents"] == n
+
+
+async def test_the_days_figures_kept_as_records_apply_equal_the_day_read_whole(server: Server):
+    """Chats that wait, are answered, closed, left and rated: the figures the dashboard keeps from the records the
+    engine applies equal those of the whole day read from the store."""
+    from contact_center.dashboard_figures import DashboardFigures
+    from contact_center.service_report import rules_of
+    from contact_center.web.keys import DESK
+
+    agent_ws, first, _, assigned = await offered_chat(server)
+    kept = server.app[DESK].dashboard.figures
+    await kept.read(server.engine.clock.now())  # the day read once, here; all that follows is heard
+    second, _ = await widget(server, {"topic": "general", "language": "en"})
+    await second.send({"type": "message", "client_id": "c-9", "text": "Anyone there?"})
+    await second.expect("ack")
+    await second.send({"type": "leave"})
+    await second.expect("ended")
+    await agent_ws.send({"type": "close", "contact_id": assigned["contact"]["id"], "disposition": "resolved"})
+    await first.expect("ended")
+    await first.send({"type": "rate", "contact_id": assigned["contact"]["id"], "score": 4})
+    await first.expect("rated")
+    config = server.engine.config
+    whole = DashboardFigures(server.engine.store, config.sla.calendar, rules_of(config), kept._targets)
+    now = server.engine.clock.now()
+    got, expected = await kept.read(now), await whole.read(now)
+    assert got == expected
+    chat = got.today["chat"]
+    assert (chat.arrived, chat.answered, chat.abandoned + chat.short_abandoned) == (2, 1, 1)
