@@ -263,7 +263,11 @@ def write_chart(result: dict[str, Any], path: Path) -> None:
 
 
 def section(r: dict[str, Any]) -> list[str]:
-    growth_ok = r["rss_growth_mib_per_hour"] < 10
+    # The target: under 10 MiB of growth after the first ten minutes of an hour; a shorter run is held to its
+    # rate (10 MiB an hour), a longer one to what its hour would have grown.
+    hour = r["minutes"] >= 60
+    growth_ok = r["rss_growth_mib_per_hour"] * (50 / 60 if hour else 1) < 10
+    growth_target = "under 10 MiB after the first ten minutes of the hour" if hour else "under 10 MiB an hour"
     first, last = r["probe_p99_first_ms"], r["probe_p99_last_ms"]
     flat = first is not None and last is not None and last <= 2 * first
     return [
@@ -279,7 +283,7 @@ def section(r: dict[str, Any]) -> list[str]:
         "| figure | measured | target |",
         "|---|---|---|",
         f"| RSS growth after settling | {r['rss_growth_mib']:.1f} MiB ({r['rss_growth_mib_per_hour']:.1f} MiB an hour; "
-        f"{r['rss_settled_mib']:.0f} to {r['rss_last_mib']:.0f} MiB) | under 10 MiB an hour: "
+        f"{r['rss_settled_mib']:.0f} to {r['rss_last_mib']:.0f} MiB) | {growth_target}: "
         f"{'met' if growth_ok else 'missed'} |",
         f"| largest write-ahead log | {r['wal_max_mib']:.1f} MiB | at most 64 MiB (the configured limit): "
         f"{'met' if r['wal_max_mib'] <= 64 else 'missed'} |",
