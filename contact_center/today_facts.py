@@ -19,13 +19,28 @@ from typing import Any
 
 import numpy as np
 
-from contact_center.contact_facts import ContactFacts, arrival_order, columns_of, facts_row, in_arrival_order
-from contact_center.model import Contact
+from contact_center.contact_facts import (
+    FIELDS,
+    ContactFacts,
+    arrival_order,
+    columns_of,
+    facts_row,
+    in_arrival_order,
+)
+from contact_center.model import Contact, ContactState
 from contact_center.store.base import ReportStore
 
 __all__ = ["RELOAD_S", "TodayFacts"]
 
 RELOAD_S = 3600.0
+_FINAL = frozenset({ContactState.CLOSED.value, ContactState.ABANDONED.value})
+_STATE = FIELDS.index("state")
+
+
+def _open_rows(facts: ContactFacts, first: int = 0) -> dict[str, int]:
+    """Contact id -> row, of the rows from ``first`` on whose contact is not finished (those change most)."""
+    rows = zip(facts.id[first:].tolist(), facts.state[first:].tolist(), strict=True)
+    return {cid: first + k for k, (cid, state) in enumerate(rows) if state not in _FINAL}
 
 
 class TodayFacts:
@@ -35,7 +50,7 @@ class TodayFacts:
         self._since = math.inf  # the span kept: [since, until); none yet
         self._until = math.inf
         self._facts = columns_of(())
-        self._row: dict[str, int] = {}  # contact id -> its row in _facts
+        self._row: dict[str, int] = {}  # contact id -> its row in _facts, for contacts not finished
         self._noted: dict[str, tuple[Any, ...]] = {}  # rows changed since the last reading, by contact id
         self._read_at = -math.inf
         self._stale = True
@@ -67,28 +82,42 @@ class TodayFacts:
         except BaseException:
             self._stale = True
             raise
-        self._facts, self._row = facts, {cid: i for i, cid in enumerate(facts.id.tolist())}
+        self._facts, self._row = facts, _open_rows(facts)
         self._read_at = beat
         if self._noted:
             self._lay_in()
 
     def _lay_in(self) -> None:
         noted, self._noted = self._noted, {}
-        row_of = self._row.get
-        known = [(i, row) for row in noted.values() if (i := row_of(row[0])) is not None]
+        at: list[int] = []
+        known: list[tuple[Any, ...]] = []
+        fresh: list[tuple[Any, ...]] = []
+        for cid, row in noted.items():
+            finished = row[_STATE] in _FINAL
+            i = self._row.pop(cid, None) if finished else self._row.get(cid)
+            if i is None and finished:  # a finished contact changed again (rated), or one that came finished
+                i = self._find(cid)
+            if i is None:
+                fresh.append(row)
+            else:
+                at.append(i)
+                known.append(row)
         if known:
-            at = np.fromiter((i for i, _ in known), dtype=np.intp, count=len(known))
-            self._facts.put(at, columns_of(row for _, row in known))
-        fresh = [row for row in noted.values() if row[0] not in self._row]
+            self._facts.put(np.array(at, dtype=np.intp), columns_of(known))
         if fresh:
             self._append(columns_of(fresh))
+
+    def _find(self, contact_id: str) -> int | None:
+        """The row of a contact no longer indexed (a look through the ids: a rating's, now and then)."""
+        hits = np.flatnonzero(self._facts.id == contact_id)
+        return int(hits[0]) if len(hits) else None
 
     def _append(self, part: ContactFacts) -> None:
         start = len(self._facts)
         joined = ContactFacts.joined((self._facts, part))
         if in_arrival_order(joined):
-            self._row.update((cid, start + k) for k, cid in enumerate(part.id.tolist()))
+            self._row.update(_open_rows(joined, start))
         else:  # one arrived before the last one kept (its unit committed later): the rows in order again
             joined = joined.take(arrival_order(joined))
-            self._row = {cid: i for i, cid in enumerate(joined.id.tolist())}
+            self._row = _open_rows(joined)
         self._facts = joined

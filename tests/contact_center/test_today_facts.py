@@ -55,8 +55,8 @@ def same(a: ContactFacts, b: ContactFacts) -> None:
 
 
 async def test_every_reading_equals_the_store_read_whole_while_the_store_is_read_once(store: Store):
-    """A day of random arrivals (some committed after later ones), answers, closes and ratings: after each step
-    the kept facts equal a fresh read of the span; the span was read from the store once."""
+    """A day of random arrivals (some committed after later ones, some finished as they came), answers, closes and
+    ratings: after each step the kept facts equal a fresh read of the span; the span was read from the store once."""
     rng = random.Random(18)
     counted, today = Counted(store), TodayFacts()
     first = [arriving(n, SINCE + 10 * n) for n in range(5)]
@@ -69,7 +69,10 @@ async def test_every_reading_equals_the_store_read_whole_while_the_store_is_read
         for _ in range(rng.randint(1, 3)):
             n = len(live)
             late = rng.random() < 0.2  # its unit committed after later arrivals'
-            moves.append(arriving(n, at - (rng.uniform(5, 60) if late else 0)))
+            came = arriving(n, at - (rng.uniform(5, 60) if late else 0))
+            if rng.random() < 0.1:  # gone before anyone saw it: finished in the unit that made it
+                came = dataclasses.replace(came, state=ContactState.ABANDONED, closed_at=at)
+            moves.append(came)
         for c in rng.sample(sorted(live.values(), key=lambda c: c.id), k=min(3, len(live))):
             moves.append(_next(c, at, rng))
         for c in moves:
