@@ -1,5 +1,5 @@
 """Today's facts kept as records are applied: every reading equals what reading the whole span from the store gives,
-on both stores, while the store is read once (and again only when told, when the span moves, or after an hour)."""
+on both stores, while the store is read once (and again only when told, when the span moves, or after RELOAD_S)."""
 
 from __future__ import annotations
 
@@ -104,9 +104,9 @@ async def test_a_record_outside_the_span_is_not_kept(store: Store):
     assert kept.id.tolist() == ["c0003"]
 
 
-async def test_what_changed_without_being_heard_is_read_when_told_when_the_span_moves_or_after_an_hour(store: Store):
+async def test_what_changed_without_being_heard_is_read_when_told_when_the_span_moves_or_after_a_while(store: Store):
     """A change the node never applied (a merge, a missed announcement) shows once told to read again, once the
-    day turns, or at the hourly net; not before."""
+    day turns, or at the net of RELOAD_S; not before."""
     counted, today = Counted(store), TodayFacts()
     await write(store, today, arriving(1, SINCE + 5))
     assert (await today.facts(counted, SINCE, UNTIL, 0.0)).customer.tolist() == ["cu1"]  # type: ignore[arg-type]
