@@ -3,7 +3,7 @@ and rewrite BENCHMARKS.md from them.
 
     python -m bench            # all, about two minutes
     python -m bench router     # one of: router, e2e, relay, memory, cluster, email, logins, delivery, desk, replies,
-                               # proofreading, callbacks, calls, supervisors, soak
+                               # proofreading, callbacks, calls, supervisors, soak, dashboard
     SOAK_MINUTES=60 python -m bench soak   # the soak for an hour (default: 4 minutes; SOAK_RATE visitors/s, 5)
 """
 
@@ -21,6 +21,7 @@ from bench import (
     callbacks,
     calls,
     cluster,
+    dashboard_reading,
     delivery,
     desk_render,
     e2e,
@@ -42,7 +43,7 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> int:
     wanted = argv or [
         "router", "e2e", "relay", "memory", "cluster", "email", "logins", "delivery", "desk", "replies", "proofreading",
-        "callbacks", "calls", "supervisors", "soak",
+        "callbacks", "calls", "supervisors", "soak", "dashboard",
     ]  # fmt: skip
     latest = RESULTS / "latest.json"
     results: dict[str, Any] = json.loads(latest.read_text()) if latest.exists() else {}
@@ -62,6 +63,7 @@ def main(argv: list[str]) -> int:
         "calls": lambda: asyncio.run(calls.run()),
         "supervisors": supervisors.run,
         "soak": lambda: asyncio.run(soak.run()),
+        "dashboard": lambda: asyncio.run(dashboard_reading.run()),
     }
     for name in wanted:
         print(f"== {name}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bench import callbacks, calls, soak, soak_ab, supervisors
+from bench import callbacks, calls, dashboard_reading, soak, soak_ab, supervisors
 from bench.ab import desk_news_section, files_section, relay_ab, reshape_section, supervisors_ab_section
 
 __all__ = ["SECTIONS", "yardstick"]
@@ -538,4 +538,5 @@ SECTIONS: list[tuple[str, Callable[[dict[str, Any]], list[str]]]] = [
     ("supervisors", supervisors_ab_section),  # the A/B's figures are kept in bench/ab.py
     ("soak", soak.section),
     ("soak", soak_ab.section),  # figures measured by hand, kept in bench/soak_ab.py
+    ("dashboard", dashboard_reading.section),
 ]

@@ -18,7 +18,7 @@ from time import monotonic
 from contact_center.contact_facts import ContactFacts
 from contact_center.model import Contact
 from contact_center.occupancy import AgentTime, agent_times, staffed_by_hour
-from contact_center.service_figures import ChannelStat, Rules, figures_of, hourly_of
+from contact_center.service_figures import ChannelStat, Rules, figures_of, hourly_of, measured_of
 from contact_center.sla import BusinessCalendar, Period, period_start
 from contact_center.staffing import Demand, agents_needed, email_workload
 from contact_center.store.base import ReportStore
@@ -100,9 +100,10 @@ class DashboardFigures:
         today_on = await self._today.facts(self._store, midnight, midnight + 2 * _DAY_S, monotonic())
         facts = ContactFacts.joined((self._earlier, today_on))
         tomorrow = _midnight(cal, today + timedelta(days=1))
-        day = figures_of(facts, cal, self._rules, now, Period.DAY, today, today, midnight, tomorrow)
-        week = figures_of(facts, cal, self._rules, now, Period.WEEK, first, today, week_since, tomorrow)
-        hourly = hourly_of(facts, cal, self._rules, now, today)
+        measured = measured_of(facts, cal, self._rules, now)  # once for the day, the week and the hours
+        day = figures_of(facts, cal, self._rules, now, Period.DAY, today, today, midnight, tomorrow, measured)
+        week = figures_of(facts, cal, self._rules, now, Period.WEEK, first, today, week_since, tomorrow, measured)
+        hourly = hourly_of(facts, cal, self._rules, now, today, measured)
         changes = await self._store.status_changes(midnight, tomorrow)
         times = agent_times(changes, facts, midnight, tomorrow, now)
         return DayFigures(

@@ -20,8 +20,9 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,8 +31,16 @@ from contact_center.contact_facts import ContactFacts, factorize
 from contact_center.sla import BusinessCalendar, Period, Promise, Timeline, period_start
 
 __all__ = [
-    "ANSWER_EDGES_S", "HANDLE_EDGES_S", "AgentStat", "ChannelStat", "Rules", "ServiceFigures",
-    "figures_of", "hourly_of",
+    "ANSWER_EDGES_S",
+    "HANDLE_EDGES_S",
+    "AgentStat",
+    "ChannelStat",
+    "Measured",
+    "Rules",
+    "ServiceFigures",
+    "figures_of",
+    "hourly_of",
+    "measured_of",
 ]  # fmt: skip
 
 ANSWER_EDGES_S = (0, 10, 20, 30, 60, 120, 300, 900, 1800, 3600, 2 * 3600, 4 * 3600, 8 * 3600)
@@ -128,8 +137,9 @@ class ServiceFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class _Measured:
-    """Per contact of the span: what the figures count."""
+class Measured:
+    """Per contact: what the figures count. Each row is its contact's own (given the contacts around it for
+    first-contact resolution and callbacks), so a span's rows can be taken from a wider span's."""
 
     answered: npt.NDArray[np.bool_]
     answer_s: npt.NDArray[np.float64]
@@ -143,6 +153,15 @@ class _Measured:
     resolvable: npt.NDArray[np.bool_]
     resolved: npt.NDArray[np.bool_]
 
+    def take(self, rows: npt.NDArray[np.bool_]) -> Measured:
+        return Measured(*(getattr(self, f.name)[rows] for f in fields(Measured)))
+
+
+def measured_of(facts: ContactFacts, calendar: BusinessCalendar, rules: Rules, now: float) -> Measured:
+    """What the figures count for every contact of ``facts``: measured once, it serves every span of ``facts``
+    (:func:`figures_of`, :func:`hourly_of`; the dashboard's day, week and hours)."""
+    return _measure(facts, _resolved_first(facts, rules.fcr_days * _DAY_S), facts, calendar, rules, now)
+
 
 def figures_of(
     facts: ContactFacts,
@@ -154,42 +173,62 @@ def figures_of(
     last: date,
     since: float,
     until: float,
+    measured: Measured | None = None,
 ) -> ServiceFigures:
     """The figures of the contacts that arrived in [since, until) (local days ``first`` to ``last``).
 
     ``facts`` may hold later arrivals too (up to ``fcr_days`` after ``until``): they only decide whether a
-    contact in the span was resolved at first contact.
+    contact in the span was resolved at first contact. ``measured``: :func:`measured_of` the same facts, if
+    the caller has it.
     """
-    resolved_all = _resolved_first(facts, rules.fcr_days * _DAY_S)
     inside = (facts.created >= since) & (facts.created < until)
     span = facts.take(inside)
-    measured = _measure(span, resolved_all[inside], facts, calendar, rules, now)
+    measured = _within(span, facts, inside, calendar, rules, now, measured)
     starts = _period_starts(span, calendar, period)
     names, codes = factorize(span.channel)  # compare small integers, not text
-    of = {str(ch): codes == k for k, ch in enumerate(names)}
-    channels = [
-        _channel_stat(span, measured, start, ch, (starts == start.toordinal()) & of[ch])
-        for start, ch in _keys(starts, names, codes)
-    ]
-    totals = [_channel_stat(span, measured, first, str(ch), of[str(ch)]) for ch in names]
+    channels = _stats_of(measured, *_keys(starts, names, codes))
+    totals = _stats_of(measured, [(first, str(ch)) for ch in names], codes)
     return ServiceFigures(period, channels, totals, _agents(span, measured), _callback_outcomes(span))
 
 
 def hourly_of(
-    facts: ContactFacts, calendar: BusinessCalendar, rules: Rules, now: float, day: date
+    facts: ContactFacts,
+    calendar: BusinessCalendar,
+    rules: Rules,
+    now: float,
+    day: date,
+    measured: Measured | None = None,
 ) -> dict[str, list[ChannelStat]]:
-    """One day's figures per channel and local hour (24 rows each, ``start`` the day), by arrival."""
+    """One day's figures per channel and local hour (24 rows each, ``start`` the day), by arrival (``measured``
+    as for :func:`figures_of`)."""
     zone = calendar.zone
     since = datetime.combine(day, time(), zone).timestamp()
     until = datetime.combine(day + timedelta(days=1), time(), zone).timestamp()
     inside = (facts.created >= since) & (facts.created < until)
     span = facts.take(inside)
-    measured = _measure(span, _resolved_first(facts, rules.fcr_days * _DAY_S)[inside], facts, calendar, rules, now)
+    measured = _within(span, facts, inside, calendar, rules, now, measured)
     hours = _local_hours(span.created, since, until, zone)
-    return {
-        ch: [_channel_stat(span, measured, day, ch, (hours == h) & (span.channel == ch)) for h in range(24)]
-        for ch in sorted(set(span.channel.tolist()))
-    }
+    names, codes = factorize(span.channel)
+    k = len(names)
+    stats = _stats_of(measured, [(day, str(ch)) for _ in range(24) for ch in names], hours * k + codes)
+    return {str(ch): stats[c::k] for c, ch in enumerate(names)}
+
+
+def _within(
+    span: ContactFacts,
+    facts: ContactFacts,
+    inside: npt.NDArray[np.bool_],
+    calendar: BusinessCalendar,
+    rules: Rules,
+    now: float,
+    measured: Measured | None,
+) -> Measured:
+    """The measure of ``span``, the rows ``inside`` of ``facts``: taken from ``measured`` (of ``facts``) if given,
+    else made for the span alone."""
+    if measured is not None:
+        return measured.take(inside)
+    resolved = _resolved_first(facts, rules.fcr_days * _DAY_S)[inside]
+    return _measure(span, resolved, facts, calendar, rules, now)
 
 
 def _local_hours(at: npt.NDArray[np.float64], since: float, until: float, zone: tzinfo) -> npt.NDArray[np.int64]:
@@ -201,13 +240,20 @@ def _local_hours(at: npt.NDArray[np.float64], since: float, until: float, zone: 
     return np.array([datetime.fromtimestamp(t, zone).hour for t in at.tolist()], dtype=np.int64)
 
 
-def _keys(starts: npt.NDArray[np.int64], names: list[str], codes: npt.NDArray[np.intp]) -> list[tuple[date, str]]:
-    """Each (period start, channel) that has contacts, in that order (channels as ``names`` are: sorted); by
-    arithmetic on the codes, with no object per contact."""
-    if not names:
-        return []
-    pairs = np.unique(starts * len(names) + codes).tolist()
-    return [(date.fromordinal(p // len(names)), str(names[p % len(names)])) for p in pairs]
+def _keys(
+    starts: npt.NDArray[np.int64], names: list[str], codes: npt.NDArray[np.intp]
+) -> tuple[list[tuple[date, str]], npt.NDArray[np.intp]]:
+    """Each (period start, channel) that has contacts, in that order (channels as ``names`` are: sorted), and each
+    contact's place among them; by arithmetic on the codes, with no object per contact."""
+    if not len(codes):
+        return [], np.zeros(0, dtype=np.intp)
+    pair = starts * len(names) + codes
+    low = int(pair.min())
+    present = np.flatnonzero(np.bincount(pair - low))  # the pairs span a few days' worth of numbers: no sort
+    place = np.zeros(int(present[-1]) + 1, dtype=np.intp)
+    place[present] = np.arange(len(present))
+    keys = [(date.fromordinal(p // len(names)), str(names[p % len(names)])) for p in (present + low).tolist()]
+    return keys, place[pair - low]
 
 
 def _period_starts(span: ContactFacts, calendar: BusinessCalendar, period: Period) -> npt.NDArray[np.int64]:
@@ -227,7 +273,7 @@ def _measure(
     calendar: BusinessCalendar,
     rules: Rules,
     now: float,
-) -> _Measured:
+) -> Measured:
     email = span.channel == "email"
     start = np.where(np.isnan(span.slot), span.created, span.slot)
     answered_at = np.where(email, span.answered, span.accepted)
@@ -248,7 +294,7 @@ def _measure(
     to_callback = abandoned_state & ~short & _took_callback(span, everything, rules.callback_instead_s)
     handled = answered & (span.state == "closed")
     handle_s = np.where(handled, np.maximum(span.closed - span.accepted, 0.0), np.nan)
-    return _Measured(
+    return Measured(
         answered,
         answer_s,
         in_time,
@@ -330,41 +376,37 @@ def _resolved_first(facts: ContactFacts, window_s: float) -> npt.NDArray[np.bool
     return resolved
 
 
-def _channel_stat(
-    span: ContactFacts, m: _Measured, start: date, channel: str, rows: npt.NDArray[np.bool_]
-) -> ChannelStat:
-    short = m.short & rows
-    offered = rows & ~m.to_callback & ~(short & ~m.abandoned)  # a short abandon not counted is not offered
-    answered = rows & m.answered
-    handled = rows & m.handled
-    return ChannelStat(
-        start,
-        channel,
-        arrived=int(rows.sum()),
-        offered=int(offered.sum()),
-        answered=int(answered.sum()),
-        in_time=int((offered & m.in_time).sum()),
-        pending=int((offered & m.pending).sum()),
-        abandoned=int((rows & m.abandoned).sum()),
-        short_abandoned=int(short.sum()),
-        to_callback=int((rows & m.to_callback).sum()),
-        answer_s=float(m.answer_s[answered].sum()),
-        handled=int(handled.sum()),
-        handle_s=float(m.handle_s[handled].sum()),
-        resolvable=int((rows & m.resolvable).sum()),
-        resolved_first=int((rows & m.resolved).sum()),
-        answer_counts=_buckets(m.answer_s[answered], ANSWER_EDGES_S),
-        handle_counts=_buckets(m.handle_s[handled], HANDLE_EDGES_S),
-    )
+def _stats_of(m: Measured, keys: list[tuple[date, str]], group: npt.NDArray[np.intp]) -> list[ChannelStat]:
+    """The figures of each group of contacts (row i in group ``group[i]``; group g's period start and channel are
+    ``keys[g]``): one pass over the rows per figure (``bincount``), whatever the number of groups."""
+    n = len(keys)
+    offered = ~m.to_callback & ~(m.short & ~m.abandoned)  # a short abandon not counted is not offered
+
+    def count(mask: npt.NDArray[np.bool_]) -> list[int]:
+        counted: list[int] = np.bincount(group[mask], minlength=n).tolist()
+        return counted
+
+    def total(values: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> list[float]:
+        summed: list[float] = np.bincount(group[mask], weights=values[mask], minlength=n).tolist()
+        return summed
+
+    def buckets(values: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_], edges: tuple[int, ...]) -> list[Any]:
+        """Per group, how many values fall in [edge, next edge) for each edge, the last bucket open-ended."""
+        at = np.searchsorted(np.array(edges[1:]), values[mask], side="right")
+        flat = np.bincount(group[mask] * len(edges) + at, minlength=n * len(edges))
+        return [tuple(row) for row in flat.reshape(n, len(edges)).tolist()]
+
+    figures = zip(
+        count(np.ones(len(group), dtype=bool)), count(offered), count(m.answered), count(offered & m.in_time),
+        count(offered & m.pending), count(m.abandoned), count(m.short), count(m.to_callback),
+        total(m.answer_s, m.answered), count(m.handled), total(m.handle_s, m.handled), count(m.resolvable),
+        count(m.resolved), buckets(m.answer_s, m.answered, ANSWER_EDGES_S),
+        buckets(m.handle_s, m.handled, HANDLE_EDGES_S), strict=True,
+    )  # fmt: skip
+    return [ChannelStat(start, channel, *row) for (start, channel), row in zip(keys, figures, strict=True)]
 
 
-def _buckets(values: npt.NDArray[np.float64], edges: tuple[int, ...]) -> tuple[int, ...]:
-    """How many values fall in [edge, next edge) for each edge, the last bucket open-ended."""
-    counts = np.bincount(np.searchsorted(np.array(edges[1:]), values, side="right"), minlength=len(edges))
-    return tuple(int(c) for c in counts[: len(edges)])
-
-
-def _agents(span: ContactFacts, m: _Measured) -> list[AgentStat]:
+def _agents(span: ContactFacts, m: Measured) -> list[AgentStat]:
     """Each agent's figures, summed by agent in one pass each (``bincount`` over the agents' codes)."""
     if not len(span):
         return []

@@ -14,7 +14,7 @@ import pytest
 from contact_center.cli import main
 from contact_center.contact_facts import facts_of, facts_row
 from contact_center.model import Channel, Contact, ContactState, Customer
-from contact_center.service_figures import Rules, figures_of, hourly_of
+from contact_center.service_figures import Rules, figures_of, hourly_of, measured_of
 from contact_center.service_report import CSV_COLUMNS, read_facts, rules_of, service_report
 from contact_center.sla import BusinessCalendar, Period, Promise
 from contact_center.store import Changes, NewEvent, SqliteStore, Store
@@ -172,6 +172,29 @@ def test_periods_split_by_the_offices_days_and_weeks():
     by_week = report(history(), Period.WEEK)
     assert {r.start for r in by_week.channels} == {MONDAY}
     assert row(by_week, "email", MONDAY).arrived == 4
+
+
+def test_contacts_measured_once_give_each_spans_figures_as_measured_alone():
+    """The dashboard measures a week's contacts once and takes the day, the week and the hours from it: each span's
+    figures are those of the span measured alone (Tuesday's email still pending, Monday's callback taken for the
+    call, Ana's later email deciding her chat's first-contact resolution)."""
+    contacts = history()
+    contacts.append(contact("c9", "chat", "2026-12-01T09:00:00", "ana", state=ContactState.QUEUED))
+    facts = facts_of(facts_row(c) for c in contacts)
+    measured = measured_of(facts, CAL, RULES, NOW)
+    spans = [
+        (Period.DAY, MONDAY, MONDAY, at("2026-11-30T00:00:00"), at("2026-12-01T00:00:00")),
+        (Period.DAY, TUESDAY, TUESDAY, at("2026-12-01T00:00:00"), at("2026-12-02T00:00:00")),
+        (Period.WEEK, MONDAY, TUESDAY, at("2026-11-30T00:00:00"), at("2026-12-02T00:00:00")),
+    ]
+    for period, first, last, since, until in spans:
+        alone = figures_of(facts, CAL, RULES, NOW, period, first, last, since, until)
+        assert figures_of(facts, CAL, RULES, NOW, period, first, last, since, until, measured) == alone
+        assert alone.totals  # each span has contacts
+    for day in (MONDAY, TUESDAY):
+        assert hourly_of(facts, CAL, RULES, NOW, day, measured) == hourly_of(facts, CAL, RULES, NOW, day)
+    tuesday = hourly_of(facts, CAL, RULES, NOW, TUESDAY, measured)
+    assert tuesday["chat"][9].arrived == 1 and tuesday["email"][11].pending == 1
 
 
 async def test_both_stores_give_the_facts_the_report_counts(store: Store):
