@@ -19,6 +19,7 @@ import asyncio
 import os
 import re
 import time
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +296,21 @@ def section(r: dict[str, Any]) -> list[str]:
         f"{'met' if flat else 'missed'} |",
         f"| open files | {r['open_files_settled']} then {r['open_files_last']} | flat |",
         "",
+        *_slow_probes(r["probe"], 2 * first if first else None),
         "![soak](docs/soak.png)",
+        "",
+    ]
+
+
+def _slow_probes(probe: list[tuple[float, float]], over_ms: float | None) -> list[str]:
+    """When the probe was slow (over twice the first tenth's p99), and how regularly: a stall that comes back at
+    a fixed spacing is periodic work on the event loop."""
+    slow = [(t, ms) for t, ms in probe if over_ms is not None and ms > over_ms]
+    if len(slow) < 2:
+        return []
+    spacing = sorted(b - a for (a, _), (b, _) in pairwise(slow))[(len(slow) - 1) // 2]
+    return [
+        f"Round trips over {over_ms:.1f} ms: {len(slow)} of {len(probe):,}, the first at minute {slow[0][0] / 60:.0f}, "
+        f"the longest {max(ms for _, ms in slow):.1f} ms, {spacing:.1f} s apart (median).",
         "",
     ]
