@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.figures import E2E, RELAY, ab_table
 from bench.figures import each as _each
 from bench.figures import median as _median
 
@@ -244,14 +245,9 @@ SUPERVISORS_AB: dict[str, dict[str, list[tuple[float, ...]]]] = {
 SUPERVISORS_RSS_MIB = {"before": 153, "after": 157}  # the e2e engine's peak, median of the runs
 
 
-def _cells(runs: list[tuple[float, ...]], fmts: tuple[str, ...]) -> str:
-    return " | ".join(f"{_median(runs, i):{fmt}} ({_each(runs, i, fmt)})" for i, fmt in enumerate(fmts))
-
-
 def supervisors_ab_section(_: dict[str, Any]) -> list[str]:
     """The A/B of the supervisors' writes on the hot paths (SUPERVISORS_AB)."""
     ab = SUPERVISORS_AB
-    e2e, relay = (".2f", ".2f", ".3f"), (".1f", ".3f")
     return [
         "## The supervisors' figures on the hot paths: before and after",
         "",
@@ -259,16 +255,8 @@ def supervisors_ab_section(_: dict[str, Any]) -> list[str]:
         "agent status change, and the `/metrics` histograms of waits and routing. Alternating runs of the code",
         "before (33df5ec, from a worktree) and after (f1dfa64), on 2026-12-05. Medians, each run in brackets.",
         "",
-        "| end to end (200 chats per second) | p50 (ms) | p99 (ms) | engine CPU (cores) |",
-        "| --- | --- | --- | --- |",
-        f"| before | {_cells(ab['e2e']['before'], e2e)} |",
-        f"| after | {_cells(ab['e2e']['after'], e2e)} |",
-        "",
-        "| relay (100 customers x 500 messages) | engine CPU per message (µs) | ratio to the echo |",
-        "| --- | --- | --- |",
-        f"| before | {_cells(ab['relay']['before'], relay)} |",
-        f"| after | {_cells(ab['relay']['after'], relay)} |",
-        "",
+        *ab_table(E2E, [("before", ab["e2e"]["before"]), ("after", ab["e2e"]["after"])]),
+        *ab_table(RELAY, [("before", ab["relay"]["before"]), ("after", ab["relay"]["after"])]),
         f"End to end, the medians' engine CPU is the same ({_median(ab['e2e']['before'], 2):.3f} and"
         f" {_median(ab['e2e']['after'], 2):.3f} cores) and the latency within the runs' spread. The relay's",
         "median is about 5 % more CPU per message after (higher in two pairs of three, lower in one) while its",

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.figures import each as _each
-from bench.figures import median as _median
+from bench.figures import E2E, RELAY, ab_table
 
 __all__ = ["COLLECTOR", "ISSUE18_AB", "PROBE_MISS", "STEPS", "section"]
 
@@ -78,8 +77,8 @@ PROBE_MISS = [
 ]
 
 
-def _cells(runs: list[tuple[float, ...]], fmts: tuple[str, ...]) -> str:
-    return " | ".join(f"{_median(runs, i):{fmt}} ({_each(runs, i, fmt)})" for i, fmt in enumerate(fmts))
+_RELAY_COLUMNS = " | engine CPU per message (µs) | ratio to the echo |"
+_RR = f" (100 x 1,000 messages, 5 rounds){_RELAY_COLUMNS}"
 
 
 def section(_: dict[str, Any]) -> list[str]:
@@ -100,7 +99,6 @@ def section(_: dict[str, Any]) -> list[str]:
         "",
     ]
     ab = ISSUE18_AB
-    e2e, relay = (".2f", ".2f", ".3f"), (".1f", ".3f")
     return [
         *parts,
         *PROBE_MISS,
@@ -112,20 +110,15 @@ def section(_: dict[str, Any]) -> list[str]:
         "for 35ca02c, 0.471 for the new code. What made the second of a pair slower is not known (not the",
         "checkpointer: at its old threshold 0.440, 0.442, 0.443 against 0.437, 0.462, 0.478).",
         "",
-        "| end to end (200 chats per second) | p50 (ms) | p99 (ms) | engine CPU (cores) |",
-        "| --- | --- | --- | --- |",
-        f"| before | {_cells(ab['e2e']['before'], e2e)} |",
-        f"| after | {_cells(ab['e2e']['after'], e2e)} |",
-        "",
-        "| relay | engine CPU per message (µs) | ratio to the echo |",
-        "| --- | --- | --- |",
-        f"| before, 100 x 1,000 messages, 5 rounds | {_cells(ab['relay']['before'], relay)} |",
-        f"| after | {_cells(ab['relay']['after'], relay)} |",
-        f"| before, 100 x 500 messages, 3 rounds | {_cells(ab['relay_short']['before'], relay)} |",
-        f"| after | {_cells(ab['relay_short']['after'], relay)} |",
-        "",
-        "| relay, round robin (100 x 1,000 messages, 5 rounds) | engine CPU per message (µs) | ratio to the echo |",
-        "| --- | --- | --- |",
-        *(f"| {commit} | {_cells(runs, relay)} |" for commit, runs in ab["relay_rr"].items()),
-        "",
+        *ab_table(E2E, [("before", ab["e2e"]["before"]), ("after", ab["e2e"]["after"])]),
+        *ab_table(
+            (f"| relay{_RELAY_COLUMNS}", RELAY[1]),
+            [
+                ("before, 100 x 1,000 messages, 5 rounds", ab["relay"]["before"]),
+                ("after", ab["relay"]["after"]),
+                ("before, 100 x 500 messages, 3 rounds", ab["relay_short"]["before"]),
+                ("after", ab["relay_short"]["after"]),
+            ],
+        ),
+        *ab_table((f"| relay, round robin{_RR}", RELAY[1]), list(ab["relay_rr"].items())),
     ]
